@@ -1,0 +1,14 @@
+"""The HTTP API, built fresh by a factory (a module-level Starlette breaks a second app start)."""
+
+from starlette.applications import Starlette
+
+from chat_app.api import auth, chats, oidc
+from chat_app.api.common import domain_error_handler
+from chat_app.services.errors import DomainError
+
+
+def make_api() -> Starlette:
+    return Starlette(
+        routes=[*auth.routes(), *oidc.routes(), *chats.routes()],
+        exception_handlers={DomainError: domain_error_handler},
+    )

@@ -1,0 +1,120 @@
+"""Sign-in, registration and sign-out: HTML form posts (303) or JSON, one cookie session."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from chat_app.api.common import error_response, in_thread, require_user, safe_next, same_origin, session_token
+from chat_app.db import session_scope
+from chat_app.services import accounts
+from chat_app.services.errors import DomainError, Invalid
+from chat_app.settings import get_settings
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    settings = get_settings()
+    response.set_cookie(
+        settings.cookie_name,
+        token,
+        max_age=int(settings.session_days * 86400),
+        httponly=True,  # never readable by JavaScript
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(get_settings().cookie_name, path="/", httponly=True, samesite="lax")
+
+
+async def _read_form(request: Request) -> tuple[dict[str, str], bool]:
+    """The posted fields and whether the client wants JSON back."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Invalid("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise Invalid("The request body must be a JSON object.")
+        return {k: str(v) for k, v in body.items() if isinstance(v, (str, int, float))}, True
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}, False
+
+
+def _back_to_form(page: str, exc: DomainError, fields: dict[str, str]) -> Response:
+    query = {"error": exc.code, "next": safe_next(fields.get("next"))}
+    if fields.get("email"):
+        query["email"] = fields["email"][:320]
+    retry = getattr(exc, "retry_after", None)
+    if retry:
+        query["wait"] = str(retry)
+    return RedirectResponse(f"{page}?{urlencode(query)}", status_code=303)
+
+
+def _password_route(page: str, action):
+    async def endpoint(request: Request) -> Response:
+        if not same_origin(request):
+            return JSONResponse({"error": "Cross-site sign-in is not allowed.", "code": "origin"}, 403)
+        try:
+            fields, wants_json = await _read_form(request)
+        except DomainError as exc:
+            return error_response(exc)
+        email, password = fields.get("email", ""), fields.get("password", "")
+        try:
+            token = await in_thread(_sign_in_with, action, email, password)
+        except DomainError as exc:
+            return error_response(exc) if wants_json else _back_to_form(page, exc, fields)
+        response: Response = (
+            JSONResponse({"ok": True})
+            if wants_json
+            else RedirectResponse(safe_next(fields.get("next")), status_code=303)
+        )
+        set_session_cookie(response, token)
+        return response
+
+    return endpoint
+
+
+def _sign_in_with(action, email: str, password: str) -> str:
+    with session_scope() as session:
+        user = action(email, password, session=session)
+        return accounts.create_session(user, session=session, days=get_settings().session_days)
+
+
+async def logout(request: Request) -> Response:
+    if not same_origin(request):
+        return JSONResponse({"error": "Cross-site sign-out is not allowed.", "code": "origin"}, 403)
+    token = session_token(request)
+
+    def revoke() -> None:
+        with session_scope() as session:
+            accounts.revoke_session(token, session=session)
+
+    await in_thread(revoke)
+    wants_json = request.headers.get("accept", "").startswith("application/json")
+    response: Response = JSONResponse({"ok": True}) if wants_json else RedirectResponse("/login", 303)
+    clear_session_cookie(response)
+    return response
+
+
+async def me(request: Request) -> Response:
+    def load() -> dict:
+        with session_scope() as session:
+            user = require_user(request, session=session)
+            return {"id": str(user.id), "email": user.email}
+
+    return JSONResponse(await in_thread(load))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/auth/login", _password_route("/login", accounts.authenticate), methods=["POST"]),
+        Route("/api/auth/register", _password_route("/register", accounts.register), methods=["POST"]),
+        Route("/api/auth/logout", logout, methods=["POST"]),
+        Route("/api/me", me, methods=["GET"]),
+    ]

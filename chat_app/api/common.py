@@ -1,0 +1,65 @@
+"""What every route shares: the signed-in user, JSON errors, safe redirects."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chat_app.models import User
+from chat_app.services import accounts
+from chat_app.services.errors import (
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
+from chat_app.settings import get_settings
+
+_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 400, Unauthenticated: 401, TooManyAttempts: 429}
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(get_settings().cookie_name)
+
+
+def require_user(request: Request, *, session: Session) -> User:
+    user = accounts.user_for_token(session_token(request), session=session)
+    if user is None:
+        raise Unauthenticated("Sign in to continue.")
+    return user
+
+
+def error_response(exc: DomainError) -> JSONResponse:
+    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return JSONResponse({"error": str(exc), "code": exc.code}, status_code=status, headers=headers)
+
+
+async def domain_error_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(exc)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never an open redirect to another host."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def same_origin(request: Request) -> bool:
+    """Refuse cross-site form posts (login CSRF); browsers send Origin on POST."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = set(get_settings().allowed_origins) | {f"{request.url.scheme}://{request.url.netloc}"}
+    return origin in allowed
+
+
+async def in_thread(fn, *args, **kwargs):
+    """Database work runs off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)

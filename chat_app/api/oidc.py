@@ -1,0 +1,98 @@
+"""Sign in with Google or any OpenID Connect provider (Authlib), matched by verified email."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from authlib.integrations.starlette_client import OAuth, OAuthError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+
+from chat_app.api.auth import set_session_cookie
+from chat_app.api.common import in_thread, safe_next
+from chat_app.db import session_scope
+from chat_app.services import accounts
+from chat_app.services.errors import DomainError
+from chat_app.settings import OidcProvider, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _failed(code: str, next_path: str = "/") -> Response:
+    return RedirectResponse(f"/login?{urlencode({'error': code, 'next': next_path})}", status_code=303)
+
+
+def make_oidc_app() -> Starlette:
+    settings = get_settings()
+    oauth = OAuth()
+    providers: dict[str, OidcProvider] = {}
+    for provider in settings.oidc_providers:
+        providers[provider.name] = provider
+        oauth.register(
+            name=provider.name,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=provider.discovery_url,
+            client_kwargs={"scope": "openid email profile"},
+        )
+
+    async def login(request: Request) -> Response:
+        name = request.path_params["provider"]
+        if name not in providers:
+            return _failed("oidc_unknown")
+        request.session["next"] = safe_next(request.query_params.get("next"))
+        redirect_uri = f"{settings.public_url}/api/auth/oidc/{name}/callback"
+        return await oauth.create_client(name).authorize_redirect(request, redirect_uri)
+
+    async def callback(request: Request) -> Response:
+        name = request.path_params["provider"]
+        next_path = safe_next(request.session.pop("next", "/"))
+        if name not in providers:
+            return _failed("oidc_unknown", next_path)
+        try:
+            token = await oauth.create_client(name).authorize_access_token(request)
+        except OAuthError as exc:
+            log.warning("OIDC sign-in with %s failed: %s", name, exc)
+            return _failed("oidc", next_path)
+        claims = token.get("userinfo") or {}
+        verified = claims.get("email_verified") in (True, "true")
+        try:
+            session_token = await in_thread(_sign_in, claims.get("email"), verified)
+        except DomainError as exc:
+            return _failed(exc.code, next_path)
+        response = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(response, session_token)
+        return response
+
+    return Starlette(
+        routes=[
+            Route("/{provider}/login", login, methods=["GET"]),
+            Route("/{provider}/callback", callback, methods=["GET"]),
+        ],
+        # Authlib keeps the state and nonce of a sign-in in flight in this short-lived cookie.
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="oidc_flow",
+                max_age=600,
+                same_site="lax",
+                https_only=settings.cookie_secure,
+            )
+        ],
+    )
+
+
+def _sign_in(email: str | None, verified: bool) -> str:
+    with session_scope() as session:
+        user = accounts.user_for_oidc(email, verified, session=session)
+        return accounts.create_session(user, session=session, days=get_settings().session_days)
+
+
+def routes() -> list[Mount]:
+    return [Mount("/api/auth/oidc", app=make_oidc_app())]

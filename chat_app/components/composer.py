@@ -1,0 +1,54 @@
+"""The message composer and the model selection."""
+
+import reflex as rx
+
+from chat_app.state.chat import ChatState
+
+
+def model_select() -> rx.Component:
+    return rx.el.select(
+        rx.foreach(
+            ChatState.models,
+            lambda m: rx.el.option(
+                m["label"], value=m["id"], disabled=m["available"] == "false", title=m["reason"],
+            ),
+        ),
+        value=ChatState.model_id,
+        on_change=ChatState.set_model,
+        aria_label="Model",
+        class_name="model-select",
+        custom_attrs={"data-testid": "model-select"},
+    )
+
+
+def composer() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.cond(ChatState.notice != "", rx.text(ChatState.notice, color_scheme="red", size="2",
+                                                    custom_attrs={"data-testid": "composer-error"})),
+            rx.el.textarea(
+                name="content",
+                placeholder="Message… (Enter to send, Shift+Enter for a new line)",
+                enter_key_submit=True,
+                rows=2,
+                class_name="composer-input",
+                custom_attrs={"data-testid": "composer-input"},
+            ),
+            rx.hstack(
+                model_select(),
+                rx.spacer(),
+                rx.cond(
+                    ChatState.is_streaming,
+                    rx.button(rx.icon("square", size=14), "Stop", type="button", color_scheme="red",
+                              on_click=ChatState.stop_reply, custom_attrs={"data-testid": "stop-button"}),
+                    rx.button(rx.icon("send", size=14), "Send", type="submit",
+                              custom_attrs={"data-testid": "send-button"}),
+                ),
+                width="100%", align="center", wrap="wrap",
+            ),
+            width="100%",
+        ),
+        on_submit=ChatState.send_message,
+        reset_on_submit=True,
+        class_name="composer",
+    )

@@ -1,0 +1,30 @@
+"""Apply Alembic migrations from code (used by `make run` and the tests)."""
+
+from __future__ import annotations
+
+import sys
+
+from alembic.config import Config
+
+from alembic import command
+from chat_app.settings import PROJECT_ROOT, get_settings
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    cfg.attributes["database_url"] = database_url or get_settings().database_url
+    return cfg
+
+
+def upgrade(database_url: str | None = None) -> None:
+    url = database_url or get_settings().database_url
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "head")
+
+
+if __name__ == "__main__":
+    upgrade(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,0 +1,134 @@
+"""Database tables. The schema itself is made only by Alembic migrations."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Timezone-aware timestamps on every backend (SQLite drops the zone on its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a timezone-aware column")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def _ts(**kwargs) -> sa.Column:
+    return sa.Column(UTCDateTime(), **kwargs)
+
+
+class MessageStatus(str, enum.Enum):
+    pending = "pending"
+    streaming = "streaming"
+    complete = "complete"
+    error = "error"
+    stopped = "stopped"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    email_verified: bool = Field(default=False)
+    default_model_id: str | None = Field(default=None, max_length=200)
+    failed_logins: int = Field(default=0)
+    last_failed_login_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    # Only a SHA-256 of the cookie's token is stored: a database leak yields no usable session.
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ChatSession(SQLModel, table=True):
+    __tablename__ = "chat_sessions"
+    __table_args__ = (sa.Index("ix_chat_sessions_user_recent", "user_id", "updated_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    title: str = Field(default="New chat", max_length=200)
+    model_id: str | None = Field(default=None, max_length=200)
+    is_public: bool = Field(default=False)
+    share_token: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (sa.UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
+    seq: int = Field(description="position in the chat, 1-based")
+    role: str = Field(max_length=16)
+    content: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(default=MessageStatus.complete.value, max_length=16)
+    model_id: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    input_tokens: int | None = Field(default=None)
+    output_tokens: int | None = Field(default=None)
+    cost: float | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class MediaFile(SQLModel, table=True):
+    __tablename__ = "media_files"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE", index=True)
+    message_id: uuid.UUID | None = Field(
+        default=None, foreign_key="messages.id", ondelete="CASCADE", index=True
+    )
+    owner_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    kind: str = Field(max_length=16)  # image | video
+    mime_type: str = Field(max_length=100)
+    byte_size: int
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255, unique=True)
+    original_name: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SharedAccess(SQLModel, table=True):
+    __tablename__ = "shared_access"
+    __table_args__ = (sa.UniqueConstraint("session_id", "email", name="uq_shared_access_session_email"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
+    email: str = Field(max_length=320, index=True)
+    can_edit: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

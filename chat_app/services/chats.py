@@ -1,0 +1,193 @@
+"""Chats and their messages."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
+from chat_app.services import access
+from chat_app.services.errors import Invalid
+from chat_app.services.providers import resolve_model, unavailable_reason
+
+MAX_TITLE_LENGTH = 120
+IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> ChatSession:
+    chat = ChatSession(
+        user_id=owner.id,
+        model_id=model_id or owner.default_model_id,
+        share_token=new_share_token(),
+    )
+    session.add(chat)
+    session.flush()
+    return chat
+
+
+def list_chats(user: User, *, session: Session, limit: int = 200) -> list[ChatSession]:
+    """The user's own chats, most recently active first (index ix_chat_sessions_user_recent)."""
+    return list(
+        session.exec(
+            select(ChatSession)
+            .where(ChatSession.user_id == user.id)
+            .order_by(ChatSession.updated_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise Invalid("Give the chat a title.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise Invalid(f"Keep the title under {MAX_TITLE_LENGTH} characters.")
+    return title
+
+
+def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: Session) -> ChatSession:
+    chat, _ = access.authorize(actor, chat_id, "rename", session=session)
+    chat.title = _clean_title(title)
+    session.add(chat)
+    return chat
+
+
+def delete_chat(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> None:
+    chat, _ = access.authorize(actor, chat_id, "delete", session=session)
+    session.delete(chat)
+
+
+def set_chat_model(actor: User, chat_id: uuid.UUID | str, model_id: str, *, session: Session) -> ChatSession:
+    chat, _ = access.authorize(actor, chat_id, "set_model", session=session)
+    if resolve_model(model_id) is None:
+        raise Invalid("That model is not in the catalog.")
+    chat.model_id = model_id
+    actor.default_model_id = model_id
+    session.add(chat)
+    session.add(actor)
+    return chat
+
+
+def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
+    if resolve_model(model_id) is None:
+        raise Invalid("That model is not in the catalog.")
+    actor.default_model_id = model_id
+    session.add(actor)
+
+
+def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
+    """A chat's messages in order (unique index on session_id, seq)."""
+    return list(
+        session.exec(select(Message).where(Message.session_id == chat_id).order_by(Message.seq))
+    )
+
+
+def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
+    current = session.exec(
+        select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)
+    ).one()
+    return (current or 0) + 1
+
+
+def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
+    return session.exec(
+        select(Message).where(Message.session_id == chat_id, Message.status.in_(IN_FLIGHT))
+    ).first()
+
+
+def _usable_model(model_id: str | None) -> str:
+    model = resolve_model(model_id)
+    if model is None:
+        raise Invalid("Choose a model for this chat.")
+    reason = unavailable_reason(model)
+    if reason:
+        raise Invalid(f"{model.name} is unavailable. {reason}")
+    return model.id
+
+
+def _check_content(content: str, max_chars: int) -> str:
+    content = (content or "").strip()
+    if not content:
+        raise Invalid("Write a message first.")
+    if len(content) > max_chars:
+        raise Invalid(
+            f"This message is {len(content):,} characters long; the limit is {max_chars:,}."
+        )
+    return content
+
+
+def post_message(
+    actor: User,
+    chat_id: uuid.UUID | str,
+    content: str,
+    *,
+    session: Session,
+    model_id: str | None = None,
+    max_chars: int = 32000,
+) -> tuple[Message, Message]:
+    """Save the user's message and an empty reply to fill. Commit before calling any provider."""
+    chat, _ = access.authorize(actor, chat_id, "post", session=session)
+    content = _check_content(content, max_chars)
+    model = _usable_model(model_id or chat.model_id)
+    if _reply_in_flight(chat.id, session=session) is not None:
+        raise Invalid("A reply is still being written. Wait for it or stop it first.")
+    seq = _next_seq(chat.id, session=session)
+    now = utcnow()
+    user_message = Message(session_id=chat.id, seq=seq, role="user", content=content, created_at=now, updated_at=now)
+    reply = Message(
+        session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value,
+        model_id=model, created_at=now, updated_at=now,
+    )
+    if seq == 1 and chat.title == "New chat":
+        chat.title = _title_from(content)
+    chat.model_id = model
+    chat.updated_at = now
+    session.add_all([user_message, reply, chat])
+    session.flush()
+    return user_message, reply
+
+
+def _title_from(content: str) -> str:
+    words = " ".join(content.split())
+    return words if len(words) <= 60 else words[:57].rstrip() + "…"
+
+
+def restart_last_reply(
+    actor: User, chat_id: uuid.UUID | str, *, session: Session, model_id: str | None = None
+) -> Message:
+    """Regenerate (or retry) the chat's last reply in place."""
+    chat, _ = access.authorize(actor, chat_id, "post", session=session)
+    last = session.exec(
+        select(Message).where(Message.session_id == chat.id).order_by(Message.seq.desc())
+    ).first()
+    if last is None or last.role != "assistant":
+        raise Invalid("There is no reply to regenerate.")
+    if last.status in IN_FLIGHT:
+        raise Invalid("A reply is still being written. Wait for it or stop it first.")
+    last.model_id = _usable_model(model_id or chat.model_id)
+    last.content = ""
+    last.status = MessageStatus.pending.value
+    last.error = None
+    last.input_tokens = last.output_tokens = None
+    last.cost = None
+    last.updated_at = chat.updated_at = utcnow()
+    session.add_all([last, chat])
+    return last
+
+
+def prompt_for(reply: Message, *, session: Session) -> list[dict[str, str]]:
+    """The conversation to send for a reply: every earlier turn that carries text."""
+    rows = session.exec(
+        select(Message)
+        .where(Message.session_id == reply.session_id, Message.seq < reply.seq)
+        .order_by(Message.seq)
+    )
+    return [{"role": m.role, "content": m.content} for m in rows if m.content]

@@ -1,0 +1,33 @@
+"""Domain errors that each face (API, Reflex state) maps once."""
+
+
+class DomainError(Exception):
+    """Base: the message is a sentence meant for people; `code` is a stable name for clients."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code or type(self).__name__.lower()
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the actor may not know it exists."""
+
+
+class Forbidden(DomainError):
+    """The actor may see the thing but not do this to it."""
+
+
+class Invalid(DomainError):
+    """The input was refused; nothing was changed."""
+
+
+class Unauthenticated(DomainError):
+    """No valid session."""
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in is slowed down after repeated failures."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, code="too_many_attempts")
+        self.retry_after = retry_after

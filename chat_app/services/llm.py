@@ -1,0 +1,189 @@
+"""Token streams from text providers through LiteLLM, guarded by our own deadlines.
+
+LiteLLM does not apply its `timeout` to every provider's stream, and some providers
+end a broken stream as if it were complete, so both are checked here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from chat_app.catalog import CatalogModel
+from chat_app.services.providers import PROVIDERS, call_options
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    first_token: float = 60.0  # seconds from the request to the first text
+    chunk_gap: float = 30.0  # longest silence between chunks
+    total: float = 600.0  # the whole reply
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    finish_reason: str
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+StreamEvent = TextDelta | Finished
+
+
+class ProviderError(Exception):
+    """A provider failure, said as a sentence for people."""
+
+
+def _litellm():
+    import litellm  # imported lazily: it costs about two seconds
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def describe_error(exc: BaseException, provider_label: str) -> str:
+    """One sentence for a failed provider call, without secrets."""
+    if isinstance(exc, ProviderError):
+        return str(exc)
+    litellm = _litellm()
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, litellm.AuthenticationError):
+        return f"{provider_label} rejected the API key (401). Check the key configured for it."
+    if isinstance(exc, litellm.RateLimitError):
+        return f"{provider_label} is rate limiting requests (429). Wait a moment, then retry."
+    if isinstance(exc, litellm.Timeout):
+        return f"{provider_label} did not answer in time. Retry in a moment."
+    if isinstance(exc, litellm.APIConnectionError) and not status:
+        return f"{provider_label} could not be reached. Check that it is running and retry."
+    if isinstance(exc, litellm.BadRequestError):
+        return f"{provider_label} refused the request (400)."
+    if status and int(status) >= 500:
+        return f"{provider_label} had a server error ({status}). Retry in a moment."
+    if status:
+        return f"{provider_label} answered with an error ({status})."
+    return f"{provider_label} failed unexpectedly. Retry in a moment."
+
+
+async def stream_reply(
+    model: CatalogModel,
+    messages: Sequence[dict],
+    *,
+    deadlines: Deadlines = Deadlines(),
+) -> AsyncIterator[StreamEvent]:
+    """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
+    litellm = _litellm()
+    label = PROVIDERS[model.provider].label
+    started = time.monotonic()
+
+    def limit(first: bool) -> float:
+        left = deadlines.total - (time.monotonic() - started)
+        if left <= 0:
+            raise ProviderError(f"{label} took longer than {deadlines.total:.0f} s; the reply was cut off.")
+        step = deadlines.first_token - (time.monotonic() - started) if first else deadlines.chunk_gap
+        return max(0.0, min(left, step))
+
+    try:
+        stream = await asyncio.wait_for(
+            litellm.acompletion(
+                model=model.litellm_model,
+                messages=list(messages),
+                stream=True,
+                stream_options={"include_usage": True},
+                timeout=deadlines.total,
+                **call_options(model),
+            ),
+            timeout=limit(first=True),
+        )
+    except TimeoutError:
+        raise ProviderError(f"{label} did not start answering within {deadlines.first_token:.0f} s.") from None
+    except Exception as exc:  # noqa: BLE001 - every provider failure becomes one sentence
+        raise ProviderError(describe_error(exc, label)) from exc
+
+    finish_reason: str | None = None
+    input_tokens = output_tokens = None
+    got_text = False
+    iterator = stream.__aiter__()
+    try:
+        while True:
+            try:
+                chunk = await asyncio.wait_for(iterator.__anext__(), timeout=limit(first=not got_text))
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                if got_text:
+                    raise ProviderError(
+                        f"{label} stopped sending for {deadlines.chunk_gap:.0f} s; the reply was cut off."
+                    ) from None
+                raise ProviderError(
+                    f"{label} did not start answering within {deadlines.first_token:.0f} s."
+                ) from None
+            except ProviderError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise ProviderError(describe_error(exc, label)) from exc
+            usage = getattr(chunk, "usage", None)
+            if usage:
+                input_tokens = getattr(usage, "prompt_tokens", None) or input_tokens
+                output_tokens = getattr(usage, "completion_tokens", None) or output_tokens
+            for choice in chunk.choices or ():
+                text = getattr(choice.delta, "content", None)
+                if text:
+                    got_text = True
+                    yield TextDelta(text)
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
+    finally:
+        await _close(stream)
+    finish_reason = _provider_finish_reason(stream, finish_reason)
+    if finish_reason is None:
+        raise ProviderError(f"{label} ended the reply early; the answer is incomplete.")
+    yield Finished(finish_reason, input_tokens, output_tokens)
+
+
+def _provider_finish_reason(stream, seen: str | None) -> str | None:
+    """The finish signal the provider really sent.
+
+    LiteLLM's stream wrapper ends a stream that stopped without one with a made-up
+    finish_reason "stop"; what the provider sent is kept on the wrapper itself.
+    """
+    if not hasattr(stream, "received_finish_reason"):
+        return seen
+    return getattr(stream, "received_finish_reason", None) or getattr(stream, "intermittent_finish_reason", None)
+
+
+async def _close(stream) -> None:
+    """Release the provider connection at once (also on stop and on timeout)."""
+    for name in ("aclose", "close"):
+        closer = getattr(stream, name, None)
+        if closer is not None:
+            try:
+                result = closer()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+            return
+
+
+def reply_cost(model: CatalogModel, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """Cost in USD from LiteLLM's bundled price map, when it knows the model."""
+    if input_tokens is None and output_tokens is None:
+        return None
+    info = _litellm().model_cost.get(model.litellm_model.split("/", 1)[-1]) or _litellm().model_cost.get(
+        model.litellm_model
+    )
+    if not info:
+        return None
+    return (input_tokens or 0) * float(info.get("input_cost_per_token") or 0) + (
+        output_tokens or 0
+    ) * float(info.get("output_cost_per_token") or 0)

@@ -1,0 +1,161 @@
+"""The server-owned reply job.
+
+A reply belongs to the server, keyed by the assistant message id, not to the tab that
+asked: it streams from the provider, saves its text as it goes, publishes it on the
+chat's live channel and obeys stop from any view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from chat_app.db import session_scope
+from chat_app.models import ChatSession, Message, MessageStatus, utcnow
+from chat_app.services import chats, llm
+from chat_app.services.live import channel
+from chat_app.services.providers import resolve_model
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY = 0.5  # seconds between saves of a growing reply
+
+
+@dataclass
+class ReplyJob:
+    chat_id: str
+    message_id: str
+    text: str = ""
+    task: asyncio.Task | None = field(default=None, repr=False)
+
+
+_jobs: dict[str, ReplyJob] = {}
+
+
+def running_in(chat_id: str) -> ReplyJob | None:
+    return next((j for j in _jobs.values() if j.chat_id == chat_id), None)
+
+
+def is_running(message_id: str) -> bool:
+    return message_id in _jobs
+
+
+def start_reply(
+    chat_id: uuid.UUID | str,
+    message_id: uuid.UUID | str,
+    *,
+    deadlines: llm.Deadlines = llm.Deadlines(),
+    engine: sa.Engine | None = None,
+) -> ReplyJob:
+    """Start producing a saved, pending reply. The caller must have committed it."""
+    job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id))
+    _jobs[job.message_id] = job
+    job.task = asyncio.get_running_loop().create_task(_run(job, deadlines, engine))
+    return job
+
+
+def stop_reply(message_id: str) -> bool:
+    """Cancel the upstream request; the partial reply is kept with status stopped."""
+    job = _jobs.get(message_id)
+    if job is None or job.task is None or job.task.done():
+        return False
+    job.task.cancel()
+    return True
+
+
+async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None) -> None:
+    status, error = MessageStatus.complete, None
+    usage: tuple[int | None, int | None] = (None, None)
+    model = None
+    try:
+        model, prompt = await asyncio.to_thread(_begin, job, engine)
+        channel.publish(job.chat_id, {"type": "start", "message_id": job.message_id})
+        last_save = time.monotonic()
+        async for event in llm.stream_reply(model, prompt, deadlines=deadlines):
+            if isinstance(event, llm.TextDelta):
+                job.text += event.text
+                channel.publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "text": event.text})
+                if time.monotonic() - last_save >= SAVE_EVERY:
+                    last_save = time.monotonic()
+                    await asyncio.to_thread(_save_partial, job, engine)
+            else:
+                usage = (event.input_tokens, event.output_tokens)
+    except asyncio.CancelledError:
+        status = MessageStatus.stopped
+    except llm.ProviderError as exc:
+        status, error = MessageStatus.error, str(exc)
+    except Exception:  # noqa: BLE001 - a reply must end in a saved state, whatever failed
+        log.exception("reply %s failed", job.message_id)
+        status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
+    finally:
+        try:
+            cost = llm.reply_cost(model, *usage) if model is not None else None
+            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, engine))
+        except Exception:  # noqa: BLE001
+            log.exception("could not save the end of reply %s", job.message_id)
+        finally:
+            _jobs.pop(job.message_id, None)
+            channel.publish(
+                job.chat_id,
+                {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
+            )
+
+
+def _begin(job: ReplyJob, engine: sa.Engine | None):
+    with session_scope(engine) as session:
+        reply = session.get(Message, uuid.UUID(job.message_id))
+        model = resolve_model(reply.model_id)
+        if model is None:
+            raise llm.ProviderError("This reply's model is no longer in the catalog.")
+        prompt = chats.prompt_for(reply, session=session)
+        reply.status = MessageStatus.streaming.value
+        reply.updated_at = utcnow()
+        session.add(reply)
+        return model, prompt
+
+
+def _save_partial(job: ReplyJob, engine: sa.Engine | None) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(job.message_id))
+            .values(content=job.text, updated_at=utcnow())
+        )
+
+
+def _finish(job, status, error, usage, cost, engine) -> None:
+    with session_scope(engine) as session:
+        now = utcnow()
+        session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(job.message_id))
+            .values(
+                content=job.text, status=status.value, error=error,
+                input_tokens=usage[0], output_tokens=usage[1], cost=cost, updated_at=now,
+            )
+        )
+        session.execute(
+            sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
+        )
+
+
+def mark_orphans(chat_id: uuid.UUID, *, session, stale_after: float) -> None:
+    """Replies left in flight by a server that stopped are ended as errors, text kept."""
+    cutoff = utcnow() - timedelta(seconds=stale_after)
+    for message in session.exec(
+        sa.select(Message).where(
+            Message.session_id == chat_id,
+            Message.status.in_(chats.IN_FLIGHT),
+            Message.updated_at < cutoff,
+        )
+    ).scalars():
+        if not is_running(str(message.id)):
+            message.status = MessageStatus.error.value
+            message.error = "This reply was interrupted before it finished. Retry it."
+            session.add(message)

@@ -1,0 +1,76 @@
+"""Who is signed in, read on the server from the session cookie of the websocket request."""
+
+from __future__ import annotations
+
+import asyncio
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import quote
+
+import reflex as rx
+
+from chat_app.db import session_scope
+from chat_app.models import User
+from chat_app.services import accounts
+from chat_app.settings import get_settings
+
+# What the sign-in and registration pages say for each error code the auth routes send back.
+AUTH_ERRORS = {
+    "credentials": "Wrong email or password.",
+    "too_many_attempts": "Too many failed attempts. Wait a little, then try again.",
+    "email": "That email address is not valid.",
+    "password": "Use a password of at least 8 characters.",
+    "exists": "An account with this email already exists. Sign in instead.",
+    "oidc": "Signing in with your provider failed. Try again.",
+    "oidc_unknown": "That sign-in provider is not configured.",
+    "unverified": "Your identity provider did not confirm a verified email address.",
+    "invalid": "That did not work. Check what you entered and try again.",
+}
+
+
+class AuthState(rx.State):
+    """Base of every state that needs the user; the token never leaves the server."""
+
+    user_email: str = ""
+    auth_error: str = ""
+    form_email: str = ""
+    next_path: str = "/"
+    oidc_providers: list[dict[str, str]] = []
+
+    def _session_token(self) -> str | None:
+        raw = self.router.headers.cookie or ""
+        try:
+            jar = SimpleCookie(raw)
+        except CookieError:
+            return None
+        morsel = jar.get(get_settings().cookie_name)
+        return morsel.value if morsel else None
+
+    async def _signed_in_user(self) -> User | None:
+        token = self._session_token()
+        if not token:
+            return None
+
+        def lookup() -> User | None:
+            with session_scope() as session:
+                return accounts.user_for_token(token, session=session)
+
+        return await asyncio.to_thread(lookup)
+
+    def _login_redirect(self):
+        path = self.router.url.path or "/"
+        return rx.redirect(f"/login?next={quote(path)}")
+
+    @rx.event
+    def load_auth_page(self):
+        params = self.router.url.query_parameters
+        code = params.get("error", "")
+        wait = params.get("wait", "")
+        message = AUTH_ERRORS.get(code, AUTH_ERRORS["invalid"] if code else "")
+        if code == "too_many_attempts" and wait.isdigit():
+            message = f"Too many failed attempts. Try again in {wait} seconds."
+        self.auth_error = message
+        self.form_email = params.get("email", "")[:320]
+        self.next_path = params.get("next", "/") if params.get("next", "/").startswith("/") else "/"
+        self.oidc_providers = [
+            {"name": p.name, "label": p.label} for p in get_settings().oidc_providers
+        ]

@@ -1,0 +1,17 @@
+"""Reflex configuration: app name, database URL and quiet, offline-friendly defaults."""
+
+import reflex as rx
+
+from chat_app.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="chat_app",
+    db_url=_settings.database_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Reflex's default echoes any Origin with credentials; only our own origin may call us.
+    cors_allowed_origins=_settings.allowed_origins,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

@@ -1,0 +1,78 @@
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)
+and small factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from chat_app.db import make_engine
+from chat_app.migrations import upgrade
+from chat_app.models import ChatSession, User
+from chat_app.services import accounts, chats
+
+_BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _fresh_postgres_url() -> Iterator[str]:
+    """A throwaway schema in the test database, so runs never see each other's rows."""
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        yield from _fresh_postgres_url()
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[sa.Engine]:
+    upgrade(database_url)
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def provider_env(monkeypatch):
+    """Configure one provider (OpenAI) so text models are usable in service tests."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")
+
+
+def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
+    user = accounts.register(email or f"user-{uuid.uuid4().hex[:8]}@example.com", password, session=session)
+    session.commit()
+    return user
+
+
+def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> ChatSession:
+    chat = chats.create_chat(owner, session=session, model_id=model_id)
+    session.commit()
+    return chat

@@ -1,0 +1,148 @@
+"""The real app, compiled and served by `reflex run --env prod`, against the fake providers,
+driven by Playwright in the system Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.fakes.providers import FakeProviders
+from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
+
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.e2e
+
+
+def _browser_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fake() -> Iterator[FakeProviders]:
+    with FakeProviders() as providers:
+        yield providers
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider on 127.0.0.1 (PyPI's oidc-provider-mock)."""
+    port = free_port()
+    exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
+    proc = subprocess.Popen([exe, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("oidc-provider-mock did not start")
+            time.sleep(0.2)
+        yield issuer
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
+    port = free_port()
+    data = tmp_path_factory.mktemp("app")
+    extra = {
+        **fake.env(),
+        "LLM_FIRST_TOKEN_TIMEOUT": "8",
+        "LLM_CHUNK_GAP_TIMEOUT": "4",
+        "LLM_TOTAL_TIMEOUT": "60",
+        "OIDC_CLIENT_ID": "chat-app-tests",
+        "OIDC_CLIENT_SECRET": "chat-app-tests-secret",
+        "OIDC_DISCOVERY_URL": f"{oidc_provider}/.well-known/openid-configuration",
+        "OIDC_LABEL": "Test SSO",
+    }
+    env = app_environment(port, f"sqlite:///{data / 'app.db'}", extra)
+    env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
+    with running_app(env, port, data / "app.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=_browser_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url) -> Iterator[Page]:
+    context = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, app_url):
+    """Pages in fresh browser contexts (another person, or a signed-out visitor)."""
+    contexts = []
+
+    def make(**kwargs) -> Page:
+        context = browser.new_context(base_url=app_url, **kwargs)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def register(page: Page, email: str | None = None) -> str:
+    email = email or unique_email()
+    page.goto("/register")
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("register").click()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+    expect(page.get_by_test_id("sign-out")).to_be_visible()
+    return email
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("sign-in").click()
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_test_id("composer-input")
+    box.fill(text)
+    page.get_by_test_id("send-button").click()
+
+
+def choose_model(page: Page, model_id: str) -> None:
+    page.get_by_test_id("model-select").select_option(model_id)

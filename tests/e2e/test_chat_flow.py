@@ -1,0 +1,186 @@
+"""A person's way through the app: register, chat with streaming, reload mid-reply, stop,
+errors, sign-out, and another person who must not see any of it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD, choose_model, register, send, sign_in, unique_email
+
+ASSISTANT = '[data-testid="message"][data-role="assistant"]'
+
+
+def _chat_id(page: Page) -> str:
+    page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[-1]
+
+
+def _last_reply(page: Page):
+    return page.locator(ASSISTANT).last
+
+
+def _watch_renders(page: Page, until_status: str, timeout: float = 30) -> list[str]:
+    """Distinct texts the streaming reply showed, sampled every 30 ms, until it reaches a status."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = _last_reply(page)
+        if reply.count():
+            text = reply.inner_text()
+            if text and (not seen or seen[-1] != text):
+                seen.append(text)
+            if reply.get_attribute("data-status") == until_status:
+                return seen
+        page.wait_for_timeout(30)
+    raise AssertionError(f"the reply never reached {until_status}; saw {seen[-3:]}")
+
+
+def test_register_chat_stream_reload_and_sign_out(page: Page, fake):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    send(page, "Count for me [[tokens=30]] [[delay=0.12]]")
+    chat_id = _chat_id(page)
+    expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("Count for me")
+    first = _last_reply(page)
+    expect(first).to_have_attribute("data-status", "streaming")
+    expect(first).to_contain_text("tok3")
+    # Reload in the middle of the reply: it picks up where it is and runs to its end.
+    page.reload()
+    expect(_last_reply(page)).to_contain_text("tok1")
+    renders = _watch_renders(page, "complete")
+    growing = [t for t in renders if "tok30" not in t]
+    assert len(growing) >= 2, f"expected the reply to grow on screen, saw {renders}"
+    expect(_last_reply(page)).to_contain_text("tok30")
+    # The sidebar shows the chat, titled from the first message.
+    expect(page.get_by_test_id("chat-item").first).to_contain_text("Count for me")
+    # A second reload shows the saved history.
+    page.reload()
+    expect(page.get_by_test_id("message")).to_have_count(2)
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    expect(_last_reply(page)).to_contain_text("tok1 tok2")
+    # The provider got the whole conversation once, not per token.
+    assert [r["json"]["messages"][-1]["content"] for r in fake.chat_requests if "Count for me" in str(r["json"])][:1]
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    page.goto(f"/chat/{chat_id}")
+    page.wait_for_url(re.compile(r"/login\?next=/chat/"))
+    expect(page.get_by_test_id("sign-in")).to_be_visible()
+
+
+def test_sign_in_returns_to_the_chat_it_was_asked_for(page: Page, new_page):
+    email = register(page)
+    send(page, "remember me")
+    chat_id = _chat_id(page)
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    visitor = new_page()
+    visitor.goto(f"/chat/{chat_id}")
+    visitor.wait_for_url(re.compile(r"/login"))
+    visitor.get_by_test_id("email").fill(email)
+    visitor.get_by_test_id("password").fill(PASSWORD)
+    visitor.get_by_test_id("sign-in").click()
+    visitor.wait_for_url(re.compile(f"/chat/{chat_id}$"))
+    expect(visitor.get_by_test_id("message").first).to_contain_text("remember me")
+
+
+def test_another_user_gets_not_found_for_the_chat_page_and_api(page: Page, new_page, app_url):
+    register(page)
+    send(page, "my private thoughts")
+    chat_id = _chat_id(page)
+    other = new_page()
+    register(other)
+    other.goto(f"/chat/{chat_id}")
+    expect(other.get_by_test_id("chat-not-found")).to_be_visible()
+    expect(other.get_by_text("my private thoughts")).to_have_count(0)
+    cookies = {c["name"]: c["value"] for c in other.context.cookies()}
+    response = httpx.get(f"{app_url}/api/chats/{chat_id}", cookies=cookies)
+    assert response.status_code == 404
+    assert "my private thoughts" not in response.text
+    owner_cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert httpx.get(f"{app_url}/api/chats/{chat_id}", cookies=owner_cookies).status_code == 200
+
+
+def test_stop_keeps_the_partial_reply(page: Page):
+    register(page)
+    send(page, "a long one [[tokens=200]] [[delay=0.1]]")
+    expect(_last_reply(page)).to_contain_text("tok3")
+    page.get_by_test_id("stop-button").click()
+    expect(_last_reply(page)).to_have_attribute("data-status", "stopped")
+    text = _last_reply(page).inner_text()
+    assert "tok3" in text and "tok200" not in text
+    page.reload()
+    expect(_last_reply(page)).to_have_attribute("data-status", "stopped")
+    expect(page.get_by_test_id("send-button")).to_be_visible()
+
+
+def test_provider_errors_show_inline_and_keep_the_message(page: Page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")  # takes consecutive user turns as they are
+    send(page, "please fail [[error=429]]")
+    reply = _last_reply(page)
+    expect(reply).to_have_attribute("data-status", "error")
+    expect(reply.get_by_test_id("message-error")).to_contain_text("rate limiting")
+    expect(reply.get_by_test_id("retry-button")).to_be_visible()
+    expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("please fail")
+    # A stream cut mid-way is an error with its partial text kept, never "complete".
+    reply.get_by_test_id("retry-button").click()
+    expect(_last_reply(page)).to_have_attribute("data-status", "error")
+    send(page, "now cut me off [[tokens=20]] [[cut]]")
+    expect(page.get_by_test_id("message")).to_have_count(4)
+    expect(_last_reply(page)).to_have_attribute("data-status", "error")
+    expect(_last_reply(page).get_by_test_id("message-error")).to_contain_text("ended the reply early")
+    expect(_last_reply(page)).to_contain_text("tok1")
+
+
+def test_markdown_renders_code_and_never_raw_html(page: Page):
+    register(page)
+    send(page, "[[markdown]]")
+    reply = _last_reply(page)
+    expect(reply).to_have_attribute("data-status", "complete")
+    expect(reply.locator("pre code, pre").first).to_be_visible()
+    send(page, 'say <img src=x onerror="window.__pwned=1"> <b>bold</b>')
+    reply = _last_reply(page)
+    expect(reply).to_have_attribute("data-status", "complete")
+    expect(reply).to_contain_text("<b>bold</b>")
+    assert reply.locator("img, b").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_unconfigured_models_show_why_and_cannot_be_sent_to(page: Page):
+    register(page)
+    option = page.locator('[data-testid="model-select"] option[value="deepseek/deepseek-chat"]')
+    expect(option).to_have_attribute("disabled", "")
+    expect(option).to_contain_text("unavailable")
+    assert "DEEPSEEK_API_KEY" in (option.get_attribute("title") or "")
+
+
+def test_rename_and_delete_a_chat(page: Page):
+    register(page)
+    send(page, "first chat")
+    _chat_id(page)
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    page.get_by_test_id("rename-chat").first.click()
+    page.get_by_test_id("rename-input").fill("Renamed chat")
+    page.get_by_test_id("rename-save").click()
+    expect(page.get_by_test_id("chat-item").first).to_contain_text("Renamed chat")
+    expect(page.get_by_test_id("chat-title")).to_contain_text("Renamed chat")
+    page.get_by_test_id("delete-chat").first.click()
+    page.get_by_test_id("confirm-delete").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.get_by_test_id("chat-item")).to_have_count(0)
+
+
+def test_bad_sign_in_input_gets_clear_errors(page: Page):
+    email = register(page, unique_email("dup"))
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    page.goto("/register")
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("register").click()
+    expect(page.get_by_test_id("auth-error")).to_contain_text("already exists")
+    sign_in(page, email, "wrong password!")
+    expect(page.get_by_test_id("auth-error")).to_contain_text("Wrong email or password")

@@ -1,0 +1,50 @@
+import pytest
+
+from chat_app.models import SharedAccess
+from chat_app.services import access
+from chat_app.services.access import Role
+from chat_app.services.errors import Forbidden, NotFound
+from tests.conftest import make_chat, make_user
+
+
+@pytest.fixture
+def world(session):
+    owner, editor, viewer, stranger = (make_user(session) for _ in range(4))
+    for u in (editor, viewer):
+        u.email_verified = True
+        session.add(u)
+    chat = make_chat(session, owner)
+    session.add(SharedAccess(session_id=chat.id, email=editor.email, can_edit=True))
+    session.add(SharedAccess(session_id=chat.id, email=viewer.email, can_edit=False))
+    session.commit()
+    return {"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger, "anonymous": None, "chat": chat}
+
+
+@pytest.mark.parametrize(
+    ("actor", "public", "expected"),
+    [
+        ("owner", False, Role.owner), ("editor", False, Role.editor), ("viewer", False, Role.viewer),
+        ("stranger", False, Role.none), ("anonymous", False, Role.none),
+        ("stranger", True, Role.viewer), ("anonymous", True, Role.viewer), ("editor", True, Role.editor),
+    ],
+)
+def test_role_for(session, world, actor, public, expected):
+    world["chat"].is_public = public
+    assert access.role_for(world[actor], world["chat"], session=session) is expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "outcome"),
+    [
+        ("owner", "delete", None), ("editor", "post", None), ("viewer", "read", None),
+        ("viewer", "post", Forbidden), ("editor", "rename", Forbidden),
+        ("stranger", "read", NotFound), ("anonymous", "read", NotFound),
+    ],
+)
+def test_authorize(session, world, actor, action, outcome):
+    if outcome is None:
+        chat, _ = access.authorize(world[actor], world["chat"].id, action, session=session)
+        assert chat.id == world["chat"].id
+    else:
+        with pytest.raises(outcome):
+            access.authorize(world[actor], world["chat"].id, action, session=session)

@@ -1,0 +1,72 @@
+import pytest
+from sqlmodel import select
+
+from chat_app.models import Message
+from chat_app.services import chats
+from chat_app.services.errors import Invalid, NotFound
+from tests.conftest import make_chat, make_user
+
+
+def test_posting_saves_the_message_and_a_pending_reply_and_titles_the_chat(session, provider_env):
+    user = make_user(session)
+    chat = make_chat(session, user)
+    mine, reply = chats.post_message(user, chat.id, "  How do   tides work?  ", session=session)
+    session.commit()
+    assert (mine.seq, mine.role, mine.content) == (1, "user", "How do   tides work?")
+    assert (reply.seq, reply.role, reply.status, reply.model_id) == (2, "assistant", "pending", "openai/gpt-4o")
+    assert chat.title == "How do tides work?"
+
+
+@pytest.mark.parametrize(("content", "match"), [("   ", "Write a message"), ("x" * 40, "limit is 30")])
+def test_bad_messages_are_refused_and_nothing_is_saved(session, provider_env, content, match):
+    user = make_user(session)
+    chat = make_chat(session, user)
+    with pytest.raises(Invalid, match=match):
+        chats.post_message(user, chat.id, content, session=session, max_chars=30)
+    assert session.exec(select(Message)).all() == []
+
+
+def test_a_model_without_a_configured_provider_is_refused_with_the_reason(session, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    user = make_user(session)
+    chat = make_chat(session, user, model_id="anthropic/claude-sonnet-4-5")
+    with pytest.raises(Invalid, match="ANTHROPIC_API_KEY"):
+        chats.post_message(user, chat.id, "hi", session=session)
+
+
+def test_one_reply_at_a_time_then_regenerate_resets_it_in_place(session, provider_env):
+    user = make_user(session)
+    chat = make_chat(session, user)
+    _, reply = chats.post_message(user, chat.id, "first", session=session)
+    session.commit()
+    with pytest.raises(Invalid, match="still being written"):
+        chats.post_message(user, chat.id, "second", session=session)
+    reply.status, reply.content = "complete", "an answer"
+    session.add(reply)
+    session.commit()
+    again = chats.restart_last_reply(user, chat.id, session=session)
+    assert again.id == reply.id and again.status == "pending" and again.content == ""
+    assert chats.prompt_for(again, session=session) == [{"role": "user", "content": "first"}]
+
+
+def test_list_rename_delete_and_strangers_get_not_found(session, provider_env):
+    owner, stranger = make_user(session), make_user(session)
+    older, newer = make_chat(session, owner), make_chat(session, owner)
+    chats.post_message(owner, older.id, "bump", session=session)
+    session.commit()
+    assert [c.id for c in chats.list_chats(owner, session=session)] == [older.id, newer.id]
+    assert chats.list_chats(stranger, session=session) == []
+    for action in (
+        lambda: chats.rename_chat(stranger, older.id, "mine now", session=session),
+        lambda: chats.delete_chat(stranger, older.id, session=session),
+        lambda: chats.post_message(stranger, older.id, "hi", session=session),
+        lambda: chats.rename_chat(owner, "not-a-uuid", "x", session=session),
+    ):
+        with pytest.raises(NotFound):
+            action()
+    with pytest.raises(Invalid):
+        chats.rename_chat(owner, older.id, "   ", session=session)
+    assert chats.rename_chat(owner, older.id, "  Tides  ", session=session).title == "Tides"
+    chats.delete_chat(owner, older.id, session=session)
+    session.commit()
+    assert [c.id for c in chats.list_chats(owner, session=session)] == [newer.id]

@@ -1,0 +1,39 @@
+"""The schema comes from Alembic alone, and matches the models."""
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import chat_app.models  # noqa: F401
+
+
+def test_migrations_create_every_table_the_models_declare(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_schema_has_the_indexes_the_queries_need(engine):
+    inspector = sa.inspect(engine)
+    chat_indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("chat_sessions")}
+    assert ("user_id", "updated_at") in chat_indexes
+    message_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("messages")}
+    assert ("session_id", "seq") in message_uniques
+    shared = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("shared_access")}
+    assert ("session_id", "email") in shared
+
+
+def test_deleting_a_user_cascades_to_chats_and_messages(session, provider_env):
+    from chat_app.models import ChatSession, Message
+    from chat_app.services import chats
+    from tests.conftest import make_chat, make_user
+
+    user = make_user(session)
+    chat = make_chat(session, user)
+    chats.post_message(user, chat.id, "hello", session=session)
+    session.commit()
+    session.execute(sa.delete(chat_app.models.User).where(chat_app.models.User.id == user.id))
+    session.commit()
+    assert session.exec(sa.select(sa.func.count()).select_from(ChatSession)).one()[0] == 0
+    assert session.exec(sa.select(sa.func.count()).select_from(Message)).one()[0] == 0
