@@ -35,7 +35,7 @@ def _ts(**kwargs) -> sa.Column:
     return sa.Column(UTCDateTime(), **kwargs)
 
 
-class MessageStatus(str, enum.Enum):
+class MessageStatus(enum.StrEnum):
     pending = "pending"
     streaming = "streaming"
     complete = "complete"

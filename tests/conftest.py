@@ -76,3 +76,55 @@ def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") ->
     chat = chats.create_chat(owner, session=session, model_id=model_id)
     session.commit()
     return chat
+
+
+@pytest.fixture(scope="session")
+def fake_providers():
+    from tests.fakes.providers import FakeProviders
+
+    with FakeProviders() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_env(fake_providers, monkeypatch):
+    """Every provider pointed at the local fakes, through LiteLLM's standard variables."""
+    for name, value in fake_providers.env().items():
+        monkeypatch.setenv(name, value)
+    fake_providers.clear()
+    return fake_providers
+
+
+@pytest.fixture
+def app_settings(database_url, monkeypatch):
+    """Point the app's settings and engine at this test's migrated database."""
+    from chat_app import db, settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", "unit-test-secret")
+    monkeypatch.setenv("PUBLIC_URL", "http://testserver")
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    upgrade(database_url)
+    yield settings.get_settings()
+    db.get_engine().dispose()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+@pytest.fixture
+def api(app_settings):
+    from starlette.testclient import TestClient
+
+    from chat_app.api.app import make_api
+
+    with TestClient(make_api(), base_url="http://testserver") as client:
+        yield client
+
+
+def api_user(client, email: str | None = None, password: str = "correct horse") -> str:
+    """Register through the API; the client keeps the session cookie. Returns the email."""
+    email = email or f"api-{uuid.uuid4().hex[:8]}@example.com"
+    response = client.post("/api/auth/register", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return email

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
+from authlib.jose.errors import JoseError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -21,6 +23,10 @@ from chat_app.services.errors import DomainError
 from chat_app.settings import OidcProvider, get_settings
 
 log = logging.getLogger(__name__)
+
+# What a provider that is down, slow or misbehaving makes Authlib raise: the person gets
+# "try again" on the sign-in page, never a bare 500.
+_PROVIDER_ERRORS = (OAuthError, JoseError, httpx.HTTPError, ValueError, KeyError)
 
 
 def _failed(code: str, next_path: str = "/") -> Response:
@@ -47,7 +53,11 @@ def make_oidc_app() -> Starlette:
             return _failed("oidc_unknown")
         request.session["next"] = safe_next(request.query_params.get("next"))
         redirect_uri = f"{settings.public_url}/api/auth/oidc/{name}/callback"
-        return await oauth.create_client(name).authorize_redirect(request, redirect_uri)
+        try:
+            return await oauth.create_client(name).authorize_redirect(request, redirect_uri)
+        except _PROVIDER_ERRORS as exc:
+            log.warning("OIDC sign-in with %s could not start: %r", name, exc)
+            return _failed("oidc", request.session.pop("next", "/"))
 
     async def callback(request: Request) -> Response:
         name = request.path_params["provider"]
@@ -56,13 +66,15 @@ def make_oidc_app() -> Starlette:
             return _failed("oidc_unknown", next_path)
         try:
             token = await oauth.create_client(name).authorize_access_token(request)
-        except OAuthError as exc:
-            log.warning("OIDC sign-in with %s failed: %s", name, exc)
+        except _PROVIDER_ERRORS as exc:
+            log.warning("OIDC sign-in with %s failed: %r", name, exc)
             return _failed("oidc", next_path)
+        # Claims of the ID token, whose signature, issuer, audience, expiry and nonce Authlib checked.
         claims = token.get("userinfo") or {}
+        email = claims.get("email") if isinstance(claims.get("email"), str) else None
         verified = claims.get("email_verified") in (True, "true")
         try:
-            session_token = await in_thread(_sign_in, claims.get("email"), verified)
+            session_token = await in_thread(_sign_in, email, verified)
         except DomainError as exc:
             return _failed(exc.code, next_path)
         response = RedirectResponse(next_path, status_code=303)

@@ -1,8 +1,12 @@
 """Sign-in and registration forms: plain HTML posts, so the session cookie stays httpOnly."""
 
 import reflex as rx
+from reflex.vars.function import FunctionStringVar
 
 from chat_app.state.auth import AuthState
+
+# `next` may hold its own query string: it must travel as one encoded parameter.
+_encode = FunctionStringVar.create("encodeURIComponent")
 
 
 def _field(label: str, name: str, kind: str, testid: str, **props) -> rx.Component:
@@ -17,11 +21,15 @@ def _field(label: str, name: str, kind: str, testid: str, **props) -> rx.Compone
 
 
 def _oidc_buttons() -> rx.Component:
+    # rx.el.a is React Router's <Link> in Reflex 0.10: without reload_document the client router
+    # takes the click and shows its 404 page instead of loading the server's redirect.
     return rx.foreach(
         AuthState.oidc_providers,
         lambda p: rx.el.a(
             "Continue with " + p["label"],
-            href="/api/auth/oidc/" + p["name"] + "/login?next=" + AuthState.next_path,
+            href="/api/auth/oidc/" + p["name"] + "/login?next="
+            + _encode.call(AuthState.next_path).to(str),
+            reload_document=True,
             class_name="oidc-button",
             custom_attrs={"data-testid": "oidc-" + p["name"]},
         ),

@@ -11,7 +11,7 @@ from chat_app.models import ChatSession, SharedAccess, User
 from chat_app.services.errors import Forbidden, NotFound
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     owner = "owner"
     editor = "editor"
     viewer = "viewer"

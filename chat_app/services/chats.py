@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
 from chat_app.services import access
 from chat_app.services.errors import Invalid
-from chat_app.services.providers import resolve_model, unavailable_reason
+from chat_app.services.providers import default_model_id, resolve_model, unavailable_reason
 
 MAX_TITLE_LENGTH = 120
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
@@ -22,9 +22,11 @@ def new_share_token() -> str:
 
 
 def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> ChatSession:
+    if model_id and resolve_model(model_id) is None:
+        raise Invalid("That model is not in the catalog.")
     chat = ChatSession(
         user_id=owner.id,
-        model_id=model_id or owner.default_model_id,
+        model_id=model_id or owner.default_model_id or default_model_id(),
         share_token=new_share_token(),
     )
     session.add(chat)

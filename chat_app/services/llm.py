@@ -56,6 +56,10 @@ def describe_error(exc: BaseException, provider_label: str) -> str:
     if isinstance(exc, ProviderError):
         return str(exc)
     litellm = _litellm()
+    # LiteLLM wraps some failures (e.g. Gemini's 429 and 5xx) in a mid-stream fallback error.
+    inner = getattr(exc, "original_exception", None)
+    if isinstance(inner, Exception) and inner is not exc:
+        return describe_error(inner, provider_label)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, litellm.AuthenticationError):
         return f"{provider_label} rejected the API key (401). Check the key configured for it."
@@ -100,6 +104,7 @@ async def stream_reply(
                 stream=True,
                 stream_options={"include_usage": True},
                 timeout=deadlines.total,
+                max_retries=0,  # retrying is the person's choice (the Retry button), not a hidden delay
                 **call_options(model),
             ),
             timeout=limit(first=True),
@@ -120,6 +125,10 @@ async def stream_reply(
             except StopAsyncIteration:
                 break
             except TimeoutError:
+                if time.monotonic() - started >= deadlines.total:
+                    raise ProviderError(
+                        f"{label} took longer than {deadlines.total:.0f} s; the reply was cut off."
+                    ) from None
                 if got_text:
                     raise ProviderError(
                         f"{label} stopped sending for {deadlines.chunk_gap:.0f} s; the reply was cut off."

@@ -1,0 +1,58 @@
+# The two commands: `make run` (the app at http://localhost:3000) and `make test` (every test).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+BUN_VERSION := 1.4.5
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := 0
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: run test install install-dev bun chromium migrate lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed bun
+install-dev: $(VENV)/.installed-dev bun chromium
+
+# Reflex's own bun installer downloads from outside; the npm registry has the real binary.
+bun:
+	@command -v bun >/dev/null 2>&1 || npm install --silent --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
+
+# Debian's Chromium for the browser tests (CHROMIUM_PATH names another browser instead).
+chromium:
+	@if [ -n "$$CHROMIUM_PATH" ] && [ -x "$$CHROMIUM_PATH" ]; then exit 0; fi; \
+	if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	else echo "Install Chromium, or set CHROMIUM_PATH to a Chromium binary." >&2; exit 1; fi
+
+migrate: $(VENV)/.installed
+	$(BIN)/python -m chat_app.migrations
+
+run: install migrate
+	$(BIN)/reflex run --env prod
+
+test: install-dev
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check . && $(BIN)/lint-imports
+
+clean:
+	rm -rf .web .states $(TOOLS)

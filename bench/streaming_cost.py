@@ -1,0 +1,322 @@
+"""What streaming a reply costs: websocket bytes per token, and time to first token.
+
+Starts the fake LLM providers and the real app (``reflex run --env prod --single-port``) on a
+temporary SQLite database, seeds chats directly in the database, then drives Chromium with
+Playwright:
+
+(a) bytes per streamed token: the websocket payload bytes the server sends to the browser from
+    the click on Send until the reply shows ``data-status="complete"``, divided by the tokens of
+    the reply, for a chat holding 10 earlier messages and one holding 1,000. The two should be
+    about equal: a token must not cost more in a long chat.
+(b) time to first token: click on Send until the reply's first token is in the page, against
+    ``litellm.acompletion(..., stream=True)`` called directly on the same fake until its first
+    content chunk.
+
+Run: ``.venv/bin/python bench/streaming_cost.py`` (``--json`` for machine-readable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from chat_app.db import make_engine  # noqa: E402
+from chat_app.migrations import upgrade  # noqa: E402
+from chat_app.models import Message, User  # noqa: E402
+from chat_app.services import accounts, chats  # noqa: E402
+from tests.fakes.providers import FakeProviders  # noqa: E402
+from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app  # noqa: E402
+
+MODEL = "openai/gpt-4o"
+TOKENS = 200
+DIRECTIVE = f"[[tokens={TOKENS}]] [[delay=0.01]]"
+PASSWORD = "correct horse battery"
+EMAIL = "bench@example.com"
+SMALL, LARGE = 10, 1000
+GOAL_RATIO = 1.05
+
+MESSAGE = '[data-testid="message"]'
+
+# Runs in the page before the click: notes when Send is clicked and when "tok1" first appears
+# in an assistant message, both on the page's own clock (no Python polling in the measurement).
+WATCH_JS = """() => {
+  const w = window.__bench = {click: null, first: null};
+  document.querySelector('[data-testid="send-button"]').addEventListener(
+    'click', () => { if (w.click === null) w.click = performance.now(); }, {capture: true, once: true});
+  const seen = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')]
+    .some(m => /\\btok1\\b/.test(m.textContent));
+  const obs = new MutationObserver(() => {
+    if (w.first === null && w.click !== null && seen()) { w.first = performance.now(); obs.disconnect(); }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+DONE_JS = """([count, last]) => {
+  const all = document.querySelectorAll('[data-testid="message"]');
+  if (all.length !== count) return false;
+  const m = all[all.length - 1];
+  return m.dataset.role === 'assistant' && m.dataset.status === 'complete' && m.textContent.includes(last);
+}"""
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def seed(database_url: str, plan: dict[str, list[int]]) -> dict[str, list[str]]:
+    """One user and, per case, chats holding that many earlier messages ("message 17", ...)."""
+    engine = make_engine(database_url)
+    ids: dict[str, list[str]] = defaultdict(list)
+    with Session(engine, expire_on_commit=False) as session:
+        user: User = accounts.register(EMAIL, PASSWORD, session=session)
+        user.default_model_id = MODEL
+        session.add(user)
+        for case, sizes in plan.items():
+            for n, size in enumerate(sizes, 1):
+                chat = chats.create_chat(user, session=session, model_id=MODEL)
+                chat.title = f"bench {case} #{n}"
+                session.add(chat)
+                session.add_all(
+                    Message(session_id=chat.id, seq=i, role="user" if i % 2 else "assistant",
+                            content=f"message {i}", status="complete", model_id=None if i % 2 else MODEL)
+                    for i in range(1, size + 1)
+                )
+                ids[case].append(str(chat.id))
+        session.commit()
+    engine.dispose()
+    return dict(ids)
+
+
+# --------------------------------------------------------------------------- browser
+
+
+class FrameCounter:
+    """Every websocket frame the page receives, from page.on("websocket") → ws.on("framereceived")."""
+
+    def __init__(self, page: Page) -> None:
+        self.frames: list[str | bytes] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: self.frames.append(payload)))
+
+    def reset(self) -> None:
+        self.frames.clear()
+
+    @staticmethod
+    def size(payload: str | bytes) -> int:
+        return len(payload.encode("utf-8") if isinstance(payload, str) else payload)
+
+    def total(self) -> int:
+        return sum(self.size(f) for f in self.frames)
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_test_id("email").fill(EMAIL)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("composer-input").wait_for(state="visible")
+
+
+def one_reply(page: Page, counter: FrameCounter, chat_id: str, earlier: int) -> dict[str, Any]:
+    """Open the chat, wait for its history, then send and measure until the reply is complete."""
+    page.goto(f"/chat/{chat_id}")
+    page.wait_for_function(f"document.querySelectorAll('{MESSAGE}').length === {earlier}", timeout=120_000)
+    select = page.get_by_test_id("model-select")
+    if select.input_value() != MODEL:
+        select.select_option(MODEL)
+    page.get_by_test_id("composer-input").fill(f"Count for me {DIRECTIVE}")
+    page.evaluate(WATCH_JS)
+    page.wait_for_timeout(500)  # let every frame of the page load be delivered before counting
+    counter.reset()
+    page.get_by_test_id("send-button").click()
+    page.wait_for_function(DONE_JS, arg=[earlier + 2, f"tok{TOKENS}"], timeout=60_000, polling=10)
+    sent = counter.total()
+    frames = list(counter.frames)
+    marks = page.evaluate("window.__bench")
+    ttft = (marks["first"] - marks["click"]) if marks and marks["first"] and marks["click"] else None
+    return {"bytes": sent, "frames": len(frames), "bytes_per_token": sent / TOKENS, "ttft_ms": ttft,
+            "payloads": frames}
+
+
+# --------------------------------------------------------------------------- frame analysis
+
+
+def _decode(payload: str | bytes) -> Any:
+    """A socket.io frame ("42[...]") as JSON, else None (pings, handshakes)."""
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    i = 0
+    while i < len(text) and text[i].isdigit():
+        i += 1
+    try:
+        return json.loads(text[i:]) if text[i:].startswith("[") else None
+    except ValueError:
+        return None
+
+
+def breakdown(payloads: list[str | bytes]) -> dict[str, dict[str, int]]:
+    """Bytes and number of sends per state var in the deltas of one reply."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"bytes": 0, "sends": 0})
+    for payload in payloads:
+        message = _decode(payload)
+        if not isinstance(message, list) or len(message) < 2 or not isinstance(message[1], dict):
+            out["(other frames)"]["bytes"] += FrameCounter.size(payload)
+            out["(other frames)"]["sends"] += 1
+            continue
+        update = message[1]
+        for state, values in (update.get("delta") or {}).items():
+            for var, value in (values or {}).items():
+                name = f"{state.rsplit('.', 1)[-1]}.{var}"
+                out[name]["bytes"] += len(json.dumps(value, separators=(",", ":")))
+                out[name]["sends"] += 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["bytes"]))
+
+
+# --------------------------------------------------------------------------- direct LiteLLM
+
+
+async def direct_ttft(base_url: str, history: int, runs: int) -> list[float]:
+    import litellm
+
+    litellm.suppress_debug_info = True
+    messages = [{"role": "user" if i % 2 else "assistant", "content": f"message {i}"} for i in range(1, history + 1)]
+    messages.append({"role": "user", "content": f"Count for me {DIRECTIVE}"})
+
+    async def once() -> float:
+        start = time.perf_counter()
+        stream = await litellm.acompletion(
+            model=MODEL, api_base=f"{base_url}/v1", api_key="sk-fake-openai", stream=True, messages=messages,
+        )
+        first = None
+        async for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.perf_counter()
+        return (first - start) * 1000
+
+    await once()  # warm: connection pool, provider config, lazy imports
+    return [await once() for _ in range(runs)]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
+    small_runs = max(bytes_runs, ttft_runs)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
+    try:
+        database_url = f"sqlite:///{tmp / 'app.db'}"
+        upgrade(database_url)
+        ids = seed(database_url, {"warm": [SMALL], "small": [SMALL] * small_runs, "large": [LARGE] * bytes_runs})
+        with FakeProviders() as fake:
+            direct = asyncio.run(direct_ttft(fake.base_url, SMALL, ttft_runs))
+            port = free_port()
+            env = app_environment(port, database_url, {
+                **fake.env(), "LLM_FIRST_TOKEN_TIMEOUT": "30", "LLM_CHUNK_GAP_TIMEOUT": "30",
+                "LLM_TOTAL_TIMEOUT": "120",
+            })
+            with running_app(env, port, tmp / "app.log") as url, sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+                try:
+                    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800})
+                    context.set_default_timeout(30_000)
+                    page = context.new_page()
+                    counter = FrameCounter(page)
+                    sign_in(page)
+                    one_reply(page, counter, ids["warm"][0], SMALL)  # warm the app's first call
+                    small, large = [], []
+                    # Interleave the cases so drift in the machine's load hits both alike.
+                    for i in range(small_runs):
+                        small.append(one_reply(page, counter, ids["small"][i], SMALL))
+                        if i < bytes_runs:
+                            large.append(one_reply(page, counter, ids["large"][i], LARGE))
+                finally:
+                    browser.close()
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for name, results in (("small", small), ("large", large)):
+                (keep / f"frames-{name}.json").write_text(json.dumps(
+                    [[p if isinstance(p, str) else p.decode("utf-8", "replace") for p in r["payloads"]]
+                     for r in results], indent=1))
+            shutil.copy(tmp / "app.log", keep / "app.log")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    bpt_small = median([r["bytes_per_token"] for r in small[:bytes_runs]])
+    bpt_large = median([r["bytes_per_token"] for r in large])
+    app_ttft = [r["ttft_ms"] for r in small[:ttft_runs] if r["ttft_ms"] is not None]
+    ttft_large = [r["ttft_ms"] for r in large if r["ttft_ms"] is not None]
+    return {
+        "tokens_per_reply": TOKENS,
+        "bytes_per_token": {"10": bpt_small, "1000": bpt_large, "ratio_1000_over_10": bpt_large / bpt_small,
+                            "goal_ratio": GOAL_RATIO, "within_goal": bpt_large / bpt_small <= GOAL_RATIO},
+        "bytes_per_reply": {"10": [r["bytes"] for r in small[:bytes_runs]], "1000": [r["bytes"] for r in large]},
+        "frames_per_reply": {"10": [r["frames"] for r in small[:bytes_runs]], "1000": [r["frames"] for r in large]},
+        "ttft_ms": {
+            "direct_litellm": median(direct), "app": median(app_ttft),
+            "ratio_app_over_direct": median(app_ttft) / median(direct),
+            "difference_ms": median(app_ttft) - median(direct),
+            "app_1000_earlier_messages": median(ttft_large),
+            "runs": {"direct_litellm": direct, "app": app_ttft, "app_1000_earlier_messages": ttft_large},
+        },
+        "per_var_bytes_one_reply": {"10": breakdown(small[0]["payloads"]), "1000": breakdown(large[0]["payloads"])},
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    b, t = r["bytes_per_token"], r["ttft_ms"]
+    ok = "ok" if b["within_goal"] else "NOT MET"
+    lines = [
+        f"bytes per token, {SMALL} earlier messages:      {b['10']:10.1f}",
+        f"bytes per token, {LARGE} earlier messages:    {b['1000']:10.1f}",
+        f"ratio {LARGE}/{SMALL}:                             {b['ratio_1000_over_10']:10.3f}  "
+        f"(goal <= {GOAL_RATIO}: {ok})",
+        f"time to first token, direct LiteLLM:     {t['direct_litellm']:7.0f} ms",
+        f"time to first token, through the app:    {t['app']:7.0f} ms",
+        f"ratio app/direct:                        {t['ratio_app_over_direct']:10.1f}  "
+        f"({t['difference_ms']:+.0f} ms)",
+        "",
+        f"(medians; {TOKENS}-token replies of model {MODEL} from the fake provider; "
+        f"app TTFT with {LARGE} earlier messages: {t['app_1000_earlier_messages']:.0f} ms)",
+    ]
+    if not b["within_goal"]:
+        lines.append("\nstate vars sent during one reply (bytes, sends):")
+        for case in ("10", "1000"):
+            lines.append(f"  {case} earlier messages:")
+            for var, v in list(r["per_var_bytes_one_reply"][case].items())[:8]:
+                lines.append(f"    {var:45s} {v['bytes']:9d} B  x{v['sends']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--bytes-runs", type=int, default=3, help="replies per chat size for bytes/token")
+    parser.add_argument("--ttft-runs", type=int, default=5, help="replies for time to first token")
+    parser.add_argument("--keep", type=Path, help="save the received frames and the app log here")
+    args = parser.parse_args()
+    result = run(args.bytes_runs, args.ttft_runs, args.keep)
+    print(json.dumps(result, indent=2) if args.json else report(result))
+
+
+if __name__ == "__main__":
+    main()

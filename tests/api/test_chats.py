@@ -1,0 +1,91 @@
+"""Chats over HTTP: ownership, validation, and a reply streamed by the server to the end."""
+
+import time
+
+from tests.conftest import api_user
+
+
+def _wait_for_reply(api, chat_id: str, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        chat = api.get(f"/api/chats/{chat_id}").json()
+        if chat["messages"] and chat["messages"][-1]["status"] not in ("pending", "streaming"):
+            return chat
+        time.sleep(0.1)
+    raise AssertionError("the reply did not finish")
+
+
+def test_create_post_and_read_back_the_streamed_reply(api, fake_env):
+    api_user(api)
+    chat = api.post("/api/chats", json={"model_id": "openai/gpt-4o"})
+    assert chat.status_code == 201
+    chat_id = chat.json()["id"]
+    posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": "hello [[tokens=4]]"})
+    assert posted.status_code == 202
+    assert posted.json()["reply"]["status"] == "pending"
+    done = _wait_for_reply(api, chat_id)
+    assert [m["role"] for m in done["messages"]] == ["user", "assistant"]
+    assert done["messages"][1]["content"] == "tok1 tok2 tok3 tok4"
+    assert done["messages"][1]["status"] == "complete" and done["messages"][1]["output_tokens"] == 4
+    assert done["title"] == "hello [[tokens=4]]"
+    assert [c["id"] for c in api.get("/api/chats").json()] == [chat_id]
+
+
+def test_another_user_gets_404_for_everything_about_the_chat(api, fake_env):
+    api_user(api)
+    chat_id = api.post("/api/chats", json={}).json()["id"]
+    api.post(f"/api/chats/{chat_id}/messages", json={"content": "secret [[tokens=2]]"})
+    _wait_for_reply(api, chat_id)
+    api.cookies.clear()
+    api_user(api)
+    for method, path, body in [
+        ("GET", f"/api/chats/{chat_id}", None),
+        ("PATCH", f"/api/chats/{chat_id}", {"title": "stolen"}),
+        ("DELETE", f"/api/chats/{chat_id}", None),
+        ("POST", f"/api/chats/{chat_id}/messages", {"content": "hi"}),
+        ("POST", f"/api/chats/{chat_id}/stop", None),
+        ("GET", "/api/chats/not-a-uuid", None),
+    ]:
+        response = api.request(method, path, json=body)
+        assert response.status_code == 404, (method, path)
+        assert "secret" not in response.text
+    assert api.get("/api/chats").json() == []
+
+
+def test_signed_out_requests_get_401(api):
+    assert api.get("/api/chats").status_code == 401
+    assert api.post("/api/chats", json={}).status_code == 401
+
+
+def test_bad_messages_get_400_and_change_nothing(api, fake_env, monkeypatch):
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    for body in ({"content": "   "}, {"content": 42}, {}, {"content": "x" * 40_000}):
+        response = api.post(f"/api/chats/{chat_id}/messages", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["error"].endswith(".")
+    assert api.post(f"/api/chats/{chat_id}/messages", content=b"[1,2", headers={"content-type": "application/json"}
+                    ).status_code == 400
+    assert api.get(f"/api/chats/{chat_id}").json()["messages"] == []
+
+
+def test_unconfigured_provider_is_refused_with_the_reason(api, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "deepseek/deepseek-chat"}).json()["id"]
+    response = api.post(f"/api/chats/{chat_id}/messages", json={"content": "hi"})
+    assert response.status_code == 400 and "DEEPSEEK_API_KEY" in response.json()["error"]
+
+
+def test_rename_delete_and_stop(api, fake_env):
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    assert api.patch(f"/api/chats/{chat_id}", json={"title": "  Trip plans "}).json()["title"] == "Trip plans"
+    assert api.patch(f"/api/chats/{chat_id}", json={"title": ""}).status_code == 400
+    api.post(f"/api/chats/{chat_id}/messages", json={"content": "[[tokens=300]] [[delay=0.05]]"})
+    time.sleep(1.0)
+    assert api.post(f"/api/chats/{chat_id}/stop").json() == {"stopped": True}
+    done = _wait_for_reply(api, chat_id)
+    assert done["messages"][-1]["status"] == "stopped"
+    assert api.delete(f"/api/chats/{chat_id}").status_code == 204
+    assert api.get(f"/api/chats/{chat_id}").status_code == 404

@@ -1,0 +1,94 @@
+"""Our stream guard over the real LiteLLM client, against the local wire-faithful fakes."""
+
+import time
+
+import pytest
+
+from chat_app.catalog import find_model
+from chat_app.services import llm
+
+TEXT_MODELS = ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash",
+               "deepseek/deepseek-chat", "ollama/llama3.2"]
+FAST = llm.Deadlines(first_token=3, chunk_gap=1.5, total=20)
+
+
+async def _collect(model_id: str, text: str, deadlines=FAST):
+    parts, finished = [], None
+    async for event in llm.stream_reply(find_model(model_id), [{"role": "user", "content": text}],
+                                        deadlines=deadlines):
+        if isinstance(event, llm.TextDelta):
+            parts.append(event.text)
+        else:
+            finished = event
+    return "".join(parts), finished
+
+
+@pytest.mark.parametrize("model_id", TEXT_MODELS)
+async def test_every_provider_streams_text_then_one_finish(fake_env, model_id):
+    text, finished = await _collect(model_id, "hello there [[tokens=5]]")
+    assert text == "tok1 tok2 tok3 tok4 tok5"
+    assert finished.finish_reason == "stop"
+    assert finished.output_tokens == 5
+
+
+@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "deepseek/deepseek-chat",
+                                      "ollama/llama3.2"])
+async def test_a_stream_cut_without_the_finish_signal_is_an_error_not_complete(fake_env, model_id):
+    with pytest.raises(llm.ProviderError, match="ended the reply early"):
+        await _collect(model_id, "[[tokens=10]] [[cut]]")
+
+
+@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5"])
+async def test_a_line_that_does_not_parse_is_never_complete(fake_env, model_id):
+    with pytest.raises(llm.ProviderError):
+        await _collect(model_id, "[[tokens=10]] [[badline]]")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "directive", "sentence"),
+    [
+        ("openai/gpt-4o", "[[error=401]]", "rejected the API key"),
+        ("anthropic/claude-haiku-4-5", "[[error=429]]", "rate limiting"),
+        ("gemini/gemini-2.5-flash", "[[error=429]]", "rate limiting"),
+        ("openai/gpt-4o", "[[error=503]]", "503"),
+        ("ollama/llama3.2", "[[error=500]]", "500"),
+    ],
+)
+async def test_provider_errors_become_one_clear_sentence(fake_env, model_id, directive, sentence):
+    with pytest.raises(llm.ProviderError, match=sentence):
+        await _collect(model_id, directive)
+
+
+async def test_a_missing_key_is_reported_without_the_key(fake_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "bad-key")
+    with pytest.raises(llm.ProviderError) as err:
+        await _collect("openai/gpt-4o", "hi")
+    assert "bad-key" not in str(err.value) and "401" in str(err.value)
+
+
+async def test_first_token_deadline(fake_env):
+    started = time.monotonic()
+    with pytest.raises(llm.ProviderError, match="did not start answering within 1 s"):
+        await _collect("openai/gpt-4o", "[[first_delay=5]]",
+                       deadlines=llm.Deadlines(first_token=1, chunk_gap=5, total=20))
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "gemini/gemini-2.5-flash"])
+async def test_gap_deadline_cuts_a_stalled_stream_even_where_litellm_has_no_timeout(fake_env, model_id):
+    started = time.monotonic()
+    with pytest.raises(llm.ProviderError, match="stopped sending for 1 s"):
+        await _collect(model_id, "[[tokens=5]] [[stall=6]]",
+                       deadlines=llm.Deadlines(first_token=3, chunk_gap=1, total=20))
+    assert time.monotonic() - started < 4
+
+
+async def test_total_deadline(fake_env):
+    with pytest.raises(llm.ProviderError, match="longer than 1 s"):
+        await _collect("openai/gpt-4o", "[[tokens=50]] [[delay=0.1]]",
+                       deadlines=llm.Deadlines(first_token=3, chunk_gap=3, total=1))
+
+
+def test_cost_comes_from_litellms_price_map():
+    cost = llm.reply_cost(find_model("openai/gpt-4o"), 1_000_000, 0)
+    assert cost is not None and 1 <= cost <= 10  # GPT-4o input is a few dollars per million
