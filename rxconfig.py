@@ -1,8 +1,14 @@
 """Reflex configuration: app name, database URL and quiet, offline-friendly defaults."""
 
+from pathlib import Path
+
 import reflex as rx
+from dotenv import load_dotenv
 
 from chat_app.settings import get_settings
+
+# An operator's .env fills in what the real environment does not set.
+load_dotenv(Path(__file__).with_name(".env"), override=False)
 
 _settings = get_settings()
 

@@ -128,3 +128,11 @@ def api_user(client, email: str | None = None, password: str = "correct horse") 
     response = client.post("/api/auth/register", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return email
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
-from authlib.jose.errors import JoseError
+from joserfc.errors import JoseError  # what Authlib 1.9 raises for a bad ID token
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware

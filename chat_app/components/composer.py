@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from chat_app.state.chat import ChatState
+from chat_app.state.chat import COMPOSER_ID, ChatState
 
 
 def model_select() -> rx.Component:
@@ -27,6 +27,7 @@ def composer() -> rx.Component:
             rx.cond(ChatState.notice != "", rx.text(ChatState.notice, color_scheme="red", size="2",
                                                     custom_attrs={"data-testid": "composer-error"})),
             rx.el.textarea(
+                id=COMPOSER_ID,
                 name="content",
                 placeholder="Message… (Enter to send, Shift+Enter for a new line)",
                 enter_key_submit=True,
@@ -41,7 +42,9 @@ def composer() -> rx.Component:
                     ChatState.is_streaming,
                     rx.button(rx.icon("square", size=14), "Stop", type="button", color_scheme="red",
                               on_click=ChatState.stop_reply, custom_attrs={"data-testid": "stop-button"}),
+                    # Disabled until the page is connected, so an early click is never lost.
                     rx.button(rx.icon("send", size=14), "Send", type="submit",
+                              disabled=~ChatState.is_hydrated,
                               custom_attrs={"data-testid": "send-button"}),
                 ),
                 width="100%", align="center", wrap="wrap",
@@ -49,6 +52,6 @@ def composer() -> rx.Component:
             width="100%",
         ),
         on_submit=ChatState.send_message,
-        reset_on_submit=True,
+        reset_on_submit=False,
         class_name="composer",
     )

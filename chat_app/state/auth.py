@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
+from typing import TypeVar
 from urllib.parse import quote
 
 import reflex as rx
+from sqlmodel import Session
 
 from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts
+from chat_app.services.errors import Unauthenticated
 from chat_app.settings import get_settings
+
+T = TypeVar("T")
 
 # What the sign-in and registration pages say for each error code the auth routes send back.
 AUTH_ERRORS = {
@@ -45,16 +51,21 @@ class AuthState(rx.State):
         morsel = jar.get(get_settings().cookie_name)
         return morsel.value if morsel else None
 
-    async def _signed_in_user(self) -> User | None:
+    async def _as_user(self, work: Callable[[User, Session], T]) -> T:
+        """Run `work(user, session)` for the signed-in user in one transaction, off the event loop.
+
+        Raises Unauthenticated when the cookie carries no live session.
+        """
         token = self._session_token()
-        if not token:
-            return None
 
-        def lookup() -> User | None:
+        def run() -> T:
             with session_scope() as session:
-                return accounts.user_for_token(token, session=session)
+                user = accounts.user_for_token(token, session=session)
+                if user is None:
+                    raise Unauthenticated("Sign in to continue.")
+                return work(user, session)
 
-        return await asyncio.to_thread(lookup)
+        return await asyncio.to_thread(run)
 
     def _login_redirect(self):
         path = self.router.url.path or "/"

@@ -9,19 +9,32 @@ import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.services import access, chats, live, replies
-from chat_app.services.errors import DomainError
+from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.llm import Deadlines
 from chat_app.services.providers import default_model_id, model_choices
 from chat_app.services.views import ChatView, MessageView, chat_view, message_view
 from chat_app.settings import get_settings
 from chat_app.state.auth import AuthState
 
+COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
 UPDATE_WINDOW = 0.05  # coalesce live deltas: at most ~20 updates a second per view
 
 
 def _deadlines() -> Deadlines:
     s = get_settings()
     return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
+
+
+def _model_options() -> list[dict[str, str]]:
+    return [
+        {
+            "id": c.id,
+            "label": c.name if c.available else f"{c.name} (unavailable)",
+            "available": "true" if c.available else "false",
+            "reason": c.unavailable_reason,
+        }
+        for c in model_choices()
+    ]
 
 
 class ChatState(AuthState):
@@ -43,140 +56,128 @@ class ChatState(AuthState):
     delete_id: str = ""
     _follow_generation: int = 0
 
+    async def _act(self, work):
+        """Run a service call for the signed-in user; on failure, the effect to show instead.
+
+        Returns (result, None) on success, else (None, effect) with a redirect or a toast.
+        """
+        try:
+            return await self._as_user(work), None
+        except Unauthenticated:
+            return None, self._login_redirect()
+        except DomainError as exc:
+            return None, rx.toast.error(str(exc))
+
     # ----- loading -------------------------------------------------------------------
-    async def _load_sidebar(self, user) -> None:
-        def work():
-            with session_scope() as session:
-                return [chat_view(c) for c in chats.list_chats(user, session=session)]
-
-        self.chats = await asyncio.to_thread(work)
-        self.models = [
-            {
-                "id": c.id,
-                "label": c.name if c.available else f"{c.name} (unavailable)",
-                "available": "true" if c.available else "false",
-                "reason": c.unavailable_reason,
-            }
-            for c in model_choices()
-        ]
-
     @rx.event
     async def load_home(self):
-        user = await self._signed_in_user()
-        if user is None:
-            return self._login_redirect()
-        self.user_email = user.email
+        def work(user, session):
+            return user.email, user.default_model_id, [chat_view(c) for c in chats.list_chats(user, session=session)]
+
         self._reset_chat()
-        self.model_id = user.default_model_id or default_model_id()
-        await self._load_sidebar(user)
+        result, effect = await self._act(work)
+        if effect:
+            return effect
+        self.user_email, default, self.chats = result
+        self.models = _model_options()
+        self.model_id = default or default_model_id()
 
     def _reset_chat(self) -> None:
         self.chat_id = self.chat_title = self.role = self.notice = ""
         self.messages = []
         self.live_id = self.live_text = ""
         self.not_found = False
+        self.sidebar_open = False
         self._follow_generation += 1
 
     @rx.event
     async def load_chat(self):
-        user = await self._signed_in_user()
-        if user is None:
-            return self._login_redirect()
-        self.user_email = user.email
-        self._reset_chat()
-        self.sidebar_open = False
         chat_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        stale_after = max(get_settings().first_token_timeout, get_settings().chunk_gap_timeout) + 15
+        settings = get_settings()
+        stale_after = max(settings.first_token_timeout, settings.chunk_gap_timeout) + 15
 
-        def work():
-            with session_scope() as session:
+        def work(user, session):
+            sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
+            try:
                 chat, role = access.authorize(user, chat_id, "read", session=session)
-                replies.mark_orphans(chat.id, session=session, stale_after=stale_after)
-                session.flush()
-                rows = chats.messages_of(chat.id, session=session)
-                return chat_view(chat), role.value, [message_view(m) for m in rows]
+            except DomainError:
+                return user, sidebar, None
+            replies.mark_orphans(chat.id, session=session, stale_after=stale_after)
+            session.flush()
+            rows = chats.messages_of(chat.id, session=session)
+            return user, sidebar, (chat_view(chat), role.value, [message_view(m) for m in rows])
 
-        await self._load_sidebar(user)
-        try:
-            chat, role, messages = await asyncio.to_thread(work)
-        except DomainError:
+        self._reset_chat()
+        result, effect = await self._act(work)
+        if effect:
+            return effect
+        user, self.chats, found = result
+        self.user_email = user.email
+        self.models = _model_options()
+        if found is None:
             self.not_found = True
             return
-        self.chat_id, self.chat_title, self.role = chat["id"], chat["title"], role
+        chat, self.role, self.messages = found
+        self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or user.default_model_id or default_model_id()
-        self.messages = messages
-        if messages and messages[-1]["status"] in chats.IN_FLIGHT:
+        if self.messages and self.messages[-1]["status"] in chats.IN_FLIGHT:
             return ChatState.follow_reply
 
     # ----- sending -------------------------------------------------------------------
     @rx.event
     async def send_message(self, form_data: dict):
         content = str(form_data.get("content", ""))
-        user = await self._signed_in_user()
-        if user is None:
-            return self._login_redirect()
         chat_id, model_id = self.chat_id, self.model_id
         max_chars = get_settings().max_message_chars
 
-        def work():
-            with session_scope() as session:
-                target = chat_id or str(chats.create_chat(user, session=session, model_id=model_id).id)
-                mine, reply = chats.post_message(
-                    user, target, content, session=session, model_id=model_id, max_chars=max_chars
-                )
-                return target, message_view(mine), message_view(reply)
+        def work(user, session):
+            target = chat_id or str(chats.create_chat(user, session=session, model_id=model_id).id)
+            mine, reply = chats.post_message(
+                user, target, content, session=session, model_id=model_id, max_chars=max_chars
+            )
+            return target, message_view(mine), message_view(reply)
 
         try:
-            target, mine, reply = await asyncio.to_thread(work)
+            target, mine, reply = await self._as_user(work)
+        except Unauthenticated:
+            return self._login_redirect()
         except DomainError as exc:
-            self.notice = str(exc)
-            return rx.toast.error(str(exc))
+            self.notice = str(exc)  # said beside the composer, which keeps the text
+            return
         self.notice = ""
         replies.start_reply(target, reply["id"], deadlines=_deadlines())
         if target != chat_id:  # the first message of a new chat: go to its own URL
-            return rx.redirect(f"/chat/{target}")
+            return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.messages = [*self.messages, mine, reply]
-        return [ChatState.follow_reply, ChatState.refresh_sidebar]
+        return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply, ChatState.refresh_sidebar]
 
     @rx.event
     async def refresh_sidebar(self):
-        user = await self._signed_in_user()
-        if user is not None:
-            await self._load_sidebar(user)
+        result, _ = await self._act(lambda user, session: [chat_view(c) for c in chats.list_chats(user, session=session)])
+        if result is not None:
+            self.chats = result
             self.chat_title = next((c["title"] for c in self.chats if c["id"] == self.chat_id), self.chat_title)
 
     @rx.event
     async def regenerate(self):
-        user = await self._signed_in_user()
-        if user is None:
-            return self._login_redirect()
         chat_id, model_id = self.chat_id, self.model_id
-
-        def work():
-            with session_scope() as session:
-                return message_view(chats.restart_last_reply(user, chat_id, session=session, model_id=model_id))
-
-        try:
-            reply = await asyncio.to_thread(work)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
+        reply, effect = await self._act(
+            lambda user, session: message_view(
+                chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
+            )
+        )
+        if effect:
+            return effect
         replies.start_reply(chat_id, reply["id"], deadlines=_deadlines())
         self.messages = [*self.messages[:-1], reply]
         return ChatState.follow_reply
 
     @rx.event
     async def stop_reply(self):
-        user = await self._signed_in_user()
         chat_id = self.chat_id
-
-        def work():
-            with session_scope() as session:
-                access.authorize(user, chat_id, "stop", session=session)
-
-        try:
-            await asyncio.to_thread(work)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
+        _, effect = await self._act(lambda user, session: access.authorize(user, chat_id, "stop", session=session))
+        if effect:
+            return effect
         job = replies.running_in(chat_id)
         if job is not None:
             replies.stop_reply(job.message_id)
@@ -247,22 +248,17 @@ class ChatState(AuthState):
     # ----- model, sidebar, rename, delete --------------------------------------------
     @rx.event
     async def set_model(self, model_id: str):
-        user = await self._signed_in_user()
-        if user is None:
-            return self._login_redirect()
         chat_id = self.chat_id
 
-        def work():
-            with session_scope() as session:
-                if chat_id:
-                    chats.set_chat_model(user, chat_id, model_id, session=session)
-                else:
-                    chats.set_default_model(user, model_id, session=session)
+        def work(user, session):
+            if chat_id:
+                chats.set_chat_model(user, chat_id, model_id, session=session)
+            else:
+                chats.set_default_model(user, model_id, session=session)
 
-        try:
-            await asyncio.to_thread(work)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
+        _, effect = await self._act(work)
+        if effect:
+            return effect
         self.model_id = model_id
 
     @rx.event
@@ -279,17 +275,12 @@ class ChatState(AuthState):
 
     @rx.event
     async def rename_chat(self, form_data: dict):
-        user = await self._signed_in_user()
         chat_id, title = self.rename_id, str(form_data.get("title", ""))
-
-        def work():
-            with session_scope() as session:
-                return chat_view(chats.rename_chat(user, chat_id, title, session=session))
-
-        try:
-            renamed = await asyncio.to_thread(work)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
+        renamed, effect = await self._act(
+            lambda user, session: chat_view(chats.rename_chat(user, chat_id, title, session=session))
+        )
+        if effect:
+            return effect
         self.rename_id = ""
         self.chats = [renamed if c["id"] == chat_id else c for c in self.chats]
         if chat_id == self.chat_id:
@@ -305,17 +296,10 @@ class ChatState(AuthState):
 
     @rx.event
     async def delete_chat(self):
-        user = await self._signed_in_user()
         chat_id = self.delete_id
-
-        def work():
-            with session_scope() as session:
-                chats.delete_chat(user, chat_id, session=session)
-
-        try:
-            await asyncio.to_thread(work)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
+        _, effect = await self._act(lambda user, session: chats.delete_chat(user, chat_id, session=session))
+        if effect:
+            return effect
         self.delete_id = ""
         self.chats = [c for c in self.chats if c["id"] != chat_id]
         if chat_id == self.chat_id:

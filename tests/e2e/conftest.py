@@ -127,7 +127,9 @@ def register(page: Page, email: str | None = None) -> str:
     page.get_by_test_id("password").fill(PASSWORD)
     page.get_by_test_id("register").click()
     expect(page.get_by_test_id("composer-input")).to_be_visible()
-    expect(page.get_by_test_id("sign-out")).to_be_visible()
+    # The page has loaded the user's data from the server (not just the static shell).
+    expect(page.get_by_text(email)).to_be_visible()
+    expect(page.get_by_test_id("send-button")).to_be_enabled()
     return email
 
 

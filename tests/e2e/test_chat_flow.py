@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -12,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import PASSWORD, choose_model, register, send, sign_in, unique_email
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, not committed
 
 
 def _chat_id(page: Page) -> str:
@@ -137,10 +139,12 @@ def test_provider_errors_show_inline_and_keep_the_message(page: Page):
 
 def test_markdown_renders_code_and_never_raw_html(page: Page):
     register(page)
-    send(page, "[[markdown]]")
+    send(page, "Show me some [[markdown]]")
     reply = _last_reply(page)
     expect(reply).to_have_attribute("data-status", "complete")
     expect(reply.locator("pre code, pre").first).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
     send(page, 'say <img src=x onerror="window.__pwned=1"> <b>bold</b>')
     reply = _last_reply(page)
     expect(reply).to_have_attribute("data-status", "complete")
@@ -184,3 +188,72 @@ def test_bad_sign_in_input_gets_clear_errors(page: Page):
     expect(page.get_by_test_id("auth-error")).to_contain_text("already exists")
     sign_in(page, email, "wrong password!")
     expect(page.get_by_test_id("auth-error")).to_contain_text("Wrong email or password")
+
+
+def test_phone_width_folds_the_sidebar_and_keeps_the_composer(new_page):
+    phone = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    register(phone)
+    send(phone, "hello from a phone")
+    expect(_last_reply(phone)).to_have_attribute("data-status", "complete")
+    expect(phone.get_by_test_id("composer-input")).to_be_in_viewport()
+    expect(phone.get_by_test_id("chat-item").first).not_to_be_in_viewport()
+    phone.get_by_role("button", name="Show chats").click()
+    expect(phone.get_by_test_id("chat-item").first).to_be_in_viewport()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone.png"))
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(page: Page):
+    register(page)
+    box = page.get_by_test_id("composer-input")
+    box.fill("line one")
+    box.press("Shift+Enter")
+    box.type("line two")
+    box.press("Enter")
+    expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("line two")
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+
+
+def test_a_second_tab_follows_the_reply_and_can_stop_it(page: Page, fake):
+    register(page)
+    send(page, "go on for a while [[tokens=300]] [[delay=0.05]]")
+    chat_id = _chat_id(page)
+    expect(_last_reply(page)).to_contain_text("tok2")
+    second = page.context.new_page()  # same person, another tab: a new Reflex client token
+    second.goto(f"/chat/{chat_id}")
+    expect(_last_reply(second)).to_have_attribute("data-status", "streaming")
+    texts = _watch_renders(second, "streaming", timeout=1)
+    second.wait_for_timeout(400)
+    assert _last_reply(second).inner_text() != texts[0], "the second tab should see the reply grow"
+    second.get_by_test_id("stop-button").click()
+    expect(_last_reply(page)).to_have_attribute("data-status", "stopped")
+    expect(_last_reply(second)).to_have_attribute("data-status", "stopped")
+    # Regenerate replaces the stopped reply in place and runs it to its end.
+    send(page, "short one [[tokens=3]]")
+    expect(page.get_by_test_id("message")).to_have_count(4)
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    calls = len(fake.chat_requests)
+    page.get_by_test_id("regenerate-button").click()
+    for _ in range(100):
+        if len(fake.chat_requests) > calls:
+            break
+        page.wait_for_timeout(50)
+    assert len(fake.chat_requests) > calls, "regenerate should call the provider again"
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    expect(_last_reply(page)).to_contain_text("tok3")
+    expect(page.get_by_test_id("message")).to_have_count(4)
+    second.close()
+
+
+def test_a_refused_message_keeps_its_text_and_says_why(page: Page):
+    register(page)
+    send(page, "x" * 33_000)
+    expect(page.get_by_test_id("composer-error")).to_contain_text("limit is 32,000")
+    assert len(page.get_by_test_id("composer-input").input_value()) == 33_000
+    expect(page.get_by_test_id("message")).to_have_count(0)
+    send(page, "a short one")
+    expect(page.get_by_test_id("composer-error")).to_have_count(0)
+    expect(page.get_by_test_id("composer-input")).to_have_value("")
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")

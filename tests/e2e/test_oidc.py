@@ -34,6 +34,7 @@ def _sso(page: Page, issuer: str, sub: str) -> None:
 
 
 def _signed_in_as(page: Page, email: str) -> None:
+    """Signed in as `email`, with the page's state loaded (the email comes from the server)."""
     expect(page.get_by_test_id("composer-input")).to_be_visible()
     expect(page.get_by_test_id("sign-out")).to_be_visible()
     expect(page.get_by_text(email, exact=True)).to_be_visible()
@@ -109,6 +110,7 @@ def test_sso_with_a_verified_email_joins_the_existing_password_account(
     page: Page, new_page, oidc_provider: str
 ):
     email = register(page, unique_email("sso-existing"))
+    _signed_in_as(page, email)  # the page has loaded its state, so the message is not lost
     _say(page, "written before SSO")
 
     _set_claims(oidc_provider, email, email_verified=True)
