@@ -136,3 +136,9 @@ def cheap_password_hashing(monkeypatch):
     from argon2 import PasswordHasher
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
+    once started, which the async tests before them must not meet."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))

@@ -45,6 +45,7 @@ def _empty() -> rx.Component:
 def chat_shell() -> rx.Component:
     return rx.box(
         sidebar(),
+        rx.cond(ChatState.sidebar_open, rx.box(class_name="backdrop", on_click=ChatState.toggle_sidebar)),
         rx.vstack(
             _top_bar(),
             rx.cond(

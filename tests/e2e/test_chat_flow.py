@@ -199,10 +199,13 @@ def test_phone_width_folds_the_sidebar_and_keeps_the_composer(new_page):
     expect(phone.get_by_test_id("chat-item").first).not_to_be_in_viewport()
     phone.get_by_role("button", name="Show chats").click()
     expect(phone.get_by_test_id("chat-item").first).to_be_in_viewport()
+    phone.wait_for_timeout(300)  # let the slide-in finish for the screenshot
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "phone.png"))
+    phone.locator(".backdrop").click(position={"x": 370, "y": 400})  # tapping beside it folds it away
+    expect(phone.get_by_test_id("chat-item").first).not_to_be_in_viewport()
 
 
 def test_enter_sends_and_shift_enter_adds_a_line(page: Page):
