@@ -47,7 +47,11 @@ from chat_app.models import Message, User  # noqa: E402
 from chat_app.services import accounts, chats  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
 from tests.support.app_server import (  # noqa: E402
-    CHROMIUM_ARGS, _stop, _wait_until_up, app_environment, free_port,
+    CHROMIUM_ARGS,
+    _stop,
+    _wait_until_up,
+    app_environment,
+    free_port,
 )
 
 MODEL = "openai/gpt-4o"
@@ -212,6 +216,7 @@ def one_reply(page: Page, counter: FrameCounter, chat_id: str, earlier: int) -> 
     sent = counter.total()
     frames = list(counter.frames)
     marks = page.evaluate("window.__bench")
+
     def since_click(mark: str) -> float | None:
         return marks[mark] - marks["click"] if marks and marks.get(mark) and marks.get("click") else None
 
@@ -235,7 +240,7 @@ def _decode(payload: str | bytes) -> Any:
 
 
 def breakdown(payloads: list[str | bytes]) -> dict[str, dict[str, int]]:
-    """Bytes and number of sends per state var in the deltas of one reply."""
+    """Bytes and number of sends per state var in the deltas of one reply; sums to the frames' bytes."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"bytes": 0, "sends": 0})
     for payload in payloads:
         message = _decode(payload)
@@ -243,12 +248,16 @@ def breakdown(payloads: list[str | bytes]) -> dict[str, dict[str, int]]:
             out["(other frames)"]["bytes"] += FrameCounter.size(payload)
             out["(other frames)"]["sends"] += 1
             continue
-        update = message[1]
-        for state, values in (update.get("delta") or {}).items():
+        envelope = FrameCounter.size(payload)
+        for state, values in (message[1].get("delta") or {}).items():
             for var, value in (values or {}).items():
                 name = f"{state.rsplit('.', 1)[-1].rsplit('____', 1)[-1]}.{var.removesuffix('_rx_state_')}"
-                out[name]["bytes"] += len(json.dumps(value, separators=(",", ":")))
+                size = len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+                out[name]["bytes"] += size
                 out[name]["sends"] += 1
+                envelope -= size
+        out["(frame envelopes, names)"]["bytes"] += envelope
+        out["(frame envelopes, names)"]["sends"] += 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]["bytes"]))
 
 
@@ -345,12 +354,15 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
                 (keep / f"frames-{name}.json").write_text(json.dumps(
                     [[p if isinstance(p, str) else p.decode("utf-8", "replace") for p in r["payloads"]]
                      for r in results], indent=1))
-            shutil.copy(tmp / "app.log", keep / "app.log")
     finally:
+        if keep is not None and (tmp / "app.log").exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp / "app.log", keep / "app.log")
         shutil.rmtree(tmp, ignore_errors=True)
 
     bpt_small = median([r["bytes_per_token"] for r in small[:bytes_runs]])
     bpt_large = median([r["bytes_per_token"] for r in large])
+
     def ttfts(results: list[dict[str, Any]], key: str = "ttft_ms") -> list[float]:
         return [r[key] for r in results if r[key] is not None]
 
@@ -408,7 +420,7 @@ def report(r: dict[str, Any]) -> str:
     for case in ("10", "1000"):
         lines.append(f"  {case} earlier messages:")
         for var, v in r["per_var_bytes_one_reply"][case].items():
-            lines.append(f"    {var:30s} {v['bytes']:9d} B  x{v['sends']}")
+            lines.append(f"    {var:32s} {v['bytes']:9d} B  x{v['sends']}")
     return "\n".join(lines)
 
 
