@@ -53,7 +53,7 @@ def chat_shell() -> rx.Component:
                 _not_found(),
                 rx.fragment(
                     rx.box(
-                        rx.cond(ChatState.messages.length() == 0 & ~ChatState.is_streaming, _empty(),
+                        rx.cond(ChatState.is_empty, _empty(),
                                 message_list()),
                         class_name="conversation",
                     ),

@@ -23,7 +23,7 @@ def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id) -
 
 def history_message(message: MessageView) -> rx.Component:
     is_error = message["status"] == "error"
-    is_last = message["id"] == ChatState.messages[-1]["id"]
+    is_last = message["id"] == ChatState.last_message_id
     footer = rx.hstack(
         rx.cond(is_error, rx.text(message["error"], color_scheme="red", size="2",
                                   custom_attrs={"data-testid": "message-error"})),
@@ -46,11 +46,21 @@ def history_message(message: MessageView) -> rx.Component:
     return _bubble(message["role"], message["status"], _markdown(message["content"]), footer, message["id"])
 
 
+def loaded_message(message: MessageView) -> rx.Component:
+    """A message of the history loaded with the page: hidden while a new version of it streams
+    (its saved version then arrives among the recent messages)."""
+    return rx.cond(message["id"] == ChatState.hidden_id, rx.fragment(), history_message(message))
+
+
 def live_message() -> rx.Component:
     return _bubble(
         "assistant",
         "streaming",
-        rx.cond(ChatState.live_text == "", rx.spinner(size="2"), _markdown(ChatState.live_text)),
+        rx.cond(
+            (ChatState.live_sealed == "") & (ChatState.live_tail == ""),
+            rx.spinner(size="2"),
+            _markdown(ChatState.live_sealed + ChatState.live_tail),
+        ),
         rx.fragment(),
         ChatState.live_id,
     )
@@ -58,7 +68,8 @@ def live_message() -> rx.Component:
 
 def message_list() -> rx.Component:
     return rx.vstack(
-        rx.foreach(ChatState.messages, history_message),
+        rx.foreach(ChatState.messages, loaded_message),
+        rx.foreach(ChatState.recent, history_message),
         rx.cond(ChatState.is_streaming, live_message()),
         spacing="3",
         width="100%",

@@ -92,6 +92,17 @@ def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     )
 
 
+def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> list[Message]:
+    """Messages a view has not shown yet (its last seen seq), in order."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.session_id == chat_id, Message.seq > after_seq)
+            .order_by(Message.seq)
+        )
+    )
+
+
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
     current = session.exec(
         select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)

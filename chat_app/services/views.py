@@ -16,6 +16,7 @@ class ChatView(TypedDict):
 
 class MessageView(TypedDict):
     id: str
+    seq: int
     role: str
     content: str
     status: str
@@ -35,7 +36,7 @@ def chat_view(chat: ChatSession) -> ChatView:
 
 def message_view(message: Message) -> MessageView:
     return MessageView(
-        id=str(message.id), role=message.role, content=message.content, status=message.status,
+        id=str(message.id), seq=message.seq, role=message.role, content=message.content, status=message.status,
         model_id=message.model_id or "", error=message.error or "",
         input_tokens=message.input_tokens or 0, output_tokens=message.output_tokens or 0,
         cost=message.cost or 0.0,

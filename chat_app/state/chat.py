@@ -8,6 +8,7 @@ import uuid
 import reflex as rx
 
 from chat_app.db import session_scope
+from chat_app.models import Message
 from chat_app.services import access, chats, live, replies
 from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.llm import Deadlines
@@ -18,6 +19,8 @@ from chat_app.state.auth import AuthState
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
 UPDATE_WINDOW = 0.05  # coalesce live deltas: at most ~20 updates a second per view
+IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
+SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
 
 
 def _deadlines() -> Deadlines:
@@ -42,10 +45,17 @@ class ChatState(AuthState):
     chat_id: str = ""
     chat_title: str = ""
     role: str = ""
+    # Each update re-sends every var it assigns, whole. So the history loaded with the page is
+    # never assigned while replies stream; what arrives later goes to the short `recent` list, and
+    # the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters.
     messages: list[MessageView] = []
-    # The reply in flight lives apart from the history, so a token never re-sends the history.
+    recent: list[MessageView] = []
+    hidden_id: str = ""  # a shown reply that is being regenerated
     live_id: str = ""
-    live_text: str = ""
+    live_sealed: str = ""
+    live_tail: str = ""
+    _last_seq: int = 0  # the last saved message this view shows
+    _awaiting: list[str] = []  # replies taken off screen to stream live; the saved version comes back
     model_id: str = ""
     models: list[dict[str, str]] = []
     notice: str = ""
@@ -84,8 +94,10 @@ class ChatState(AuthState):
 
     def _reset_chat(self) -> None:
         self.chat_id = self.chat_title = self.role = self.notice = ""
-        self.messages = []
-        self.live_id = self.live_text = ""
+        self.messages, self.recent = [], []
+        self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
+        self._last_seq = 0
+        self._awaiting = []
         self.not_found = False
         self.sidebar_open = False
         self._follow_generation += 1
@@ -117,11 +129,15 @@ class ChatState(AuthState):
         if found is None:
             self.not_found = True
             return
-        chat, self.role, self.messages = found
+        chat, self.role, rows = found
         self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or user.default_model_id or default_model_id()
-        if self.messages and self.messages[-1]["status"] in chats.IN_FLIGHT:
-            return ChatState.follow_reply
+        if rows and rows[-1]["status"] in chats.IN_FLIGHT:
+            rows, (in_flight,) = rows[:-1], rows[-1:]
+            self._show_live(in_flight["id"], in_flight["content"])
+        self.messages = rows
+        self._last_seq = rows[-1]["seq"] if rows else 0
+        return ChatState.follow_reply
 
     # ----- sending -------------------------------------------------------------------
     @rx.event
@@ -148,7 +164,9 @@ class ChatState(AuthState):
         replies.start_reply(target, reply["id"], deadlines=_deadlines())
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
-        self.messages = [*self.messages, mine, reply]
+        self.recent = [*self.recent, mine]
+        self._last_seq = mine["seq"]
+        self._show_live(reply["id"], "")
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply, ChatState.refresh_sidebar]
 
     @rx.event
@@ -169,7 +187,7 @@ class ChatState(AuthState):
         if effect:
             return effect
         replies.start_reply(chat_id, reply["id"], deadlines=_deadlines())
-        self.messages = [*self.messages[:-1], reply]
+        self._show_live(reply["id"], "")
         return ChatState.follow_reply
 
     @rx.event
@@ -185,65 +203,118 @@ class ChatState(AuthState):
     # ----- following the live channel ------------------------------------------------
     @rx.event(background=True)
     async def follow_reply(self):
-        """Show the chat's reply in flight as it grows, whichever tab or request started it."""
+        """Follow the chat's live channel while the view is open: replies started by this tab,
+        another tab or the API appear and grow here. A newer follower (or another chat) ends it."""
         async with self:
             self._follow_generation += 1
             generation, chat_id = self._follow_generation, self.chat_id
         if not chat_id:
             return
+        loop = asyncio.get_running_loop()
         with live.channel.subscribe(chat_id) as queue:
-            job = replies.running_in(chat_id)  # read with the subscription in place: no gap
-            if job is not None:
-                async with self:
-                    if self._follow_generation != generation:
+            if replies.running_in(chat_id) is None:
+                await self._settle(chat_id)  # a reply may have ended before we got here
+            idle_since = loop.time()
+            while loop.time() - idle_since < IDLE_FOLLOW_LIMIT:
+                job = replies.running_in(chat_id)  # read with the subscription in place: no gap
+                if job is not None:
+                    if not await self._follow_job(job, queue, chat_id, generation):
                         return
-                    self._begin_live(job.message_id, job.text)
-            while job is not None:
+                    idle_since = loop.time()
+                    continue
                 batch = await live.next_batch(queue, window=UPDATE_WINDOW, timeout=1.0)
                 async with self:
                     if self._follow_generation != generation:
                         return
-                    ended = self._apply(batch)
-                if ended:
-                    job = replies.running_in(chat_id)
-                    if job is not None:
-                        async with self:
-                            self._begin_live(job.message_id, job.text)
-        await self._reload_last_messages(chat_id, generation)
+                if batch and replies.running_in(chat_id) is None:
+                    await self._settle(chat_id)  # a reply came and went in between
 
-    def _begin_live(self, message_id: str, text: str) -> None:
-        self.live_id, self.live_text = message_id, text
-        self.messages = [m for m in self.messages if m["id"] != message_id]
+    async def _follow_job(self, job, queue, chat_id: str, generation: int) -> bool:
+        """Show one reply from its current text to its end; False when this follower is stale."""
+        async with self:
+            if self._follow_generation != generation:
+                return False
+            known = self.live_id == job.message_id
+        if not known:
+            await self._catch_up(chat_id)  # e.g. the question another tab just sent
+            async with self:
+                if self._follow_generation != generation:
+                    return False
+                self._show_live(job.message_id, job.text)
+        ended = False
+        while not ended:
+            batch = await live.next_batch(queue, window=UPDATE_WINDOW, timeout=1.0)
+            async with self:
+                if self._follow_generation != generation:
+                    return False
+                ended = self._apply(batch)
+            if not ended and replies.running_in(chat_id) is not job:
+                ended = True  # the end event was missed: never wait forever
+        await self._settle(chat_id)
+        return True
+
+    async def _settle(self, chat_id: str) -> None:
+        """No reply is in flight here: show what was saved (the live view ends with it)."""
+        await self._catch_up(chat_id)
+
+    def _show_live(self, message_id: str, text: str) -> None:
+        """Show `message_id` as the reply in flight; a shown version of it is hidden meanwhile."""
+        if any(m["id"] == message_id for m in self.recent):
+            self.recent = [m for m in self.recent if m["id"] != message_id]
+        elif any(m["id"] == message_id for m in self.messages):
+            self.hidden_id = message_id
+        self.live_id = message_id
+        if message_id not in self._awaiting:
+            self._awaiting = [*self._awaiting, message_id]
+        cut = len(text) - len(text) % SEAL_AT
+        self.live_sealed, self.live_tail = text[:cut], text[cut:]
 
     def _apply(self, batch: list[live.Event]) -> bool:
         """Apply a batch of channel events in one update; True when the reply ended."""
-        ended = False
-        text = self.live_text
+        tail = self.live_tail
         for event in batch:
-            if event["type"] == "start" and not self.live_id:
-                self._begin_live(event["message_id"], "")
-                text = ""
-            elif event["type"] == "delta" and event["message_id"] == self.live_id:
-                text += event["text"]
-            elif event["type"] == "end":
-                ended = True
-        self.live_text = text
-        return ended
+            if event["type"] == "delta" and event["message_id"] == self.live_id:
+                tail += event["text"]
+            elif event["type"] == "end" and event["message_id"] == self.live_id:
+                return True
+        if len(tail) >= SEAL_AT:
+            self.live_sealed, tail = self.live_sealed + tail, ""
+        if tail != self.live_tail:
+            self.live_tail = tail
+        return False
 
-    async def _reload_last_messages(self, chat_id: str, generation: int) -> None:
-        """Replace the live view with what was saved, once the reply has ended."""
+    async def _catch_up(self, chat_id: str) -> None:
+        """Fetch what the view has not shown yet: saved replies, messages from other tabs."""
+        async with self:
+            after, awaiting = self._last_seq, list(self._awaiting)
 
         def work():
             with session_scope() as session:
-                return [message_view(m) for m in chats.messages_of(uuid.UUID(chat_id), session=session)[-2:]]
+                rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
+                seen = {str(m.id) for m in rows}
+                rows += [session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen]
+                return [message_view(m) for m in rows if m is not None]
 
-        tail = await asyncio.to_thread(work)
+        fresh = await asyncio.to_thread(work)
         async with self:
-            if self._follow_generation != generation or self.chat_id != chat_id:
+            # Merging saved messages is idempotent, so even a follower that a newer one has
+            # replaced applies what it fetched: nothing it read may be lost.
+            if self.chat_id != chat_id:
                 return
-            ids = {m["id"] for m in tail}
-            self.messages = [m for m in self.messages if m["id"] not in ids] + tail
-            self.live_id = self.live_text = ""
+            running = replies.running_in(chat_id)
+            done = sorted(
+                (m for m in fresh
+                 if m["status"] not in chats.IN_FLIGHT and not (running and running.message_id == m["id"])),
+                key=lambda m: m["seq"],
+            )
+            if not done:
+                return
+            ids = {m["id"] for m in done}
+            self.recent = [m for m in self.recent if m["id"] not in ids] + done
+            self._awaiting = [i for i in self._awaiting if i not in ids]
+            self._last_seq = max(self._last_seq, done[-1]["seq"])
+            if self.live_id in ids:  # the reply shown live is saved now: show the saved one
+                self.live_id = self.live_sealed = self.live_tail = ""
 
     # ----- model, sidebar, rename, delete --------------------------------------------
     @rx.event
@@ -308,6 +379,16 @@ class ChatState(AuthState):
     @rx.var
     def is_streaming(self) -> bool:
         return self.live_id != ""
+
+    @rx.var
+    def last_message_id(self) -> str:
+        if self.recent:
+            return self.recent[-1]["id"]
+        return self.messages[-1]["id"] if self.messages else ""
+
+    @rx.var
+    def is_empty(self) -> bool:
+        return not (self.messages or self.recent or self.live_id)
 
     @rx.var
     def can_post(self) -> bool:

@@ -23,6 +23,7 @@ from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, 
 PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.e2e
+expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
 
 
 def _browser_path() -> str:

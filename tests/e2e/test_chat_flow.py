@@ -260,3 +260,21 @@ def test_a_refused_message_keeps_its_text_and_says_why(page: Page):
     expect(page.get_by_test_id("composer-error")).to_have_count(0)
     expect(page.get_by_test_id("composer-input")).to_have_value("")
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+
+
+def test_an_idle_tab_shows_what_another_tab_sends(page: Page):
+    register(page)
+    send(page, "first [[tokens=2]]")
+    chat_id = _chat_id(page)
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    other = page.context.new_page()
+    other.goto(f"/chat/{chat_id}")
+    expect(other.get_by_test_id("message")).to_have_count(2)
+    expect(other.get_by_test_id("send-button")).to_be_enabled()
+    send(other, "sent from the other tab [[tokens=20]] [[delay=0.05]]")
+    expect(page.locator('[data-testid="message"][data-role="user"]').last).to_contain_text("from the other tab")
+    expect(_last_reply(page)).to_have_attribute("data-status", "streaming")
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    expect(_last_reply(page)).to_contain_text("tok20")
+    expect(page.get_by_test_id("message")).to_have_count(4)
+    other.close()
