@@ -23,13 +23,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +45,9 @@ from chat_app.services import accounts, chats  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
 from tests.support.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
-    _stop,
-    _wait_until_up,
     app_environment,
     free_port,
+    running_app,
 )
 
 MODEL = "openai/gpt-4o"
@@ -123,24 +119,6 @@ def isolated_copy(dest: Path) -> Path:
         if (web / "node_modules").is_dir():
             (dest / ".web" / "node_modules").symlink_to(web / "node_modules")
     return dest
-
-
-@contextmanager
-def running_app(project: Path, env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
-    """Like tests.support.app_server.running_app, but run from `project` (see isolated_copy)."""
-    reflex = str(Path(sys.executable).with_name("reflex"))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [reflex, "run", "--env", "prod", "--single-port",
-             "--frontend-port", str(port), "--backend-port", str(port)],
-            cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        url = f"http://localhost:{port}"
-        _wait_until_up(url, proc, log_path, 300)
-        yield url
-    finally:
-        _stop(proc)
 
 
 # --------------------------------------------------------------------------- seeding
@@ -329,7 +307,7 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
             })
             project = isolated_copy(tmp / "project")
             progress(f"starting the app on port {port}")
-            with running_app(project, env, port, tmp / "app.log") as url, sync_playwright() as pw:
+            with running_app(env, port, tmp / "app.log", cwd=project) as url, sync_playwright() as pw:
                 browser = pw.chromium.launch(
                     executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
                 try:

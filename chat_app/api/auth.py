@@ -8,10 +8,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from chat_app.api.common import error_response, in_thread, require_user, safe_next, same_origin, session_token
+from chat_app.api.common import (
+    error_response,
+    in_thread,
+    json_object,
+    require_user,
+    safe_next,
+    same_origin,
+    session_token,
+)
 from chat_app.db import session_scope
 from chat_app.services import accounts
-from chat_app.services.errors import DomainError, Invalid
+from chat_app.services.errors import DomainError
 from chat_app.settings import get_settings
 
 
@@ -35,12 +43,7 @@ def clear_session_cookie(response: Response) -> None:
 async def _read_form(request: Request) -> tuple[dict[str, str], bool]:
     """The posted fields and whether the client wants JSON back."""
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise Invalid("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise Invalid("The request body must be a JSON object.")
+        body = await json_object(request)
         return {k: str(v) for k, v in body.items() if isinstance(v, (str, int, float))}, True
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}, False

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from chat_app.api.common import in_thread, require_user
+from chat_app.api.common import in_thread, json_object, require_user
 from chat_app.db import session_scope
 from chat_app.services import access, chats, replies
 from chat_app.services.errors import Invalid
@@ -15,23 +15,13 @@ from chat_app.services.views import chat_view, message_view
 from chat_app.settings import get_settings
 
 
-async def _json_body(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise Invalid("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise Invalid("The request body must be a JSON object.")
-    return body
-
-
 def deadlines() -> Deadlines:
     s = get_settings()
     return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
 
 
 async def list_or_create(request: Request) -> Response:
-    body = await _json_body(request) if request.method == "POST" else {}
+    body = await json_object(request) if request.method == "POST" else {}
 
     def work():
         with session_scope() as session:
@@ -46,7 +36,7 @@ async def list_or_create(request: Request) -> Response:
 
 async def one_chat(request: Request) -> Response:
     chat_id = request.path_params["chat_id"]
-    body = await _json_body(request) if request.method == "PATCH" else {}
+    body = await json_object(request) if request.method == "PATCH" else {}
 
     def work():
         with session_scope() as session:
@@ -72,7 +62,7 @@ async def one_chat(request: Request) -> Response:
 
 async def post_message(request: Request) -> Response:
     chat_id = request.path_params["chat_id"]
-    body = await _json_body(request)
+    body = await json_object(request)
 
     def work():
         with session_scope() as session:

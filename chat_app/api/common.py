@@ -44,6 +44,17 @@ async def domain_error_handler(_request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def json_object(request: Request) -> dict:
+    """The request body as a JSON object, or Invalid with a sentence saying what is wrong."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Invalid("The request body must be a JSON object.")
+    return body
+
+
 def safe_next(value: str | None, default: str = "/") -> str:
     """Only same-site paths: never an open redirect to another host."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:

@@ -49,15 +49,17 @@ def app_environment(port: int, database_url: str, extra: dict[str, str] | None =
 
 
 @contextmanager
-def running_app(env: dict[str, str], port: int, log_path: Path, timeout: float = 300) -> Iterator[str]:
-    """Migrate the database, start the app, wait until it serves pages, stop it afterwards."""
+def running_app(
+    env: dict[str, str], port: int, log_path: Path, timeout: float = 300, cwd: Path = ROOT
+) -> Iterator[str]:
+    """Migrate the database, start the app from `cwd`, wait until it serves pages, stop it afterwards."""
     upgrade(env["DATABASE_URL"])
     reflex = str(Path(sys.executable).with_name("reflex"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [reflex, "run", "--env", "prod", "--single-port",
              "--frontend-port", str(port), "--backend-port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://localhost:{port}"
     try:
