@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from chat_app.catalog import CatalogModel
+from chat_app.services import wire
 from chat_app.services.providers import PROVIDERS, call_options
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
@@ -96,6 +97,9 @@ async def stream_reply(
         step = deadlines.first_token - (time.monotonic() - started) if first else deadlines.chunk_gap
         return max(0.0, min(left, step))
 
+    # Gemini's finish signal is only visible on the wire (see wire.py).
+    watch = wire.FinishWatch(b'"finishReason"') if model.provider == "gemini" else None
+    extra = {"client": _handler(watch)} if watch is not None else {}
     try:
         stream = await asyncio.wait_for(
             litellm.acompletion(
@@ -106,6 +110,7 @@ async def stream_reply(
                 timeout=deadlines.total,
                 max_retries=0,  # retrying is the person's choice (the Retry button), not a hidden delay
                 **call_options(model),
+                **extra,
             ),
             timeout=limit(first=True),
         )
@@ -154,9 +159,18 @@ async def stream_reply(
     finally:
         await _close(stream)
     finish_reason = _provider_finish_reason(stream, finish_reason)
+    if watch is not None and not watch.complete:
+        finish_reason = None
     if finish_reason is None:
         raise ProviderError(f"{label} ended the reply early; the answer is incomplete.")
     yield Finished(finish_reason, input_tokens, output_tokens)
+
+
+def _handler(watch: wire.FinishWatch):
+    """A LiteLLM HTTP handler for one call, on the shared pool, that reports the finish marker."""
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+    return AsyncHTTPHandler(transport=wire.watched_transport(watch))
 
 
 def _provider_finish_reason(stream, seen: str | None) -> str | None:

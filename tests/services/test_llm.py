@@ -31,14 +31,13 @@ async def test_every_provider_streams_text_then_one_finish(fake_env, model_id):
     assert finished.output_tokens == 5
 
 
-@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "deepseek/deepseek-chat",
-                                      "ollama/llama3.2"])
+@pytest.mark.parametrize("model_id", TEXT_MODELS)
 async def test_a_stream_cut_without_the_finish_signal_is_an_error_not_complete(fake_env, model_id):
     with pytest.raises(llm.ProviderError, match="ended the reply early"):
         await _collect(model_id, "[[tokens=10]] [[cut]]")
 
 
-@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5"])
+@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"])
 async def test_a_line_that_does_not_parse_is_never_complete(fake_env, model_id):
     with pytest.raises(llm.ProviderError):
         await _collect(model_id, "[[tokens=10]] [[badline]]")
