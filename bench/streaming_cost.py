@@ -39,7 +39,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from chat_app.db import make_engine  # noqa: E402
-from chat_app.migrations import upgrade  # noqa: E402
+from chat_app.migrations import prepare  # noqa: E402
 from chat_app.models import Message, User  # noqa: E402
 from chat_app.services import accounts, chats  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
@@ -293,7 +293,7 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     try:
         database_url = f"sqlite:///{tmp / 'app.db'}"
-        upgrade(database_url)
+        prepare(database_url)
         ids = seed(database_url, {"warm": [SMALL], "small": [SMALL] * small_runs, "large": [LARGE] * bytes_runs})
         with FakeProviders() as fake:
             progress("direct LiteLLM calls")

@@ -1,12 +1,22 @@
-"""The Reflex app: pages and the mounted HTTP API, nothing else."""
+"""The Reflex app: pages, the mounted HTTP API and the catalog sync at start-up, nothing else."""
+
+import asyncio
 
 import reflex as rx
 
 from chat_app.api.app import make_api
 from chat_app.pages import auth, chat  # noqa: F401  (registers the pages)
+from chat_app.services.catalog import sync_configured_catalog
+
+
+async def sync_catalog_on_start() -> None:
+    """A new catalog file (or operator file) takes effect when the server starts."""
+    await asyncio.to_thread(sync_configured_catalog)
+
 
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     stylesheets=["/styles.css"],
     api_transformer=make_api(),
 )
+app.register_lifespan_task(sync_catalog_on_start)

@@ -26,5 +26,25 @@ def upgrade(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def prepare(database_url: str | None = None) -> int:
+    """Migrate the schema, then seed or upgrade the model catalog; returns the catalog's size."""
+    from sqlmodel import Session
+
+    from chat_app.db import make_engine
+    from chat_app.services.catalog import sync_catalog
+
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            count = sync_catalog(session=session, operator_file=get_settings().operator_catalog or None)
+            session.commit()
+    finally:
+        engine.dispose()
+    return count
+
+
 if __name__ == "__main__":
-    upgrade(sys.argv[1] if len(sys.argv) > 1 else None)
+    count = prepare(sys.argv[1] if len(sys.argv) > 1 else None)
+    print(f"Database migrated; {count} models in the catalog.")

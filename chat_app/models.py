@@ -132,3 +132,31 @@ class SharedAccess(SQLModel, table=True):
     email: str = Field(max_length=320, index=True)
     can_edit: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ModelEntry(SQLModel, table=True):
+    """One model of the catalog, seeded and upgraded from the catalog files (and Ollama)."""
+
+    __tablename__ = "models"
+    __table_args__ = (sa.Index("ix_models_type_position", "type", "position"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    provider: str = Field(max_length=100)
+    provider_name: str = Field(max_length=200)
+    type: str = Field(max_length=16)  # text | image | video
+    capabilities: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    context_window: int | None = None
+    input_per_mtok: float | None = None  # USD per million input tokens
+    output_per_mtok: float | None = None
+    per_image: float | None = None
+    per_second: float | None = None  # USD per second of video
+    litellm_model: str | None = Field(default=None, max_length=200)
+    replicate_model: str | None = Field(default=None, max_length=200)
+    api_base: str | None = Field(default=None, max_length=500)  # operators' own endpoints
+    key_env: str | None = Field(default=None, max_length=100)
+    source: str = Field(default="catalog", max_length=16)  # catalog | operator | ollama
+    catalog_version: int = 0
+    enabled: bool = True
+    position: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

@@ -50,6 +50,7 @@ class Settings:
     chunk_gap_timeout: float
     total_timeout: float
     max_message_chars: int
+    operator_catalog: str  # path of the operator's own catalog file, or ""
     oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
 
     @property
@@ -101,6 +102,7 @@ def load_settings() -> Settings:
         chunk_gap_timeout=_env_float("LLM_CHUNK_GAP_TIMEOUT", 30.0),
         total_timeout=_env_float("LLM_TOTAL_TIMEOUT", 600.0),
         max_message_chars=int(_env_float("MAX_MESSAGE_CHARS", 32000)),
+        operator_catalog=_env("MODEL_CATALOG_FILE"),
         oidc_providers=_oidc_providers(),
     )
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from chat_app.db import make_engine
-from chat_app.migrations import upgrade
+from chat_app.migrations import prepare
 from chat_app.models import ChatSession, User
 from chat_app.services import accounts, chats
 
@@ -47,7 +47,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(database_url) -> Iterator[sa.Engine]:
-    upgrade(database_url)
+    prepare(database_url)  # the schema from the migrations, the catalog from its file
     eng = make_engine(database_url)
     yield eng
     eng.dispose()
@@ -105,7 +105,7 @@ def app_settings(database_url, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "http://testserver")
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
-    upgrade(database_url)
+    prepare(database_url)
     yield settings.get_settings()
     db.get_engine().dispose()
     settings.get_settings.cache_clear()

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
 from chat_app.services import access
+from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
-from chat_app.services.providers import default_model_id, resolve_model, unavailable_reason
 
 MAX_TITLE_LENGTH = 120
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
@@ -22,11 +22,11 @@ def new_share_token() -> str:
 
 
 def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> ChatSession:
-    if model_id and resolve_model(model_id) is None:
+    if model_id and resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
     chat = ChatSession(
         user_id=owner.id,
-        model_id=model_id or owner.default_model_id or default_model_id(),
+        model_id=model_id or owner.default_model_id or default_model_id(session=session),
         share_token=new_share_token(),
     )
     session.add(chat)
@@ -69,7 +69,7 @@ def delete_chat(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> N
 
 def set_chat_model(actor: User, chat_id: uuid.UUID | str, model_id: str, *, session: Session) -> ChatSession:
     chat, _ = access.authorize(actor, chat_id, "set_model", session=session)
-    if resolve_model(model_id) is None:
+    if resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
     chat.model_id = model_id
     actor.default_model_id = model_id
@@ -79,7 +79,7 @@ def set_chat_model(actor: User, chat_id: uuid.UUID | str, model_id: str, *, sess
 
 
 def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
-    if resolve_model(model_id) is None:
+    if resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
     actor.default_model_id = model_id
     session.add(actor)
@@ -116,13 +116,15 @@ def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     ).first()
 
 
-def _usable_model(model_id: str | None) -> str:
-    model = resolve_model(model_id)
+def _usable_model(model_id: str | None, *, session: Session) -> str:
+    model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
-    reason = unavailable_reason(model)
+    reason = unavailable_reason(model, session=session)
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
+    if model.type != "text":
+        raise Invalid(f"{model.type.capitalize()} generation with {model.name} is not available yet.")
     return model.id
 
 
@@ -149,7 +151,7 @@ def post_message(
     """Save the user's message and an empty reply to fill. Commit before calling any provider."""
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
     content = _check_content(content, max_chars)
-    model = _usable_model(model_id or chat.model_id)
+    model = _usable_model(model_id or chat.model_id, session=session)
     if _reply_in_flight(chat.id, session=session) is not None:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
     seq = _next_seq(chat.id, session=session)
@@ -185,7 +187,7 @@ def restart_last_reply(
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
-    last.model_id = _usable_model(model_id or chat.model_id)
+    last.model_id = _usable_model(model_id or chat.model_id, session=session)
     last.content = ""
     last.status = MessageStatus.pending.value
     last.error = None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chat_app.catalog import CatalogModel
 from chat_app.services import wire
-from chat_app.services.providers import PROVIDERS, call_options
+from chat_app.services.providers import call_options, provider_label
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
 
@@ -87,7 +87,7 @@ async def stream_reply(
 ) -> AsyncIterator[StreamEvent]:
     """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
     litellm = _litellm()
-    label = PROVIDERS[model.provider].label
+    label = provider_label(model)
     started = time.monotonic()
 
     def limit(first: bool) -> float:
@@ -199,14 +199,10 @@ async def _close(stream) -> None:
 
 
 def reply_cost(model: CatalogModel, input_tokens: int | None, output_tokens: int | None) -> float | None:
-    """Cost in USD from LiteLLM's bundled price map, when it knows the model."""
-    if input_tokens is None and output_tokens is None:
+    """Cost in USD from the catalog's prices (None when the catalog has no price)."""
+    if (input_tokens is None and output_tokens is None) or (
+        model.input_per_mtok is None and model.output_per_mtok is None
+    ):
         return None
-    info = _litellm().model_cost.get(model.litellm_model.split("/", 1)[-1]) or _litellm().model_cost.get(
-        model.litellm_model
-    )
-    if not info:
-        return None
-    return (input_tokens or 0) * float(info.get("input_cost_per_token") or 0) + (
-        output_tokens or 0
-    ) * float(info.get("output_cost_per_token") or 0)
+    return ((input_tokens or 0) * (model.input_per_mtok or 0)
+            + (output_tokens or 0) * (model.output_per_mtok or 0)) / 1_000_000

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
 from chat_app.services import chats, llm
+from chat_app.services.catalog import resolve_model
 from chat_app.services.live import channel
-from chat_app.services.providers import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
 def _begin(job: ReplyJob, engine: sa.Engine | None):
     with session_scope(engine) as session:
         reply = session.get(Message, uuid.UUID(job.message_id))
-        model = resolve_model(reply.model_id)
+        model = resolve_model(reply.model_id, session=session)
         if model is None:
             raise llm.ProviderError("This reply's model is no longer in the catalog.")
         prompt = chats.prompt_for(reply, session=session)

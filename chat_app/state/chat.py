@@ -10,9 +10,9 @@ import reflex as rx
 from chat_app.db import session_scope
 from chat_app.models import Message
 from chat_app.services import access, chats, live, replies
+from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.llm import Deadlines
-from chat_app.services.providers import default_model_id, model_choices
 from chat_app.services.views import ChatView, MessageView, chat_view, message_view
 from chat_app.settings import get_settings
 from chat_app.state.auth import AuthState
@@ -28,15 +28,15 @@ def _deadlines() -> Deadlines:
     return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
 
 
-def _model_options() -> list[dict[str, str]]:
+def _model_options(session) -> list[dict[str, str]]:
     return [
         {
-            "id": c.id,
-            "label": c.name if c.available else f"{c.name} (unavailable)",
-            "available": "true" if c.available else "false",
-            "reason": c.unavailable_reason,
+            "id": m["id"],
+            "label": m["name"] if m["available"] else f"{m['name']} (unavailable)",
+            "available": "true" if m["available"] else "false",
+            "reason": m["unavailable_reason"],
         }
-        for c in model_choices()
+        for m in list_models(session=session, sort="provider")
     ]
 
 
@@ -82,15 +82,15 @@ class ChatState(AuthState):
     @rx.event
     async def load_home(self):
         def work(user, session):
-            return user.email, user.default_model_id, [chat_view(c) for c in chats.list_chats(user, session=session)]
+            sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
+            default = user.default_model_id or default_model_id(session=session) or ""
+            return user.email, default, sidebar, _model_options(session)
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        self.user_email, default, self.chats = result
-        self.models = _model_options()
-        self.model_id = default or default_model_id()
+        self.user_email, self.model_id, self.chats, self.models = result
 
     def _reset_chat(self) -> None:
         self.chat_id = self.chat_title = self.role = self.notice = ""
@@ -110,28 +110,28 @@ class ChatState(AuthState):
 
         def work(user, session):
             sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
+            default = user.default_model_id or default_model_id(session=session) or ""
+            about_user = (user.email, default, _model_options(session))
             try:
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:
-                return user, sidebar, None
+                return about_user, sidebar, None
             replies.mark_orphans(chat.id, session=session, stale_after=stale_after)
             session.flush()
             rows = chats.messages_of(chat.id, session=session)
-            return user, sidebar, (chat_view(chat), role.value, [message_view(m) for m in rows])
+            return about_user, sidebar, (chat_view(chat), role.value, [message_view(m) for m in rows])
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        user, self.chats, found = result
-        self.user_email = user.email
-        self.models = _model_options()
+        (self.user_email, default, self.models), self.chats, found = result
         if found is None:
             self.not_found = True
             return
         chat, self.role, rows = found
         self.chat_id, self.chat_title = chat["id"], chat["title"]
-        self.model_id = chat["model_id"] or user.default_model_id or default_model_id()
+        self.model_id = chat["model_id"] or default
         if rows and rows[-1]["status"] in chats.IN_FLIGHT:
             rows, (in_flight,) = rows[:-1], rows[-1:]
             self._show_live(in_flight["id"], in_flight["content"])

@@ -4,17 +4,24 @@ import time
 
 import pytest
 
-from chat_app.catalog import find_model
+from chat_app.catalog import CatalogModel, find_model
 from chat_app.services import llm
 
 TEXT_MODELS = ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash",
                "deepseek/deepseek-chat", "ollama/llama3.2"]
+# Ollama's models are discovered at run time, not shipped in the catalog file.
+OLLAMA = CatalogModel(id="ollama/llama3.2", name="llama3.2 (Ollama)", provider="ollama", provider_name="Ollama",
+                      litellm_model="ollama_chat/llama3.2:latest", source="ollama")
+
+
+def _model(model_id: str) -> CatalogModel:
+    return OLLAMA if model_id == OLLAMA.id else find_model(model_id)
 FAST = llm.Deadlines(first_token=3, chunk_gap=1.5, total=20)
 
 
 async def _collect(model_id: str, text: str, deadlines=FAST):
     parts, finished = [], None
-    async for event in llm.stream_reply(find_model(model_id), [{"role": "user", "content": text}],
+    async for event in llm.stream_reply(_model(model_id), [{"role": "user", "content": text}],
                                         deadlines=deadlines):
         if isinstance(event, llm.TextDelta):
             parts.append(event.text)
@@ -88,6 +95,9 @@ async def test_total_deadline(fake_env):
                        deadlines=llm.Deadlines(first_token=3, chunk_gap=3, total=1))
 
 
-def test_cost_comes_from_litellms_price_map():
-    cost = llm.reply_cost(find_model("openai/gpt-4o"), 1_000_000, 0)
-    assert cost is not None and 1 <= cost <= 10  # GPT-4o input is a few dollars per million
+def test_cost_comes_from_the_catalogs_prices():
+    model = CatalogModel(id="x/y", name="Y", provider="openai", provider_name="OpenAI",
+                         input_per_mtok=2.5, output_per_mtok=10.0)
+    assert llm.reply_cost(model, 1_000_000, 100_000) == 3.5
+    assert llm.reply_cost(model, None, None) is None
+    assert llm.reply_cost(find_model("replicate/stability-ai/sdxl"), 10, 10) is None

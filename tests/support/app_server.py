@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from chat_app.migrations import upgrade
+from chat_app.migrations import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -53,7 +53,7 @@ def running_app(
     env: dict[str, str], port: int, log_path: Path, timeout: float = 300, cwd: Path = ROOT
 ) -> Iterator[str]:
     """Migrate the database, start the app from `cwd`, wait until it serves pages, stop it afterwards."""
-    upgrade(env["DATABASE_URL"])
+    prepare(env["DATABASE_URL"])
     reflex = str(Path(sys.executable).with_name("reflex"))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -1,0 +1,253 @@
+"""The model catalog in the database: seeding and upgrading it from the catalog files,
+discovering Ollama's models, availability, and the filtered, sorted listing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session, select
+
+from chat_app import catalog as files
+from chat_app.catalog import CatalogModel
+from chat_app.models import ModelEntry, utcnow
+from chat_app.services.errors import Invalid
+from chat_app.services.providers import PROVIDERS, configuration_gap
+
+log = logging.getLogger(__name__)
+
+SORTS = ("name", "provider", "price", "context")
+ORDERS = ("asc", "desc")
+OLLAMA_CHECK_EVERY = 30.0  # seconds between looks at Ollama's model list
+
+
+# ----- seeding -------------------------------------------------------------------------
+def _litellm_facts(litellm_model: str | None) -> dict:
+    """Context window and prices from LiteLLM's bundled price map, when it knows the model."""
+    if not litellm_model:
+        return {}
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
+    if not info:
+        return {}
+    facts = {}
+    if info.get("max_input_tokens"):
+        facts["context_window"] = int(info["max_input_tokens"])
+    if info.get("input_cost_per_token") is not None:
+        facts["input_per_mtok"] = round(float(info["input_cost_per_token"]) * 1_000_000, 6)
+    if info.get("output_cost_per_token") is not None:
+        facts["output_per_mtok"] = round(float(info["output_cost_per_token"]) * 1_000_000, 6)
+    return facts
+
+
+def litellm_supports_vision(litellm_model: str) -> bool | None:
+    """LiteLLM's own vision flag, or None when it does not know the model."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
+    return None if not info else bool(info.get("supports_vision"))
+
+
+def _upsert(session: Session, model: CatalogModel, *, version: int, position: int, enabled: bool) -> None:
+    row = session.get(ModelEntry, model.id) or ModelEntry(id=model.id, name=model.name, provider=model.provider,
+                                                          provider_name=model.provider_name, type=model.type)
+    values = {k: v for k, v in asdict(model).items() if k != "enabled"}
+    values["capabilities"] = list(model.capabilities)
+    if model.type == "text":  # the price map wins where it knows the model; the file fills the rest
+        values.update({k: v for k, v in _litellm_facts(model.litellm_model).items() if v is not None})
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.catalog_version, row.position, row.enabled, row.updated_at = version, position, enabled, utcnow()
+    session.add(row)
+
+
+def sync_catalog(*, session: Session, operator_file: str | Path | None = None) -> int:
+    """Seed or upgrade the models table from the shipped file and the operator's file."""
+    version, models = files.shipped()
+    providers = {name: p.label for name, p in PROVIDERS.items()}
+    disabled: set[str] = set()
+    every = list(models)
+    if operator_file:
+        op_version, extra, disabled = files.operator_models(Path(operator_file), providers)
+        version = version * 1000 + op_version  # either file's new version upgrades the rows
+        ids = {m.id for m in extra}
+        every = [m for m in every if m.id not in ids] + extra
+    for position, model in enumerate(every):
+        _upsert(session, model, version=version, position=position, enabled=model.id not in disabled)
+    keep = {m.id for m in every}
+    for row in session.exec(select(ModelEntry).where(ModelEntry.source.in_(("catalog", "operator")))):
+        if row.id not in keep:
+            session.delete(row)
+    session.flush()
+    return len(every)
+
+
+# ----- Ollama --------------------------------------------------------------------------
+_ollama_state: dict[str, tuple[float, str]] = {}  # base url -> (checked at, reason it is unusable)
+
+
+def ollama_gap(*, session: Session, force: bool = False) -> str:
+    """Look at Ollama's model list (at most every 30 s); empty when reachable, else why not.
+
+    The models it has appear in the catalog as text models.
+    """
+    base = os.environ.get("OLLAMA_API_BASE", "").rstrip("/")
+    if not base:
+        return "Ollama is not configured: the server has no OLLAMA_API_BASE."
+    checked_at, reason = _ollama_state.get(base, (0.0, ""))
+    if not force and time.monotonic() - checked_at < OLLAMA_CHECK_EVERY:
+        return reason
+    try:
+        response = httpx.get(f"{base}/api/tags", timeout=1.5)
+        response.raise_for_status()
+        names = [m["name"] for m in response.json().get("models", []) if isinstance(m.get("name"), str)]
+        reason = ""
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        log.info("Ollama at %s is not reachable: %s", base, exc)
+        names, reason = None, f"Ollama is not reachable at {base}."
+    _ollama_state[base] = (time.monotonic(), reason)
+    if names is not None:
+        _record_ollama_models(names, session=session)
+    return reason
+
+
+def _record_ollama_models(names: list[str], *, session: Session) -> None:
+    seen = set()
+    for position, name in enumerate(names):
+        short = name.removesuffix(":latest")
+        model = CatalogModel(
+            id=f"ollama/{short}", name=f"{short} (Ollama)", provider="ollama", provider_name="Ollama",
+            litellm_model=f"ollama_chat/{name}", capabilities=("streaming",), source="ollama",
+        )
+        seen.add(model.id)
+        _upsert(session, model, version=0, position=10_000 + position, enabled=True)
+    for row in session.exec(select(ModelEntry).where(ModelEntry.source == "ollama")):
+        if row.id not in seen:
+            session.delete(row)
+    session.flush()
+
+
+# ----- reading -------------------------------------------------------------------------
+def as_catalog_model(row: ModelEntry) -> CatalogModel:
+    return CatalogModel(
+        id=row.id, name=row.name, provider=row.provider, provider_name=row.provider_name, type=row.type,
+        litellm_model=row.litellm_model, replicate_model=row.replicate_model,
+        capabilities=tuple(row.capabilities or ()), context_window=row.context_window,
+        input_per_mtok=row.input_per_mtok, output_per_mtok=row.output_per_mtok, per_image=row.per_image,
+        per_second=row.per_second, api_base=row.api_base, key_env=row.key_env, source=row.source,
+        enabled=row.enabled,
+    )
+
+
+def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | None:
+    row = session.get(ModelEntry, model_id) if model_id else None
+    return as_catalog_model(row) if row is not None else None
+
+
+def unavailable_reason(model: CatalogModel, *, session: Session) -> str:
+    """Empty when the model can be used now, else a sentence saying why not."""
+    if not model.enabled:
+        return "Disabled by the operator."
+    if model.provider == "ollama":
+        return ollama_gap(session=session)
+    return configuration_gap(model)
+
+
+def model_info(model: CatalogModel, reason: str) -> dict:
+    """The stable JSON shape of a model (the API and the picker both show this)."""
+    return {
+        "id": model.id,
+        "name": model.name,
+        "provider": {"id": model.provider, "name": model.provider_name},
+        "type": model.type,
+        "capabilities": list(model.capabilities),
+        "context_window": model.context_window,
+        "pricing": {
+            "input_per_mtok": model.input_per_mtok,
+            "output_per_mtok": model.output_per_mtok,
+            "per_image": model.per_image,
+            "per_second": model.per_second,
+        },
+        "available": not reason,
+        "unavailable_reason": reason,
+    }
+
+
+def _price(info: dict) -> float:
+    p = info["pricing"]
+    values = [v for v in (p["input_per_mtok"], p["per_image"], p["per_second"]) if v is not None]
+    return values[0] if values else float("inf")
+
+
+def _check_choice(name: str, value: str | None, allowed) -> None:
+    if value is not None and value not in allowed:
+        raise Invalid(f"Unknown {name} {value!r}: use one of {', '.join(allowed)}.")
+
+
+def list_models(
+    *,
+    session: Session,
+    type: str | None = None,
+    provider: str | None = None,
+    capabilities: tuple[str, ...] = (),
+    q: str | None = None,
+    sort: str = "name",
+    order: str = "asc",
+) -> list[dict]:
+    """The catalog as people see it, filtered and sorted; bad parameters raise Invalid."""
+    _check_choice("type", type, files.MODEL_TYPES)
+    _check_choice("sort", sort, SORTS)
+    _check_choice("order", order, ORDERS)
+    for capability in capabilities:
+        _check_choice("capability", capability, files.CAPABILITIES)
+    if q is not None and len(q) > 200:
+        raise Invalid("Keep the search under 200 characters.")
+    if os.environ.get("OLLAMA_API_BASE"):
+        ollama_gap(session=session)  # refreshes the discovered models at most every 30 s
+    rows = session.exec(select(ModelEntry).order_by(ModelEntry.position))
+    infos = []
+    providers_seen = set()
+    for row in rows:
+        providers_seen.add(row.provider)
+        model = as_catalog_model(row)
+        if type and model.type != type or provider and model.provider != provider:
+            continue
+        if any(c not in model.capabilities for c in capabilities):
+            continue
+        if q and q.strip().lower() not in f"{model.name} {model.id} {model.provider_name}".lower():
+            continue
+        infos.append(model_info(model, unavailable_reason(model, session=session)))
+    if provider is not None and provider not in providers_seen:
+        raise Invalid(f"Unknown provider {provider!r}.")
+    keys = {
+        "name": lambda i: i["name"].lower(),
+        "provider": lambda i: (i["provider"]["name"].lower(), i["name"].lower()),
+        "price": _price,
+        "context": lambda i: i["context_window"] or 0,
+    }
+    return sorted(infos, key=keys[sort], reverse=order == "desc")
+
+
+def default_model_id(*, session: Session) -> str | None:
+    """The first available text model, else the first text model."""
+    rows = list(session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(ModelEntry.position)))
+    for row in rows:
+        if not unavailable_reason(as_catalog_model(row), session=session):
+            return row.id
+    return rows[0].id if rows else None
+
+
+def sync_configured_catalog() -> int:
+    """Seed or upgrade the catalog of the configured database (at start-up and after migrating)."""
+    from chat_app.db import session_scope
+    from chat_app.settings import get_settings
+
+    with session_scope() as session:
+        return sync_catalog(session=session, operator_file=get_settings().operator_catalog or None)
