@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.picker import model_picker
 from chat_app.state.chat import COMPOSER_ID, ChatState
 
 
@@ -29,13 +30,19 @@ def composer() -> rx.Component:
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="content",
-                placeholder="Message… (Enter to send, Shift+Enter for a new line)",
+                placeholder=rx.match(
+                    ChatState.model_type,
+                    ("image", "Describe the image to generate…"),
+                    ("video", "Describe the video to generate…"),
+                    "Message… (Enter to send, Shift+Enter for a new line)",
+                ),
                 enter_key_submit=True,
                 rows=2,
                 class_name="composer-input",
-                custom_attrs={"data-testid": "composer-input"},
+                custom_attrs={"data-testid": "composer-input", "data-model-type": ChatState.model_type},
             ),
             rx.hstack(
+                model_picker(),
                 model_select(),
                 rx.spacer(),
                 rx.cond(
@@ -43,7 +50,10 @@ def composer() -> rx.Component:
                     rx.button(rx.icon("square", size=14), "Stop", type="button", color_scheme="red",
                               on_click=ChatState.stop_reply, custom_attrs={"data-testid": "stop-button"}),
                     # Disabled until the page is connected, so an early click is never lost.
-                    rx.button(rx.icon("send", size=14), "Send", type="submit",
+                    rx.button(rx.icon("send", size=14),
+                              rx.match(ChatState.model_type, ("image", "Generate image"),
+                                       ("video", "Generate video"), "Send"),
+                              type="submit",
                               disabled=~ChatState.is_hydrated,
                               custom_attrs={"data-testid": "send-button"}),
                 ),

@@ -14,6 +14,10 @@ def _top_bar() -> rx.Component:
                        class_name="menu-button", aria_label="Show chats"),
         rx.heading(rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat"), size="4",
                    trim="end", custom_attrs={"data-testid": "chat-title"}),
+        rx.spacer(),
+        rx.cond(ChatState.chat_cost != "",
+                rx.text("Chat cost ", ChatState.chat_cost, size="1", color_scheme="gray",
+                        custom_attrs={"data-testid": "chat-cost"})),
         align="center", spacing="2", class_name="top-bar",
     )
 

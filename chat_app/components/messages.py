@@ -43,6 +43,13 @@ def history_message(message: MessageView) -> rx.Component:
         ),
         spacing="2", align="center", wrap="wrap",
     )
+    footer = rx.hstack(
+        footer,
+        rx.cond(message["cost_label"] != "",
+                rx.text(message["cost_label"], size="1", color_scheme="gray",
+                        custom_attrs={"data-testid": "message-cost"})),
+        spacing="2", align="center", wrap="wrap",
+    )
     return _bubble(message["role"], message["status"], _markdown(message["content"]), footer, message["id"])
 
 

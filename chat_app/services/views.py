@@ -25,6 +25,17 @@ class MessageView(TypedDict):
     input_tokens: int
     output_tokens: int
     cost: float
+    cost_label: str
+
+
+def money(amount: float | None) -> str:
+    """A cost people can read: "$0.0042", "$1.25"; empty when unknown or zero."""
+    if not amount:
+        return ""
+    if amount >= 0.01:
+        return f"${amount:,.2f}"
+    text = f"{amount:.6f}".rstrip("0").rstrip(".")
+    return f"${text}" if text != "0" else "<$0.000001"
 
 
 def chat_view(chat: ChatSession) -> ChatView:
@@ -39,5 +50,5 @@ def message_view(message: Message) -> MessageView:
         id=str(message.id), seq=message.seq, role=message.role, content=message.content, status=message.status,
         model_id=message.model_id or "", error=message.error or "",
         input_tokens=message.input_tokens or 0, output_tokens=message.output_tokens or 0,
-        cost=message.cost or 0.0,
+        cost=message.cost or 0.0, cost_label=money(message.cost),
     )

@@ -13,7 +13,7 @@ from chat_app.services import access, chats, live, replies
 from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.llm import Deadlines
-from chat_app.services.views import ChatView, MessageView, chat_view, message_view
+from chat_app.services.views import ChatView, MessageView, chat_view, message_view, money
 from chat_app.settings import get_settings
 from chat_app.state.auth import AuthState
 
@@ -35,6 +35,8 @@ def _model_options(session) -> list[dict[str, str]]:
             "label": m["name"] if m["available"] else f"{m['name']} (unavailable)",
             "available": "true" if m["available"] else "false",
             "reason": m["unavailable_reason"],
+            "type": m["type"],
+            "name": m["name"],
         }
         for m in list_models(session=session, sort="provider")
     ]
@@ -379,6 +381,20 @@ class ChatState(AuthState):
     @rx.var
     def is_streaming(self) -> bool:
         return self.live_id != ""
+
+    @rx.var
+    def model_type(self) -> str:
+        """The type of the chosen model: the composer fits it (text, image or video)."""
+        return next((m["type"] for m in self.models if m["id"] == self.model_id), "text")
+
+    @rx.var
+    def chat_cost(self) -> str:
+        """What this chat's replies cost so far."""
+        return money(sum(m["cost"] for m in self.messages) + sum(m["cost"] for m in self.recent))
+
+    @rx.var
+    def model_name(self) -> str:
+        return next((m["name"] for m in self.models if m["id"] == self.model_id), "Choose a model")
 
     @rx.var
     def last_message_id(self) -> str:

@@ -77,6 +77,7 @@ def app_url(fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
         "OIDC_CLIENT_SECRET": "chat-app-tests-secret",
         "OIDC_DISCOVERY_URL": f"{oidc_provider}/.well-known/openid-configuration",
         "OIDC_LABEL": "Test SSO",
+        "REPLICATE_API_TOKEN": "r8_fake_token",  # image and video models listed as available
     }
     env = app_environment(port, f"sqlite:///{data / 'app.db'}", extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"

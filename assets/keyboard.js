@@ -1,0 +1,14 @@
+// Arrow keys move between the models of the picker (and from its search box into the list).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const active = document.activeElement;
+  const inPicker = active && (active.dataset.testid === "model-option" || active.dataset.testid === "model-search");
+  if (!inPicker) return;
+  const options = [...document.querySelectorAll('[data-testid="model-option"]:not([disabled])')];
+  if (!options.length) return;
+  const index = options.indexOf(active);
+  const next = event.key === "ArrowDown"
+    ? options[Math.min(index + 1, options.length - 1)]
+    : index <= 0 ? document.querySelector('[data-testid="model-search"]') : options[index - 1];
+  if (next) { next.focus(); event.preventDefault(); }
+});
