@@ -90,6 +90,8 @@ class Message(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
     seq: int = Field(description="position in the chat, 1-based")
+    # Who wrote it (or asked for this reply): their own provider key pays for the reply.
+    author_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     role: str = Field(max_length=16)
     content: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     status: str = Field(default=MessageStatus.complete.value, max_length=16)
@@ -159,4 +161,19 @@ class ModelEntry(SQLModel, table=True):
     catalog_version: int = 0
     enabled: bool = True
     position: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class UserApiKey(SQLModel, table=True):
+    """A person's own provider key, encrypted with the server's secret; never sent back out."""
+
+    __tablename__ = "user_api_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "provider", name="uq_user_api_keys_user_provider"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    provider: str = Field(max_length=100)
+    ciphertext: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    last4: str = Field(max_length=4)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

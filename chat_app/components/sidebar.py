@@ -76,6 +76,8 @@ def sidebar() -> rx.Component:
             rx.vstack(rx.foreach(ChatState.chats, _chat_item), spacing="1", width="100%"),
             type="hover", scrollbars="vertical", flex="1",
         ),
+        rx.link(rx.hstack(rx.icon("settings", size=14), rx.text("Settings & usage", size="2"), align="center"),
+                href="/settings", custom_attrs={"data-testid": "settings-link"}),
         rx.hstack(
             rx.text(ChatState.user_email, size="1", color_scheme="gray", trim="end"),
             rx.el.form(

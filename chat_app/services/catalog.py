@@ -151,13 +151,13 @@ def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | N
     return as_catalog_model(row) if row is not None else None
 
 
-def unavailable_reason(model: CatalogModel, *, session: Session) -> str:
-    """Empty when the model can be used now, else a sentence saying why not."""
+def unavailable_reason(model: CatalogModel, *, session: Session, own_keys: frozenset[str] = frozenset()) -> str:
+    """Empty when the model can be used now (with `own_keys`: providers the person has a key for)."""
     if not model.enabled:
         return "Disabled by the operator."
     if model.provider == "ollama":
         return ollama_gap(session=session)
-    return configuration_gap(model)
+    return configuration_gap(model, own_key=model.key_env is None and model.provider in own_keys)
 
 
 def model_info(model: CatalogModel, reason: str) -> dict:
@@ -200,6 +200,7 @@ def list_models(
     q: str | None = None,
     sort: str = "name",
     order: str = "asc",
+    own_keys: frozenset[str] = frozenset(),
 ) -> list[dict]:
     """The catalog as people see it, filtered and sorted; bad parameters raise Invalid."""
     _check_choice("type", type, files.MODEL_TYPES)
@@ -223,7 +224,7 @@ def list_models(
             continue
         if q and q.strip().lower() not in f"{model.name} {model.id} {model.provider_name}".lower():
             continue
-        infos.append(model_info(model, unavailable_reason(model, session=session)))
+        infos.append(model_info(model, unavailable_reason(model, session=session, own_keys=own_keys)))
     if provider is not None and provider not in providers_seen:
         raise Invalid(f"Unknown provider {provider!r}.")
     keys = {
@@ -235,11 +236,11 @@ def list_models(
     return sorted(infos, key=keys[sort], reverse=order == "desc")
 
 
-def default_model_id(*, session: Session) -> str | None:
+def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:
     """The first available text model, else the first text model."""
     rows = list(session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(ModelEntry.position)))
     for row in rows:
-        if not unavailable_reason(as_catalog_model(row), session=session):
+        if not unavailable_reason(as_catalog_model(row), session=session, own_keys=own_keys):
             return row.id
     return rows[0].id if rows else None
 

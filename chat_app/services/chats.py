@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
-from chat_app.services import access
+from chat_app.services import access, keys
 from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
 
@@ -116,11 +116,11 @@ def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     ).first()
 
 
-def _usable_model(model_id: str | None, *, session: Session) -> str:
+def _usable_model(model_id: str | None, actor: User, *, session: Session) -> str:
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
-    reason = unavailable_reason(model, session=session)
+    reason = unavailable_reason(model, session=session, own_keys=keys.own_key_providers(actor.id, session=session))
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
     if model.type != "text":
@@ -151,14 +151,15 @@ def post_message(
     """Save the user's message and an empty reply to fill. Commit before calling any provider."""
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
     content = _check_content(content, max_chars)
-    model = _usable_model(model_id or chat.model_id, session=session)
+    model = _usable_model(model_id or chat.model_id, actor, session=session)
     if _reply_in_flight(chat.id, session=session) is not None:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
     seq = _next_seq(chat.id, session=session)
     now = utcnow()
-    user_message = Message(session_id=chat.id, seq=seq, role="user", content=content, created_at=now, updated_at=now)
+    user_message = Message(session_id=chat.id, seq=seq, role="user", content=content, author_id=actor.id,
+                           created_at=now, updated_at=now)
     reply = Message(
-        session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value,
+        session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value, author_id=actor.id,
         model_id=model, created_at=now, updated_at=now,
     )
     if seq == 1 and chat.title == "New chat":
@@ -187,7 +188,8 @@ def restart_last_reply(
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
-    last.model_id = _usable_model(model_id or chat.model_id, session=session)
+    last.model_id = _usable_model(model_id or chat.model_id, actor, session=session)
+    last.author_id = actor.id
     last.content = ""
     last.status = MessageStatus.pending.value
     last.error = None

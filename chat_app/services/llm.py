@@ -84,6 +84,7 @@ async def stream_reply(
     messages: Sequence[dict],
     *,
     deadlines: Deadlines = Deadlines(),
+    own_key: str | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
     litellm = _litellm()
@@ -109,7 +110,7 @@ async def stream_reply(
                 stream_options={"include_usage": True},
                 timeout=deadlines.total,
                 max_retries=0,  # retrying is the person's choice (the Retry button), not a hidden delay
-                **call_options(model),
+                **call_options(model, own_key),
                 **extra,
             ),
             timeout=limit(first=True),

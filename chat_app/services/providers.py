@@ -39,12 +39,12 @@ def _key_env(model: CatalogModel) -> str | None:
     return known.key_env if known else None
 
 
-def configuration_gap(model: CatalogModel) -> str:
-    """Empty when the server is configured to call this model, else a sentence saying why not."""
+def configuration_gap(model: CatalogModel, *, own_key: bool = False) -> str:
+    """Empty when this model can be called (with the server's key, or the person's own), else why not."""
     known = PROVIDERS.get(model.provider)
     label = provider_label(model)
     key_env = _key_env(model)
-    if key_env and not os.environ.get(key_env):
+    if key_env and not os.environ.get(key_env) and not own_key:
         return f"{label} is not configured: the server has no {key_env}."
     if known is not None and known.key_env is None and not os.environ.get(known.base_env):
         return f"{label} is not configured: the server has no {known.base_env}."
@@ -53,11 +53,16 @@ def configuration_gap(model: CatalogModel) -> str:
     return ""
 
 
-def call_options(model: CatalogModel) -> dict[str, str]:
-    """api_key/api_base for LiteLLM, read per call so a changed environment takes effect."""
+def call_options(model: CatalogModel, own_key: str | None = None) -> dict[str, str]:
+    """api_key/api_base for LiteLLM, read per call so a changed environment takes effect.
+
+    A person's own key, when given, is used instead of the server's.
+    """
     options: dict[str, str] = {}
     key_env = _key_env(model)
-    if key_env and os.environ.get(key_env):
+    if own_key:
+        options["api_key"] = own_key
+    elif key_env and os.environ.get(key_env):
         options["api_key"] = os.environ[key_env]
     known = PROVIDERS.get(model.provider)
     base = model.api_base or (os.environ.get(known.base_env) if known else None)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
-from chat_app.services import chats, llm
+from chat_app.services import chats, keys, llm
 from chat_app.services.catalog import resolve_model
 from chat_app.services.live import channel
 
@@ -74,10 +74,10 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
     usage: tuple[int | None, int | None] = (None, None)
     model = None
     try:
-        model, prompt = await asyncio.to_thread(_begin, job, engine)
+        model, prompt, own_key = await asyncio.to_thread(_begin, job, engine)
         channel.publish(job.chat_id, {"type": "start", "message_id": job.message_id})
         last_save = time.monotonic()
-        async for event in llm.stream_reply(model, prompt, deadlines=deadlines):
+        async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
             if isinstance(event, llm.TextDelta):
                 job.text += event.text
                 channel.publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "text": event.text})
@@ -114,10 +114,11 @@ def _begin(job: ReplyJob, engine: sa.Engine | None):
         if model is None:
             raise llm.ProviderError("This reply's model is no longer in the catalog.")
         prompt = chats.prompt_for(reply, session=session)
+        own_key = keys.key_for(reply.author_id, model.provider, session=session) if model.key_env is None else None
         reply.status = MessageStatus.streaming.value
         reply.updated_at = utcnow()
         session.add(reply)
-        return model, prompt
+        return model, prompt, own_key
 
 
 def _save_partial(job: ReplyJob, engine: sa.Engine | None) -> None:

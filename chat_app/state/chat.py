@@ -9,7 +9,7 @@ import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.models import Message
-from chat_app.services import access, chats, live, replies
+from chat_app.services import access, chats, keys, live, replies
 from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.llm import Deadlines
@@ -28,7 +28,8 @@ def _deadlines() -> Deadlines:
     return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
 
 
-def _model_options(session) -> list[dict[str, str]]:
+def _model_options(user, session) -> list[dict[str, str]]:
+    own_keys = frozenset(keys.own_key_providers(user.id, session=session))
     return [
         {
             "id": m["id"],
@@ -38,7 +39,7 @@ def _model_options(session) -> list[dict[str, str]]:
             "type": m["type"],
             "name": m["name"],
         }
-        for m in list_models(session=session, sort="provider")
+        for m in list_models(session=session, sort="provider", own_keys=own_keys)
     ]
 
 
@@ -86,7 +87,7 @@ class ChatState(AuthState):
         def work(user, session):
             sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
             default = user.default_model_id or default_model_id(session=session) or ""
-            return user.email, default, sidebar, _model_options(session)
+            return user.email, default, sidebar, _model_options(user, session)
 
         self._reset_chat()
         result, effect = await self._act(work)
@@ -113,7 +114,7 @@ class ChatState(AuthState):
         def work(user, session):
             sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
             default = user.default_model_id or default_model_id(session=session) or ""
-            about_user = (user.email, default, _model_options(session))
+            about_user = (user.email, default, _model_options(user, session))
             try:
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:

@@ -95,3 +95,21 @@ async def test_replies_left_in_flight_by_a_stopped_server_are_marked_interrupted
         session.commit()
     saved = _load(engine, reply_id)
     assert saved.status == "error" and "interrupted" in saved.error
+
+
+async def test_a_reply_is_paid_with_the_authors_own_key(engine, fake_env, monkeypatch):
+    from chat_app.services import keys
+
+    monkeypatch.delenv("DEEPSEEK_API_KEY")
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        keys.set_key(user, "deepseek", "sk-own-key-for-deepseek", session=session)
+        chat = make_chat(session, user, model_id="deepseek/deepseek-chat")
+        _, reply = chats.post_message(user, chat.id, "[[tokens=2]]", session=session)
+        session.commit()
+        chat_id, reply_id = str(chat.id), str(reply.id)
+    replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+    await _wait_done(reply_id)
+    assert _load(engine, reply_id).status == "complete"
+    sent = fake_env.chat_requests[-1]["headers"]["authorization"]
+    assert sent == "Bearer sk-own-key-for-deepseek"

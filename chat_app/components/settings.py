@@ -1,0 +1,78 @@
+"""Settings: usage totals and the person's own provider keys."""
+
+import reflex as rx
+
+from chat_app.state.settings import KeySummary, SettingsState
+
+
+def _key_row(summary: KeySummary) -> rx.Component:
+    provider = summary["provider"]
+    return rx.form(
+        rx.hstack(
+            rx.text(summary["label"], weight="medium", width="140px"),
+            rx.cond(
+                summary["is_set"],
+                rx.badge("set · …" + summary["last4"], color_scheme="green",
+                         custom_attrs={"data-testid": "api-key-status-" + provider}),
+                rx.badge("not set", color_scheme="gray", custom_attrs={"data-testid": "api-key-status-" + provider}),
+            ),
+            rx.el.input(type="hidden", name="provider", value=provider),
+            rx.el.input(
+                name="api_key", type="password", auto_complete="off",
+                placeholder="Paste a key", class_name="auth-input", flex="1", min_width="160px",
+                custom_attrs={"data-testid": "api-key-input-" + provider},
+            ),
+            rx.button("Save", type="submit", size="2", custom_attrs={"data-testid": "api-key-save-" + provider}),
+            rx.cond(
+                summary["is_set"],
+                rx.button("Delete", type="button", size="2", variant="soft", color_scheme="red",
+                          on_click=SettingsState.delete_key(provider),
+                          custom_attrs={"data-testid": "api-key-delete-" + provider}),
+            ),
+            width="100%", align="center", wrap="wrap",
+        ),
+        on_submit=SettingsState.save_key,
+        reset_on_submit=True,  # a key never stays in the field, saved or refused
+        width="100%",
+    )
+
+
+def settings_view() -> rx.Component:
+    totals = SettingsState.totals
+    return rx.container(
+        rx.vstack(
+            rx.hstack(rx.heading("Settings", size="6"), rx.spacer(), rx.link("Back to chats", href="/"),
+                      width="100%", align="center"),
+            rx.text(SettingsState.user_email, color_scheme="gray", size="2"),
+            rx.card(
+                rx.vstack(
+                    rx.heading("Usage", size="4"),
+                    rx.hstack(
+                        rx.text("Total cost ", rx.text.strong(totals["cost_label"]),
+                                custom_attrs={"data-testid": "usage-total-cost"}),
+                        rx.text(totals["replies"].to_string() + " replies"),
+                        rx.text(totals["input_tokens"].to_string() + " tokens in · "
+                                + totals["output_tokens"].to_string() + " out",
+                                custom_attrs={"data-testid": "usage-total-tokens"}),
+                        spacing="5", wrap="wrap",
+                    ),
+                ),
+                width="100%",
+            ),
+            rx.card(
+                rx.vstack(
+                    rx.heading("Your own API keys", size="4"),
+                    rx.text(
+                        "A key you add here is used instead of the server's for your own requests. "
+                        "It is stored encrypted and never shown again: only its last four characters.",
+                        size="2", color_scheme="gray",
+                    ),
+                    rx.foreach(SettingsState.api_keys, _key_row),
+                    spacing="3", width="100%",
+                ),
+                width="100%",
+            ),
+            spacing="4", width="100%", padding_y="24px",
+        ),
+        size="3",
+    )

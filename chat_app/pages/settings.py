@@ -1,0 +1,11 @@
+"""/settings."""
+
+import reflex as rx
+
+from chat_app.components.settings import settings_view
+from chat_app.state.settings import SettingsState
+
+
+@rx.page(route="/settings", title="Settings", on_load=SettingsState.load_settings)
+def settings_page() -> rx.Component:
+    return settings_view()

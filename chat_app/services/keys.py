@@ -1,0 +1,93 @@
+"""People's own provider keys: encrypted at rest with the server's secret, used instead of the
+server's key for their own requests, shown back only as "set" and the last four characters."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from typing import TypedDict
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlmodel import Session, select
+
+from chat_app.models import User, UserApiKey, utcnow
+from chat_app.services.errors import Invalid, NotFound
+from chat_app.services.providers import PROVIDERS
+from chat_app.settings import get_settings
+
+# Providers a person can bring a key for (Ollama needs none).
+KEYED_PROVIDERS = tuple(name for name, p in PROVIDERS.items() if p.key_env)
+
+
+class KeySummary(TypedDict):
+    provider: str
+    label: str
+    is_set: bool
+    last4: str
+
+
+def _fernet(secret: str | None = None) -> Fernet:
+    digest = hashlib.sha256(b"chat-app user api keys\0" + (secret or get_settings().secret_key).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _check_provider(provider: str) -> str:
+    if provider not in KEYED_PROVIDERS:
+        raise Invalid(f"Unknown provider {provider!r}: use one of {', '.join(KEYED_PROVIDERS)}.")
+    return provider
+
+
+def set_key(user: User, provider: str, raw_key: str, *, session: Session) -> KeySummary:
+    provider = _check_provider(provider)
+    raw_key = (raw_key or "").strip()
+    if not 8 <= len(raw_key) <= 500 or any(c.isspace() for c in raw_key):
+        raise Invalid("That does not look like an API key: paste the whole key, without spaces.")
+    row = session.exec(
+        select(UserApiKey).where(UserApiKey.user_id == user.id, UserApiKey.provider == provider)
+    ).first() or UserApiKey(user_id=user.id, provider=provider, ciphertext="", last4="")
+    row.ciphertext = _fernet().encrypt(raw_key.encode()).decode()
+    row.last4, row.updated_at = raw_key[-4:], utcnow()
+    session.add(row)
+    session.flush()
+    return _summary(provider, row)
+
+
+def delete_key(user: User, provider: str, *, session: Session) -> None:
+    row = session.exec(
+        select(UserApiKey).where(UserApiKey.user_id == user.id, UserApiKey.provider == _check_provider(provider))
+    ).first()
+    if row is None:
+        raise NotFound("You have no key stored for that provider.")
+    session.delete(row)
+
+
+def _summary(provider: str, row: UserApiKey | None) -> KeySummary:
+    return KeySummary(provider=provider, label=PROVIDERS[provider].label, is_set=row is not None,
+                      last4=row.last4 if row else "")
+
+
+def summaries(user: User, *, session: Session) -> list[KeySummary]:
+    rows = {r.provider: r for r in session.exec(select(UserApiKey).where(UserApiKey.user_id == user.id))}
+    return [_summary(p, rows.get(p)) for p in KEYED_PROVIDERS]
+
+
+def own_key_providers(user_id: uuid.UUID | None, *, session: Session) -> set[str]:
+    if user_id is None:
+        return set()
+    return set(session.exec(select(UserApiKey.provider).where(UserApiKey.user_id == user_id)))
+
+
+def key_for(user_id: uuid.UUID | None, provider: str, *, session: Session) -> str | None:
+    """The person's own key for a provider, decrypted for one call, or None."""
+    if user_id is None:
+        return None
+    row = session.exec(
+        select(UserApiKey).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
+    ).first()
+    if row is None:
+        return None
+    try:
+        return _fernet().decrypt(row.ciphertext.encode()).decode()
+    except InvalidToken:  # the server secret changed: the stored key cannot be read any more
+        return None

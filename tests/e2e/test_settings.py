@@ -1,0 +1,36 @@
+"""Settings: your own key makes an unconfigured provider usable for you, is never shown back,
+and your usage totals add up."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import register, send
+
+OWN_KEY = "sk-my-own-deepseek-key-9876"
+
+
+def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
+    register(page)
+    option = page.locator('[data-testid="model-select"] option[value="deepseek/deepseek-chat"]')
+    expect(option).to_have_attribute("disabled", "")
+    page.get_by_test_id("settings-link").click()
+    page.wait_for_url(re.compile(r"/settings$"))
+    expect(page.get_by_test_id("api-key-status-deepseek")).to_have_text("not set")
+    page.get_by_test_id("api-key-input-deepseek").fill(OWN_KEY)
+    page.get_by_test_id("api-key-save-deepseek").click()
+    expect(page.get_by_test_id("api-key-status-deepseek")).to_have_text("set · …9876")
+    expect(page.get_by_test_id("api-key-input-deepseek")).to_have_value("")
+    assert OWN_KEY not in page.content()
+    page.goto("/")
+    expect(option).not_to_have_attribute("disabled", "")
+    page.get_by_test_id("model-select").select_option("deepseek/deepseek-chat")
+    send(page, "on my own key [[tokens=5]]")
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete")
+    assert fake.chat_requests[-1]["headers"]["authorization"] == f"Bearer {OWN_KEY}"
+    assert OWN_KEY not in page.content()
+    page.goto("/settings")
+    expect(page.get_by_test_id("usage-total-tokens")).to_contain_text("5 out")
+    page.get_by_test_id("api-key-delete-deepseek").click()
+    expect(page.get_by_test_id("api-key-status-deepseek")).to_have_text("not set")

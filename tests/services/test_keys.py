@@ -1,0 +1,62 @@
+"""Own API keys: encrypted at rest, summarized without the key, used for the person's replies only."""
+
+import pytest
+from sqlmodel import select
+
+from chat_app.models import UserApiKey
+from chat_app.services import catalog, chats, keys
+from chat_app.services.errors import Invalid, NotFound
+from tests.conftest import make_chat, make_user
+
+KEY = "sk-own-deepseek-key-1234"
+
+
+def test_keys_are_encrypted_at_rest_and_only_summarized(session):
+    user = make_user(session)
+    summary = keys.set_key(user, "deepseek", f"  {KEY} ", session=session)
+    assert summary == {"provider": "deepseek", "label": "DeepSeek", "is_set": True, "last4": "1234"}
+    stored = session.exec(select(UserApiKey)).one()
+    assert KEY not in stored.ciphertext and "own-deepseek" not in stored.ciphertext
+    assert keys.key_for(user.id, "deepseek", session=session) == KEY
+    assert KEY not in repr(keys.summaries(user, session=session))
+    other = make_user(session)
+    assert keys.key_for(other.id, "deepseek", session=session) is None
+
+
+def test_a_changed_server_secret_makes_old_keys_unreadable_not_wrong(session, monkeypatch):
+    user = make_user(session)
+    keys.set_key(user, "openai", KEY, session=session)
+    monkeypatch.setattr(keys, "_fernet", lambda secret=None: keys.Fernet(keys.Fernet.generate_key()))
+    assert keys.key_for(user.id, "openai", session=session) is None
+
+
+@pytest.mark.parametrize(("provider", "raw"), [("ollama", KEY), ("nobody", KEY), ("openai", "short"),
+                                                ("openai", "has space inside key")])
+def test_bad_keys_are_refused(session, provider, raw):
+    user = make_user(session)
+    with pytest.raises(Invalid):
+        keys.set_key(user, provider, raw, session=session)
+    assert session.exec(select(UserApiKey)).all() == []
+
+
+def test_delete(session):
+    user = make_user(session)
+    keys.set_key(user, "gemini", KEY, session=session)
+    keys.delete_key(user, "gemini", session=session)
+    assert not any(s["is_set"] for s in keys.summaries(user, session=session))
+    with pytest.raises(NotFound):
+        keys.delete_key(user, "gemini", session=session)
+
+
+def test_an_own_key_makes_an_unconfigured_provider_usable_for_that_person_only(session, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    owner, stranger = make_user(session), make_user(session)
+    keys.set_key(owner, "deepseek", KEY, session=session)
+    model = catalog.resolve_model("deepseek/deepseek-chat", session=session)
+    assert catalog.unavailable_reason(model, session=session, own_keys=frozenset({"deepseek"})) == ""
+    chat = make_chat(session, owner, model_id="deepseek/deepseek-chat")
+    _, reply = chats.post_message(owner, chat.id, "hi", session=session)
+    assert reply.author_id == owner.id
+    theirs = make_chat(session, stranger, model_id="deepseek/deepseek-chat")
+    with pytest.raises(Invalid, match="DEEPSEEK_API_KEY"):
+        chats.post_message(stranger, theirs.id, "hi", session=session)
