@@ -14,7 +14,7 @@ from sqlmodel import Session
 from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts
-from chat_app.services.errors import Unauthenticated
+from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.settings import get_settings
 
 T = TypeVar("T")
@@ -66,6 +66,18 @@ class AuthState(rx.State):
                 return work(user, session)
 
         return await asyncio.to_thread(run)
+
+    async def _act(self, work):
+        """Run a service call for the signed-in user; on failure, the effect to show instead.
+
+        Returns (result, None) on success, else (None, effect) with a redirect or a toast.
+        """
+        try:
+            return await self._as_user(work), None
+        except Unauthenticated:
+            return None, self._login_redirect()
+        except DomainError as exc:
+            return None, rx.toast.error(str(exc))
 
     def _login_redirect(self):
         path = self.router.url.path or "/"

@@ -69,18 +69,6 @@ class ChatState(AuthState):
     delete_id: str = ""
     _follow_generation: int = 0
 
-    async def _act(self, work):
-        """Run a service call for the signed-in user; on failure, the effect to show instead.
-
-        Returns (result, None) on success, else (None, effect) with a redirect or a toast.
-        """
-        try:
-            return await self._as_user(work), None
-        except Unauthenticated:
-            return None, self._login_redirect()
-        except DomainError as exc:
-            return None, rx.toast.error(str(exc))
-
     # ----- loading -------------------------------------------------------------------
     @rx.event
     async def load_home(self):

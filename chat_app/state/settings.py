@@ -5,7 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from chat_app.services import keys, usage
-from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.keys import KeySummary
 from chat_app.services.usage import UsageTotals
 from chat_app.state.auth import AuthState
@@ -16,17 +15,9 @@ class SettingsState(AuthState):
     api_keys: list[KeySummary] = []
     totals: UsageTotals = UsageTotals(replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00")
 
-    async def _run(self, work):
-        try:
-            return await self._as_user(work), None
-        except Unauthenticated:
-            return None, self._login_redirect()
-        except DomainError as exc:
-            return None, rx.toast.error(str(exc))
-
     @rx.event
     async def load_settings(self):
-        result, effect = await self._run(
+        result, effect = await self._act(
             lambda user, session: (user.email, keys.summaries(user, session=session), usage.totals(user, session=session))
         )
         if effect:
@@ -41,7 +32,7 @@ class SettingsState(AuthState):
             keys.set_key(user, provider, raw, session=session)
             return keys.summaries(user, session=session)
 
-        result, effect = await self._run(work)
+        result, effect = await self._act(work)
         if effect:
             return effect
         self.api_keys = result
@@ -53,7 +44,7 @@ class SettingsState(AuthState):
             keys.delete_key(user, provider, session=session)
             return keys.summaries(user, session=session)
 
-        result, effect = await self._run(work)
+        result, effect = await self._act(work)
         if effect:
             return effect
         self.api_keys = result

@@ -11,6 +11,8 @@ OWN_KEY = "sk-my-own-deepseek-key-9876"
 
 
 def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
+    received: list[str] = []  # everything the server sends this page over the websocket
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
     register(page)
     option = page.locator('[data-testid="model-select"] option[value="deepseek/deepseek-chat"]')
     expect(option).to_have_attribute("disabled", "")
@@ -34,3 +36,4 @@ def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
     expect(page.get_by_test_id("usage-total-tokens")).to_contain_text("5 out")
     page.get_by_test_id("api-key-delete-deepseek").click()
     expect(page.get_by_test_id("api-key-status-deepseek")).to_have_text("not set")
+    assert received and not any(OWN_KEY in frame for frame in received)  # no state var ever held it
