@@ -45,7 +45,8 @@ def configuration_gap(model: CatalogModel, *, own_key: bool = False) -> str:
     label = provider_label(model)
     key_env = _key_env(model)
     if key_env and not os.environ.get(key_env) and not own_key:
-        return f"{label} is not configured: the server has no {key_env}."
+        hint = " You can add your own key in Settings." if known is not None and not model.key_env else ""
+        return f"{label} is not configured: the server has no {key_env}.{hint}"
     if known is not None and known.key_env is None and not os.environ.get(known.base_env):
         return f"{label} is not configured: the server has no {known.base_env}."
     if known is None and not model.api_base:

@@ -90,8 +90,9 @@ def test_ollama_models_are_discovered_and_unavailable_when_it_is_down(session, f
 
 def test_unconfigured_providers_say_which_variable_is_missing(session, monkeypatch):
     infos = {m["id"]: m for m in catalog.list_models(session=session)}
-    assert infos["anthropic/claude-sonnet-4-5"]["unavailable_reason"].endswith("no ANTHROPIC_API_KEY.")
-    assert infos["replicate/stability-ai/sdxl"]["unavailable_reason"].endswith("no REPLICATE_API_TOKEN.")
+    assert infos["anthropic/claude-sonnet-4-5"]["unavailable_reason"] == (
+        "Anthropic is not configured: the server has no ANTHROPIC_API_KEY. You can add your own key in Settings.")
+    assert "no REPLICATE_API_TOKEN." in infos["replicate/stability-ai/sdxl"]["unavailable_reason"]
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
     infos = {m["id"]: m for m in catalog.list_models(session=session)}
     assert infos["anthropic/claude-sonnet-4-5"]["available"] is True
