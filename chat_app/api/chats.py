@@ -10,14 +10,7 @@ from chat_app.api.common import in_thread, json_object, require_user
 from chat_app.db import session_scope
 from chat_app.services import access, chats, replies
 from chat_app.services.errors import Invalid
-from chat_app.services.llm import Deadlines
 from chat_app.services.views import chat_view, message_view
-from chat_app.settings import get_settings
-
-
-def deadlines() -> Deadlines:
-    s = get_settings()
-    return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
 
 
 async def list_or_create(request: Request) -> Response:
@@ -70,14 +63,11 @@ async def post_message(request: Request) -> Response:
             content = body.get("content")
             if not isinstance(content, str):
                 raise Invalid("Send the message text as a string in `content`.")
-            mine, reply = chats.post_message(
-                user, chat_id, content, session=session, model_id=body.get("model_id"),
-                max_chars=get_settings().max_message_chars,
-            )
+            mine, reply = chats.post_message(user, chat_id, content, session=session, model_id=body.get("model_id"))
             return str(mine.session_id), message_view(mine), message_view(reply)
 
     real_chat_id, mine, reply = await in_thread(work)
-    replies.start_reply(real_chat_id, reply["id"], deadlines=deadlines())
+    replies.start_reply(real_chat_id, reply["id"])
     return JSONResponse({"message": mine, "reply": reply}, status_code=202)
 
 

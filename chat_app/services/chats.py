@@ -12,6 +12,7 @@ from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
 from chat_app.services import access, keys
 from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
+from chat_app.settings import get_settings
 
 MAX_TITLE_LENGTH = 120
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
@@ -146,11 +147,11 @@ def post_message(
     *,
     session: Session,
     model_id: str | None = None,
-    max_chars: int = 32000,
+    max_chars: int | None = None,
 ) -> tuple[Message, Message]:
     """Save the user's message and an empty reply to fill. Commit before calling any provider."""
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
-    content = _check_content(content, max_chars)
+    content = _check_content(content, max_chars or get_settings().max_message_chars)
     model = _usable_model(model_id or chat.model_id, actor, session=session)
     if _reply_in_flight(chat.id, session=session) is not None:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")

@@ -34,9 +34,6 @@ class LiveChannel:
             if not self._subscribers[chat_id]:
                 self._subscribers.pop(chat_id, None)
 
-    def subscriber_count(self, chat_id: str) -> int:
-        return len(self._subscribers.get(chat_id, ()))
-
 
 channel = LiveChannel()
 

@@ -26,6 +26,14 @@ class Deadlines:
     total: float = 600.0  # the whole reply
 
 
+def configured_deadlines() -> Deadlines:
+    """The deadlines the operator configured (LLM_*_TIMEOUT)."""
+    from chat_app.settings import get_settings
+
+    s = get_settings()
+    return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
+
+
 @dataclass(frozen=True)
 class TextDelta:
     text: str

@@ -35,11 +35,12 @@ class ReplyJob:
     task: asyncio.Task | None = field(default=None, repr=False)
 
 
-_jobs: dict[str, ReplyJob] = {}
+_jobs: dict[str, ReplyJob] = {}  # by assistant message id
+_by_chat: dict[str, ReplyJob] = {}  # one reply in flight per chat; followers ask this often
 
 
 def running_in(chat_id: str) -> ReplyJob | None:
-    return next((j for j in _jobs.values() if j.chat_id == chat_id), None)
+    return _by_chat.get(chat_id)
 
 
 def is_running(message_id: str) -> bool:
@@ -50,13 +51,17 @@ def start_reply(
     chat_id: uuid.UUID | str,
     message_id: uuid.UUID | str,
     *,
-    deadlines: llm.Deadlines = llm.Deadlines(),
+    deadlines: llm.Deadlines | None = None,
     engine: sa.Engine | None = None,
 ) -> ReplyJob:
-    """Start producing a saved, pending reply. The caller must have committed it."""
+    """Start producing a saved, pending reply. The caller must have committed it.
+
+    Without `deadlines`, the operator's configured ones apply.
+    """
     job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id))
     _jobs[job.message_id] = job
-    job.task = asyncio.get_running_loop().create_task(_run(job, deadlines, engine))
+    _by_chat[job.chat_id] = job
+    job.task = asyncio.get_running_loop().create_task(_run(job, deadlines or llm.configured_deadlines(), engine))
     return job
 
 
@@ -101,6 +106,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
             log.exception("could not save the end of reply %s", job.message_id)
         finally:
             _jobs.pop(job.message_id, None)
+            if _by_chat.get(job.chat_id) is job:
+                del _by_chat[job.chat_id]
             channel.publish(
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
@@ -146,8 +153,14 @@ def _finish(job, status, error, usage, cost, engine) -> None:
         )
 
 
-def mark_orphans(chat_id: uuid.UUID, *, session, stale_after: float) -> None:
-    """Replies left in flight by a server that stopped are ended as errors, text kept."""
+def mark_orphans(chat_id: uuid.UUID, *, session, stale_after: float | None = None) -> None:
+    """Replies left in flight by a server that stopped are ended as errors, text kept.
+
+    A live reply saves at least once per allowed silence, so older in-flight rows are dead.
+    """
+    if stale_after is None:
+        limits = llm.configured_deadlines()
+        stale_after = max(limits.first_token, limits.chunk_gap) + 15
     cutoff = utcnow() - timedelta(seconds=stale_after)
     for message in session.exec(
         sa.select(Message).where(

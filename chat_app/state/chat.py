@@ -12,20 +12,13 @@ from chat_app.models import Message
 from chat_app.services import access, chats, keys, live, replies
 from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Unauthenticated
-from chat_app.services.llm import Deadlines
 from chat_app.services.views import ChatView, MessageView, chat_view, message_view, money
-from chat_app.settings import get_settings
 from chat_app.state.auth import AuthState
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
 UPDATE_WINDOW = 0.05  # coalesce live deltas: at most ~20 updates a second per view
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
 SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
-
-
-def _deadlines() -> Deadlines:
-    s = get_settings()
-    return Deadlines(s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout)
 
 
 def _model_options(user, session) -> list[dict[str, str]]:
@@ -96,8 +89,6 @@ class ChatState(AuthState):
     @rx.event
     async def load_chat(self):
         chat_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        settings = get_settings()
-        stale_after = max(settings.first_token_timeout, settings.chunk_gap_timeout) + 15
 
         def work(user, session):
             sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
@@ -107,7 +98,7 @@ class ChatState(AuthState):
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:
                 return about_user, sidebar, None
-            replies.mark_orphans(chat.id, session=session, stale_after=stale_after)
+            replies.mark_orphans(chat.id, session=session)
             session.flush()
             rows = chats.messages_of(chat.id, session=session)
             return about_user, sidebar, (chat_view(chat), role.value, [message_view(m) for m in rows])
@@ -135,12 +126,11 @@ class ChatState(AuthState):
     async def send_message(self, form_data: dict):
         content = str(form_data.get("content", ""))
         chat_id, model_id = self.chat_id, self.model_id
-        max_chars = get_settings().max_message_chars
 
         def work(user, session):
             target = chat_id or str(chats.create_chat(user, session=session, model_id=model_id).id)
             mine, reply = chats.post_message(
-                user, target, content, session=session, model_id=model_id, max_chars=max_chars
+                user, target, content, session=session, model_id=model_id
             )
             return target, message_view(mine), message_view(reply)
 
@@ -152,7 +142,7 @@ class ChatState(AuthState):
             self.notice = str(exc)  # said beside the composer, which keeps the text
             return
         self.notice = ""
-        replies.start_reply(target, reply["id"], deadlines=_deadlines())
+        replies.start_reply(target, reply["id"])
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
@@ -177,7 +167,7 @@ class ChatState(AuthState):
         )
         if effect:
             return effect
-        replies.start_reply(chat_id, reply["id"], deadlines=_deadlines())
+        replies.start_reply(chat_id, reply["id"])
         self._show_live(reply["id"], "")
         return ChatState.follow_reply
 
