@@ -105,10 +105,19 @@ class Message(SQLModel, table=True):
 
 
 class MediaFile(SQLModel, table=True):
+    """An image or video in our own storage: uploaded by a person or made by a model.
+
+    An upload waits unattached (no chat, no message) until its message is sent; only its
+    owner can see it meanwhile.
+    """
+
     __tablename__ = "media_files"
+    __table_args__ = (sa.Index("ix_media_files_owner_pending", "owner_id", "message_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE", index=True)
+    session_id: uuid.UUID | None = Field(
+        default=None, foreign_key="chat_sessions.id", ondelete="CASCADE", index=True
+    )
     message_id: uuid.UUID | None = Field(
         default=None, foreign_key="messages.id", ondelete="CASCADE", index=True
     )
@@ -121,6 +130,7 @@ class MediaFile(SQLModel, table=True):
     duration: float | None = None
     sha256: str = Field(max_length=64)
     storage_key: str = Field(max_length=255, unique=True)
+    thumb_key: str | None = Field(default=None, max_length=255)  # thumbnail or video poster (JPEG)
     original_name: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

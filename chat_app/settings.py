@@ -51,6 +51,13 @@ class Settings:
     total_timeout: float
     max_message_chars: int
     operator_catalog: str  # path of the operator's own catalog file, or ""
+    # Media: where files live and what an upload may be.
+    media_dir: str
+    max_image_bytes: int
+    max_video_bytes: int
+    max_image_pixels: int  # bounds decoding work and memory (decompression bombs)
+    generation_timeout: float  # seconds an image/video generation may take before it is cancelled
+    generation_poll_interval: float
     oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
 
     @property
@@ -103,6 +110,12 @@ def load_settings() -> Settings:
         total_timeout=_env_float("LLM_TOTAL_TIMEOUT", 600.0),
         max_message_chars=int(_env_float("MAX_MESSAGE_CHARS", 32000)),
         operator_catalog=_env("MODEL_CATALOG_FILE"),
+        media_dir=_env("MEDIA_DIR", str(PROJECT_ROOT / "data" / "media")),
+        max_image_bytes=int(_env_float("MAX_IMAGE_MB", 20) * 1024 * 1024),
+        max_video_bytes=int(_env_float("MAX_VIDEO_MB", 200) * 1024 * 1024),
+        max_image_pixels=int(_env_float("MAX_IMAGE_MEGAPIXELS", 50) * 1_000_000),
+        generation_timeout=_env_float("GENERATION_TIMEOUT", 900.0),
+        generation_poll_interval=_env_float("GENERATION_POLL_INTERVAL", 1.0),
         oidc_providers=_oidc_providers(),
     )
 

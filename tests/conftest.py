@@ -96,11 +96,12 @@ def fake_env(fake_providers, monkeypatch):
 
 
 @pytest.fixture
-def app_settings(database_url, monkeypatch):
-    """Point the app's settings and engine at this test's migrated database."""
+def app_settings(database_url, monkeypatch, tmp_path):
+    """Point the app's settings and engine at this test's migrated database (and its own media folder)."""
     from chat_app import db, settings
 
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("SECRET_KEY", "unit-test-secret")
     monkeypatch.setenv("PUBLIC_URL", "http://testserver")
     settings.get_settings.cache_clear()

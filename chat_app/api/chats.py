@@ -10,7 +10,7 @@ from chat_app.api.common import in_thread, json_object, require_user
 from chat_app.db import session_scope
 from chat_app.services import access, chats, replies
 from chat_app.services.errors import Invalid
-from chat_app.services.views import chat_view, message_view
+from chat_app.services.views import chat_view
 
 
 async def list_or_create(request: Request) -> Response:
@@ -46,7 +46,7 @@ async def one_chat(request: Request) -> Response:
             return {
                 **chat_view(chat),
                 "role": role.value,
-                "messages": [message_view(m) for m in chats.messages_of(chat.id, session=session)],
+                "messages": chats.message_views(chats.messages_of(chat.id, session=session), session=session),
             }
 
     result = await in_thread(work)
@@ -60,11 +60,16 @@ async def post_message(request: Request) -> Response:
     def work():
         with session_scope() as session:
             user = require_user(request, session=session)
-            content = body.get("content")
+            content = body.get("content", "")
             if not isinstance(content, str):
                 raise Invalid("Send the message text as a string in `content`.")
-            mine, reply = chats.post_message(user, chat_id, content, session=session, model_id=body.get("model_id"))
-            return str(mine.session_id), message_view(mine), message_view(reply)
+            attachments = body.get("attachments", [])
+            if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
+                raise Invalid("Send `attachments` as a list of uploaded file ids.")
+            mine, reply = chats.post_message(user, chat_id, content, session=session, model_id=body.get("model_id"),
+                                             attachment_ids=attachments)
+            views = chats.message_views([mine, reply], session=session)
+            return str(mine.session_id), *views
 
     real_chat_id, mine, reply = await in_thread(work)
     replies.start_reply(real_chat_id, reply["id"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 CATALOG_FILE = Path(__file__).resolve().parent / "models.json"
 MODEL_TYPES = ("text", "image", "video")
-CAPABILITIES = ("vision", "image_output", "video_output", "tools", "reasoning", "streaming")
+CAPABILITIES = ("vision", "video_input", "image_output", "video_output", "tools", "reasoning", "streaming")
 
 
 class CatalogError(ValueError):

@@ -22,11 +22,72 @@ def model_select() -> rx.Component:
     )
 
 
+UPLOAD_ID = "attach"
+# What the file picker offers; the server still judges every file by its content.
+ACCEPT = {
+    "image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"], "image/gif": [".gif"],
+    "video/mp4": [".mp4", ".m4v"], "video/webm": [".webm"], "video/quicktime": [".mov"],
+}
+
+
+def attach_button() -> rx.Component:
+    zone = rx.upload(
+        rx.button(
+            rx.cond(ChatState.uploading, rx.spinner(size="1"), rx.icon("paperclip", size=14)),
+            rx.cond(ChatState.uploading, ChatState.upload_percent.to_string() + "%", "Attach"),
+            type="button", variant="soft",
+            disabled=(ChatState.attach_refusal != "") | ChatState.uploading | ~ChatState.is_hydrated,
+            title=rx.cond(ChatState.attach_refusal != "", ChatState.attach_refusal, "Attach images or videos"),
+            custom_attrs={"data-testid": "attach-button"},
+        ),
+        id=UPLOAD_ID,
+        accept=ACCEPT,
+        multiple=True,
+        disabled=(ChatState.attach_refusal != "") | ChatState.uploading,
+        on_drop=ChatState.attach_files(
+            rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=ChatState.upload_progress)
+        ),
+        class_name="attach-zone",
+        border="none", padding="0",
+    )
+    file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
+    file_input.custom_attrs["data-testid"] = "file-input"
+    file_input.custom_attrs["aria-label"] = "Attach images or videos"
+    return zone
+
+
+def _attachment_chip(item) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            item["thumb_url"] != "",
+            rx.image(src=item["thumb_url"], alt="", class_name="attachment-thumb"),
+            rx.icon(rx.cond(item["kind"] == "video", "film", "image"), size=16),
+        ),
+        rx.text(item["name"], size="1", class_name="attachment-name"),
+        rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", type="button",
+                       aria_label="Remove attachment", on_click=ChatState.remove_attachment(item["id"]),
+                       custom_attrs={"data-testid": "remove-attachment"}),
+        class_name="attachment", align="center", spacing="1",
+        custom_attrs={"data-testid": "attachment", "data-kind": item["kind"]},
+    )
+
+
+def attachments() -> rx.Component:
+    return rx.cond(
+        ChatState.attachments.length() > 0,
+        rx.hstack(rx.foreach(ChatState.attachments, _attachment_chip), wrap="wrap", spacing="2", width="100%"),
+    )
+
+
 def composer() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.cond(ChatState.notice != "", rx.text(ChatState.notice, color_scheme="red", size="2",
                                                     custom_attrs={"data-testid": "composer-error"})),
+            rx.cond((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0),
+                    rx.text(ChatState.attach_refusal, color_scheme="amber", size="2",
+                            custom_attrs={"data-testid": "attach-refusal"})),
+            attachments(),
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="content",
@@ -42,6 +103,7 @@ def composer() -> rx.Component:
                 custom_attrs={"data-testid": "composer-input", "data-model-type": ChatState.model_type},
             ),
             rx.hstack(
+                attach_button(),
                 model_picker(),
                 model_select(),
                 rx.spacer(),
@@ -54,7 +116,8 @@ def composer() -> rx.Component:
                               rx.match(ChatState.model_type, ("image", "Generate image"),
                                        ("video", "Generate video"), "Send"),
                               type="submit",
-                              disabled=~ChatState.is_hydrated,
+                              disabled=~ChatState.is_hydrated | ChatState.uploading
+                              | ((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0)),
                               custom_attrs={"data-testid": "send-button"}),
                 ),
                 width="100%", align="center", wrap="wrap",

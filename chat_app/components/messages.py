@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from chat_app.services.views import MessageView
+from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import ChatState
 
 
@@ -11,8 +11,35 @@ def _markdown(text) -> rx.Component:
     return rx.markdown(text, use_raw=False, class_name="message-markdown")
 
 
-def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id) -> rx.Component:
+def media_preview(item: MediaView) -> rx.Component:
+    """An image (its thumbnail, opening the full file) or a playable video, from the checked file route."""
+    return rx.cond(
+        item["kind"] == "video",
+        rx.el.video(
+            src=item["url"], poster=item["thumb_url"], controls=True, preload="metadata", playsinline=True,
+            class_name="media-video", aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
+            custom_attrs={"data-testid": "media-preview", "data-kind": "video", "data-media-id": item["id"]},
+        ),
+        rx.el.a(
+            rx.el.img(src=rx.cond(item["thumb_url"] != "", item["thumb_url"], item["url"]),
+                      alt=rx.cond(item["name"] != "", item["name"], "Image"), loading="lazy",
+                      width=item["width"], height=item["height"], class_name="media-image"),
+            href=item["url"], target="_blank", rel="noopener", reload_document=True,
+            custom_attrs={"data-testid": "media-preview", "data-kind": "image", "data-media-id": item["id"]},
+        ),
+    )
+
+
+def _media(message: MessageView) -> rx.Component:
+    return rx.cond(
+        message["media"].length() > 0,
+        rx.box(rx.foreach(message["media"], media_preview), class_name="media-grid"),
+    )
+
+
+def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id, media=None) -> rx.Component:
     return rx.box(
+        media if media is not None else rx.fragment(),
         body,
         footer,
         class_name=rx.cond(role == "user", "message message-user", "message message-assistant"),
@@ -50,7 +77,8 @@ def history_message(message: MessageView) -> rx.Component:
                         custom_attrs={"data-testid": "message-cost"})),
         spacing="2", align="center", wrap="wrap",
     )
-    return _bubble(message["role"], message["status"], _markdown(message["content"]), footer, message["id"])
+    return _bubble(message["role"], message["status"], _markdown(message["content"]), footer, message["id"],
+                   _media(message))
 
 
 def loaded_message(message: MessageView) -> rx.Component:
@@ -59,14 +87,44 @@ def loaded_message(message: MessageView) -> rx.Component:
     return rx.cond(message["id"] == ChatState.hidden_id, rx.fragment(), history_message(message))
 
 
+def generation_progress() -> rx.Component:
+    """Status, elapsed time and (when the model's logs give one) a percentage, with cancel."""
+    known = ChatState.live_percent >= 0
+    return rx.vstack(
+        rx.hstack(
+            rx.spinner(size="2"),
+            rx.text(
+                rx.match(ChatState.live_status, ("starting", "Starting…"), ("processing", "Generating…"),
+                         ("downloading", "Saving the result…"), "Waiting…"),
+                size="2", custom_attrs={"data-testid": "generation-status"},
+            ),
+            rx.cond(known, rx.text(ChatState.live_percent.to_string() + "%", size="2",
+                                   custom_attrs={"data-testid": "generation-percent"})),
+            rx.text(ChatState.live_elapsed, size="1", color_scheme="gray",
+                    custom_attrs={"data-testid": "generation-elapsed"}),
+            rx.button(rx.icon("x", size=12), "Cancel", size="1", variant="soft", color_scheme="red", type="button",
+                      on_click=ChatState.stop_reply, custom_attrs={"data-testid": "cancel-generation"}),
+            align="center", spacing="2", wrap="wrap",
+        ),
+        rx.cond(known, rx.progress(value=ChatState.live_percent, max=100, width="100%")),
+        width="100%", spacing="2",
+        custom_attrs={"data-testid": "generation-progress", "data-status": ChatState.live_status,
+                      "data-kind": ChatState.live_kind},
+    )
+
+
 def live_message() -> rx.Component:
     return _bubble(
         "assistant",
         "streaming",
         rx.cond(
-            (ChatState.live_sealed == "") & (ChatState.live_tail == ""),
-            rx.spinner(size="2"),
-            _markdown(ChatState.live_sealed + ChatState.live_tail),
+            ChatState.live_kind != "text",
+            generation_progress(),
+            rx.cond(
+                (ChatState.live_sealed == "") & (ChatState.live_tail == ""),
+                rx.spinner(size="2"),
+                _markdown(ChatState.live_sealed + ChatState.live_tail),
+            ),
         ),
         rx.fragment(),
         ChatState.live_id,

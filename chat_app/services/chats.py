@@ -8,10 +8,12 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
-from chat_app.services import access, keys
+from chat_app.catalog import CatalogModel
+from chat_app.models import ChatSession, MediaFile, Message, MessageStatus, User, utcnow
+from chat_app.services import access, keys, media
 from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
+from chat_app.services.views import MessageView, message_view
 from chat_app.settings import get_settings
 
 MAX_TITLE_LENGTH = 120
@@ -65,6 +67,7 @@ def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: S
 
 def delete_chat(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> None:
     chat, _ = access.authorize(actor, chat_id, "delete", session=session)
+    media.delete_files_after_commit(session, media.keys_of_chat(chat.id, session=session))
     session.delete(chat)
 
 
@@ -104,6 +107,12 @@ def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> l
     )
 
 
+def message_views(rows: list[Message], *, session: Session) -> list[MessageView]:
+    """Messages as views, each with its files (one query for all of them)."""
+    files = media.media_of([m.id for m in rows], session=session)
+    return [message_view(m, files.get(m.id)) for m in rows]
+
+
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
     current = session.exec(
         select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)
@@ -117,21 +126,43 @@ def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     ).first()
 
 
-def _usable_model(model_id: str | None, actor: User, *, session: Session) -> str:
+def _usable_model(model_id: str | None, actor: User, *, session: Session) -> CatalogModel:
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
     reason = unavailable_reason(model, session=session, own_keys=keys.own_key_providers(actor.id, session=session))
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
-    if model.type != "text":
-        raise Invalid(f"{model.type.capitalize()} generation with {model.name} is not available yet.")
-    return model.id
+    return model
 
 
-def _check_content(content: str, max_chars: int) -> str:
+# Inline video goes into the request itself; providers cap a request well below our upload limit.
+MAX_INLINE_VIDEO_BYTES = 20 * 1024 * 1024
+
+
+def attachment_refusal(model: CatalogModel, kinds: set[str], video_bytes: int = 0) -> str:
+    """Why `model` cannot take attachments of these kinds, or "" when it can. The UI says the same."""
+    return refusal_for(model.name, model.type, model.capabilities, kinds, video_bytes)
+
+
+def refusal_for(name: str, model_type: str, capabilities, kinds: set[str], video_bytes: int = 0) -> str:
+    if not kinds:
+        return ""
+    if model_type != "text":
+        return f"{name} makes {model_type}s from a text prompt; it does not take attachments."
+    caps = set(capabilities or ())
+    if "image" in kinds and "vision" not in caps:
+        return f"{name} cannot see images. Choose a model with vision to send images."
+    if "video" in kinds and "video_input" not in caps:
+        return f"{name} cannot watch videos. Choose a model with video input (Gemini) to send videos."
+    if video_bytes > MAX_INLINE_VIDEO_BYTES:
+        return f"{name} takes videos up to {MAX_INLINE_VIDEO_BYTES // (1024 * 1024)} MB in a message."
+    return ""
+
+
+def _check_content(content: str, max_chars: int, *, attachments: bool = False) -> str:
     content = (content or "").strip()
-    if not content:
+    if not content and not attachments:
         raise Invalid("Write a message first.")
     if len(content) > max_chars:
         raise Invalid(
@@ -148,11 +179,23 @@ def post_message(
     session: Session,
     model_id: str | None = None,
     max_chars: int | None = None,
+    attachment_ids: list[str] | None = None,
 ) -> tuple[Message, Message]:
-    """Save the user's message and an empty reply to fill. Commit before calling any provider."""
+    """Save the user's message (with its attachments) and an empty reply to fill.
+
+    Commit before calling any provider.
+    """
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
-    content = _check_content(content, max_chars or get_settings().max_message_chars)
+    files = media.pending_uploads(actor, list(attachment_ids or []), session=session)
+    content = _check_content(content, max_chars or get_settings().max_message_chars, attachments=bool(files))
     model = _usable_model(model_id or chat.model_id, actor, session=session)
+    if model.type != "text" and not content:
+        raise Invalid(f"Describe the {model.type} to generate.")
+    refusal = attachment_refusal(
+        model, {f.kind for f in files}, sum(f.byte_size for f in files if f.kind == "video")
+    )
+    if refusal:
+        raise Invalid(refusal)
     if _reply_in_flight(chat.id, session=session) is not None:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
     seq = _next_seq(chat.id, session=session)
@@ -161,14 +204,17 @@ def post_message(
                            created_at=now, updated_at=now)
     reply = Message(
         session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value, author_id=actor.id,
-        model_id=model, created_at=now, updated_at=now,
+        model_id=model.id, created_at=now, updated_at=now,
     )
     if seq == 1 and chat.title == "New chat":
-        chat.title = _title_from(content)
-    chat.model_id = model
+        chat.title = _title_from(content or (files[0].original_name or "Attachment"))
+    chat.model_id = model.id
     chat.updated_at = now
     session.add_all([user_message, reply, chat])
     session.flush()
+    for file in files:
+        file.session_id, file.message_id = chat.id, user_message.id
+        session.add(file)
     return user_message, reply
 
 
@@ -189,7 +235,11 @@ def restart_last_reply(
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
-    last.model_id = _usable_model(model_id or chat.model_id, actor, session=session)
+    last.model_id = _usable_model(model_id or chat.model_id, actor, session=session).id
+    made = session.exec(select(MediaFile).where(MediaFile.message_id == last.id)).all()
+    media.delete_files_after_commit(session, [k for f in made for k in (f.storage_key, f.thumb_key) if k])
+    for file in made:  # a regenerated picture replaces the old one
+        session.delete(file)
     last.author_id = actor.id
     last.content = ""
     last.status = MessageStatus.pending.value
@@ -201,11 +251,34 @@ def restart_last_reply(
     return last
 
 
-def prompt_for(reply: Message, *, session: Session) -> list[dict[str, str]]:
-    """The conversation to send for a reply: every earlier turn that carries text."""
-    rows = session.exec(
+def prompt_for(reply: Message, *, session: Session) -> list[dict]:
+    """The conversation to send for a reply: every earlier turn with text or attachments.
+
+    Attachments travel as OpenAI-style content parts; LiteLLM turns them into each
+    provider's own format. Files made by image/video models are not sent back.
+    """
+    rows = list(session.exec(
         select(Message)
         .where(Message.session_id == reply.session_id, Message.seq < reply.seq)
         .order_by(Message.seq)
-    )
-    return [{"role": m.role, "content": m.content} for m in rows if m.content]
+    ))
+    files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
+    prompt: list[dict] = []
+    for m in rows:
+        attached = files.get(m.id, [])
+        if attached:
+            parts = [{"type": "text", "text": m.content}] if m.content else []
+            prompt.append({"role": m.role, "content": parts + [media.prompt_part(f) for f in attached]})
+        elif m.content:
+            prompt.append({"role": m.role, "content": m.content})
+    return prompt
+
+
+def generation_prompt(reply: Message, *, session: Session) -> str:
+    """What an image or video model is asked for: the user's message just before the reply."""
+    asked = session.exec(
+        select(Message).where(Message.session_id == reply.session_id, Message.seq == reply.seq - 1)
+    ).first()
+    if asked is None or not asked.content:
+        raise Invalid("There is no prompt to generate from.")
+    return asked.content

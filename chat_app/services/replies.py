@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
-from chat_app.services import chats, keys, llm
+from chat_app.services import chats, generation, keys, llm, media
 from chat_app.services.catalog import resolve_model
 from chat_app.services.live import channel
 
@@ -32,6 +32,8 @@ class ReplyJob:
     chat_id: str
     message_id: str
     text: str = ""
+    kind: str = "text"  # what the model makes: text | image | video
+    progress: generation.Progress | None = None  # the latest of an image/video generation
     task: asyncio.Task | None = field(default=None, repr=False)
 
 
@@ -78,19 +80,17 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
     status, error = MessageStatus.complete, None
     usage: tuple[int | None, int | None] = (None, None)
     model = None
+    made: list[media.Stored] = []
     try:
         model, prompt, own_key = await asyncio.to_thread(_begin, job, engine)
-        channel.publish(job.chat_id, {"type": "start", "message_id": job.message_id})
-        last_save = time.monotonic()
-        async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
-            if isinstance(event, llm.TextDelta):
-                job.text += event.text
-                channel.publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "text": event.text})
-                if time.monotonic() - last_save >= SAVE_EVERY:
-                    last_save = time.monotonic()
-                    await asyncio.to_thread(_save_partial, job, engine)
-            else:
-                usage = (event.input_tokens, event.output_tokens)
+        job.kind = model.type
+        channel.publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
+        if model.type == "text":
+            usage = await _stream_text(job, model, prompt, deadlines, own_key, engine)
+        else:
+            made = await generation.generate(
+                model, prompt, own_key=own_key, on_progress=lambda p: _publish_progress(job, p)
+            )
     except asyncio.CancelledError:
         status = MessageStatus.stopped
     except llm.ProviderError as exc:
@@ -100,10 +100,17 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
     finally:
         try:
-            cost = llm.reply_cost(model, *usage) if model is not None else None
-            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, engine))
+            if model is None:
+                cost = None
+            elif model.type == "text":
+                cost = llm.reply_cost(model, *usage)
+            else:
+                cost = generation.cost(model, made)
+            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, engine, made))
         except Exception:  # noqa: BLE001
             log.exception("could not save the end of reply %s", job.message_id)
+            for stored in made:
+                media.forget_files(stored)
         finally:
             _jobs.pop(job.message_id, None)
             if _by_chat.get(job.chat_id) is job:
@@ -114,13 +121,39 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
             )
 
 
+async def _stream_text(job, model, prompt, deadlines, own_key, engine) -> tuple[int | None, int | None]:
+    usage: tuple[int | None, int | None] = (None, None)
+    last_save = time.monotonic()
+    async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
+        if isinstance(event, llm.TextDelta):
+            job.text += event.text
+            channel.publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "text": event.text})
+            if time.monotonic() - last_save >= SAVE_EVERY:
+                last_save = time.monotonic()
+                await asyncio.to_thread(_save_partial, job, engine)
+        else:
+            usage = (event.input_tokens, event.output_tokens)
+    return usage
+
+
+def _publish_progress(job: ReplyJob, progress: generation.Progress) -> None:
+    channel.publish(job.chat_id, {
+        "type": "progress", "message_id": job.message_id, "kind": job.kind, "status": progress.status,
+        "percent": progress.percent, "elapsed": round(progress.elapsed, 1),
+    })
+    job.progress = progress
+
+
 def _begin(job: ReplyJob, engine: sa.Engine | None):
     with session_scope(engine) as session:
         reply = session.get(Message, uuid.UUID(job.message_id))
         model = resolve_model(reply.model_id, session=session)
         if model is None:
             raise llm.ProviderError("This reply's model is no longer in the catalog.")
-        prompt = chats.prompt_for(reply, session=session)
+        if model.type == "text":
+            prompt = chats.prompt_for(reply, session=session)
+        else:
+            prompt = chats.generation_prompt(reply, session=session)
         own_key = keys.key_for(reply.author_id, model.provider, session=session) if model.key_env is None else None
         reply.status = MessageStatus.streaming.value
         reply.updated_at = utcnow()
@@ -137,9 +170,13 @@ def _save_partial(job: ReplyJob, engine: sa.Engine | None) -> None:
         )
 
 
-def _finish(job, status, error, usage, cost, engine) -> None:
+def _finish(job, status, error, usage, cost, engine, made) -> None:
     with session_scope(engine) as session:
         now = utcnow()
+        reply = session.get(Message, uuid.UUID(job.message_id))
+        for stored in made:
+            media.record(stored, owner_id=reply.author_id if reply else None, session=session,
+                         chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
         session.execute(
             sa.update(Message)
             .where(Message.id == uuid.UUID(job.message_id))

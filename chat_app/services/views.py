@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from chat_app.models import ChatSession, Message
+from chat_app.models import ChatSession, MediaFile, Message
 
 
 class ChatView(TypedDict):
@@ -12,6 +12,19 @@ class ChatView(TypedDict):
     title: str
     model_id: str
     updated_at: str
+
+
+class MediaView(TypedDict):
+    id: str
+    kind: str  # image | video
+    mime_type: str
+    byte_size: int
+    width: int
+    height: int
+    duration: float
+    name: str  # the uploader's file name: a label only, shown as text
+    url: str  # on the access-checked file route
+    thumb_url: str  # thumbnail (image) or poster (video); "" when there is none
 
 
 class MessageView(TypedDict):
@@ -26,6 +39,7 @@ class MessageView(TypedDict):
     output_tokens: int
     cost: float
     cost_label: str
+    media: list[MediaView]
 
 
 def money(amount: float | None) -> str:
@@ -45,10 +59,25 @@ def chat_view(chat: ChatSession) -> ChatView:
     )
 
 
-def message_view(message: Message) -> MessageView:
+def media_url(media_id: str, thumb: bool = False) -> str:
+    return f"/api/media/{media_id}/thumb" if thumb else f"/api/media/{media_id}"
+
+
+def media_view(media: MediaFile) -> MediaView:
+    media_id = str(media.id)
+    return MediaView(
+        id=media_id, kind=media.kind, mime_type=media.mime_type, byte_size=media.byte_size,
+        width=media.width or 0, height=media.height or 0, duration=media.duration or 0.0,
+        name=media.original_name or "", url=media_url(media_id),
+        thumb_url=media_url(media_id, thumb=True) if media.thumb_key else "",
+    )
+
+
+def message_view(message: Message, media: list[MediaFile] | None = None) -> MessageView:
     return MessageView(
         id=str(message.id), seq=message.seq, role=message.role, content=message.content, status=message.status,
         model_id=message.model_id or "", error=message.error or "",
         input_tokens=message.input_tokens or 0, output_tokens=message.output_tokens or 0,
         cost=message.cost or 0.0, cost_label=money(message.cost),
+        media=[media_view(m) for m in media or []],
     )

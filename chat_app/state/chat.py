@@ -9,10 +9,10 @@ import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.models import Message
-from chat_app.services import access, chats, keys, live, replies
+from chat_app.services import access, chats, keys, live, media, replies
 from chat_app.services.catalog import default_model_id, list_models
-from chat_app.services.errors import DomainError, Unauthenticated
-from chat_app.services.views import ChatView, MessageView, chat_view, message_view, money
+from chat_app.services.errors import DomainError, Invalid, Unauthenticated
+from chat_app.services.views import ChatView, MessageView, chat_view, media_view, money
 from chat_app.state.auth import AuthState
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
@@ -31,9 +31,44 @@ def _model_options(user, session) -> list[dict[str, str]]:
             "reason": m["unavailable_reason"],
             "type": m["type"],
             "name": m["name"],
+            # Why this model cannot take an image or a video attachment ("" when it can).
+            "image_refusal": chats.refusal_for(m["name"], m["type"], m["capabilities"], {"image"}),
+            "video_refusal": chats.refusal_for(m["name"], m["type"], m["capabilities"], {"video"}),
         }
         for m in list_models(session=session, sort="provider", own_keys=own_keys)
     ]
+
+
+def _chip(view) -> dict[str, str]:
+    return {"id": view["id"], "kind": view["kind"], "name": view["name"] or view["kind"],
+            "thumb_url": view["thumb_url"]}
+
+
+async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
+    """Read every uploaded chunk into one intake per file; a refused file is drained and named."""
+    intakes: list[tuple[str, media.Intake]] = []
+    refused: list[str] = []
+    current: media.Intake | None = None
+    name = ""
+    async for chunk in chunks:
+        if chunk.offset == 0:  # a new file begins
+            name = (chunk.filename or "file").replace("\\", "/").rsplit("/", 1)[-1]
+            try:
+                current = media.Intake(name, chunk.content_type)
+                intakes.append((name, current))
+            except Invalid as exc:
+                current = None
+                refused.append(f"{name}: {exc}")
+        if current is None:
+            continue  # the rest of a refused file is read and dropped
+        try:
+            current.write(chunk.data)
+        except Invalid as exc:
+            current.discard()
+            intakes = [(n, i) for n, i in intakes if i is not current]
+            current = None
+            refused.append(f"{name}: {exc}")
+    return intakes, refused
 
 
 class ChatState(AuthState):
@@ -50,6 +85,13 @@ class ChatState(AuthState):
     live_id: str = ""
     live_sealed: str = ""
     live_tail: str = ""
+    live_kind: str = "text"  # text | image | video: what the reply in flight makes
+    live_status: str = ""  # a generation's status: starting | processing | downloading
+    live_percent: int = -1  # from the model's logs; -1 when it gives none
+    live_elapsed: str = ""
+    attachments: list[dict[str, str]] = []  # uploaded, waiting to be sent with the next message
+    uploading: bool = False
+    upload_percent: int = 0
     _last_seq: int = 0  # the last saved message this view shows
     _awaiting: list[str] = []  # replies taken off screen to stream live; the saved version comes back
     model_id: str = ""
@@ -80,6 +122,8 @@ class ChatState(AuthState):
         self.chat_id = self.chat_title = self.role = self.notice = ""
         self.messages, self.recent = [], []
         self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
+        self._clear_progress()
+        self.attachments = []
         self._last_seq = 0
         self._awaiting = []
         self.not_found = False
@@ -100,8 +144,8 @@ class ChatState(AuthState):
                 return about_user, sidebar, None
             replies.mark_orphans(chat.id, session=session)
             session.flush()
-            rows = chats.messages_of(chat.id, session=session)
-            return about_user, sidebar, (chat_view(chat), role.value, [message_view(m) for m in rows])
+            rows = chats.message_views(chats.messages_of(chat.id, session=session), session=session)
+            return about_user, sidebar, (chat_view(chat), role.value, rows)
 
         self._reset_chat()
         result, effect = await self._act(work)
@@ -116,7 +160,7 @@ class ChatState(AuthState):
         self.model_id = chat["model_id"] or default
         if rows and rows[-1]["status"] in chats.IN_FLIGHT:
             rows, (in_flight,) = rows[:-1], rows[-1:]
-            self._show_live(in_flight["id"], in_flight["content"])
+            self._show_live(in_flight["id"], in_flight["content"], self._kind_of(in_flight["model_id"]))
         self.messages = rows
         self._last_seq = rows[-1]["seq"] if rows else 0
         return ChatState.follow_reply
@@ -126,13 +170,17 @@ class ChatState(AuthState):
     async def send_message(self, form_data: dict):
         content = str(form_data.get("content", ""))
         chat_id, model_id = self.chat_id, self.model_id
+        attachment_ids = [a["id"] for a in self.attachments]
+        if self.uploading:
+            self.notice = "Wait for the attachments to finish uploading."
+            return
 
         def work(user, session):
             target = chat_id or str(chats.create_chat(user, session=session, model_id=model_id).id)
             mine, reply = chats.post_message(
-                user, target, content, session=session, model_id=model_id
+                user, target, content, session=session, model_id=model_id, attachment_ids=attachment_ids
             )
-            return target, message_view(mine), message_view(reply)
+            return target, *chats.message_views([mine, reply], session=session)
 
         try:
             target, mine, reply = await self._as_user(work)
@@ -142,12 +190,13 @@ class ChatState(AuthState):
             self.notice = str(exc)  # said beside the composer, which keeps the text
             return
         self.notice = ""
+        self.attachments = []
         replies.start_reply(target, reply["id"])
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
         self._last_seq = mine["seq"]
-        self._show_live(reply["id"], "")
+        self._show_live(reply["id"], "", self._kind_of(reply["model_id"]))
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply, ChatState.refresh_sidebar]
 
     @rx.event
@@ -161,14 +210,14 @@ class ChatState(AuthState):
     async def regenerate(self):
         chat_id, model_id = self.chat_id, self.model_id
         reply, effect = await self._act(
-            lambda user, session: message_view(
-                chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
-            )
+            lambda user, session: chats.message_views(
+                [chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)], session=session
+            )[0]
         )
         if effect:
             return effect
         replies.start_reply(chat_id, reply["id"])
-        self._show_live(reply["id"], "")
+        self._show_live(reply["id"], "", self._kind_of(reply["model_id"]))
         return ChatState.follow_reply
 
     @rx.event
@@ -221,7 +270,9 @@ class ChatState(AuthState):
             async with self:
                 if self._follow_generation != generation:
                     return False
-                self._show_live(job.message_id, job.text)
+                self._show_live(job.message_id, job.text, job.kind)
+                if job.progress is not None:
+                    self._set_progress(job.progress.status, job.progress.percent, job.progress.elapsed)
         ended = False
         while not ended:
             batch = await live.next_batch(queue, window=UPDATE_WINDOW, timeout=1.0)
@@ -238,13 +289,29 @@ class ChatState(AuthState):
         """No reply is in flight here: show what was saved (the live view ends with it)."""
         await self._catch_up(chat_id)
 
-    def _show_live(self, message_id: str, text: str) -> None:
+    def _kind_of(self, model_id: str) -> str:
+        return next((m["type"] for m in self.models if m["id"] == model_id), "text")
+
+    def _clear_progress(self) -> None:
+        self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
+
+    def _set_progress(self, status: str, percent: int | None, elapsed: float) -> None:
+        self.live_status = status
+        self.live_percent = -1 if percent is None else int(percent)
+        self.live_elapsed = f"{int(elapsed) // 60}:{int(elapsed) % 60:02d}"
+
+    def _show_live(self, message_id: str, text: str, kind: str = "text") -> None:
         """Show `message_id` as the reply in flight; a shown version of it is hidden meanwhile."""
         if any(m["id"] == message_id for m in self.recent):
             self.recent = [m for m in self.recent if m["id"] != message_id]
         elif any(m["id"] == message_id for m in self.messages):
             self.hidden_id = message_id
+        if self.live_id != message_id:
+            self._clear_progress()
         self.live_id = message_id
+        self.live_kind = kind
+        if kind != "text" and not self.live_status:
+            self.live_status = "starting"
         if message_id not in self._awaiting:
             self._awaiting = [*self._awaiting, message_id]
         cut = len(text) - len(text) % SEAL_AT
@@ -256,6 +323,11 @@ class ChatState(AuthState):
         for event in batch:
             if event["type"] == "delta" and event["message_id"] == self.live_id:
                 tail += event["text"]
+            elif event["type"] == "start" and event["message_id"] == self.live_id:
+                self.live_kind = event.get("kind", self.live_kind)
+            elif event["type"] == "progress" and event["message_id"] == self.live_id:
+                self.live_kind = event["kind"]
+                self._set_progress(event["status"], event["percent"], event["elapsed"])
             elif event["type"] == "end" and event["message_id"] == self.live_id:
                 return True
         if len(tail) >= SEAL_AT:
@@ -274,7 +346,7 @@ class ChatState(AuthState):
                 rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
                 seen = {str(m.id) for m in rows}
                 rows += [session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen]
-                return [message_view(m) for m in rows if m is not None]
+                return chats.message_views([m for m in rows if m is not None], session=session)
 
         fresh = await asyncio.to_thread(work)
         async with self:
@@ -296,6 +368,49 @@ class ChatState(AuthState):
             self._last_seq = max(self._last_seq, done[-1]["seq"])
             if self.live_id in ids:  # the reply shown live is saved now: show the saved one
                 self.live_id = self.live_sealed = self.live_tail = ""
+                self._clear_progress()
+
+    # ----- attachments ---------------------------------------------------------------
+    @rx.event(background=True)
+    async def attach_files(self, chunks: rx.UploadChunkIterator):
+        """Files picked or dropped on the attach button, streamed piece by piece into the media service."""
+        async with self:
+            self.uploading, self.upload_percent, self.notice = True, 0, ""
+        intakes, refused = await _receive(chunks)
+
+        def judge_all() -> list[media.Stored]:
+            stored = []
+            for name, intake in intakes:
+                try:
+                    stored.append(intake.finish())
+                except Invalid as exc:
+                    refused.append(f"{name}: {exc}")
+            return stored
+
+        stored = await asyncio.to_thread(judge_all)
+        try:
+            kept = await self._as_user(
+                lambda user, session: [media_view(media.record(s, owner_id=user.id, session=session)) for s in stored]
+            )
+        except Exception as exc:  # signed out meanwhile, or the records failed: keep no stray files
+            for item in stored:
+                media.forget_files(item)
+            kept = []
+            refused.append("Sign in again to attach files." if isinstance(exc, Unauthenticated)
+                           else "The files could not be saved. Try again.")
+        async with self:
+            self.uploading = False
+            self.attachments = [*self.attachments, *[_chip(v) for v in kept]]
+            self.notice = " ".join(refused)
+
+    @rx.event
+    def upload_progress(self, progress: dict):
+        self.upload_percent = int(float(progress.get("progress", 0) or 0) * 100)
+
+    @rx.event
+    async def remove_attachment(self, media_id: str):
+        self.attachments = [a for a in self.attachments if a["id"] != media_id]
+        await self._act(lambda user, session: media.discard_upload(user, media_id, session=session))
 
     # ----- model, sidebar, rename, delete --------------------------------------------
     @rx.event
@@ -384,6 +499,16 @@ class ChatState(AuthState):
     @rx.var
     def is_empty(self) -> bool:
         return not (self.messages or self.recent or self.live_id)
+
+    @rx.var
+    def attach_refusal(self) -> str:
+        """Why the chosen model cannot take the attachments (or any image): the UI blocks with it."""
+        model = next((m for m in self.models if m["id"] == self.model_id), None)
+        if model is None:
+            return ""
+        if any(a["kind"] == "video" for a in self.attachments) and model["video_refusal"]:
+            return model["video_refusal"]
+        return model["image_refusal"]
 
     @rx.var
     def can_post(self) -> bool:

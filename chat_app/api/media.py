@@ -1,0 +1,156 @@
+"""Uploads and the access-checked file route.
+
+`POST /api/upload` parses multipart as it arrives and hands each file's bytes to the media
+service piece by piece, so a large video never sits whole in memory or in a spool file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import Message as HeaderParser
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from chat_app.api.common import in_thread, require_user, session_token
+from chat_app.db import session_scope
+from chat_app.services import accounts, media
+from chat_app.services.errors import Invalid
+from chat_app.services.storage import get_storage
+from chat_app.services.views import media_view
+
+MAX_FILES_PER_REQUEST = 10
+MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the files themselves
+
+
+class _FileParts:
+    """Multipart callbacks that feed every file part into its own media intake."""
+
+    def __init__(self):
+        self.intakes: list[media.Intake] = []
+        self._current: media.Intake | None = None
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: dict[str, str] = {}
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: setattr(self, "_header_name", self._header_name + d[s:e]),
+            "on_header_value": lambda d, s, e: setattr(self, "_header_value", self._header_value + d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._current = {}, None
+
+    def _header_end(self) -> None:
+        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        self._header_name = self._header_value = b""
+
+    def _headers_finished(self) -> None:
+        parsed = HeaderParser()
+        parsed["content-disposition"] = self._headers.get("content-disposition", "")
+        filename = parsed.get_param("filename", header="content-disposition")
+        if filename is None:
+            return  # a plain form field: ignored
+        if len(self.intakes) >= MAX_FILES_PER_REQUEST:
+            raise Invalid(f"Send at most {MAX_FILES_PER_REQUEST} files at once.")
+        self._current = media.Intake(str(filename), self._headers.get("content-type"))
+        self.intakes.append(self._current)
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current is not None:
+            self._current.write(data[start:end])
+
+    def _part_end(self) -> None:
+        self._current = None
+
+    def discard(self) -> None:
+        for intake in self.intakes:
+            intake.discard()
+
+
+async def upload(request: Request) -> Response:
+    kind, params = parse_options_header(request.headers.get("content-type"))
+    if kind != b"multipart/form-data" or b"boundary" not in params:
+        raise Invalid("Send files as multipart/form-data, in a field named `file`.")
+    user_id = await in_thread(_signed_in, request)
+    declared = int(request.headers.get("content-length") or 0)
+    limits = media.Limits.configured()
+    if declared > MAX_FILES_PER_REQUEST * max(limits.image_bytes, limits.video_bytes) + MULTIPART_SLACK:
+        raise Invalid("This upload is larger than the file size limits allow.")
+    parts = _FileParts()
+    parser = MultipartParser(params[b"boundary"], parts.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+        if not parts.intakes:
+            raise Invalid("Attach at least one file, in a field named `file`.")
+        stored = [await asyncio.to_thread(intake.finish) for intake in parts.intakes]
+    finally:
+        parts.discard()
+
+    def record():
+        with session_scope() as session:
+            return [media_view(media.record(s, owner_id=user_id, session=session)) for s in stored]
+
+    try:
+        views = await in_thread(record)
+    except Exception:
+        for s in stored:
+            media.forget_files(s)
+        raise
+    return JSONResponse({"files": views}, status_code=201)
+
+
+def _signed_in(request: Request):
+    with session_scope() as session:
+        return require_user(request, session=session).id
+
+
+async def file(request: Request) -> Response:
+    media_id, thumb = request.path_params["media_id"], request.url.path.endswith("/thumb")
+
+    def work():
+        with session_scope() as session:
+            actor = accounts.user_for_token(session_token(request), session=session)
+            row = media.authorize_media(actor, media_id, session=session)
+            key = row.thumb_key if thumb else row.storage_key
+            return key, ("image/jpeg" if thumb else row.mime_type)
+
+    key, mime = await in_thread(work)
+    if key is None:
+        return JSONResponse({"error": "This file has no preview.", "code": "not_found"}, status_code=404)
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        # Opened directly, a file can never run script or load anything.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+        "Content-Disposition": "inline",
+    }
+    storage = get_storage()
+    path = storage.local_path(key)
+    if path is not None:
+        return FileResponse(path, media_type=mime, headers=headers)  # answers Range requests itself
+
+    def chunks():
+        with storage.open(key) as f:
+            while block := f.read(media.CHUNK):
+                yield block
+
+    return StreamingResponse(chunks(), media_type=mime, headers=headers)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/media/{media_id}", file, methods=["GET", "HEAD"]),
+        Route("/api/media/{media_id}/thumb", file, methods=["GET", "HEAD"]),
+    ]

@@ -1,0 +1,187 @@
+"""The media service: files judged by content, cleaned, stored, recorded and access-checked."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from chat_app.models import MediaFile
+from chat_app.services import chats, media
+from chat_app.services.errors import Invalid, NotFound
+from chat_app.services.storage import LocalDiskStorage
+from tests.conftest import make_chat, make_user
+from tests.fakes import media_samples as samples
+
+LIMITS = media.Limits(image_bytes=2 * 1024 * 1024, video_bytes=4 * 1024 * 1024, image_pixels=25_000_000)
+
+
+@pytest.fixture
+def storage(tmp_path) -> LocalDiskStorage:
+    return LocalDiskStorage(tmp_path / "media")
+
+
+def _files_in(storage: LocalDiskStorage) -> list[Path]:
+    return [p for p in storage.root.rglob("*") if p.is_file()]
+
+
+def ingest(data: bytes, storage, name="file.bin", declared=None, chunk=7_000) -> media.Stored:
+    intake = media.Intake(name, declared, limits=LIMITS, storage=storage)
+    try:
+        for start in range(0, len(data), chunk):
+            intake.write(data[start:start + chunk])
+    except BaseException:
+        intake.discard()
+        raise
+    return intake.finish()
+
+
+@pytest.mark.parametrize(
+    ("data", "mime", "kind"),
+    [
+        (samples.png(), "image/png", "image"),
+        (samples.jpeg(), "image/jpeg", "image"),
+        (samples.webp(), "image/webp", "image"),
+        (samples.gif(), "image/gif", "image"),
+        (samples.mp4(), "video/mp4", "video"),
+        (samples.webm(), "video/webm", "video"),
+        (samples.mov(), "video/quicktime", "video"),
+    ],
+    ids=["png", "jpeg", "webp", "gif", "mp4", "webm", "mov"],
+)
+def test_every_accepted_type_is_stored_with_a_preview(storage, data, mime, kind):
+    stored = ingest(data, storage, name="holiday.bin")  # the name says nothing; the content decides
+    assert (stored.kind, stored.mime_type) == (kind, mime)
+    assert stored.width and stored.height
+    assert stored.original_name == "holiday.bin"
+    assert stored.storage_key != "holiday.bin" and "holiday" not in stored.storage_key
+    kept = storage.local_path(stored.storage_key)
+    assert kept.stat().st_size == stored.byte_size
+    assert stored.thumb_key is not None
+    with Image.open(storage.local_path(stored.thumb_key)) as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) <= 512
+    if kind == "video":
+        assert stored.duration == pytest.approx(1.0, abs=0.2)
+    # nothing left behind in the staging folder
+    assert not list((storage.root / ".incoming").iterdir())
+
+
+def test_exif_and_gps_are_stripped_and_orientation_applied(storage):
+    original = samples.jpeg_with_exif(width=80, height=40, orientation=6, gps=True)
+    with Image.open(io.BytesIO(original)) as before:
+        assert before.getexif().get(0x0112) == 6
+    stored = ingest(original, storage)
+    with Image.open(storage.local_path(stored.storage_key)) as after:
+        exif = after.getexif()
+        assert 0x0112 not in exif and 0x8825 not in exif  # no orientation tag, no GPS block
+        assert after.size == (40, 80)  # turned upright
+    assert (stored.width, stored.height) == (40, 80)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "says"),
+    [
+        (samples.bomb_png(), "bomb.png", "image/png", "pixels"),
+        (samples.truncated_jpeg(), "cut.jpg", "image/jpeg", "damaged"),
+        (samples.html_page(), "page.png", "image/png", "not a supported image or video"),
+        (samples.svg(), "drawing.svg", "image/svg+xml", "not a supported image or video"),
+        (samples.png(), "../../etc/passwd.png", "image/png", "folders"),
+        (os.urandom(3 * 1024 * 1024), "big.png", "image/png", "not a supported"),
+        (samples.png(800, 800) + b"\0" * (3 * 1024 * 1024), "big.png", "image/png", "larger than the 2 MB limit"),
+        (b"", "empty.png", "image/png", "empty"),
+        (samples.png(), "photo.png", "text/html", "says it is text/html"),
+        (samples.mp4(), "clip.mp4", "image/png", "says it is image/png"),
+    ],
+    ids=["bomb", "truncated", "html-as-png", "svg", "path-traversal", "random-bytes", "oversized", "empty",
+         "declared-html", "declared-image-for-video"],
+)
+def test_bad_files_are_refused_with_a_sentence_and_nothing_written(storage, data, name, declared, says):
+    with pytest.raises(Invalid) as refused:
+        ingest(data, storage, name=name, declared=declared)
+    assert says in str(refused.value)
+    assert _files_in(storage) == []
+
+
+def test_an_oversized_upload_is_refused_while_it_streams(storage):
+    intake = media.Intake("big.png", None, limits=LIMITS, storage=storage)
+    intake.write(samples.png())
+    with pytest.raises(Invalid, match="larger than"):
+        for _ in range(10):
+            intake.write(b"\0" * (512 * 1024))
+    intake.discard()
+    assert _files_in(storage) == []
+
+
+def test_a_bomb_is_refused_from_its_header_before_decoding(storage):
+    # 30,000² pixels would take ~900 MB decoded; refusal must come from the header alone
+    import tracemalloc
+
+    tracemalloc.start()
+    with pytest.raises(Invalid):
+        ingest(samples.bomb_png(), storage)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+
+
+def _upload(owner, session) -> MediaFile:
+    intake = media.Intake("cat.png", "image/png")
+    intake.write(samples.png())
+    row = media.record(intake.finish(), owner_id=owner.id, session=session)
+    session.commit()
+    return row
+
+
+def test_unsent_uploads_are_their_owners_alone_then_follow_the_chat(session, app_settings, fake_env):
+    owner, other = make_user(session), make_user(session)
+    row = _upload(owner, session)
+    assert media.authorize_media(owner, row.id, session=session).id == row.id
+    for stranger in (other, None):
+        with pytest.raises(NotFound):
+            media.authorize_media(stranger, row.id, session=session)
+    with pytest.raises(Invalid):
+        media.pending_uploads(other, [str(row.id)], session=session)  # not theirs to send
+
+    chat = make_chat(session, owner)
+    session.commit()
+    mine, _ = chats.post_message(owner, chat.id, "what is this?", session=session,
+                                 model_id="openai/gpt-4o", attachment_ids=[str(row.id)])
+    session.commit()
+    session.refresh(row)
+    assert (row.session_id, row.message_id) == (chat.id, mine.id)
+    with pytest.raises(NotFound):
+        media.authorize_media(other, row.id, session=session)
+    with pytest.raises(Invalid, match="already sent"):
+        media.pending_uploads(owner, [str(row.id)], session=session)
+
+
+def test_models_without_vision_refuse_images(session, app_settings, fake_env, monkeypatch):
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_fake_token")
+    owner = make_user(session)
+    chat = make_chat(session, owner)
+    row = _upload(owner, session)
+    for model_id, says in [("deepseek/deepseek-chat", "cannot see images"),
+                           ("replicate/stability-ai/sdxl", "does not take attachments")]:
+        with pytest.raises(Invalid, match=says):
+            chats.post_message(owner, chat.id, "look", session=session, model_id=model_id,
+                               attachment_ids=[str(row.id)])
+    assert session.get(MediaFile, row.id).message_id is None
+
+
+def test_deleting_a_chat_removes_its_files(session, app_settings, fake_env):
+    from chat_app.services.storage import get_storage
+
+    owner = make_user(session)
+    chat = make_chat(session, owner)
+    row = _upload(owner, session)
+    chats.post_message(owner, chat.id, "see", session=session, model_id="openai/gpt-4o",
+                       attachment_ids=[str(row.id)])
+    session.commit()
+    path = get_storage().local_path(row.storage_key)
+    assert path.exists()
+    chats.delete_chat(owner, chat.id, session=session)
+    session.commit()
+    assert not path.exists()
