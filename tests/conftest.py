@@ -143,3 +143,33 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in this thread
     once started, which the async tests before them must not meet."""
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
+def catalog_versions() -> dict[str, str]:
+    """Version id -> owner/name for the catalog's version-pinned Replicate models."""
+    from chat_app.catalog import shipped
+
+    _, models = shipped()
+    pinned = [m.replicate_model for m in models if m.replicate_model and ":" in m.replicate_model]
+    return {ref.split(":", 1)[1]: ref.split(":", 1)[0] for ref in pinned}
+
+
+@pytest.fixture(scope="session")
+def fake_replicate():
+    from tests.fakes.replicate import FakeReplicate
+
+    with FakeReplicate(start_delay=0.2, duration=0.8, versions=catalog_versions()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def replicate_env(fake_replicate, app_settings, monkeypatch):
+    """Replicate pointed at the local fake, polled quickly."""
+    from chat_app import settings
+
+    for name, value in fake_replicate.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GENERATION_POLL_INTERVAL", "0.1")
+    settings.get_settings.cache_clear()
+    fake_replicate.clear()
+    return fake_replicate
