@@ -17,7 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import catalog_versions
 from tests.fakes.providers import FakeProviders
+from tests.fakes.replicate import FakeReplicate
 from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
 
 PASSWORD = "correct horse battery"
@@ -37,6 +39,12 @@ def _browser_path() -> str:
 def fake() -> Iterator[FakeProviders]:
     with FakeProviders() as providers:
         yield providers
+
+
+@pytest.fixture(scope="session")
+def replicate_fake() -> Iterator[FakeReplicate]:
+    with FakeReplicate(start_delay=0.5, duration=2.5, versions=catalog_versions()) as fake_replicate:
+        yield fake_replicate
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +73,7 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
+def app_url(fake, replicate_fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("app")
     extra = {
@@ -77,7 +85,9 @@ def app_url(fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
         "OIDC_CLIENT_SECRET": "chat-app-tests-secret",
         "OIDC_DISCOVERY_URL": f"{oidc_provider}/.well-known/openid-configuration",
         "OIDC_LABEL": "Test SSO",
-        "REPLICATE_API_TOKEN": "r8_fake_token",  # image and video models listed as available
+        **replicate_fake.env(),  # image and video models listed as available, served by the fake
+        "GENERATION_POLL_INTERVAL": "0.3",
+        "MEDIA_DIR": str(data / "media"),
     }
     env = app_environment(port, f"sqlite:///{data / 'app.db'}", extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"

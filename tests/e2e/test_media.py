@@ -1,0 +1,104 @@
+"""Media in the browser: attach and preview, vision, image and video generation, cancel."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import choose_model, register, send
+from tests.fakes import media_samples as samples
+
+PREVIEW = '[data-testid="media-preview"]'
+
+
+def _attach(page: Page, name: str, data: bytes, mime: str) -> None:
+    page.get_by_test_id("file-input").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    fake.clear()
+    _attach(page, "<img src=x onerror=alert(1)> holiday.jpg", samples.jpeg_with_exif(), "image/jpeg")
+    chip = page.get_by_test_id("attachment")
+    expect(chip).to_be_visible()
+    expect(chip).to_contain_text("<img src=x onerror=alert(1)> holiday.jpg")  # the name is shown as text, never as markup
+    expect(chip.locator("img")).to_have_js_property("naturalWidth", 40)  # the thumbnail loaded
+
+    send(page, "What is in this picture?")
+    mine = page.locator('[data-testid="message"][data-role="user"]')
+    preview = mine.locator(f'{PREVIEW}[data-kind="image"]')
+    expect(preview).to_be_visible()
+    expect(preview.locator("img")).to_have_js_property("complete", True)
+    expect(page.get_by_test_id("attachment")).to_have_count(0)
+    expect(page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]')).to_have_count(1)
+    (request,) = fake.chat_requests
+    (image,) = request["messages"][-1]["images"]
+    assert image["mime"] == "image/jpeg" and image["data"]
+
+    page.reload()  # kept for good: the history shows it again from the database
+    expect(page.locator(f'{PREVIEW}[data-kind="image"]')).to_be_visible()
+
+
+def test_a_model_without_vision_blocks_attaching_with_the_reason(page: Page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    _attach(page, "cat.png", samples.png(), "image/png")
+    expect(page.get_by_test_id("attachment")).to_be_visible()
+    choose_model(page, "replicate/stability-ai/sdxl")
+    expect(page.get_by_test_id("attach-refusal")).to_contain_text("does not take attachments")
+    expect(page.get_by_test_id("send-button")).to_be_disabled()
+    expect(page.get_by_test_id("attach-button")).to_be_disabled()
+    expect(page.get_by_test_id("attach-button")).to_have_attribute("title", "SDXL makes images from a text prompt; "
+                                                                  "it does not take attachments.")
+
+
+def test_a_refused_file_says_why_and_attaches_nothing(page: Page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    _attach(page, "page.png", samples.html_page(), "image/png")
+    expect(page.get_by_test_id("composer-error")).to_contain_text("not a supported image or video")
+    expect(page.get_by_test_id("attachment")).to_have_count(0)
+
+
+def test_generate_an_image_with_progress_then_the_picture(page: Page, replicate_fake):
+    register(page)
+    choose_model(page, "replicate/black-forest-labs/flux-schnell")
+    send(page, "a lighthouse at dusk")
+    progress = page.get_by_test_id("generation-progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_have_attribute("data-status", "processing")
+    expect(page.get_by_test_id("generation-percent")).to_contain_text("%")
+    expect(page.get_by_test_id("generation-elapsed")).to_contain_text("0:0")
+    picture = page.locator(f'[data-role="assistant"] {PREVIEW}[data-kind="image"]')
+    expect(picture).to_be_visible()
+    expect(progress).to_have_count(0)
+    expect(picture.locator("img")).to_have_js_property("complete", True)
+    assert picture.locator("img").evaluate("img => img.naturalWidth") > 0
+    src = picture.locator("img").get_attribute("src")
+    assert src.startswith("/api/media/") and replicate_fake.url not in page.content()
+
+
+def test_generate_a_video_and_play_it(page: Page):
+    register(page)
+    choose_model(page, "replicate/anotherjesse/zeroscope-v2-xl")
+    send(page, "waves at dusk [[duration=1]]")
+    expect(page.get_by_test_id("generation-progress")).to_be_visible()
+    video = page.locator(f'[data-role="assistant"] {PREVIEW}[data-kind="video"]')
+    expect(video).to_be_visible(timeout=20_000)
+    # The browser can decode it: metadata loaded, a duration, and it plays.
+    page.wait_for_function("v => v.readyState >= 1 && v.duration > 0.5", arg=video.element_handle(), timeout=10_000)
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("v => v.currentTime > 0", arg=video.element_handle(), timeout=10_000)
+
+
+def test_cancel_a_generation(page: Page, replicate_fake):
+    register(page)
+    choose_model(page, "replicate/black-forest-labs/flux-schnell")
+    send(page, "a slow painting [[hang]]")
+    expect(page.get_by_test_id("generation-progress")).to_have_attribute("data-status", "processing")
+    page.get_by_test_id("cancel-generation").click()
+    reply = page.locator('[data-testid="message"][data-role="assistant"]')
+    expect(reply).to_have_attribute("data-status", "stopped")
+    expect(page.get_by_test_id("regenerate-button")).to_be_visible()
+    hung = [p for p in replicate_fake.predictions.values() if "[[hang]]" in p["input"]["prompt"]]
+    assert hung and all(p["status"] == "canceled" for p in hung)
