@@ -15,13 +15,14 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel import Session, select
 
-from chat_app.models import MediaFile, User
+from chat_app.models import MediaFile, User, utcnow
 from chat_app.services import access
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import Storage, get_storage
@@ -284,6 +285,9 @@ def _poster(container, stream) -> Image.Image | None:
 
 def record(stored: Stored, *, owner_id: uuid.UUID | None, session: Session,
            chat_id: uuid.UUID | None = None, message_id: uuid.UUID | None = None) -> MediaFile:
+    """Save the row of a stored file. Without a message it is an upload waiting to be sent."""
+    if message_id is None and owner_id is not None:
+        sweep_unsent(owner_id, session=session)
     row = MediaFile(
         session_id=chat_id, message_id=message_id, owner_id=owner_id, kind=stored.kind,
         mime_type=stored.mime_type, byte_size=stored.byte_size, width=stored.width, height=stored.height,
@@ -293,6 +297,26 @@ def record(stored: Stored, *, owner_id: uuid.UUID | None, session: Session,
     session.add(row)
     session.flush()
     return row
+
+
+UNSENT_KEPT_FOR = timedelta(days=1)
+
+
+def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta = UNSENT_KEPT_FOR) -> int:
+    """Remove the owner's uploads that were never sent (a closed tab, a removed chip).
+
+    Called when they upload again, so abandoned files never pile up (index ix_media_files_owner_pending).
+    """
+    stale = session.exec(
+        select(MediaFile).where(
+            MediaFile.owner_id == owner_id, MediaFile.message_id.is_(None),
+            MediaFile.created_at < utcnow() - older_than,
+        )
+    ).all()
+    delete_files_after_commit(session, [k for row in stale for k in (row.storage_key, row.thumb_key) if k])
+    for row in stale:
+        session.delete(row)
+    return len(stale)
 
 
 def forget_files(stored: Stored, storage: Storage | None = None) -> None:

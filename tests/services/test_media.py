@@ -185,3 +185,20 @@ def test_deleting_a_chat_removes_its_files(session, app_settings, fake_env):
     chats.delete_chat(owner, chat.id, session=session)
     session.commit()
     assert not path.exists()
+
+
+def test_uploads_never_sent_are_swept_a_day_later(session, app_settings):
+    from datetime import timedelta
+
+    from chat_app.models import utcnow
+    from chat_app.services.storage import get_storage
+
+    owner = make_user(session)
+    old = _upload(owner, session)
+    old.created_at = utcnow() - timedelta(days=2)
+    session.add(old)
+    session.commit()
+    old_path = get_storage().local_path(old.storage_key)
+    fresh = _upload(owner, session)  # the next upload sweeps the abandoned one
+    assert session.get(MediaFile, old.id) is None and not old_path.exists()
+    assert session.get(MediaFile, fresh.id) is not None
