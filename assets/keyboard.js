@@ -12,3 +12,4 @@ document.addEventListener("keydown", (event) => {
     : index <= 0 ? document.querySelector('[data-testid="model-search"]') : options[index - 1];
   if (next) { next.focus(); event.preventDefault(); }
 });
+

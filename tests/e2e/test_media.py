@@ -102,3 +102,15 @@ def test_cancel_a_generation(page: Page, replicate_fake):
     expect(page.get_by_test_id("regenerate-button")).to_be_visible()
     hung = [p for p in replicate_fake.predictions.values() if "[[hang]]" in p["input"]["prompt"]]
     assert hung and all(p["status"] == "canceled" for p in hung)
+
+
+def test_the_conversation_follows_new_content_to_its_end(page: Page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    for i in range(6):
+        send(page, f"line {i} [[tokens=60]] [[delay=0.001]]")
+        expect(page.locator('[data-role="assistant"][data-status="complete"]')).to_have_count(i + 1)
+    pane = page.locator(".conversation")
+    gap = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    page.wait_for_function(f"() => {{ const el = document.querySelector('.conversation'); return ({gap})(el) < 5; }}")
+    assert pane.evaluate("el => el.scrollHeight > el.clientHeight")  # there was something to follow
