@@ -138,7 +138,9 @@ class RssSampler:
                 continue
             self._procs[proc.pid] = proc
             cmd = " ".join(proc.info["cmdline"] or [])
-            self.labels[proc.pid] = f"{proc.info['name']}: {cmd[:110]}"
+            parent = proc.ppid()
+            role = f"child of {parent}" if parent in self._procs else "session leader" if proc.pid == self.sid else ""
+            self.labels[proc.pid] = f"{proc.info['name']} ({role}): {cmd[:100]}"
 
     def _run(self) -> None:
         next_scan = 0.0
@@ -169,11 +171,37 @@ class RssSampler:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def reset_peaks(self) -> bool:
+        """Reset the kernel's peak-RSS mark (VmHWM) of every process: ``echo 5 > /proc/PID/clear_refs``."""
+        try:
+            for pid in self._procs:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+    def kernel_peaks(self) -> dict[int, int]:
+        """VmHWM of every process: its largest RSS since the last reset, seen by the kernel itself."""
+        peaks = {}
+        for pid in self._procs:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) * 1024
+        return peaks
+
     def between(self, start: float, end: float) -> list[Sample]:
         return [s for s in self.samples if start <= s.t <= end]
 
-    def measure(self, start: float, end: float) -> dict[str, Any]:
-        """Baseline (median of the second before `start`), peak (from `start` to `end`), and after."""
+    def measure(self, start: float, end: float, kernel_peaks: dict[int, int] | None = None) -> dict[str, Any]:
+        """Baseline (median of the second before `start`), peak (from `start` to `end`), and after.
+
+        With `kernel_peaks` (VmHWM read at `end`, reset just before `start`), each process also
+        gets the exact peak, which no sampling interval can miss.
+        """
         before = self.between(start - BASELINE_WINDOW, start)
         during = self.between(start, end)
         after = self.between(end + AFTER_WINDOW[0], end + AFTER_WINDOW[1])
@@ -194,6 +222,12 @@ class RssSampler:
                 "label": self.labels.get(pid, "?"), "baseline_mb": base, "peak_mb": peak,
                 "increase_mb": peak - base, "after_mb": med([s.rss[pid] for s in after if pid in s.rss]),
             }
+            if kernel_peaks and pid in kernel_peaks:
+                per_process[str(pid)]["kernel_peak_mb"] = kernel_peaks[pid] / MIB
+                per_process[str(pid)]["kernel_increase_mb"] = kernel_peaks[pid] / MIB - base
+        if kernel_peaks:  # each process's own peak, summed: an upper bound of the summed peak
+            total["kernel_peak_sum_mb"] = sum(p.get("kernel_peak_mb", p["peak_mb"]) for p in per_process.values())
+            total["kernel_increase_mb"] = total["kernel_peak_sum_mb"] - total["baseline_mb"]
         largest = max(per_process, key=lambda pid: per_process[pid]["peak_mb"])
         return {
             "total": total,
@@ -263,14 +297,16 @@ def api_face(client: httpx.Client, sid: int, video: Path, size: int) -> dict[str
     with RssSampler(sid) as sampler:
         time.sleep(BASELINE_WINDOW + 0.2)
         marks: dict[str, float] = {}
+        reset = sampler.reset_peaks()
         start = time.monotonic()
         stored = api_upload(client, "big.mp4", "video/mp4", path=video, marks=marks)
         end = time.monotonic()
+        peaks = sampler.kernel_peaks() if reset else None
         time.sleep(AFTER_WINDOW[1] + 0.1)
     if stored["byte_size"] != size or stored["kind"] != "video" or stored["mime_type"] != "video/mp4":
         raise RuntimeError(f"the server stored something else: {stored}")
     return {
-        **sampler.measure(start, end),
+        **sampler.measure(start, end, peaks),
         "seconds": end - start,
         "body_sent_s": marks.get("body_sent", end) - start,
         "mb_per_s": size / MIB / (end - start),
@@ -313,6 +349,7 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
     percents: list[tuple[float, str]] = []
     with RssSampler(sid) as sampler:
         time.sleep(BASELINE_WINDOW + 0.2)
+        reset = sampler.reset_peaks()
         start = time.monotonic()
         attach(page, str(video))
         deadline = start + REFLEX_TIMEOUT_MS / 1000
@@ -325,6 +362,7 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
                 percents.append((time.monotonic() - start, label))
             page.wait_for_timeout(100)
         end = time.monotonic()
+        peaks = sampler.kernel_peaks() if reset else None
         time.sleep(AFTER_WINDOW[1] + 0.1)
     errors = page.get_by_test_id("composer-error").all_inner_texts()
     if errors:
@@ -335,7 +373,7 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
     body_done = next((u["at"] - start for u in upload_ends if u["at"] >= start), None)
     at_100 = next((t for t, label in percents if label.startswith("100")), None)
     return {
-        **sampler.measure(start, end),
+        **sampler.measure(start, end, peaks),
         "seconds": end - start,
         "upload_request_done_s": body_done,
         "button_at_100_percent_s": at_100,
@@ -393,37 +431,47 @@ def run(size: int, faces: list[str], keep: Path | None) -> dict[str, Any]:
         "max_video_mb": limit_mb,
         "goal_increase_mb": GOAL_MB,
         "sample_interval_s": SAMPLE_EVERY,
-        "faces": {face: {**r, "within_goal": r["total"]["increase_mb"] <= GOAL_MB} for face, r in results.items()},
+        "faces": {face: {**r, "within_goal": _judged_increase(r) <= GOAL_MB} for face, r in results.items()},
     }
+
+
+def _judged_increase(f: dict[str, Any]) -> float:
+    """The increase the goal is judged on: the larger of the sampled and the kernel's figure."""
+    return max(f["total"]["increase_mb"], f["total"].get("kernel_increase_mb", float("-inf")))
 
 
 def report(r: dict[str, Any]) -> str:
     lines = [
         f"File: {r['file']}; app limit MAX_VIDEO_MB={r['max_video_mb']}.",
-        f"RSS of the app's processes, sampled every {r['sample_interval_s'] * 1000:.0f} ms; MB = MiB.",
+        f"RSS of the app's processes in MiB: sampled every {r['sample_interval_s'] * 1000:.0f} ms, and the "
+        "kernel's own peak (VmHWM, reset just before the upload).",
         "",
-        f"{'face':8s} {'':22s} {'baseline':>9s} {'peak':>9s} {'increase':>9s} {'after':>9s}",
+        f"{'face':7s} {'processes':22s} {'baseline':>9s} {'peak':>8s} {'increase':>9s} "
+        f"{'VmHWM':>8s} {'increase':>9s} {'after':>8s}",
     ]
     for face, f in r["faces"].items():
         t, big = f["total"], f["largest_process"]
-        lines.append(f"{face:8s} {'all processes (sum)':22s} {t['baseline_mb']:9.1f} {t['peak_mb']:9.1f} "
-                     f"{t['increase_mb']:+9.1f} {t['after_mb']:9.1f}")
-        lines.append(f"{'':8s} {'largest, pid ' + str(big['pid']):22s} {big['baseline_mb']:9.1f} "
-                     f"{big['peak_mb']:9.1f} {big['increase_mb']:+9.1f} {big['after_mb']:9.1f}")
+        nan = float("nan")
+        lines.append(f"{face:7s} {'all ' + str(f['processes']) + ' (sum)':22s} {t['baseline_mb']:9.1f} "
+                     f"{t['peak_mb']:8.1f} {t['increase_mb']:+9.1f} {t.get('kernel_peak_sum_mb', nan):8.1f} "
+                     f"{t.get('kernel_increase_mb', nan):+9.1f} {t['after_mb']:8.1f}")
+        lines.append(f"{'':7s} {'largest, pid ' + str(big['pid']):22s} {big['baseline_mb']:9.1f} "
+                     f"{big['peak_mb']:8.1f} {big['increase_mb']:+9.1f} {big.get('kernel_peak_mb', nan):8.1f} "
+                     f"{big.get('kernel_increase_mb', nan):+9.1f} {big['after_mb']:8.1f}")
     lines.append("")
     for face, f in r["faces"].items():
-        extra = (f"body sent at {f['body_sent_s']:.1f} s" if face == "api" else
+        extra = (f"body sent at {f['body_sent_s']:.2f} s" if face == "api" else
                  f"upload request done at {_s(f['upload_request_done_s'])}, "
                  f"button at 100% at {_s(f['button_at_100_percent_s'])}")
-        lines.append(f"{face:8s} {f['seconds']:6.1f} s until {'the 201' if face == 'api' else 'the chip'}, "
-                     f"{f['mb_per_s']:6.1f} MB/s ({extra})")
+        lines.append(f"{face:7s} {f['seconds']:6.2f} s until {'the 201' if face == 'api' else 'the chip'}, "
+                     f"{f['mb_per_s']:6.0f} MB/s ({extra})")
     lines.append("")
     for face, f in r["faces"].items():
         verdict = "PASS" if f["within_goal"] else "FAIL"
-        lines.append(f"{face:8s} increase {f['total']['increase_mb']:+.1f} MB (goal <= {r['goal_increase_mb']:.0f} MB): "
-                     f"{verdict}")
+        lines.append(f"{face:7s} increase {_judged_increase(f):+.1f} MB "
+                     f"(goal <= {r['goal_increase_mb']:.0f} MB): {verdict}")
     lines.append("")
-    lines.append("Processes (largest at peak):")
+    lines.append("Largest process:")
     for face, f in r["faces"].items():
         big = f["largest_process"]
         lines.append(f"  {face}: pid {big['pid']} {big['label']}")

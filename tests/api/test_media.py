@@ -75,6 +75,16 @@ def test_bad_uploads_get_a_clear_400_and_store_nothing(api, app_settings):
     assert api.post("/api/upload", json={"file": "x"}).status_code == 400
 
 
+def test_several_files_in_one_upload(api):
+    api_user(api)
+    response = api.post("/api/upload", files=[
+        ("file", ("a.png", samples.png(), "image/png")),
+        ("file", ("b.webm", samples.webm(), "video/webm")),
+    ], data={"note": "ignored"})
+    assert response.status_code == 201, response.text
+    assert [(f["name"], f["kind"]) for f in response.json()["files"]] == [("a.png", "image"), ("b.webm", "video")]
+
+
 def test_uploads_need_a_signed_in_user(api):
     assert _upload(api, samples.png()).status_code == 401
 

@@ -161,3 +161,25 @@ def test_percent_is_read_from_tqdm_logs():
     assert generation.percent_from_logs("  0%|   | 0/50\n 40%|████  | 20/50 [00:01<00:01]") == 40
     assert generation.percent_from_logs("loading weights") is None
     assert generation.percent_from_logs(None) is None
+
+
+async def test_a_persons_own_replicate_key_pays_for_their_generation(engine, replicate_env, monkeypatch):
+    from chat_app.services import keys
+
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        keys.set_key(user, "replicate", "r8_my_own_token", session=session)
+        session.commit()
+        chat = make_chat(session, user, model_id=FLUX)
+        _, reply = chats.post_message(user, chat.id, "a kite [[duration=0.2]]", session=session)
+        session.commit()
+    replies.start_reply(str(chat.id), str(reply.id), engine=engine)
+    for _ in range(200):
+        if not replies.is_running(str(reply.id)):
+            break
+        await asyncio.sleep(0.05)
+    with Session(engine) as session:
+        assert session.get(Message, reply.id).status == "complete"
+    created = next(r for r in replicate_env.requests if r["method"] == "POST")
+    assert created["headers"]["authorization"] == "Bearer r8_my_own_token"
