@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import struct
 import sys
@@ -494,6 +495,8 @@ def main() -> None:
     faces = [f.strip() for f in args.faces.split(",") if f.strip()]
     if not faces or set(faces) - {"api", "reflex"}:
         parser.error("--faces takes api and/or reflex")
+    # A terminated bench unwinds like an interrupted one, so the app, browser and files still go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = run(int(args.size_mb * MIB), faces, args.keep)
     print(json.dumps(result, indent=2) if args.json else report(result))
 

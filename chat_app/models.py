@@ -136,13 +136,25 @@ class MediaFile(SQLModel, table=True):
 
 
 class SharedAccess(SQLModel, table=True):
+    """An invitation to a chat, by email.
+
+    It grants access to the account with that verified email, or to the account that opened
+    the invitation's own link while signed in with that email (then `user_id` is set): the
+    link reached the invited mailbox, which is the proof a password account lacks.
+    """
+
     __tablename__ = "shared_access"
-    __table_args__ = (sa.UniqueConstraint("session_id", "email", name="uq_shared_access_session_email"),)
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "email", name="uq_shared_access_session_email"),
+        sa.UniqueConstraint("invite_token", name="uq_shared_access_invite_token"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
     email: str = Field(max_length=320, index=True)
     can_edit: bool = Field(default=False)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    invite_token: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 

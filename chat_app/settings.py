@@ -38,6 +38,29 @@ class OidcProvider:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str
+    password: str
+    sender: str
+    security: str  # starttls | ssl | none
+
+
+def _smtp() -> SmtpSettings | None:
+    host = _env("SMTP_HOST")
+    if not host:
+        return None
+    port = int(_env_float("SMTP_PORT", 587))
+    default_security = {587: "starttls", 465: "ssl"}.get(port, "none")
+    return SmtpSettings(
+        host=host, port=port, username=_env("SMTP_USERNAME"), password=_env("SMTP_PASSWORD"),
+        sender=_env("SMTP_FROM", f"Chat App <no-reply@{host}>"),
+        security=_env("SMTP_SECURITY", default_security).lower(),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     public_url: str
@@ -59,6 +82,7 @@ class Settings:
     generation_timeout: float  # seconds an image/video generation may take before it is cancelled
     generation_poll_interval: float
     oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
+    smtp: SmtpSettings | None = None  # None: no email goes out (invitation links are shown to copy)
 
     @property
     def cookie_name(self) -> str:
@@ -117,6 +141,7 @@ def load_settings() -> Settings:
         generation_timeout=_env_float("GENERATION_TIMEOUT", 900.0),
         generation_poll_interval=_env_float("GENERATION_POLL_INTERVAL", 1.0),
         oidc_providers=_oidc_providers(),
+        smtp=_smtp(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.models import ChatSession, SharedAccess, User
@@ -26,6 +27,7 @@ _ALLOWED: dict[str, frozenset[Role]] = {
     "rename": frozenset({Role.owner}),
     "delete": frozenset({Role.owner}),
     "share": frozenset({Role.owner}),
+    "rotate": frozenset({Role.owner}),
     "set_model": frozenset({Role.owner}),
 }
 
@@ -36,6 +38,7 @@ _REFUSALS = {
     "rename": "Only the owner can rename this chat.",
     "delete": "Only the owner can delete this chat.",
     "share": "Only the owner can share this chat.",
+    "rotate": "Only the owner can change this chat's link.",
     "set_model": "Only the owner can change this chat's model.",
 }
 
@@ -44,17 +47,33 @@ def role_for(actor: User | None, chat: ChatSession, *, session: Session) -> Role
     """The actor's role in the chat; anonymous visitors are `None`."""
     if actor is not None and chat.user_id == actor.id:
         return Role.owner
-    if actor is not None and actor.email_verified:
-        invite = session.exec(
-            select(SharedAccess).where(
-                SharedAccess.session_id == chat.id, SharedAccess.email == actor.email
-            )
-        ).first()
-        if invite is not None:
-            return Role.editor if invite.can_edit else Role.viewer
+    invite = invite_for(actor, chat.id, session=session) if actor is not None else None
+    if invite is not None:
+        return Role.editor if invite.can_edit else Role.viewer
     if chat.is_public:
         return Role.viewer
     return Role.none
+
+
+def invite_for(actor: User, chat_id: uuid.UUID, *, session: Session) -> SharedAccess | None:
+    """The invitation that lets `actor` into the chat, if any.
+
+    An invitation bound to an account (through its own link) counts for that account alone;
+    an unbound one for the account whose email is the invited one *and verified*, since anyone
+    can register an address they do not own.
+    """
+    rows = session.exec(
+        select(SharedAccess).where(
+            SharedAccess.session_id == chat_id,
+            sa.or_(SharedAccess.user_id == actor.id, SharedAccess.email == actor.email),
+        )
+    ).all()
+    for invite in rows:
+        if invite.user_id == actor.id:
+            return invite
+        if invite.user_id is None and actor.email_verified and invite.email == actor.email:
+            return invite
+    return None
 
 
 def can(role: Role, action: str) -> bool:

@@ -126,11 +126,15 @@ def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     ).first()
 
 
-def _usable_model(model_id: str | None, actor: User, *, session: Session) -> CatalogModel:
+def _usable_model(model_id: str | None, actor: User, chat: ChatSession, *, session: Session) -> CatalogModel:
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
-    reason = unavailable_reason(model, session=session, own_keys=keys.own_key_providers(actor.id, session=session))
+    # In a shared chat, the owner's own keys pay for replies an editor asks for (see replies).
+    own_keys = set(keys.own_key_providers(actor.id, session=session))
+    if chat.user_id != actor.id:
+        own_keys |= set(keys.own_key_providers(chat.user_id, session=session))
+    reason = unavailable_reason(model, session=session, own_keys=frozenset(own_keys))
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
     return model
@@ -188,7 +192,7 @@ def post_message(
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
     files = media.pending_uploads(actor, list(attachment_ids or []), session=session)
     content = _check_content(content, max_chars or get_settings().max_message_chars, attachments=bool(files))
-    model = _usable_model(model_id or chat.model_id, actor, session=session)
+    model = _usable_model(model_id or chat.model_id, actor, chat, session=session)
     if model.type != "text" and not content:
         raise Invalid(f"Describe the {model.type} to generate.")
     refusal = attachment_refusal(
@@ -235,7 +239,7 @@ def restart_last_reply(
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
-    last.model_id = _usable_model(model_id or chat.model_id, actor, session=session).id
+    last.model_id = _usable_model(model_id or chat.model_id, actor, chat, session=session).id
     made = session.exec(select(MediaFile).where(MediaFile.message_id == last.id)).all()
     media.delete_files_after_commit(session, [k for f in made for k in (f.storage_key, f.thumb_key) if k])
     for file in made:  # a regenerated picture replaces the old one

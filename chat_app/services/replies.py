@@ -154,7 +154,12 @@ def _begin(job: ReplyJob, engine: sa.Engine | None):
             prompt = chats.prompt_for(reply, session=session)
         else:
             prompt = chats.generation_prompt(reply, session=session)
-        own_key = keys.key_for(reply.author_id, model.provider, session=session) if model.key_env is None else None
+        own_key = None
+        if model.key_env is None:  # an operator's endpoint has its own key, never a person's
+            # Whoever asked pays with their own key; otherwise a shared chat's owner does.
+            owner_id = session.get(ChatSession, reply.session_id).user_id
+            own_key = (keys.key_for(reply.author_id, model.provider, session=session)
+                       or keys.key_for(owner_id, model.provider, session=session))
         reply.status = MessageStatus.streaming.value
         reply.updated_at = utcnow()
         session.add(reply)
