@@ -343,7 +343,10 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
 
     def finished(request) -> None:
         if "_upload" in request.url:
-            upload_ends.append({"url": request.url, "timing": request.timing, "at": time.monotonic()})
+            response = request.response()
+            upload_ends.append({"at": time.monotonic(), "url": request.url, "method": request.method,
+                                "status": response.status if response else None,
+                                "content_length": request.header_value("content-length")})
 
     page.on("requestfinished", finished)
     progress(f"Reflex face: uploading {size / MIB:.0f} MiB")
@@ -371,13 +374,16 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
     kind = chip.get_attribute("data-kind")
     if kind != "video":
         raise RuntimeError(f"the chip shows a {kind!r}, not a video")
-    body_done = next((u["at"] - start for u in upload_ends if u["at"] >= start), None)
+    requests = [u for u in upload_ends if u["at"] >= start]
+    body_done = requests[0]["at"] - start if requests else None
     at_100 = next((t for t, label in percents if label.startswith("100")), None)
     return {
         **sampler.measure(start, end, peaks),
         "seconds": end - start,
         "upload_request_done_s": body_done,
         "button_at_100_percent_s": at_100,
+        # One streamed request answered 202 means Reflex took its chunked path (UploadChunkIterator).
+        "upload_requests": [{k: v for k, v in u.items() if k != "at"} for u in requests],
         "mb_per_s": size / MIB / (end - start),
         "progress_labels": [[round(t, 2), label] for t, label in percents],
     }

@@ -173,3 +173,23 @@ def replicate_env(fake_replicate, app_settings, monkeypatch):
     settings.get_settings.cache_clear()
     fake_replicate.clear()
     return fake_replicate
+
+
+@pytest.fixture(scope="session")
+def fake_smtp():
+    from tests.fakes.smtp import FakeSmtp
+
+    with FakeSmtp() as smtp:
+        yield smtp
+
+
+@pytest.fixture
+def smtp_env(fake_smtp, app_settings, monkeypatch):
+    """Email goes to the local SMTP server."""
+    from chat_app import settings
+
+    for name, value in fake_smtp.env().items():
+        monkeypatch.setenv(name, value)
+    settings.get_settings.cache_clear()
+    fake_smtp.inbox.clear()
+    return fake_smtp

@@ -2,7 +2,7 @@
 
 from starlette.applications import Starlette
 
-from chat_app.api import auth, chats, keys, media, models, oidc
+from chat_app.api import auth, chats, keys, media, models, oidc, share
 from chat_app.api.common import domain_error_handler
 from chat_app.services.errors import DomainError
 
@@ -10,6 +10,6 @@ from chat_app.services.errors import DomainError
 def make_api() -> Starlette:
     return Starlette(
         routes=[*auth.routes(), *oidc.routes(), *chats.routes(), *models.routes(), *keys.routes(),
-                *media.routes()],
+                *media.routes(), *share.routes()],
         exception_handlers={DomainError: domain_error_handler},
     )
