@@ -18,7 +18,7 @@ from chat_app.api.common import (
     session_token,
 )
 from chat_app.db import session_scope
-from chat_app.services import accounts
+from chat_app.services import accounts, mailer, verification
 from chat_app.services.errors import DomainError
 from chat_app.settings import get_settings
 
@@ -69,9 +69,11 @@ def _password_route(page: str, action):
             return error_response(exc)
         email, password = fields.get("email", ""), fields.get("password", "")
         try:
-            token = await in_thread(_sign_in_with, action, email, password)
+            token, confirm = await in_thread(_sign_in_with, action, email, password)
         except DomainError as exc:
             return error_response(exc) if wants_json else _back_to_form(page, exc, fields)
+        if confirm is not None and action is accounts.register:
+            await in_thread(verification.send, *confirm)
         response: Response = (
             JSONResponse({"ok": True})
             if wants_json
@@ -83,10 +85,15 @@ def _password_route(page: str, action):
     return endpoint
 
 
-def _sign_in_with(action, email: str, password: str) -> str:
+def _sign_in_with(action, email: str, password: str):
+    """The new session's token, and what a confirmation email needs when the address is unproven."""
     with session_scope() as session:
         user = action(email, password, session=session)
-        return accounts.create_session(user, session=session, days=get_settings().session_days)
+        token = accounts.create_session(user, session=session, days=get_settings().session_days)
+        confirm = None
+        if not user.email_verified and mailer.enabled():
+            confirm = (user.email, verification.link_for(user))
+        return token, confirm
 
 
 async def logout(request: Request) -> Response:
@@ -109,9 +116,43 @@ async def me(request: Request) -> Response:
     def load() -> dict:
         with session_scope() as session:
             user = require_user(request, session=session)
-            return {"id": str(user.id), "email": user.email}
+            return {"id": str(user.id), "email": user.email, "email_verified": user.email_verified}
 
     return JSONResponse(await in_thread(load))
+
+
+async def verify(request: Request) -> Response:
+    """Open the link from the confirmation email: signed in as its account, the address is confirmed."""
+    token = request.path_params["token"]
+
+    def work():
+        with session_scope() as session:
+            user = accounts.user_for_token(session_token(request), session=session)
+            if user is None:
+                return None
+            verification.confirm(user, token, session=session)
+            return True
+
+    try:
+        done = await in_thread(work)
+    except DomainError as exc:
+        return RedirectResponse(f"/settings?{urlencode({'verify_error': exc.code})}", status_code=303)
+    if done is None:
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    return RedirectResponse("/settings?verified=1", status_code=303)
+
+
+async def resend(request: Request) -> Response:
+    def work():
+        with session_scope() as session:
+            user = require_user(request, session=session)
+            if user.email_verified or not mailer.enabled():
+                return None
+            return user.email, verification.link_for(user)
+
+    confirm = await in_thread(work)
+    sent = confirm is not None and await in_thread(verification.send, *confirm)
+    return JSONResponse({"sent": bool(sent)})
 
 
 def routes() -> list[Route]:
@@ -120,4 +161,6 @@ def routes() -> list[Route]:
         Route("/api/auth/register", _password_route("/register", accounts.register), methods=["POST"]),
         Route("/api/auth/logout", logout, methods=["POST"]),
         Route("/api/me", me, methods=["GET"]),
+        Route("/api/auth/verify/{token}", verify, methods=["GET"]),
+        Route("/api/auth/verify", resend, methods=["POST"]),
     ]
