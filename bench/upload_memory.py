@@ -12,7 +12,8 @@ project, on a temporary SQLite database and media folder, then uploads one 200 M
 While each upload runs, a thread samples with psutil, every 20 ms, the RSS of every process of
 the app's session (the ``reflex run`` process group and all it started). It reports the summed
 RSS and the largest single process (the backend worker): baseline just before the upload, peak
-until the response (API) or the chip (Reflex), increase, upload time and throughput. One small
+until the response (API) or the chip (Reflex), increase, upload time and throughput. The peak is
+also read from the kernel (VmHWM, reset just before the upload), which no sampling can miss. One small
 upload through each face comes first (imports, first-request costs) and is not counted.
 
 The video is ``tests.fakes.media_samples.mp4()`` followed by one MP4 ``free`` box padding it to

@@ -104,8 +104,11 @@ def composer() -> rx.Component:
             ),
             rx.hstack(
                 attach_button(),
-                model_picker(),
-                model_select(),
+                # Only the owner changes a chat's model; an editor sees which one answers.
+                rx.cond(ChatState.role == "editor",
+                        rx.badge(ChatState.model_name, color_scheme="gray", size="2",
+                                 custom_attrs={"data-testid": "chat-model"}),
+                        rx.fragment(model_picker(), model_select())),
                 rx.spacer(),
                 rx.cond(
                     ChatState.is_streaming,

@@ -4,6 +4,7 @@ import reflex as rx
 
 from chat_app.components.composer import composer
 from chat_app.components.messages import message_list
+from chat_app.components.share import share_button
 from chat_app.components.sidebar import sidebar
 from chat_app.state.chat import ChatState
 
@@ -15,6 +16,10 @@ def _top_bar() -> rx.Component:
         rx.heading(rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat"), size="4",
                    trim="end", custom_attrs={"data-testid": "chat-title"}),
         rx.spacer(),
+        rx.cond((ChatState.role == "owner") & (ChatState.chat_id != ""), share_button()),
+        rx.cond((ChatState.role != "owner") & (ChatState.chat_id != ""),
+                rx.badge(rx.cond(ChatState.role == "editor", "Shared with you · can edit", "Read only"),
+                         color_scheme="gray", custom_attrs={"data-testid": "role-badge"})),
         rx.cond(ChatState.chat_cost != "",
                 rx.text("Chat cost ", ChatState.chat_cost, size="1", color_scheme="gray",
                         custom_attrs={"data-testid": "chat-cost"})),
@@ -32,6 +37,48 @@ def _not_found() -> rx.Component:
         ),
         custom_attrs={"data-testid": "chat-not-found"},
         flex="1",
+    )
+
+
+def _no_access() -> rx.Component:
+    """Said to whoever a link, an invitation or a removed share does not let in; nothing of the chat."""
+    return rx.center(
+        rx.vstack(
+            rx.icon("lock", size=28),
+            rx.heading("You don't have access", size="6"),
+            rx.text(ChatState.no_access_message, align="center"),
+            rx.cond(
+                ChatState.user_email != "",
+                rx.link("Back to your chats", href="/"),
+                rx.link("Sign in", href="/login"),
+            ),
+            align="center", max_width="28em", padding="16px",
+        ),
+        custom_attrs={"data-testid": "no-access"},
+        flex="1",
+    )
+
+
+def _read_only_bar() -> rx.Component:
+    """In place of the composer for people who may read but not write."""
+    return rx.hstack(
+        rx.text(rx.cond(ChatState.user_email != "", "You can read this chat.",
+                        "You are reading a public chat."), size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(rx.icon("copy-plus", size=14),
+                  rx.cond(ChatState.user_email != "", "Continue in my account", "Sign in to continue it"),
+                  size="2", on_click=ChatState.continue_in_my_account,
+                  custom_attrs={"data-testid": "continue-in-my-account"}),
+        class_name="read-only-bar", align="center", width="100%", wrap="wrap",
+        custom_attrs={"data-testid": "read-only-bar"},
+    )
+
+
+def _editor_note() -> rx.Component:
+    return rx.text(
+        "You can write in this shared chat. Replies use your own API key for the model's provider "
+        "when you have one in Settings; otherwise they are billed to the chat's owner.",
+        size="1", color_scheme="gray", class_name="editor-note", custom_attrs={"data-testid": "billing-note"},
     )
 
 
@@ -53,15 +100,20 @@ def chat_shell() -> rx.Component:
         rx.vstack(
             _top_bar(),
             rx.cond(
-                ChatState.not_found,
-                _not_found(),
-                rx.fragment(
-                    rx.box(
-                        rx.cond(ChatState.is_empty, _empty(),
-                                message_list()),
-                        class_name="conversation",
+                ChatState.no_access,
+                _no_access(),
+                rx.cond(
+                    ChatState.not_found,
+                    _not_found(),
+                    rx.fragment(
+                        rx.box(
+                            rx.cond(ChatState.is_empty, _empty(),
+                                    message_list()),
+                            class_name="conversation",
+                        ),
+                        rx.cond(ChatState.role == "editor", _editor_note()),
+                        rx.cond(ChatState.can_post, composer(), _read_only_bar()),
                     ),
-                    composer(),
                 ),
             ),
             class_name="main-pane",

@@ -24,6 +24,15 @@ def _chat_item(chat: ChatView) -> rx.Component:
     )
 
 
+def _shared_item(chat: ChatView) -> rx.Component:
+    return rx.link(
+        rx.text(chat["title"], trim="end", size="2"),
+        href="/chat/" + chat["id"],
+        class_name=rx.cond(chat["id"] == ChatState.chat_id, "chat-link active", "chat-link"),
+        custom_attrs={"data-testid": "shared-chat-item", "data-chat-id": chat["id"]},
+    )
+
+
 def _rename_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -73,19 +82,39 @@ def sidebar() -> rx.Component:
             justify="between", width="100%", align="center",
         ),
         rx.scroll_area(
-            rx.vstack(rx.foreach(ChatState.chats, _chat_item), spacing="1", width="100%"),
+            rx.vstack(
+                rx.foreach(ChatState.chats, _chat_item),
+                rx.cond(
+                    ChatState.shared_chats.length() > 0,
+                    rx.vstack(
+                        rx.text("Shared with you", size="1", color_scheme="gray", weight="bold",
+                                padding_top="12px"),
+                        rx.foreach(ChatState.shared_chats, _shared_item),
+                        spacing="1", width="100%",
+                    ),
+                ),
+                spacing="1", width="100%",
+            ),
             type="hover", scrollbars="vertical", flex="1",
         ),
-        rx.link(rx.hstack(rx.icon("settings", size=14), rx.text("Settings & usage", size="2"), align="center"),
-                href="/settings", custom_attrs={"data-testid": "settings-link"}),
-        rx.hstack(
-            rx.text(ChatState.user_email, size="1", color_scheme="gray", trim="end"),
-            rx.el.form(
-                rx.button("Sign out", type="submit", size="1", variant="soft",
-                          custom_attrs={"data-testid": "sign-out"}),
-                action="/api/auth/logout", method="post", on_submit=None,
+        rx.cond(
+            ChatState.user_email != "",
+            rx.fragment(
+                rx.link(rx.hstack(rx.icon("settings", size=14), rx.text("Settings & usage", size="2"),
+                                  align="center"),
+                        href="/settings", custom_attrs={"data-testid": "settings-link"}),
+                rx.hstack(
+                    rx.text(ChatState.user_email, size="1", color_scheme="gray", trim="end"),
+                    rx.el.form(
+                        rx.button("Sign out", type="submit", size="1", variant="soft",
+                                  custom_attrs={"data-testid": "sign-out"}),
+                        action="/api/auth/logout", method="post", on_submit=None,
+                    ),
+                    justify="between", width="100%", align="center",
+                ),
             ),
-            justify="between", width="100%", align="center",
+            rx.link(rx.button("Sign in", size="2", width="100%"), href="/login",
+                    custom_attrs={"data-testid": "sidebar-sign-in"}),
         ),
         _rename_dialog(),
         _delete_dialog(),

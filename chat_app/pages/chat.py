@@ -1,4 +1,4 @@
-"""/ (a new chat) and /chat/<id>."""
+"""/ (a new chat), /chat/<id>, and the links that lead to chats: /share/<token>, /invite/<token>."""
 
 import reflex as rx
 
@@ -13,4 +13,14 @@ def home_page() -> rx.Component:
 
 @rx.page(route="/chat/[chat_id]", title="Chat", on_load=ChatState.load_chat)
 def chat_page() -> rx.Component:
+    return chat_shell()
+
+
+@rx.page(route="/share/[token]", title="Shared chat", on_load=ChatState.load_shared)
+def shared_page() -> rx.Component:
+    return chat_shell()
+
+
+@rx.page(route="/invite/[token]", title="Invitation", on_load=ChatState.load_invite)
+def invite_page() -> rx.Component:
     return chat_shell()

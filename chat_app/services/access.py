@@ -43,6 +43,13 @@ _REFUSALS = {
 }
 
 
+class NoAccess(NotFound):
+    """The actor has no access to the chat at all (or it does not exist): views show "no access"."""
+
+
+_NO_ACCESS = "This chat does not exist, or you do not have access to it."
+
+
 def role_for(actor: User | None, chat: ChatSession, *, session: Session) -> Role:
     """The actor's role in the chat; anonymous visitors are `None`."""
     if actor is not None and chat.user_id == actor.id:
@@ -89,10 +96,10 @@ def authorize(
     """
     chat = session.get(ChatSession, _as_uuid(chat_id))
     if chat is None:
-        raise NotFound("This chat does not exist, or you do not have access to it.")
+        raise NoAccess(_NO_ACCESS)
     role = role_for(actor, chat, session=session)
     if role is Role.none:
-        raise NotFound("This chat does not exist, or you do not have access to it.")
+        raise NoAccess(_NO_ACCESS)
     if not can(role, action):
         raise Forbidden(_REFUSALS.get(action, "You cannot do that in this chat."))
     return chat, role
@@ -104,4 +111,4 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise NotFound("This chat does not exist, or you do not have access to it.") from None
+        raise NoAccess(_NO_ACCESS) from None

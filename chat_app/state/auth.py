@@ -67,6 +67,16 @@ class AuthState(rx.State):
 
         return await asyncio.to_thread(run)
 
+    async def _as_visitor(self, work: Callable[[User | None, Session], T]) -> T:
+        """Like `_as_user`, but a signed-out visitor is `None` instead of an error (public chats)."""
+        token = self._session_token()
+
+        def run() -> T:
+            with session_scope() as session:
+                return work(accounts.user_for_token(token, session=session), session)
+
+        return await asyncio.to_thread(run)
+
     async def _act(self, work):
         """Run a service call for the signed-in user; on failure, the effect to show instead.
 

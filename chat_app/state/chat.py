@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from urllib.parse import quote
 
 import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.models import Message
-from chat_app.services import access, chats, keys, live, media, replies
+from chat_app.services import access, accounts, chats, keys, live, media, replies, sharing
 from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Invalid, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, media_view, money
@@ -37,6 +38,20 @@ def _model_options(user, session) -> list[dict[str, str]]:
         }
         for m in list_models(session=session, sort="provider", own_keys=own_keys)
     ]
+
+
+def _opened(chat, role, session):
+    """What a view of a chat shows when it opens: the chat, the reader's role and the saved messages."""
+    replies.mark_orphans(chat.id, session=session)
+    session.flush()
+    return chat_view(chat), role.value, chats.message_views(chats.messages_of(chat.id, session=session),
+                                                             session=session)
+
+
+def _sidebars(user, session) -> tuple[list[ChatView], list[ChatView]]:
+    """The person's own chats and the chats others shared with them."""
+    return ([chat_view(c) for c in chats.list_chats(user, session=session)],
+            [chat_view(c) for c in sharing.shared_with(user, session=session)])
 
 
 def _chip(view) -> dict[str, str]:
@@ -73,6 +88,9 @@ async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
 
 class ChatState(AuthState):
     chats: list[ChatView] = []
+    shared_chats: list[ChatView] = []  # chats others shared with this person
+    no_access: bool = False  # a link or an invitation that does not let this person in, or access removed
+    no_access_message: str = ""
     chat_id: str = ""
     chat_title: str = ""
     role: str = ""
@@ -108,15 +126,14 @@ class ChatState(AuthState):
     @rx.event
     async def load_home(self):
         def work(user, session):
-            sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
             default = user.default_model_id or default_model_id(session=session) or ""
-            return user.email, default, sidebar, _model_options(user, session)
+            return user.email, default, _sidebars(user, session), _model_options(user, session)
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        self.user_email, self.model_id, self.chats, self.models = result
+        self.user_email, self.model_id, (self.chats, self.shared_chats), self.models = result
 
     def _reset_chat(self) -> None:
         self.chat_id = self.chat_title = self.role = self.notice = ""
@@ -126,7 +143,8 @@ class ChatState(AuthState):
         self.attachments = []
         self._last_seq = 0
         self._awaiting = []
-        self.not_found = False
+        self.not_found = self.no_access = False
+        self.no_access_message = ""
         self.sidebar_open = False
         self._follow_generation += 1
 
@@ -135,26 +153,25 @@ class ChatState(AuthState):
         chat_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
         def work(user, session):
-            sidebar = [chat_view(c) for c in chats.list_chats(user, session=session)]
             default = user.default_model_id or default_model_id(session=session) or ""
             about_user = (user.email, default, _model_options(user, session))
             try:
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:
-                return about_user, sidebar, None
-            replies.mark_orphans(chat.id, session=session)
-            session.flush()
-            rows = chats.message_views(chats.messages_of(chat.id, session=session), session=session)
-            return about_user, sidebar, (chat_view(chat), role.value, rows)
+                return about_user, _sidebars(user, session), None
+            return about_user, _sidebars(user, session), _opened(chat, role, session)
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        (self.user_email, default, self.models), self.chats, found = result
+        (self.user_email, default, self.models), (self.chats, self.shared_chats), found = result
         if found is None:
             self.not_found = True
             return
+        return self._show_chat(found, default)
+
+    def _show_chat(self, found, default: str):
         chat, self.role, rows = found
         self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or default
@@ -164,6 +181,78 @@ class ChatState(AuthState):
         self.messages = rows
         self._last_seq = rows[-1]["seq"] if rows else 0
         return ChatState.follow_reply
+
+    @rx.event
+    async def load_shared(self):
+        """/share/<token>: members go to the chat, anyone sees a public chat read-only, a signed-out
+        visitor signs in first, and everyone else learns only that they have no access."""
+        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+        def work(user, session):
+            visit = sharing.open_link(user, token, session=session)
+            about_user = (user.email if user else "", _sidebars(user, session) if user else ([], []),
+                          _model_options(user, session) if user else [])
+            if visit.outcome is not sharing.Outcome.public:
+                return visit, about_user, None
+            chat, role = access.authorize(user, visit.chat_id, "read", session=session)
+            return visit, about_user, _opened(chat, role, session)
+
+        self._reset_chat()
+        visit, (self.user_email, (self.chats, self.shared_chats), self.models), found = await self._as_visitor(work)
+        if visit.outcome is sharing.Outcome.open:
+            return rx.redirect(f"/chat/{visit.chat_id}")
+        if visit.outcome is sharing.Outcome.sign_in:
+            return rx.redirect(f"/login?next={quote(self.router.url.path)}")
+        if visit.outcome is sharing.Outcome.no_access:
+            self._deny("You don't have access to this chat. Ask its owner to share it with you.")
+            return
+        return self._show_chat(found, "")
+
+    @rx.event
+    async def load_invite(self):
+        """/invite/<token>: the invited person, signed in with the invited address, joins the chat."""
+        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        self._reset_chat()
+        try:
+            chat_id = await self._as_user(lambda user, session: sharing.claim_invite(user, token, session=session))
+        except Unauthenticated:
+            return self._login_redirect()  # sign in (or register) with the invited address, then come back
+        except DomainError as exc:
+            self._deny(str(exc))
+            return
+        return rx.redirect(f"/chat/{chat_id}")
+
+    async def _act(self, work):
+        """As AuthState._act; and when the chat itself is out of reach now (access removed, chat
+        deleted), the view says so at once instead of showing what it may no longer show."""
+        try:
+            return await self._as_user(work), None
+        except access.NoAccess:
+            if self.chat_id:
+                self._deny("You no longer have access to this chat.")
+                return None, rx.toast.error("You no longer have access to this chat.")
+            raise
+        except Unauthenticated:
+            return None, self._login_redirect()
+        except DomainError as exc:
+            return None, rx.toast.error(str(exc))
+
+    def _deny(self, message: str) -> None:
+        self._reset_chat()
+        self.no_access, self.no_access_message = True, message
+
+    @rx.event
+    async def continue_in_my_account(self):
+        """Copy the shared chat being read (messages and files) into the person's own chats."""
+        chat_id = self.chat_id
+        if not self.user_email:
+            return rx.redirect(f"/login?next={quote(self.router.url.path)}")
+        copy, effect = await self._act(
+            lambda user, session: chat_view(sharing.continue_in_my_account(user, chat_id, session=session))
+        )
+        if effect:
+            return effect
+        return rx.redirect(f"/chat/{copy['id']}")
 
     # ----- sending -------------------------------------------------------------------
     @rx.event
@@ -186,6 +275,11 @@ class ChatState(AuthState):
             target, mine, reply = await self._as_user(work)
         except Unauthenticated:
             return self._login_redirect()
+        except access.NoAccess:
+            if chat_id:
+                self._deny("You no longer have access to this chat.")
+                return
+            raise
         except DomainError as exc:
             self.notice = str(exc)  # said beside the composer, which keeps the text
             return
@@ -340,15 +434,26 @@ class ChatState(AuthState):
         """Fetch what the view has not shown yet: saved replies, messages from other tabs."""
         async with self:
             after, awaiting = self._last_seq, list(self._awaiting)
+        token = self._session_token()
 
         def work():
             with session_scope() as session:
+                reader = accounts.user_for_token(token, session=session)
+                try:  # access can be taken away while the chat is open
+                    access.authorize(reader, chat_id, "read", session=session)
+                except access.NoAccess:
+                    return None
                 rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
                 seen = {str(m.id) for m in rows}
                 rows += [session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen]
                 return chats.message_views([m for m in rows if m is not None], session=session)
 
         fresh = await asyncio.to_thread(work)
+        if fresh is None:
+            async with self:
+                if self.chat_id == chat_id:
+                    self._deny("You no longer have access to this chat.")
+            return
         async with self:
             # Merging saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it fetched: nothing it read may be lost.

@@ -73,7 +73,7 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(fake, replicate_fake, oidc_provider, tmp_path_factory) -> Iterator[str]:
+def app_url(fake, replicate_fake, fake_smtp, oidc_provider, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("app")
     extra = {
@@ -88,6 +88,7 @@ def app_url(fake, replicate_fake, oidc_provider, tmp_path_factory) -> Iterator[s
         **replicate_fake.env(),  # image and video models listed as available, served by the fake
         "GENERATION_POLL_INTERVAL": "0.3",
         "MEDIA_DIR": str(data / "media"),
+        **fake_smtp.env(),  # invitations and address confirmations really go out, to a local server
     }
     env = app_environment(port, f"sqlite:///{data / 'app.db'}", extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"

@@ -1,0 +1,116 @@
+"""The owner's "Share this chat" dialog: public flag, link, invitations."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from chat_app.services import sharing
+from chat_app.state.chat import ChatState
+
+INVITE_EMAIL_ID = "invite-email"
+
+
+class ShareState(ChatState):
+    share_open: bool = False
+    is_public: bool = False
+    share_link: str = ""
+    invites: list[dict[str, str]] = []  # email, can_edit / joined ("true" | "false"), invite_link
+    email_enabled: bool = False
+    invite_can_edit: bool = False
+    share_notice: str = ""
+
+    def _show(self, view: dict) -> None:
+        self.is_public, self.share_link, self.email_enabled = view["is_public"], view["link"], view["email_enabled"]
+        self.invites = [
+            {"email": i["email"], "can_edit": "true" if i["can_edit"] else "false",
+             "joined": "true" if i["joined"] else "false", "invite_link": i["invite_link"]}
+            for i in view["invites"]
+        ]
+
+    async def _change(self, change):
+        """Apply an owner's change, then show the sharing settings as they now are."""
+        chat_id = self.chat_id
+
+        def work(user, session):
+            result = change(user, chat_id, session)
+            return result, sharing.share_view(user, chat_id, session=session)
+
+        outcome, effect = await self._act(work)
+        if effect:
+            return None, effect
+        result, view = outcome
+        self._show(view)
+        return result, None
+
+    @rx.event
+    async def open_share(self):
+        self.share_notice, self.invite_can_edit = "", False
+        _, effect = await self._change(lambda user, chat_id, session: None)
+        if effect:
+            return effect
+        self.share_open = True
+
+    @rx.event
+    def set_share_open(self, is_open: bool):
+        self.share_open = is_open
+
+    @rx.event
+    async def set_public(self, is_public: bool):
+        _, effect = await self._change(
+            lambda user, chat_id, session: sharing.set_public(user, chat_id, is_public, session=session)
+        )
+        return effect
+
+    @rx.event
+    def set_invite_can_edit(self, can_edit: bool):
+        self.invite_can_edit = can_edit
+
+    @rx.event
+    async def send_invites(self, form_data: dict):
+        emails, can_edit = str(form_data.get("emails", "")), self.invite_can_edit
+        fresh, effect = await self._change(
+            lambda user, chat_id, session: sharing.invite(user, chat_id, emails, can_edit, session=session)
+        )
+        if effect:
+            return effect
+        emailed = await asyncio.to_thread(sharing.notify, fresh) if fresh else []
+        unsent = [i.email for i in fresh if i.email not in emailed]
+        if not fresh:
+            self.share_notice = "Updated: they were already invited."
+        elif unsent:
+            self.share_notice = (f"Invited {', '.join(unsent)}. No email was sent: copy their invitation link "
+                                 "below and send it to them.")
+        else:
+            self.share_notice = f"Invited and emailed {', '.join(emailed)}."
+        return rx.set_value(INVITE_EMAIL_ID, "")
+
+    @rx.event
+    async def set_invitee_edit(self, email: str, can_edit: bool):
+        _, effect = await self._change(
+            lambda user, chat_id, session: sharing.set_can_edit(user, chat_id, email, can_edit, session=session)
+        )
+        return effect
+
+    @rx.event
+    async def remove_invitee(self, email: str):
+        _, effect = await self._change(
+            lambda user, chat_id, session: sharing.remove_invite(user, chat_id, email, session=session)
+        )
+        return effect
+
+    @rx.event
+    async def rotate_link(self):
+        _, effect = await self._change(
+            lambda user, chat_id, session: sharing.rotate_link(user, chat_id, session=session)
+        )
+        return effect or rx.toast.info("A new link is ready. The old one no longer works.")
+
+    @rx.event
+    def copy_link(self):
+        return [rx.set_clipboard(self.share_link), rx.toast.success("Link copied")]
+
+    @rx.event
+    def copy_invite_link(self, link: str):
+        return [rx.set_clipboard(link), rx.toast.success("Invitation link copied")]
