@@ -43,7 +43,22 @@ def settings_view() -> rx.Component:
         rx.vstack(
             rx.hstack(rx.heading("Settings", size="6"), rx.spacer(), rx.link("Back to chats", href="/"),
                       width="100%", align="center"),
-            rx.text(SettingsState.user_email, color_scheme="gray", size="2"),
+            rx.hstack(
+                rx.text(SettingsState.user_email, color_scheme="gray", size="2"),
+                rx.cond(SettingsState.email_verified,
+                        rx.badge("confirmed", color_scheme="green", custom_attrs={"data-testid": "email-status"}),
+                        rx.badge("not confirmed", color_scheme="amber", custom_attrs={"data-testid": "email-status"})),
+                rx.cond(~SettingsState.email_verified & SettingsState.email_enabled,
+                        rx.button("Send confirmation email", size="1", variant="soft",
+                                  on_click=SettingsState.send_confirmation,
+                                  custom_attrs={"data-testid": "resend-verification"})),
+                align="center", spacing="2", wrap="wrap",
+            ),
+            rx.cond(~SettingsState.email_verified,
+                    rx.text("Chats shared with your address open for you once it is confirmed (or through the "
+                            "invitation link you were sent).", size="1", color_scheme="gray")),
+            rx.cond(SettingsState.verify_message != "",
+                    rx.text(SettingsState.verify_message, size="2", custom_attrs={"data-testid": "verify-message"})),
             rx.card(
                 rx.vstack(
                     rx.heading("Usage", size="4"),

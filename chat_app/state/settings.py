@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
-from chat_app.services import keys, usage
+from chat_app.services import keys, mailer, usage, verification
 from chat_app.services.keys import KeySummary
 from chat_app.services.usage import UsageTotals
 from chat_app.state.auth import AuthState
@@ -14,15 +16,42 @@ class SettingsState(AuthState):
     # Only summaries ever reach the browser: "set" and the last four characters, never a key.
     api_keys: list[KeySummary] = []
     totals: UsageTotals = UsageTotals(replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00")
+    email_verified: bool = False
+    email_enabled: bool = False  # the server can send email (confirmation links)
+    verify_message: str = ""
 
     @rx.event
     async def load_settings(self):
         result, effect = await self._act(
-            lambda user, session: (user.email, keys.summaries(user, session=session), usage.totals(user, session=session))
+            lambda user, session: (user.email, keys.summaries(user, session=session), usage.totals(user, session=session),
+                                   user.email_verified)
         )
         if effect:
             return effect
-        self.user_email, self.api_keys, self.totals = result
+        self.user_email, self.api_keys, self.totals, self.email_verified = result
+        self.email_enabled = mailer.enabled()
+        params = self.router.url.query_parameters
+        self.verify_message = {
+            "expired": "That confirmation link has expired. Send a new one.",
+            "other_account": "That confirmation link belongs to another account. Sign in with that address.",
+            "invalid": "That confirmation link is not valid. Send a new one.",
+        }.get(params.get("verify_error", ""), "Your email address is confirmed." if params.get("verified") else "")
+
+    @rx.event
+    async def send_confirmation(self):
+        def work(user, session):
+            return None if user.email_verified else (user.email, verification.link_for(user))
+
+        confirm, effect = await self._act(work)
+        if effect:
+            return effect
+        if confirm is None:
+            self.email_verified = True
+            return
+        if await asyncio.to_thread(verification.send, *confirm):
+            self.verify_message = f"We sent a confirmation link to {confirm[0]}. Open it while signed in here."
+        else:
+            self.verify_message = "The email could not be sent. Try again later."
 
     @rx.event
     async def save_key(self, form_data: dict):

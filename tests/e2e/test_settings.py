@@ -37,3 +37,18 @@ def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
     page.get_by_test_id("api-key-delete-deepseek").click()
     expect(page.get_by_test_id("api-key-status-deepseek")).to_have_text("not set")
     assert received and not any(OWN_KEY in frame for frame in received)  # no state var ever held it
+
+
+def test_confirm_my_email_address_from_the_emailed_link(page: Page, fake_smtp):
+    email = register(page)
+    page.goto("/settings")
+    expect(page.get_by_test_id("email-status")).to_have_text("not confirmed")
+    page.get_by_test_id("resend-verification").click()
+    expect(page.get_by_test_id("verify-message")).to_contain_text("We sent a confirmation link")
+    messages = fake_smtp.messages_to(email)
+    assert len(messages) >= 2  # one at registration, one asked for now
+    link = re.search(r"http://localhost:\d+(/api/auth/verify/\S+)", fake_smtp.text_of(messages[-1])).group(1)
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/settings/?\?verified=1$"))
+    expect(page.get_by_test_id("email-status")).to_have_text("confirmed")
+    expect(page.get_by_test_id("verify-message")).to_contain_text("confirmed")
