@@ -12,7 +12,7 @@ from chat_app.db import session_scope
 from chat_app.models import Message
 from chat_app.services import access, accounts, chats, keys, live, media, replies, sharing
 from chat_app.services.catalog import default_model_id, list_models
-from chat_app.services.errors import DomainError, Invalid, Unauthenticated
+from chat_app.services.errors import DomainError, Forbidden, Invalid, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, media_view, money
 from chat_app.state.auth import AuthState
 
@@ -280,6 +280,9 @@ class ChatState(AuthState):
                 self._deny("You no longer have access to this chat.")
                 return
             raise
+        except Forbidden as exc:  # the owner made this person a reader meanwhile
+            self.role = access.Role.viewer.value
+            return rx.toast.error(str(exc))
         except DomainError as exc:
             self.notice = str(exc)  # said beside the composer, which keeps the text
             return

@@ -131,3 +131,20 @@ def test_continue_a_shared_chat_in_my_account(page: Page, new_page, fake_smtp):
     expect(reader_page.get_by_test_id("composer-input")).to_be_visible()
     expect(reader_page.locator('[data-role="user"]')).to_contain_text("plan a trip")
     expect(reader_page.locator('[data-testid="chat-item"]')).to_have_count(1)  # now one of their own
+
+
+def test_a_reader_made_from_an_editor_loses_the_composer_at_their_next_send(page: Page, new_page, fake_smtp):
+    register(page)
+    _start_chat(page)
+    guest_page = new_page()
+    guest = register(guest_page, unique_email("editor"))
+    _invite(page, guest, can_edit=True)
+    guest_page.goto(_emailed_invite_path(fake_smtp, guest))
+    expect(guest_page.get_by_test_id("composer-input")).to_be_visible()
+    row = page.locator(f'[data-testid="invitee"][data-email="{guest}"]')
+    row.get_by_test_id("invitee-can-edit").click()
+    expect(row).to_have_attribute("data-can-edit", "false")
+    send(guest_page, "can I still write?")
+    expect(guest_page.get_by_text("You can read this chat but not write in it.")).to_be_visible()
+    expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
+    expect(page.locator('[data-role="user"]')).to_have_count(1)  # nothing was added

@@ -23,13 +23,10 @@ import asyncio
 import json
 import re
 import secrets
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Any, ClassVar, Literal
 
 import uvicorn
@@ -37,6 +34,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.server import BackgroundServer
 
 BAD_KEY = "bad-key"
 """The one API key every fake rejects with the provider's real authentication error."""
@@ -933,31 +932,16 @@ def create_app(requests: list[dict[str, Any]] | None = None) -> Starlette:
 # --------------------------------------------------------------------------- runner
 
 
-class FakeProviders:
+class FakeProviders(BackgroundServer):
     """Runs the fake app with uvicorn in a background thread, e.g. ``with FakeProviders() as fake:``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
         self._requests: list[dict[str, Any]] = []
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(self._requests),
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name="fake-providers", daemon=True
-        )
+        super().__init__(create_app(self._requests), name="fake-providers", host=host, port=port)
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.url
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -984,29 +968,6 @@ class FakeProviders:
             "DEEPSEEK_API_BASE": self.base_url,
             "OLLAMA_API_BASE": self.base_url,
         }
-
-    def start(self) -> FakeProviders:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake providers failed to start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        self._socket.close()
-
-    def __enter__(self) -> FakeProviders:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main() -> None:

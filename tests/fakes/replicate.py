@@ -28,12 +28,9 @@ import hashlib
 import json
 import re
 import secrets
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -43,6 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes import media_samples
+from tests.fakes.server import BackgroundServer
 
 GOOD_TOKEN = "r8_fake_token"
 """The token ``env()`` hands out; any token except ``BAD_TOKEN`` is accepted."""
@@ -569,7 +567,7 @@ def create_app(backend: Backend | None = None) -> Starlette:
 # --------------------------------------------------------------------------- runner
 
 
-class FakeReplicate:
+class FakeReplicate(BackgroundServer):
     """Runs the fake API with uvicorn in a background thread, e.g. ``with FakeReplicate() as fake:``.
 
     ``start_delay``/``duration`` are the default seconds a prediction spends "starting" and
@@ -585,27 +583,8 @@ class FakeReplicate:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.host = host
         self.backend = Backend(start_delay=start_delay, duration=duration, versions=dict(versions or {}))
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(self.backend),
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name="fake-replicate", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(create_app(self.backend), name="fake-replicate", host=host, port=port)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -636,29 +615,6 @@ class FakeReplicate:
     def env(self) -> dict[str, str]:
         """The replicate client's standard variables, pointing it here."""
         return {"REPLICATE_BASE_URL": self.url, "REPLICATE_API_TOKEN": GOOD_TOKEN}
-
-    def start(self) -> FakeReplicate:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("fake replicate failed to start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        self._socket.close()
-
-    def __enter__(self) -> FakeReplicate:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from chat_app.services import chats, generation, replies
 from chat_app.services.live import channel
 from chat_app.services.storage import get_storage
 from tests.conftest import make_chat, make_user
+from tests.support.replies import wait_until_done
 
 FLUX = "replicate/black-forest-labs/flux-schnell"  # an official model: model predictions
 SDXL = "replicate/stability-ai/sdxl"  # a community model pinned to a version
@@ -148,10 +149,7 @@ async def test_regenerating_replaces_the_old_picture(engine, replicate_env):
         session.commit()
     assert not old_path.exists()
     replies.start_reply(str(reply.session_id), str(reply.id), engine=engine)
-    for _ in range(200):
-        if not replies.is_running(str(reply.id)):
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_done(reply.id)
     with Session(engine) as session:
         again = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
         assert len(again) == 1 and again[0].id != files[0].id
@@ -175,10 +173,7 @@ async def test_a_persons_own_replicate_key_pays_for_their_generation(engine, rep
         _, reply = chats.post_message(user, chat.id, "a kite [[duration=0.2]]", session=session)
         session.commit()
     replies.start_reply(str(chat.id), str(reply.id), engine=engine)
-    for _ in range(200):
-        if not replies.is_running(str(reply.id)):
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_done(reply.id)
     with Session(engine) as session:
         assert session.get(Message, reply.id).status == "complete"
     created = next(r for r in replicate_env.requests if r["method"] == "POST")

@@ -12,6 +12,7 @@ from chat_app.services import chats, replies
 from chat_app.services.live import channel
 from chat_app.services.llm import Deadlines
 from tests.conftest import make_chat, make_user
+from tests.support.replies import wait_until_done
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)
 
@@ -30,14 +31,6 @@ def _load(engine, message_id: str) -> Message:
         return session.get(Message, uuid.UUID(message_id))
 
 
-async def _wait_done(message_id: str, timeout: float = 15) -> None:
-    for _ in range(int(timeout * 20)):
-        if not replies.is_running(message_id):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the reply job did not end")
-
-
 async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=12]] [[delay=0.1]]")
     events = []
@@ -50,7 +43,7 @@ async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fak
             await asyncio.sleep(0.05)
         assert midway.status == "streaming"
         assert midway.content.startswith("tok1")  # saved as it goes, not only at the end
-        await _wait_done(reply_id)
+        await wait_until_done(reply_id)
         while not queue.empty():
             events.append(queue.get_nowait())
     saved = _load(engine, reply_id)
@@ -68,7 +61,7 @@ async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_en
     await asyncio.sleep(0.6)
     assert replies.running_in(chat_id) is job
     assert replies.stop_reply(reply_id) is True
-    await _wait_done(reply_id)
+    await wait_until_done(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "stopped"
     assert saved.content.startswith("tok1") and "tok100" not in saved.content
@@ -78,7 +71,7 @@ async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_en
 async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=10]] [[cut]]", model_id="anthropic/claude-haiku-4-5")
     replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-    await _wait_done(reply_id)
+    await wait_until_done(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "error"
     assert "ended the reply early" in saved.error
@@ -109,7 +102,7 @@ async def test_a_reply_is_paid_with_the_authors_own_key(engine, fake_env, monkey
         session.commit()
         chat_id, reply_id = str(chat.id), str(reply.id)
     replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-    await _wait_done(reply_id)
+    await wait_until_done(reply_id)
     assert _load(engine, reply_id).status == "complete"
     sent = fake_env.chat_requests[-1]["headers"]["authorization"]
     assert sent == "Bearer sk-own-key-for-deepseek"
