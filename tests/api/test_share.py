@@ -70,6 +70,13 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
         got[(who, "post")] = posted.status_code
         if posted.status_code == 202:
             _wait_idle(people["owner"], chat["id"])
+        uploaded = c.post("/api/upload", files={"file": ("mine.png", samples.png(), "image/png")})
+        attachments = [f["id"] for f in uploaded.json()["files"]] if uploaded.status_code == 201 else []
+        attached = c.post(f"/api/chats/{chat['id']}/messages",
+                          json={"content": f"see this, {who} [[tokens=1]]", "attachments": attachments})
+        got[(who, "attach")] = attached.status_code
+        if attached.status_code == 202:
+            _wait_idle(people["owner"], chat["id"])
     return got
 
 
@@ -78,20 +85,20 @@ MEMBER = {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": 403
 EXPECTED = {
     "private": {
         "owner": {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": READ, "rename": READ,
-                  "post": WRITE},
-        "editor": {**MEMBER, "post": WRITE},
-        "viewer": {**MEMBER, "post": 403},
+                  "post": WRITE, "attach": WRITE},
+        "editor": {**MEMBER, "post": WRITE, "attach": WRITE},
+        "viewer": {**MEMBER, "post": 403, "attach": 403},
         "stranger": {"api_read": 404, "link_read": 404, "fetch_media": 404, "share": 404, "rename": 404,
-                     "post": 404},
+                     "post": 404, "attach": 404},
         "anonymous": {"api_read": 404, "link_read": 404, "fetch_media": 404, "share": 401, "rename": 401,
-                      "post": 401},
+                      "post": 401, "attach": 401},
     },
 }
 EXPECTED["public"] = {
     **EXPECTED["private"],
-    "stranger": {**MEMBER, "post": 403},
+    "stranger": {**MEMBER, "post": 403, "attach": 403},
     "anonymous": {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": 401, "rename": 401,
-                  "post": 401},
+                  "post": 401, "attach": 401},
 }
 
 
