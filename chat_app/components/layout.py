@@ -13,7 +13,8 @@ def _top_bar() -> rx.Component:
     return rx.hstack(
         rx.icon_button(rx.icon("menu", size=18), variant="ghost", on_click=ChatState.toggle_sidebar,
                        class_name="menu-button", aria_label="Show chats"),
-        rx.heading(rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat"), size="4",
+        rx.heading(rx.cond(ChatState.no_access, "No access",
+                           rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat")), size="4",
                    trim="end", custom_attrs={"data-testid": "chat-title"}),
         rx.spacer(),
         rx.cond((ChatState.role == "owner") & (ChatState.chat_id != ""), share_button()),
@@ -36,7 +37,7 @@ def _not_found() -> rx.Component:
             align="center",
         ),
         custom_attrs={"data-testid": "chat-not-found"},
-        flex="1",
+        flex="1", width="100%",
     )
 
 
@@ -55,7 +56,7 @@ def _no_access() -> rx.Component:
             align="center", max_width="28em", padding="16px",
         ),
         custom_attrs={"data-testid": "no-access"},
-        flex="1",
+        flex="1", width="100%",
     )
 
 

@@ -10,7 +10,7 @@ def _invitee(invite) -> rx.Component:
         rx.vstack(
             rx.text(invite["email"], size="2", trim="end"),
             rx.text(rx.cond(invite["joined"] == "true", "joined", "invited"), size="1", color_scheme="gray"),
-            spacing="0", flex="1", min_width="0",
+            spacing="0", flex="1 1 12em", min_width="0",
         ),
         rx.cond(
             (invite["joined"] == "false"),
@@ -25,7 +25,7 @@ def _invitee(invite) -> rx.Component:
         rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="red", type="button",
                        aria_label="Remove access", on_click=ShareState.remove_invitee(invite["email"]),
                        custom_attrs={"data-testid": "remove-invitee"}),
-        align="center", width="100%", spacing="2",
+        align="center", width="100%", spacing="2", wrap="wrap",
         custom_attrs={"data-testid": "invitee", "data-email": invite["email"], "data-can-edit": invite["can_edit"]},
     )
 

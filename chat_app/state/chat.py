@@ -482,6 +482,12 @@ class ChatState(AuthState):
     @rx.event(background=True)
     async def attach_files(self, chunks: rx.UploadChunkIterator):
         """Files picked or dropped on the attach button, streamed piece by piece into the media service."""
+        try:  # only people who may write somewhere get their files read, judged and stored
+            await self._as_user(lambda user, session: None)
+        except Unauthenticated:
+            async for _ in chunks:
+                pass  # Reflex wants the request read to its end
+            return self._login_redirect()
         async with self:
             self.uploading, self.upload_percent, self.notice = True, 0, ""
         intakes, refused = await _receive(chunks)
