@@ -261,12 +261,43 @@ def _store_video(path: Path, intake: Intake, extension: str, container_name: str
             poster = _poster(container, stream)
     except av.error.FFmpegError as exc:
         raise Invalid("This video is damaged or in a form that could not be read.") from exc
-    sha, size = _sha256_and_size(path)
-    key = storage.new_key(extension)
-    storage.put(key, path)
+    with storage.staging_file() as clean:
+        kept = path if not _remux_without_metadata(path, Path(clean.name), container_name) else Path(clean.name)
+        sha, size = _sha256_and_size(kept)
+        key = storage.new_key(extension)
+        storage.put(key, kept)
     thumb_key = _save_thumbnail(poster, storage) if poster is not None else None
     return Stored("video", intake.mime_type, size, sha, key, thumb_key, width, height,
                   round(duration, 3) if duration else None, intake.name)
+
+
+_MUXERS = {"mp4": ("mp4", {"movflags": "+faststart"}), "mov": ("mov", {"movflags": "+faststart"}),
+           "webm": ("webm", {})}
+
+
+def _remux_without_metadata(source: Path, target: Path, container_name: str) -> bool:
+    """Copy the picture and sound into a fresh container: no place, device or other metadata,
+    no extra tracks (GPS tracks included), index first so browsers start playing at once.
+
+    Packets are copied, not re-encoded, one at a time; the rotation travels with the stream.
+    False when the file cannot be remuxed (it is then kept as it came).
+    """
+    import av
+
+    muxer, options = _MUXERS[container_name]
+    try:
+        with av.open(str(source)) as inp, av.open(str(target), "w", format=muxer, options=options) as out:
+            kept = [s for s in inp.streams if s.type in ("video", "audio")]
+            twins = {s.index: out.add_stream_from_template(s) for s in kept}
+            for packet in inp.demux(kept):
+                if packet.dts is None:  # demuxers end each stream with an empty packet
+                    continue
+                packet.stream = twins[packet.stream.index]
+                out.mux(packet)
+        return True
+    except (av.error.FFmpegError, ValueError):
+        log.warning("could not remux an uploaded video; keeping it as it came", exc_info=True)
+        return False
 
 
 def _poster(container, stream) -> Image.Image | None:

@@ -260,3 +260,22 @@ def webm(seconds: float = 1.0, width: int = 64, height: int = 48, fps: int = 16,
     encoder = {"vp9": "libvpx-vp9", "vp8": "libvpx"}[codec]
     options = {"deadline": "realtime", "cpu-used": "8", "b": "200k"}
     return _video("webm", encoder, seconds, width, height, fps, options)
+
+
+@lru_cache(maxsize=None)
+def mp4_with_location(rotation: int = 90) -> bytes:
+    """``mp4()`` as a phone would record it: a place in its metadata (©xyz) and a rotation matrix."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.mp4", Path(folder) / "out.mp4"
+        source.write_bytes(mp4())
+        with av.open(str(source)) as inp, av.open(str(target), "w", format="mp4") as out:
+            out.metadata["location"] = "+48.8582+002.2945/"
+            out.metadata["title"] = "At home"
+            stream = out.add_stream_from_template(inp.streams.video[0])
+            stream.set_display_rotation(rotation)
+            for packet in inp.demux(inp.streams.video[0]):
+                if packet.dts is None:
+                    continue
+                packet.stream = stream
+                out.mux(packet)
+        return target.read_bytes()

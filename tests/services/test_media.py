@@ -202,3 +202,29 @@ def test_uploads_never_sent_are_swept_a_day_later(session, app_settings):
     fresh = _upload(owner, session)  # the next upload sweeps the abandoned one
     assert session.get(MediaFile, old.id) is None and not old_path.exists()
     assert session.get(MediaFile, fresh.id) is not None
+
+
+def _tkhd_matrix(data: bytes) -> tuple[int, ...]:
+    """The display matrix of the first track (where MP4 keeps a video's rotation)."""
+    import struct
+
+    at = data.find(b"tkhd")
+    version_size = 20 if data[at + 4] == 0 else 32
+    offset = at + 4 + 4 + version_size + 8 + 8
+    return struct.unpack(">9i", data[offset:offset + 36])
+
+
+def test_videos_lose_their_place_and_device_metadata_but_keep_their_rotation(storage):
+    import av
+
+    original = samples.mp4_with_location(rotation=90)
+    with av.open(io.BytesIO(original)) as before:
+        assert before.metadata.get("location") and before.metadata.get("title")
+    stored = ingest(original, storage, name="IMG_0001.mp4")
+    kept = storage.local_path(stored.storage_key).read_bytes()
+    with av.open(io.BytesIO(kept)) as after:
+        assert "location" not in after.metadata and "title" not in after.metadata
+        assert next(after.decode(video=0)).width == 64  # still a playable video
+    assert _tkhd_matrix(kept) == _tkhd_matrix(original) != _tkhd_matrix(samples.mp4())
+    assert kept.find(b"moov") < kept.find(b"mdat")  # index first: playback starts before the download ends
+    assert stored.sha256 == __import__("hashlib").sha256(kept).hexdigest()
