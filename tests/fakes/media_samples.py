@@ -18,7 +18,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import av
@@ -262,7 +262,7 @@ def webm(seconds: float = 1.0, width: int = 64, height: int = 48, fps: int = 16,
     return _video("webm", encoder, seconds, width, height, fps, options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def mp4_with_location(rotation: int = 90) -> bytes:
     """``mp4()`` as a phone would record it: a place in its metadata (©xyz) and a rotation matrix."""
     with tempfile.TemporaryDirectory() as folder:
