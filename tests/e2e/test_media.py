@@ -114,3 +114,23 @@ def test_the_conversation_follows_new_content_to_its_end(page: Page):
     gap = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
     page.wait_for_function(f"() => {{ const el = document.querySelector('.conversation'); return ({gap})(el) < 5; }}")
     assert pane.evaluate("el => el.scrollHeight > el.clientHeight")  # there was something to follow
+
+
+def test_paste_an_image_into_the_message_box(page: Page):
+    import base64
+
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    encoded = base64.b64encode(samples.png()).decode()
+    page.get_by_test_id("composer-input").focus()
+    page.evaluate(
+        """(data) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+            const event = new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true });
+            document.getElementById("composer").dispatchEvent(event);
+        }""",
+        encoded,
+    )
+    expect(page.get_by_test_id("attachment")).to_contain_text("pasted.png")
