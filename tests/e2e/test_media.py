@@ -134,3 +134,15 @@ def test_paste_an_image_into_the_message_box(page: Page):
         encoded,
     )
     expect(page.get_by_test_id("attachment")).to_contain_text("pasted.png")
+
+
+def test_a_reload_mid_generation_picks_the_progress_up_again(page: Page):
+    register(page)
+    choose_model(page, "replicate/black-forest-labs/flux-schnell")
+    send(page, "a long painting [[duration=4]]")
+    expect(page.get_by_test_id("generation-progress")).to_have_attribute("data-status", "processing")
+    page.reload()
+    expect(page.get_by_test_id("generation-progress")).to_be_visible()
+    expect(page.get_by_test_id("generation-percent")).to_contain_text("%")
+    expect(page.locator(f'[data-role="assistant"] {PREVIEW}[data-kind="image"]')).to_be_visible()
+    expect(page.get_by_test_id("generation-progress")).to_have_count(0)
