@@ -10,10 +10,11 @@ import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.models import Message
-from chat_app.services import access, accounts, chats, keys, live, media, replies, sharing
+from chat_app.services import access, accounts, chats, keys, live, replies, sharing
 from chat_app.services.catalog import default_model_id, list_models
-from chat_app.services.errors import DomainError, Forbidden, Invalid, Unauthenticated
-from chat_app.services.views import ChatView, MessageView, chat_view, media_view, money
+from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
+from chat_app.services.views import ChatView, MessageView, chat_view, money
+from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
@@ -54,39 +55,7 @@ def _sidebars(user, session) -> tuple[list[ChatView], list[ChatView]]:
             [chat_view(c) for c in sharing.shared_with(user, session=session)])
 
 
-def _chip(view) -> dict[str, str]:
-    return {"id": view["id"], "kind": view["kind"], "name": view["name"] or view["kind"],
-            "thumb_url": view["thumb_url"]}
-
-
-async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
-    """Read every uploaded chunk into one intake per file; a refused file is drained and named."""
-    intakes: list[tuple[str, media.Intake]] = []
-    refused: list[str] = []
-    current: media.Intake | None = None
-    name = ""
-    async for chunk in chunks:
-        if chunk.offset == 0:  # a new file begins
-            name = (chunk.filename or "file").replace("\\", "/").rsplit("/", 1)[-1]
-            try:
-                current = media.Intake(name, chunk.content_type)
-                intakes.append((name, current))
-            except Invalid as exc:
-                current = None
-                refused.append(f"{name}: {exc}")
-        if current is None:
-            continue  # the rest of a refused file is read and dropped
-        try:
-            current.write(chunk.data)
-        except Invalid as exc:
-            current.discard()
-            intakes = [(n, i) for n, i in intakes if i is not current]
-            current = None
-            refused.append(f"{name}: {exc}")
-    return intakes, refused
-
-
-class ChatState(AuthState):
+class ChatState(AttachmentsMixin, AuthState):
     chats: list[ChatView] = []
     shared_chats: list[ChatView] = []  # chats others shared with this person
     no_access: bool = False  # a link or an invitation that does not let this person in, or access removed
@@ -107,9 +76,6 @@ class ChatState(AuthState):
     live_status: str = ""  # a generation's status: starting | processing | downloading
     live_percent: int = -1  # from the model's logs; -1 when it gives none
     live_elapsed: str = ""
-    attachments: list[dict[str, str]] = []  # uploaded, waiting to be sent with the next message
-    uploading: bool = False
-    upload_percent: int = 0
     _last_seq: int = 0  # the last saved message this view shows
     _awaiting: list[str] = []  # replies taken off screen to stream live; the saved version comes back
     model_id: str = ""
@@ -477,54 +443,6 @@ class ChatState(AuthState):
             if self.live_id in ids:  # the reply shown live is saved now: show the saved one
                 self.live_id = self.live_sealed = self.live_tail = ""
                 self._clear_progress()
-
-    # ----- attachments ---------------------------------------------------------------
-    @rx.event(background=True)
-    async def attach_files(self, chunks: rx.UploadChunkIterator):
-        """Files picked or dropped on the attach button, streamed piece by piece into the media service."""
-        try:  # only people who may write somewhere get their files read, judged and stored
-            await self._as_user(lambda user, session: None)
-        except Unauthenticated:
-            async for _ in chunks:
-                pass  # Reflex wants the request read to its end
-            return self._login_redirect()
-        async with self:
-            self.uploading, self.upload_percent, self.notice = True, 0, ""
-        intakes, refused = await _receive(chunks)
-
-        def judge_all() -> list[media.Stored]:
-            stored = []
-            for name, intake in intakes:
-                try:
-                    stored.append(intake.finish())
-                except Invalid as exc:
-                    refused.append(f"{name}: {exc}")
-            return stored
-
-        stored = await asyncio.to_thread(judge_all)
-        try:
-            kept = await self._as_user(
-                lambda user, session: [media_view(media.record(s, owner_id=user.id, session=session)) for s in stored]
-            )
-        except Exception as exc:  # signed out meanwhile, or the records failed: keep no stray files
-            for item in stored:
-                media.forget_files(item)
-            kept = []
-            refused.append("Sign in again to attach files." if isinstance(exc, Unauthenticated)
-                           else "The files could not be saved. Try again.")
-        async with self:
-            self.uploading = False
-            self.attachments = [*self.attachments, *[_chip(v) for v in kept]]
-            self.notice = " ".join(refused)
-
-    @rx.event
-    def upload_progress(self, progress: dict):
-        self.upload_percent = int(float(progress.get("progress", 0) or 0) * 100)
-
-    @rx.event
-    async def remove_attachment(self, media_id: str):
-        self.attachments = [a for a in self.attachments if a["id"] != media_id]
-        await self._act(lambda user, session: media.discard_upload(user, media_id, session=session))
 
     # ----- model, sidebar, rename, delete --------------------------------------------
     @rx.event
