@@ -109,7 +109,10 @@ def test_a_private_link_asks_signed_out_visitors_to_sign_in_then_says_no(page: P
     visitor = new_page()
     visitor.goto(link)
     expect(visitor).to_have_url(re.compile(r"/login\?next="))
-    visitor.get_by_test_id("switch-auth-form").click()  # no account yet: register, keeping the way back
+    # no account yet: the link to the registration form keeps the way back
+    to_register = visitor.get_by_test_id("switch-auth-form").get_attribute("href")
+    assert to_register.startswith("/register?next=%2Fshare%2F")
+    visitor.goto(to_register)
     email = unique_email("curious")
     visitor.get_by_test_id("email").fill(email)
     visitor.get_by_test_id("password").fill("correct horse battery")
