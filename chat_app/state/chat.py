@@ -116,7 +116,7 @@ class ChatState(AttachmentsMixin, AuthState):
 
     @rx.event
     async def load_chat(self):
-        chat_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        chat_id = self._last_path_part()
 
         def work(user, session):
             default = user.default_model_id or default_model_id(session=session) or ""
@@ -152,7 +152,7 @@ class ChatState(AttachmentsMixin, AuthState):
     async def load_shared(self):
         """/share/<token>: members go to the chat, anyone sees a public chat read-only, a signed-out
         visitor signs in first, and everyone else learns only that they have no access."""
-        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        token = self._last_path_part()
 
         def work(user, session):
             visit = sharing.open_link(user, token, session=session)
@@ -177,7 +177,7 @@ class ChatState(AttachmentsMixin, AuthState):
     @rx.event
     async def load_invite(self):
         """/invite/<token>: the invited person, signed in with the invited address, joins the chat."""
-        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        token = self._last_path_part()
         self._reset_chat()
         try:
             chat_id = await self._as_user(lambda user, session: sharing.claim_invite(user, token, session=session))
@@ -202,6 +202,10 @@ class ChatState(AttachmentsMixin, AuthState):
             return None, self._login_redirect()
         except DomainError as exc:
             return None, rx.toast.error(str(exc))
+
+    def _last_path_part(self) -> str:
+        """The chat id of /chat/<id>, or the token of /share/<token> and /invite/<token>."""
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
     def _deny(self, message: str) -> None:
         self._reset_chat()
@@ -285,7 +289,8 @@ class ChatState(AttachmentsMixin, AuthState):
 
     @rx.event
     async def stop_reply(self):
-        chat_id = self.chat_id
+        # The URL names the chat even if this tab's state was lost (a reconnect can bring a new one).
+        chat_id = self.chat_id or (self._last_path_part() if self.router.url.path.startswith("/chat/") else "")
         _, effect = await self._act(lambda user, session: access.authorize(user, chat_id, "stop", session=session))
         if effect:
             return effect
