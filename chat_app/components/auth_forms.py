@@ -48,7 +48,10 @@ def auth_form(*, title: str, action: str, submit_label: str, submit_testid: str,
                                role="alert", custom_attrs={"data-testid": "auth-error"}, width="100%"),
                 ),
                 rx.el.form(
-                    _field("Email", "email", "email", "email", default_value=AuthState.form_email,
+                    # Prefilled only once this page's own load has run: a value left from the page
+                    # before must never appear (and land in the middle of what someone types).
+                    _field("Email", "email", "email", "email",
+                           default_value=rx.cond(AuthState.is_hydrated, AuthState.form_email, ""),
                            auto_complete="email", max_length=320),
                     _field("Password", "password", "password", "password", min_length=8,
                            auto_complete="current-password" if action.endswith("login") else "new-password"),

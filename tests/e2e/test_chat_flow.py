@@ -188,6 +188,7 @@ def test_bad_sign_in_input_gets_clear_errors(page: Page):
     expect(page.get_by_test_id("auth-error")).to_contain_text("already exists")
     sign_in(page, email, "wrong password!")
     expect(page.get_by_test_id("auth-error")).to_contain_text("Wrong email or password")
+    expect(page.get_by_test_id("email")).to_have_value(email)  # kept for the next try
 
 
 def test_phone_width_folds_the_sidebar_and_keeps_the_composer(new_page):
