@@ -110,9 +110,9 @@ def test_a_private_link_asks_signed_out_visitors_to_sign_in_then_says_no(page: P
     visitor.goto(link)
     expect(visitor).to_have_url(re.compile(r"/login\?next="))
     # no account yet: the link to the registration form keeps the way back
-    to_register = visitor.get_by_test_id("switch-auth-form").get_attribute("href")
-    assert to_register.startswith("/register?next=%2Fshare%2F")
-    visitor.goto(to_register)
+    switch = visitor.get_by_test_id("switch-auth-form")
+    expect(switch).to_have_attribute("href", re.compile(r"^/register\?next=%2Fshare%2F"))
+    visitor.goto(switch.get_attribute("href"))
     email = unique_email("curious")
     visitor.get_by_test_id("email").fill(email)
     visitor.get_by_test_id("password").fill("correct horse battery")
