@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from chat_app.api.common import (
+    current_user,
     error_response,
     in_thread,
     json_object,
@@ -127,7 +128,7 @@ async def verify(request: Request) -> Response:
 
     def work():
         with session_scope() as session:
-            user = accounts.user_for_token(session_token(request), session=session)
+            user = current_user(request, session=session)
             if user is None:
                 return None
             verification.confirm(user, token, session=session)

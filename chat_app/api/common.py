@@ -26,8 +26,13 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(get_settings().cookie_name)
 
 
+def current_user(request: Request, *, session: Session) -> User | None:
+    """The signed-in user, or None for a signed-out visitor (who may still read public chats)."""
+    return accounts.user_for_token(session_token(request), session=session)
+
+
 def require_user(request: Request, *, session: Session) -> User:
-    user = accounts.user_for_token(session_token(request), session=session)
+    user = current_user(request, session=session)
     if user is None:
         raise Unauthenticated("Sign in to continue.")
     return user

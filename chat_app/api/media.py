@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from chat_app.api.common import in_thread, require_user, session_token
+from chat_app.api.common import current_user, in_thread, require_user
 from chat_app.db import session_scope
-from chat_app.services import accounts, media
+from chat_app.services import media
 from chat_app.services.errors import Invalid
 from chat_app.services.storage import get_storage
 from chat_app.services.views import media_view
@@ -120,7 +120,7 @@ async def file(request: Request) -> Response:
 
     def work():
         with session_scope() as session:
-            actor = accounts.user_for_token(session_token(request), session=session)
+            actor = current_user(request, session=session)
             row = media.authorize_media(actor, media_id, session=session)
             key = row.thumb_key if thumb else row.storage_key
             return key, ("image/jpeg" if thumb else row.mime_type)

@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chat_app.api.chats import chat_payload
-from chat_app.api.common import in_thread, json_object, require_user, session_token
+from chat_app.api.common import current_user, in_thread, json_object, require_user
 from chat_app.db import session_scope
-from chat_app.services import access, accounts, sharing
+from chat_app.services import access, sharing
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import chat_view
 
@@ -78,7 +78,7 @@ async def by_link(request: Request) -> Response:
 
     def work():
         with session_scope() as session:
-            user = accounts.user_for_token(session_token(request), session=session)
+            user = current_user(request, session=session)
             visit = sharing.open_link(user, token, session=session)
             if visit.outcome not in (sharing.Outcome.open, sharing.Outcome.public):
                 raise NotFound("This chat does not exist, or you do not have access to it.")

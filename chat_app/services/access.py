@@ -52,35 +52,37 @@ _NO_ACCESS = "This chat does not exist, or you do not have access to it."
 
 def role_for(actor: User | None, chat: ChatSession, *, session: Session) -> Role:
     """The actor's role in the chat; anonymous visitors are `None`."""
-    if actor is not None and chat.user_id == actor.id:
-        return Role.owner
-    invite = invite_for(actor, chat.id, session=session) if actor is not None else None
-    if invite is not None:
-        return Role.editor if invite.can_edit else Role.viewer
-    if chat.is_public:
+    role = member_role(actor, chat, session=session)
+    if role is Role.none and chat.is_public:
         return Role.viewer
-    return Role.none
+    return role
 
 
-def invite_for(actor: User, chat_id: uuid.UUID, *, session: Session) -> SharedAccess | None:
-    """The invitation that lets `actor` into the chat, if any.
+def member_role(actor: User | None, chat: ChatSession, *, session: Session) -> Role:
+    """The role the actor holds as owner or invitee, leaving aside whether the chat is public."""
+    if actor is None:
+        return Role.none
+    if chat.user_id == actor.id:
+        return Role.owner
+    invite = session.exec(
+        select(SharedAccess).where(SharedAccess.session_id == chat.id, counts_for(actor))
+    ).first()
+    if invite is None:
+        return Role.none
+    return Role.editor if invite.can_edit else Role.viewer
+
+
+def counts_for(actor: User):
+    """SQL condition on `shared_access`: the invitations that let `actor` in.
 
     An invitation bound to an account (through its own link) counts for that account alone;
     an unbound one for the account whose email is the invited one *and verified*, since anyone
     can register an address they do not own.
     """
-    rows = session.exec(
-        select(SharedAccess).where(
-            SharedAccess.session_id == chat_id,
-            sa.or_(SharedAccess.user_id == actor.id, SharedAccess.email == actor.email),
-        )
-    ).all()
-    for invite in rows:
-        if invite.user_id == actor.id:
-            return invite
-        if invite.user_id is None and actor.email_verified and invite.email == actor.email:
-            return invite
-    return None
+    bound = SharedAccess.user_id == actor.id
+    if not actor.email_verified:
+        return bound
+    return sa.or_(bound, sa.and_(SharedAccess.user_id.is_(None), SharedAccess.email == actor.email))
 
 
 def can(role: Role, action: str) -> bool:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import ChatSession, MediaFile, Message, MessageStatus, User, utcnow
+from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
 from chat_app.services import access, keys, media
 from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
@@ -240,10 +240,8 @@ def restart_last_reply(
     if last.status in IN_FLIGHT:
         raise Invalid("A reply is still being written. Wait for it or stop it first.")
     last.model_id = _usable_model(model_id or chat.model_id, actor, chat, session=session).id
-    made = session.exec(select(MediaFile).where(MediaFile.message_id == last.id)).all()
-    media.delete_files_after_commit(session, [k for f in made for k in (f.storage_key, f.thumb_key) if k])
-    for file in made:  # a regenerated picture replaces the old one
-        session.delete(file)
+    # a regenerated picture replaces the old one
+    media.delete(media.media_of([last.id], session=session).get(last.id, []), session=session)
     last.author_id = actor.id
     last.content = ""
     last.status = MessageStatus.pending.value

@@ -344,9 +344,7 @@ def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta
             MediaFile.created_at < utcnow() - older_than,
         )
     ).all()
-    delete_files_after_commit(session, [k for row in stale for k in (row.storage_key, row.thumb_key) if k])
-    for row in stale:
-        session.delete(row)
+    delete(stale, session=session)
     return len(stale)
 
 
@@ -403,9 +401,7 @@ def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[Me
 
 def discard_upload(owner: User, media_id: str, *, session: Session) -> None:
     """Remove one of the owner's unsent uploads (a chip taken off the composer)."""
-    (row,) = pending_uploads(owner, [media_id], session=session)
-    delete_files_after_commit(session, [k for k in (row.storage_key, row.thumb_key) if k])
-    session.delete(row)
+    delete(pending_uploads(owner, [media_id], session=session), session=session)
 
 
 def media_of(message_ids: list[uuid.UUID], *, session: Session) -> dict[uuid.UUID, list[MediaFile]]:
@@ -426,6 +422,13 @@ def keys_of_chat(chat_id: uuid.UUID, *, session: Session) -> list[str]:
         sa.select(MediaFile.storage_key, MediaFile.thumb_key).where(MediaFile.session_id == chat_id)
     ).all()
     return [k for pair in rows for k in pair if k]
+
+
+def delete(rows: list[MediaFile], *, session: Session) -> None:
+    """Delete these records; their files go once the deletion is committed."""
+    delete_files_after_commit(session, [k for row in rows for k in (row.storage_key, row.thumb_key) if k])
+    for row in rows:
+        session.delete(row)
 
 
 def delete_files_after_commit(session: Session, keys: list[str]) -> None:

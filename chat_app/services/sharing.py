@@ -11,9 +11,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.models import ChatSession, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
@@ -201,9 +199,8 @@ def open_link(actor: User | None, token: str, *, session: Session) -> Visit:
         chat = chat_for_token(token, session=session)
     except NotFound:
         return Visit(Outcome.sign_in if actor is None else Outcome.no_access)
-    role = access.role_for(actor, chat, session=session)
-    member = role is access.Role.owner or (actor is not None and access.invite_for(actor, chat.id, session=session))
-    if member:
+    role = access.member_role(actor, chat, session=session)
+    if role is not access.Role.none:
         return Visit(Outcome.open, str(chat.id), role.value)
     if chat.is_public:
         return Visit(Outcome.public, str(chat.id), access.Role.viewer.value)
@@ -233,13 +230,9 @@ def claim_invite(actor: User, invite_token: str, *, session: Session) -> str:
 
 def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[ChatSession]:
     """Chats others shared with this person, most recently active first."""
-    mine = sa.or_(
-        SharedAccess.user_id == actor.id,
-        sa.and_(SharedAccess.user_id.is_(None), SharedAccess.email == actor.email, sa.literal(actor.email_verified)),
-    )
     return list(session.exec(
         select(ChatSession).join(SharedAccess, SharedAccess.session_id == ChatSession.id)
-        .where(mine, ChatSession.user_id != actor.id)
+        .where(access.counts_for(actor), ChatSession.user_id != actor.id)
         .order_by(ChatSession.updated_at.desc()).limit(limit)
     ))
 
@@ -285,17 +278,9 @@ def _copy_file(original: MediaFile, chat_id, message_id, owner_id, storage, copi
     keys = {}
     for field in ("storage_key", "thumb_key"):
         key = getattr(original, field)
-        if key is None:
-            keys[field] = None
-            continue
-        new_key = storage.new_key(key.rsplit(".", 1)[-1] if not key.endswith(".thumb.jpg") else "thumb.jpg")
-        with storage.open(key) as source, storage.staging_file() as staged:
-            while block := source.read(media.CHUNK):
-                staged.write(block)
-            staged.flush()
-            storage.put(new_key, Path(staged.name))
-        copied_keys.append(new_key)
-        keys[field] = new_key
+        keys[field] = storage.copy(key) if key else None
+        if keys[field]:
+            copied_keys.append(keys[field])
     return MediaFile(
         session_id=chat_id, message_id=message_id, owner_id=owner_id, kind=original.kind,
         mime_type=original.mime_type, byte_size=original.byte_size, width=original.width, height=original.height,

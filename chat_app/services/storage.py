@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import uuid
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
 from chat_app.models import utcnow
@@ -26,6 +26,9 @@ class Storage(Protocol):
 
     def put(self, key: str, source: Path) -> None:
         """Take a finished file in under `key`."""
+
+    def copy(self, key: str) -> str:
+        """The same bytes under a new key (object stores copy on their side); returns the new key."""
 
     def open(self, key: str) -> BinaryIO: ...
 
@@ -66,6 +69,12 @@ class LocalDiskStorage:
         except OSError:
             shutil.copyfile(source, part)
         os.replace(part, target)
+
+    def copy(self, key: str) -> str:
+        # Stored files never change, so a second name for the same bytes is a full copy.
+        new_key = self.new_key(PurePosixPath(key).name.split(".", 1)[1])
+        self.put(new_key, self._path(key))
+        return new_key
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")

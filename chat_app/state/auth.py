@@ -87,7 +87,11 @@ class AuthState(rx.State):
         except Unauthenticated:
             return None, self._login_redirect()
         except DomainError as exc:
-            return None, rx.toast.error(str(exc))
+            return None, self._refusal(exc)
+
+    def _refusal(self, exc: DomainError):
+        """What the page does when a service refuses: say why. States with more to show override it."""
+        return rx.toast.error(str(exc))
 
     def _login_redirect(self):
         path = self.router.url.path or "/"

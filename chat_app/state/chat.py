@@ -188,20 +188,13 @@ class ChatState(AttachmentsMixin, AuthState):
             return
         return rx.redirect(f"/chat/{chat_id}")
 
-    async def _act(self, work):
-        """As AuthState._act; and when the chat itself is out of reach now (access removed, chat
-        deleted), the view says so at once instead of showing what it may no longer show."""
-        try:
-            return await self._as_user(work), None
-        except access.NoAccess:
-            if self.chat_id:
-                self._deny("You no longer have access to this chat.")
-                return None, rx.toast.error("You no longer have access to this chat.")
-            raise
-        except Unauthenticated:
-            return None, self._login_redirect()
-        except DomainError as exc:
-            return None, rx.toast.error(str(exc))
+    def _refusal(self, exc: DomainError):
+        """When the chat itself is out of reach now (access removed, chat deleted), the view says
+        so at once instead of showing what it may no longer show."""
+        if isinstance(exc, access.NoAccess) and self.chat_id:
+            self._deny("You no longer have access to this chat.")
+            return rx.toast.error("You no longer have access to this chat.")
+        return super()._refusal(exc)
 
     def _last_path_part(self) -> str:
         """The chat id of /chat/<id>, or the token of /share/<token> and /invite/<token>."""
@@ -245,11 +238,8 @@ class ChatState(AttachmentsMixin, AuthState):
             target, mine, reply = await self._as_user(work)
         except Unauthenticated:
             return self._login_redirect()
-        except access.NoAccess:
-            if chat_id:
-                self._deny("You no longer have access to this chat.")
-                return
-            raise
+        except access.NoAccess as exc:
+            return self._refusal(exc)
         except Forbidden as exc:  # the owner made this person a reader meanwhile
             self.role = access.Role.viewer.value
             return rx.toast.error(str(exc))
