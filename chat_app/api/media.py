@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from chat_app.api.common import current_user, in_thread, require_user
 from chat_app.db import session_scope
-from chat_app.services import media
+from chat_app.services import access, media
 from chat_app.services.errors import Invalid
 from chat_app.services.storage import get_storage
 from chat_app.services.views import media_view
@@ -121,7 +121,7 @@ async def file(request: Request) -> Response:
     def work():
         with session_scope() as session:
             actor = current_user(request, session=session)
-            row = media.authorize_media(actor, media_id, session=session)
+            row = access.authorize_media(actor, media_id, session=session)
             key = row.thumb_key if thumb else row.storage_key
             return key, ("image/jpeg" if thumb else row.mime_type)
 

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from chat_app.models import ChatSession, SharedAccess, User
+from chat_app.models import ChatSession, MediaFile, SharedAccess, User
 from chat_app.services.errors import Forbidden, NotFound
 
 
@@ -114,3 +114,25 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NoAccess(_NO_ACCESS) from None
+
+
+_NO_FILE = "This file does not exist, or you do not have access to it."
+
+
+def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: Session) -> MediaFile:
+    """A file may be read by whoever may read its chat; an unsent upload by its owner alone."""
+    try:
+        row = session.get(MediaFile, uuid.UUID(str(media_id)))
+    except ValueError:
+        raise NotFound(_NO_FILE) from None
+    if row is None:
+        raise NotFound(_NO_FILE)
+    if row.session_id is None:
+        if actor is None or row.owner_id != actor.id:
+            raise NotFound(_NO_FILE)
+        return row
+    try:
+        authorize(actor, row.session_id, "read", session=session)
+    except NotFound:
+        raise NotFound(_NO_FILE) from None
+    return row

@@ -23,8 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel import Session, select
 
 from chat_app.models import MediaFile, User, utcnow
-from chat_app.services import access
-from chat_app.services.errors import Invalid, NotFound
+from chat_app.services.errors import Invalid
 from chat_app.services.storage import Storage, get_storage
 from chat_app.settings import get_settings
 
@@ -354,28 +353,6 @@ def forget_files(stored: Stored, storage: Storage | None = None) -> None:
     for key in (stored.storage_key, stored.thumb_key):
         if key:
             storage.delete(key)
-
-
-_NOT_FOUND = "This file does not exist, or you do not have access to it."
-
-
-def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: Session) -> MediaFile:
-    """A file may be read by whoever may read its chat; an unsent upload by its owner alone."""
-    try:
-        row = session.get(MediaFile, uuid.UUID(str(media_id)))
-    except ValueError:
-        raise NotFound(_NOT_FOUND) from None
-    if row is None:
-        raise NotFound(_NOT_FOUND)
-    if row.session_id is None:
-        if actor is None or row.owner_id != actor.id:
-            raise NotFound(_NOT_FOUND)
-        return row
-    try:
-        access.authorize(actor, row.session_id, "read", session=session)
-    except NotFound:
-        raise NotFound(_NOT_FOUND) from None
-    return row
 
 
 def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[MediaFile]:

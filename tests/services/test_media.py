@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from chat_app.models import MediaFile
-from chat_app.services import chats, media
+from chat_app.services import access, chats, media
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import LocalDiskStorage
 from tests.conftest import make_chat, make_user
@@ -138,10 +138,10 @@ def _upload(owner, session) -> MediaFile:
 def test_unsent_uploads_are_their_owners_alone_then_follow_the_chat(session, app_settings, fake_env):
     owner, other = make_user(session), make_user(session)
     row = _upload(owner, session)
-    assert media.authorize_media(owner, row.id, session=session).id == row.id
+    assert access.authorize_media(owner, row.id, session=session).id == row.id
     for stranger in (other, None):
         with pytest.raises(NotFound):
-            media.authorize_media(stranger, row.id, session=session)
+            access.authorize_media(stranger, row.id, session=session)
     with pytest.raises(Invalid):
         media.pending_uploads(other, [str(row.id)], session=session)  # not theirs to send
 
@@ -153,7 +153,7 @@ def test_unsent_uploads_are_their_owners_alone_then_follow_the_chat(session, app
     session.refresh(row)
     assert (row.session_id, row.message_id) == (chat.id, mine.id)
     with pytest.raises(NotFound):
-        media.authorize_media(other, row.id, session=session)
+        access.authorize_media(other, row.id, session=session)
     with pytest.raises(Invalid, match="already sent"):
         media.pending_uploads(owner, [str(row.id)], session=session)
 

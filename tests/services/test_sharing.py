@@ -66,7 +66,7 @@ def shared(session, app_settings, fake_env):
 def _attempt(action: str, actor, chat, file, session) -> str:
     try:
         if action == "fetch_media":
-            media.authorize_media(actor, file.id, session=session)
+            access.authorize_media(actor, file.id, session=session)
         elif action == "post":
             if actor is None:
                 access.authorize(None, chat.id, "post", session=session)
