@@ -15,6 +15,8 @@ _settings = get_settings()
 config = rx.Config(
     app_name="chat_app",
     db_url=_settings.database_url,
+    # With Redis, Reflex keeps each tab's state there and runs several workers (GRANIAN_WORKERS).
+    redis_url=_settings.redis_url or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Reflex's default echoes any Origin with credentials; only our own origin may call us.

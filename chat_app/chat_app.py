@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_app.api.app import make_api
 from chat_app.pages import auth, chat, settings  # noqa: F401  (registers the pages)
+from chat_app.services import runtime
 from chat_app.services.catalog import sync_configured_catalog
 
 
@@ -21,3 +22,6 @@ app = rx.App(
     api_transformer=make_api(),
 )
 app.register_lifespan_task(sync_catalog_on_start)
+# The live channel, the batched writer, heartbeat and reaper; on SIGTERM this worker's replies
+# end saved (stopped, with their text) before it exits.
+app.register_lifespan_task(runtime.lifespan)

@@ -83,9 +83,17 @@ class ChatSession(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
+IN_FLIGHT_SQL = "status IN ('pending', 'streaming')"
+
+
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
-    __table_args__ = (sa.UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),
+        # At most one reply in flight per chat, whichever worker or machine took the send.
+        sa.Index("uq_messages_one_in_flight", "session_id", unique=True,
+                 sqlite_where=sa.text(IN_FLIGHT_SQL), postgresql_where=sa.text(IN_FLIGHT_SQL)),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
@@ -100,6 +108,9 @@ class Message(SQLModel, table=True):
     input_tokens: int | None = Field(default=None)
     output_tokens: int | None = Field(default=None)
     cost: float | None = Field(default=None)
+    # The worker process producing this reply while it is in flight; when that worker is gone,
+    # any other one ends the reply as interrupted.
+    runner: str | None = Field(default=None, max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

@@ -81,6 +81,10 @@ class Settings:
     max_image_pixels: int  # bounds decoding work and memory (decompression bombs)
     generation_timeout: float  # seconds an image/video generation may take before it is cancelled
     generation_poll_interval: float
+    # Redis, when set, carries the live channel, stop requests and worker liveness across
+    # processes and machines (and Reflex keeps each tab's state there); "" means one process.
+    redis_url: str = ""
+    redis_prefix: str = "chat_app"  # namespaces our keys, so several installs can share one Redis
     oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
     smtp: SmtpSettings | None = None  # None: no email goes out (invitation links are shown to copy)
 
@@ -140,6 +144,8 @@ def load_settings() -> Settings:
         max_image_pixels=int(_env_float("MAX_IMAGE_MEGAPIXELS", 50) * 1_000_000),
         generation_timeout=_env_float("GENERATION_TIMEOUT", 900.0),
         generation_poll_interval=_env_float("GENERATION_POLL_INTERVAL", 1.0),
+        redis_url=_env("REDIS_URL") or _env("REFLEX_REDIS_URL"),
+        redis_prefix=_env("REDIS_KEY_PREFIX", "chat_app"),
         oidc_providers=_oidc_providers(),
         smtp=_smtp(),
     )

@@ -175,6 +175,35 @@ def replicate_env(fake_replicate, app_settings, monkeypatch):
     return fake_replicate
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis (TEST_REDIS_URL, or the local one); its absence fails the test, never skips it."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at {url} ({exc}); start it as the README says.")
+    yield url
+    client.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_url) -> Iterator[str]:
+    """A key namespace of this test's own, removed afterwards."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def fake_smtp():
     from tests.fakes.smtp import FakeSmtp

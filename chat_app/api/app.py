@@ -4,12 +4,15 @@ from starlette.applications import Starlette
 
 from chat_app.api import auth, chats, keys, media, models, oidc, share
 from chat_app.api.common import domain_error_handler
+from chat_app.services import runtime
 from chat_app.services.errors import DomainError
 
 
 def make_api() -> Starlette:
+    """Mounted in the Reflex app (whose lifespan runs the runtime), or served on its own (tests)."""
     return Starlette(
         routes=[*auth.routes(), *oidc.routes(), *chats.routes(), *models.routes(), *keys.routes(),
                 *media.routes(), *share.routes()],
         exception_handlers={DomainError: domain_error_handler},
+        lifespan=lambda _app: runtime.lifespan(),
     )

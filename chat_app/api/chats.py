@@ -94,8 +94,7 @@ async def stop(request: Request) -> Response:
             chat, _ = access.authorize(user, chat_id, "stop", session=session)
             return str(chat.id)
 
-    job = replies.running_in(await in_thread(work))
-    stopped = job is not None and replies.stop_reply(job.message_id)
+    stopped = await replies.stop_in_chat(await in_thread(work))
     return JSONResponse({"stopped": stopped})
 
 

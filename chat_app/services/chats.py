@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from chat_app.catalog import CatalogModel
 from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
-from chat_app.services import access, keys, media
+from chat_app.services import access, keys, media, workers
 from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
 from chat_app.services.views import MessageView, message_view
@@ -18,6 +18,7 @@ from chat_app.settings import get_settings
 
 MAX_TITLE_LENGTH = 120
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
+REPLY_IN_FLIGHT = "A reply is still being written. Wait for it or stop it first."
 
 
 def new_share_token() -> str:
@@ -201,21 +202,21 @@ def post_message(
     if refusal:
         raise Invalid(refusal)
     if _reply_in_flight(chat.id, session=session) is not None:
-        raise Invalid("A reply is still being written. Wait for it or stop it first.")
+        raise Invalid(REPLY_IN_FLIGHT)
     seq = _next_seq(chat.id, session=session)
     now = utcnow()
     user_message = Message(session_id=chat.id, seq=seq, role="user", content=content, author_id=actor.id,
                            created_at=now, updated_at=now)
     reply = Message(
         session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value, author_id=actor.id,
-        model_id=model.id, created_at=now, updated_at=now,
+        model_id=model.id, runner=workers.new_run(), created_at=now, updated_at=now,
     )
     if seq == 1 and chat.title == "New chat":
         chat.title = _title_from(content or (files[0].original_name or "Attachment"))
     chat.model_id = model.id
     chat.updated_at = now
     session.add_all([user_message, reply, chat])
-    session.flush()
+    _flush_one_reply_per_chat(session)
     for file in files:
         file.session_id, file.message_id = chat.id, user_message.id
         session.add(file)
@@ -238,7 +239,7 @@ def restart_last_reply(
     if last is None or last.role != "assistant":
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
-        raise Invalid("A reply is still being written. Wait for it or stop it first.")
+        raise Invalid(REPLY_IN_FLIGHT)
     last.model_id = _usable_model(model_id or chat.model_id, actor, chat, session=session).id
     # a regenerated picture replaces the old one
     media.delete(media.media_of([last.id], session=session).get(last.id, []), session=session)
@@ -248,9 +249,20 @@ def restart_last_reply(
     last.error = None
     last.input_tokens = last.output_tokens = None
     last.cost = None
+    last.runner = workers.new_run()
     last.updated_at = chat.updated_at = utcnow()
     session.add_all([last, chat])
+    _flush_one_reply_per_chat(session)
     return last
+
+
+def _flush_one_reply_per_chat(session: Session) -> None:
+    """Write now, so that a send racing this one (another worker, another machine) is refused by
+    the database: one reply in flight per chat, and one message per place in it."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        raise Invalid(REPLY_IN_FLIGHT) from None
 
 
 def prompt_for(reply: Message, *, session: Session) -> list[dict]:

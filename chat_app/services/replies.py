@@ -1,15 +1,16 @@
 """The server-owned reply job.
 
-A reply belongs to the server, keyed by the assistant message id, not to the tab that
-asked: it streams from the provider, saves its text as it goes, publishes it on the
-chat's live channel and obeys stop from any view.
+A reply belongs to the server, keyed by the assistant message id, not to the tab that asked: it
+streams from the provider on the worker that took the send, hands its growing text to the batched
+writer, publishes it on the chat's live channel (coalesced) and obeys stop from any view, on any
+worker. Its row names the run producing it (`Message.runner`); when that worker is gone, the
+reaper of any other worker ends it as interrupted, keeping the text saved so far.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,34 +19,44 @@ import sqlalchemy as sa
 
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
-from chat_app.services import chats, generation, keys, llm, media
+from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.catalog import resolve_model
-from chat_app.services.live import channel
 
 log = logging.getLogger(__name__)
 
-SAVE_EVERY = 0.5  # seconds between saves of a growing reply
+INTERRUPTED = "This reply was interrupted before it finished. Retry it."
+UNSTARTED_GRACE = 10.0  # seconds a reply of this worker may wait between its commit and its start
 
 
 @dataclass
 class ReplyJob:
     chat_id: str
     message_id: str
-    text: str = ""
+    engine: sa.Engine | None = None
     kind: str = "text"  # what the model makes: text | image | video
-    progress: generation.Progress | None = None  # the latest of an image/video generation
+    _parts: list[str] = field(default_factory=list, repr=False)
+    length: int = 0
     task: asyncio.Task | None = field(default=None, repr=False)
 
+    @property
+    def text(self) -> str:
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
 
-_jobs: dict[str, ReplyJob] = {}  # by assistant message id
-_by_chat: dict[str, ReplyJob] = {}  # one reply in flight per chat; followers ask this often
+    def add(self, text: str) -> int:
+        """Append text; returns the offset it starts at."""
+        at = self.length
+        self._parts.append(text)
+        self.length += len(text)
+        return at
 
 
-def running_in(chat_id: str) -> ReplyJob | None:
-    return _by_chat.get(chat_id)
+_jobs: dict[str, ReplyJob] = {}  # this process's replies in flight, by assistant message id
 
 
 def is_running(message_id: str) -> bool:
+    """Whether this process is producing the reply (tests wait on it)."""
     return message_id in _jobs
 
 
@@ -60,33 +71,28 @@ def start_reply(
 
     Without `deadlines`, the operator's configured ones apply.
     """
-    job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id))
+    runtime.current().engines.add(engine)
+    job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id), engine=engine)
     _jobs[job.message_id] = job
-    _by_chat[job.chat_id] = job
-    job.task = asyncio.get_running_loop().create_task(_run(job, deadlines or llm.configured_deadlines(), engine))
+    job.task = asyncio.get_running_loop().create_task(_run(job, deadlines or llm.configured_deadlines()))
     return job
 
 
-def stop_reply(message_id: str) -> bool:
-    """Cancel the upstream request; the partial reply is kept with status stopped."""
-    job = _jobs.get(message_id)
-    if job is None or job.task is None or job.task.done():
-        return False
-    job.task.cancel()
-    return True
+def _publish(chat_id: str, event: dict) -> None:
+    runtime.current().channel.publish(chat_id, event)
 
 
-async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None) -> None:
+async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error = MessageStatus.complete, None
     usage: tuple[int | None, int | None] = (None, None)
     model = None
     made: list[media.Stored] = []
     try:
-        model, prompt, own_key = await asyncio.to_thread(_begin, job, engine)
+        model, prompt, own_key = await asyncio.to_thread(_begin, job)
         job.kind = model.type
-        channel.publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
+        _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
-            usage = await _stream_text(job, model, prompt, deadlines, own_key, engine)
+            usage = await _stream_text(job, model, prompt, deadlines, own_key)
         else:
             made = await generation.generate(
                 model, prompt, own_key=own_key, on_progress=lambda p: _publish_progress(job, p)
@@ -99,6 +105,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
         log.exception("reply %s failed", job.message_id)
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
     finally:
+        writer = runtime.current().writer
+        writer.forget(job.message_id, job.engine)
         try:
             if model is None:
                 cost = None
@@ -106,47 +114,42 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines, engine: sa.Engine | None
                 cost = llm.reply_cost(model, *usage)
             else:
                 cost = generation.cost(model, made)
-            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, engine, made))
+            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
         except Exception:  # noqa: BLE001
             log.exception("could not save the end of reply %s", job.message_id)
             for stored in made:
                 media.forget_files(stored)
         finally:
             _jobs.pop(job.message_id, None)
-            if _by_chat.get(job.chat_id) is job:
-                del _by_chat[job.chat_id]
-            channel.publish(
-                job.chat_id,
-                {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
-            )
+            _publish(job.chat_id, {"type": "end", "message_id": job.message_id, "status": status.value,
+                                   "error": error})
 
 
-async def _stream_text(job, model, prompt, deadlines, own_key, engine) -> tuple[int | None, int | None]:
+async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
     usage: tuple[int | None, int | None] = (None, None)
-    last_save = time.monotonic()
+    writer = runtime.current().writer
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
-            job.text += event.text
-            channel.publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "text": event.text})
-            if time.monotonic() - last_save >= SAVE_EVERY:
-                last_save = time.monotonic()
-                await asyncio.to_thread(_save_partial, job, engine)
+            at = job.add(event.text)
+            _publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text})
+            writer.changed(job.message_id, lambda: job.text, job.engine)
         else:
             usage = (event.input_tokens, event.output_tokens)
     return usage
 
 
 def _publish_progress(job: ReplyJob, progress: generation.Progress) -> None:
-    channel.publish(job.chat_id, {
+    _publish(job.chat_id, {
         "type": "progress", "message_id": job.message_id, "kind": job.kind, "status": progress.status,
         "percent": progress.percent, "elapsed": round(progress.elapsed, 1),
     })
-    job.progress = progress
 
 
-def _begin(job: ReplyJob, engine: sa.Engine | None):
-    with session_scope(engine) as session:
+def _begin(job: ReplyJob):
+    with session_scope(job.engine) as session:
         reply = session.get(Message, uuid.UUID(job.message_id))
+        if reply is None:
+            raise llm.ProviderError("This reply no longer exists.")
         model = resolve_model(reply.model_id, session=session)
         if model is None:
             raise llm.ProviderError("This reply's model is no longer in the catalog.")
@@ -166,52 +169,147 @@ def _begin(job: ReplyJob, engine: sa.Engine | None):
         return model, prompt, own_key
 
 
-def _save_partial(job: ReplyJob, engine: sa.Engine | None) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            sa.update(Message)
-            .where(Message.id == uuid.UUID(job.message_id))
-            .values(content=job.text, updated_at=utcnow())
-        )
-
-
-def _finish(job, status, error, usage, cost, engine, made) -> None:
-    with session_scope(engine) as session:
+def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
+    """Save the reply's end, unless it was ended elsewhere meanwhile (its worker was taken for gone)."""
+    with session_scope(job.engine) as session:
         now = utcnow()
+        ended = session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(job.message_id), Message.status.in_(chats.IN_FLIGHT))
+            .values(
+                content=job.text, status=status.value, error=error,
+                input_tokens=usage[0], output_tokens=usage[1], cost=cost, updated_at=now,
+            )
+        ).rowcount
+        if not ended:
+            for stored in made:
+                media.forget_files(stored)
+            return
         reply = session.get(Message, uuid.UUID(job.message_id))
         for stored in made:
             media.record(stored, owner_id=reply.author_id if reply else None, session=session,
                          chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
         session.execute(
-            sa.update(Message)
-            .where(Message.id == uuid.UUID(job.message_id))
-            .values(
-                content=job.text, status=status.value, error=error,
-                input_tokens=usage[0], output_tokens=usage[1], cost=cost, updated_at=now,
-            )
-        )
-        session.execute(
             sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
         )
 
 
-def mark_orphans(chat_id: uuid.UUID, *, session, stale_after: float | None = None) -> None:
-    """Replies left in flight by a server that stopped are ended as errors, text kept.
+# ----- stop, from any view on any worker ---------------------------------------------------
+async def stop_in_chat(chat_id: uuid.UUID | str, *, engine: sa.Engine | None = None) -> bool:
+    """Stop the chat's reply in flight, wherever it runs; the caller has checked access.
 
-    A live reply saves at least once per allowed silence, so older in-flight rows are dead.
+    The upstream request is cancelled and the partial text kept (status stopped). A reply whose
+    worker is gone is ended here, as stopped. False when no reply is in flight.
+    """
+    found = await asyncio.to_thread(_in_flight, uuid.UUID(str(chat_id)), engine)
+    if found is None:
+        return False
+    message_id, runner = found
+    if _cancel_here(message_id):
+        return True
+    here = runtime.current()
+    owner = workers.worker_of(runner or "")
+    if owner and owner != workers.worker_id() and await asyncio.to_thread(here.liveness.alive, {owner}):
+        await here.channel.send_control({"type": "stop", "message_id": message_id})
+        return True
+    ended = await asyncio.to_thread(_end_dead, message_id, runner, MessageStatus.stopped, None, engine)
+    if ended:
+        _publish(str(chat_id), {"type": "end", "message_id": message_id, "status": "stopped", "error": None})
+    return True
+
+
+def _in_flight(chat_id: uuid.UUID, engine: sa.Engine | None) -> tuple[str, str | None] | None:
+    with session_scope(engine) as session:
+        row = session.execute(
+            sa.select(Message.id, Message.runner).where(
+                Message.session_id == chat_id, Message.status.in_(chats.IN_FLIGHT))
+        ).first()
+        return (str(row[0]), row[1]) if row else None
+
+
+def _cancel_here(message_id: str) -> bool:
+    job = _jobs.get(message_id)
+    if job is None or job.task is None or job.task.done():
+        return False
+    job.task.cancel()
+    return True
+
+
+def on_control(command: dict) -> None:
+    """A command from another worker: stop the reply if it runs here."""
+    if command.get("type") == "stop":
+        _cancel_here(str(command.get("message_id", "")))
+
+
+async def stop_all_here(timeout: float = 10.0) -> None:
+    """This worker is asked to stop: every reply it runs ends saved, as stopped, before it exits."""
+    tasks = [job.task for job in _jobs.values() if job.task is not None and not job.task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=timeout)
+
+
+# ----- replies whose worker is gone -------------------------------------------------------------
+async def reap_forever(every: float) -> None:
+    """Each worker looks for replies whose worker is gone (in the databases its replies use)."""
+    here = runtime.current()
+    while True:
+        for engine in list(here.engines):
+            try:
+                for chat_id, message_id in await asyncio.to_thread(reap, here.liveness, engine=engine):
+                    _publish(chat_id, {"type": "end", "message_id": message_id, "status": "error",
+                                       "error": INTERRUPTED})
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("could not look for interrupted replies")
+        await asyncio.sleep(every)
+
+
+def reap(liveness: workers.Liveness, *, engine: sa.Engine | None = None,
+         stale_after: float | None = None) -> list[tuple[str, str]]:
+    """End as interrupted every reply in flight whose worker is gone; returns (chat id, message id)s.
+
+    Rows from before runners were recorded count as gone once silent for longer than a reply may be.
     """
     if stale_after is None:
         limits = llm.configured_deadlines()
         stale_after = max(limits.first_token, limits.chunk_gap) + 15
-    cutoff = utcnow() - timedelta(seconds=stale_after)
-    for message in session.exec(
-        sa.select(Message).where(
-            Message.session_id == chat_id,
-            Message.status.in_(chats.IN_FLIGHT),
-            Message.updated_at < cutoff,
-        )
-    ).scalars():
-        if not is_running(str(message.id)):
-            message.status = MessageStatus.error.value
-            message.error = "This reply was interrupted before it finished. Retry it."
-            session.add(message)
+    now = utcnow()
+    with session_scope(engine) as session:
+        rows = session.execute(
+            sa.select(Message.id, Message.session_id, Message.runner, Message.updated_at)
+            .where(Message.status.in_(chats.IN_FLIGHT))
+        ).all()
+    if not rows:
+        return []
+    me = workers.worker_id()
+    owners = {workers.worker_of(r.runner) for r in rows if r.runner} - {me}
+    alive = liveness.alive(owners) | {me}
+    dead = []
+    for row in rows:
+        if row.runner is None:
+            gone = row.updated_at < now - timedelta(seconds=stale_after)
+        elif workers.worker_of(row.runner) == me:
+            # ours, but no job: it never started (or its start was lost)
+            gone = str(row.id) not in _jobs and row.updated_at < now - timedelta(seconds=UNSTARTED_GRACE)
+        else:
+            gone = workers.worker_of(row.runner) not in alive
+        if gone:
+            dead.append(row)
+    ended = []
+    for row in dead:
+        if _end_dead(str(row.id), row.runner, MessageStatus.error, INTERRUPTED, engine):
+            ended.append((str(row.session_id), str(row.id)))
+    return ended
+
+
+def _end_dead(message_id: str, runner: str | None, status: MessageStatus, error: str | None,
+              engine: sa.Engine | None) -> bool:
+    """End a reply nobody produces any more, keeping its saved text; False if it ended meanwhile."""
+    with session_scope(engine) as session:
+        condition = Message.runner.is_(None) if runner is None else Message.runner == runner
+        return bool(session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(message_id), Message.status.in_(chats.IN_FLIGHT), condition)
+            .values(status=status.value, error=error, updated_at=utcnow())
+        ).rowcount)

@@ -10,16 +10,17 @@ import reflex as rx
 
 from chat_app.db import session_scope
 from chat_app.models import Message
-from chat_app.services import access, accounts, chats, keys, live, replies, sharing
+from chat_app.services import access, accounts, chats, keys, replies, runtime, sharing
 from chat_app.services.catalog import default_model_id, list_models
 from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState
+from chat_app.state.following import Following, Outcome
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
-UPDATE_WINDOW = 0.05  # coalesce live deltas: at most ~20 updates a second per view
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
+RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
 SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
 
 
@@ -43,8 +44,6 @@ def _model_options(user, session) -> list[dict[str, str]]:
 
 def _opened(chat, role, session):
     """What a view of a chat shows when it opens: the chat, the reader's role and the saved messages."""
-    replies.mark_orphans(chat.id, session=session)
-    session.flush()
     return chat_view(chat), role.value, chats.message_views(chats.messages_of(chat.id, session=session),
                                                              session=session)
 
@@ -76,8 +75,7 @@ class ChatState(AttachmentsMixin, AuthState):
     live_status: str = ""  # a generation's status: starting | processing | downloading
     live_percent: int = -1  # from the model's logs; -1 when it gives none
     live_elapsed: str = ""
-    _last_seq: int = 0  # the last saved message this view shows
-    _awaiting: list[str] = []  # replies taken off screen to stream live; the saved version comes back
+    _following: Following = Following()  # what the live channel and the database said so far
     model_id: str = ""
     models: list[dict[str, str]] = []
     notice: str = ""
@@ -107,8 +105,7 @@ class ChatState(AttachmentsMixin, AuthState):
         self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
         self._clear_progress()
         self.attachments = []
-        self._last_seq = 0
-        self._awaiting = []
+        self._following = Following()
         self.not_found = self.no_access = False
         self.no_access_message = ""
         self.sidebar_open = False
@@ -141,11 +138,14 @@ class ChatState(AttachmentsMixin, AuthState):
         chat, self.role, rows = found
         self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or default
+        following = self._plain_following()
         if rows and rows[-1]["status"] in chats.IN_FLIGHT:
             rows, (in_flight,) = rows[:-1], rows[-1:]
-            self._show_live(in_flight["id"], in_flight["content"], self._kind_of(in_flight["model_id"]))
+            following.go_live(in_flight["id"], in_flight["content"], self._kind_of(in_flight["model_id"]))
+        following.last_seq = rows[-1]["seq"] if rows else 0
+        self._following = following
+        self._show_live()
         self.messages = rows
-        self._last_seq = rows[-1]["seq"] if rows else 0
         return ChatState.follow_reply
 
     @rx.event
@@ -252,8 +252,7 @@ class ChatState(AttachmentsMixin, AuthState):
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
-        self._last_seq = mine["seq"]
-        self._show_live(reply["id"], "", self._kind_of(reply["model_id"]))
+        self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply, ChatState.refresh_sidebar]
 
     @rx.event
@@ -274,78 +273,53 @@ class ChatState(AttachmentsMixin, AuthState):
         if effect:
             return effect
         replies.start_reply(chat_id, reply["id"])
-        self._show_live(reply["id"], "", self._kind_of(reply["model_id"]))
+        self._go_live(reply["id"], self._kind_of(reply["model_id"]))
         return ChatState.follow_reply
 
     @rx.event
     async def stop_reply(self):
+        """Stop the reply in flight, on whichever worker or machine it runs."""
         # The URL names the chat even if this tab's state was lost (a reconnect can bring a new one).
         chat_id = self.chat_id or (self._last_path_part() if self.router.url.path.startswith("/chat/") else "")
-        _, effect = await self._act(lambda user, session: access.authorize(user, chat_id, "stop", session=session))
+        allowed, effect = await self._act(
+            lambda user, session: str(access.authorize(user, chat_id, "stop", session=session)[0].id))
         if effect:
             return effect
-        job = replies.running_in(chat_id)
-        if job is not None:
-            replies.stop_reply(job.message_id)
+        await replies.stop_in_chat(allowed)
 
     # ----- following the live channel ------------------------------------------------
     @rx.event(background=True)
     async def follow_reply(self):
         """Follow the chat's live channel while the view is open: replies started by this tab,
-        another tab or the API appear and grow here. A newer follower (or another chat) ends it."""
+        another tab, the API or another worker appear and grow here. A newer follower (or another
+        chat) ends it."""
         async with self:
             self._follow_generation += 1
             generation, chat_id = self._follow_generation, self.chat_id
         if not chat_id:
             return
         loop = asyncio.get_running_loop()
-        with live.channel.subscribe(chat_id) as queue:
-            if replies.running_in(chat_id) is None:
-                await self._settle(chat_id)  # a reply may have ended before we got here
-            idle_since = loop.time()
-            while loop.time() - idle_since < IDLE_FOLLOW_LIMIT:
-                job = replies.running_in(chat_id)  # read with the subscription in place: no gap
-                if job is not None:
-                    if not await self._follow_job(job, queue, chat_id, generation):
-                        return
-                    idle_since = loop.time()
-                    continue
-                batch = await live.next_batch(queue, window=UPDATE_WINDOW, timeout=1.0)
+        async with runtime.current().channel.follow(chat_id) as subscription:
+            # The database is read after the channel's replay: together they miss nothing.
+            await self._catch_up(chat_id)
+            heard = loop.time()
+            while loop.time() - heard < IDLE_FOLLOW_LIMIT:
+                batch = await subscription.next_batch(timeout=1.0)
                 async with self:
                     if self._follow_generation != generation:
                         return
-                if batch and replies.running_in(chat_id) is None:
-                    await self._settle(chat_id)  # a reply came and went in between
-
-    async def _follow_job(self, job, queue, chat_id: str, generation: int) -> bool:
-        """Show one reply from its current text to its end; False when this follower is stale."""
-        async with self:
-            if self._follow_generation != generation:
-                return False
-            known = self.live_id == job.message_id
-        if not known:
-            await self._catch_up(chat_id)  # e.g. the question another tab just sent
-            async with self:
-                if self._follow_generation != generation:
-                    return False
-                self._show_live(job.message_id, job.text, job.kind)
-                if job.progress is not None:
-                    self._set_progress(job.progress.status, job.progress.percent, job.progress.elapsed)
-        ended = False
-        while not ended:
-            batch = await live.next_batch(queue, window=UPDATE_WINDOW, timeout=1.0)
-            async with self:
-                if self._follow_generation != generation:
-                    return False
-                ended = self._apply(batch)
-            if not ended and replies.running_in(chat_id) is not job:
-                ended = True  # the end event was missed: never wait forever
-        await self._settle(chat_id)
-        return True
-
-    async def _settle(self, chat_id: str) -> None:
-        """No reply is in flight here: show what was saved (the live view ends with it)."""
-        await self._catch_up(chat_id)
+                    following = self._plain_following()
+                    outcome = following.apply(batch)
+                    if batch:
+                        self._following = following
+                    self._show_outcome(outcome)
+                    live = following.live is not None
+                if batch:
+                    heard = loop.time()
+                if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
+                    await self._catch_up(chat_id)
+                    if live:
+                        heard = loop.time()
 
     def _kind_of(self, model_id: str) -> str:
         return next((m["type"] for m in self.models if m["id"] == model_id), "text")
@@ -353,51 +327,60 @@ class ChatState(AttachmentsMixin, AuthState):
     def _clear_progress(self) -> None:
         self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
 
-    def _set_progress(self, status: str, percent: int | None, elapsed: float) -> None:
-        self.live_status = status
-        self.live_percent = -1 if percent is None else int(percent)
-        self.live_elapsed = f"{int(elapsed) // 60}:{int(elapsed) % 60:02d}"
+    def _plain_following(self) -> Following:
+        """The view's following as a plain object: its rules run on every batch of events, and
+        Reflex's change tracking would wrap each attribute they touch. Assign it back to keep it."""
+        return getattr(self._following, "__wrapped__", self._following)
 
-    def _show_live(self, message_id: str, text: str, kind: str = "text") -> None:
-        """Show `message_id` as the reply in flight; a shown version of it is hidden meanwhile."""
+    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> None:
+        """This view just started (or restarted) `message_id`: show it as the reply in flight."""
+        following = self._plain_following()
+        if after_seq is not None:
+            following.last_seq = after_seq
+        following.go_live(message_id, "", kind)
+        self._following = following
+        self._show_outcome(Outcome(changed=True, went_live=message_id))
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        if outcome.went_live:
+            self._hide_saved(outcome.went_live)
+        if outcome.changed:
+            self._show_live()
+
+    def _hide_saved(self, message_id: str) -> None:
+        """A shown message is being produced again: its saved version steps aside meanwhile."""
         if any(m["id"] == message_id for m in self.recent):
             self.recent = [m for m in self.recent if m["id"] != message_id]
         elif any(m["id"] == message_id for m in self.messages):
             self.hidden_id = message_id
-        if self.live_id != message_id:
-            self._clear_progress()
-        self.live_id = message_id
-        self.live_kind = kind
-        if kind != "text" and not self.live_status:
-            self.live_status = "starting"
-        if message_id not in self._awaiting:
-            self._awaiting = [*self._awaiting, message_id]
-        cut = len(text) - len(text) % SEAL_AT
-        self.live_sealed, self.live_tail = text[:cut], text[cut:]
 
-    def _apply(self, batch: list[live.Event]) -> bool:
-        """Apply a batch of channel events in one update; True when the reply ended."""
-        tail = self.live_tail
-        for event in batch:
-            if event["type"] == "delta" and event["message_id"] == self.live_id:
-                tail += event["text"]
-            elif event["type"] == "start" and event["message_id"] == self.live_id:
-                self.live_kind = event.get("kind", self.live_kind)
-            elif event["type"] == "progress" and event["message_id"] == self.live_id:
-                self.live_kind = event["kind"]
-                self._set_progress(event["status"], event["percent"], event["elapsed"])
-            elif event["type"] == "end" and event["message_id"] == self.live_id:
-                return True
-        if len(tail) >= SEAL_AT:
-            self.live_sealed, tail = self.live_sealed + tail, ""
-        if tail != self.live_tail:
-            self.live_tail = tail
-        return False
+    def _show_live(self) -> None:
+        """Put the reply in flight into the vars the page shows, assigning only what changed."""
+        live = self._plain_following().live
+        if live is None:
+            if self.live_id:
+                self.live_id = self.live_sealed = self.live_tail = ""
+                self._clear_progress()
+            return
+        if self.live_id != live.message_id:
+            self.live_id = live.message_id
+        cut = len(live.text) - len(live.text) % SEAL_AT
+        if self.live_sealed != live.text[:cut]:
+            self.live_sealed = live.text[:cut]
+        if self.live_tail != live.text[cut:]:
+            self.live_tail = live.text[cut:]
+        if self.live_kind != live.kind:
+            self.live_kind = live.kind
+        if live.kind != "text":
+            self.live_status = live.status or "starting"
+            self.live_percent = live.percent
+            self.live_elapsed = f"{int(live.elapsed) // 60}:{int(live.elapsed) % 60:02d}"
 
     async def _catch_up(self, chat_id: str) -> None:
-        """Fetch what the view has not shown yet: saved replies, messages from other tabs."""
+        """Read what the view has not shown yet: saved replies, messages from other tabs, the
+        saved text of the reply in flight."""
         async with self:
-            after, awaiting = self._last_seq, list(self._awaiting)
+            after, awaiting = self._following.last_seq, list(self._following.awaiting)
         token = self._session_token()
 
         def work():
@@ -413,31 +396,22 @@ class ChatState(AttachmentsMixin, AuthState):
                 return chats.message_views([m for m in rows if m is not None], session=session)
 
         fresh = await asyncio.to_thread(work)
-        if fresh is None:
-            async with self:
-                if self.chat_id == chat_id:
-                    self._deny("You no longer have access to this chat.")
-            return
         async with self:
-            # Merging saved messages is idempotent, so even a follower that a newer one has
-            # replaced applies what it fetched: nothing it read may be lost.
             if self.chat_id != chat_id:
                 return
-            running = replies.running_in(chat_id)
-            done = sorted(
-                (m for m in fresh
-                 if m["status"] not in chats.IN_FLIGHT and not (running and running.message_id == m["id"])),
-                key=lambda m: m["seq"],
-            )
-            if not done:
+            if fresh is None:
+                self._deny("You no longer have access to this chat.")
                 return
-            ids = {m["id"] for m in done}
-            self.recent = [m for m in self.recent if m["id"] not in ids] + done
-            self._awaiting = [i for i in self._awaiting if i not in ids]
-            self._last_seq = max(self._last_seq, done[-1]["seq"])
-            if self.live_id in ids:  # the reply shown live is saved now: show the saved one
-                self.live_id = self.live_sealed = self.live_tail = ""
-                self._clear_progress()
+            # Settling saved messages is idempotent, so even a follower that a newer one has
+            # replaced applies what it read: nothing it read may be lost.
+            following = self._plain_following()
+            done, outcome = following.settle(fresh, self._kind_of)
+            self._following = following
+            self._show_outcome(outcome)
+            if done:
+                ids = {m["id"] for m in done}
+                # A regenerated message's new version joins the recent ones; the loaded one stays hidden.
+                self.recent = [m for m in self.recent if m["id"] not in ids] + done
 
     # ----- model, sidebar, rename, delete --------------------------------------------
     @rx.event

@@ -11,10 +11,9 @@ from sqlmodel import Session, select
 
 from chat_app.models import MediaFile, Message
 from chat_app.services import chats, generation, replies
-from chat_app.services.live import channel
 from chat_app.services.storage import get_storage
 from tests.conftest import make_chat, make_user
-from tests.support.replies import wait_until_done
+from tests.support.replies import live_events, wait_until_done
 
 FLUX = "replicate/black-forest-labs/flux-schnell"  # an official model: model predictions
 SDXL = "replicate/stability-ai/sdxl"  # a community model pinned to a version
@@ -32,21 +31,16 @@ def _post(engine, text: str, model_id: str):
 
 async def _run(engine, text: str, model_id: str, *, during=None):
     chat_id, asked_id, reply_id = _post(engine, text, model_id)
-    events = []
-    with channel.subscribe(chat_id) as queue:
+    async with live_events(chat_id) as events:
         replies.start_reply(chat_id, reply_id, engine=engine)
         for _ in range(400):
-            while not queue.empty():
-                events.append(queue.get_nowait())
-            if during is not None and await during(reply_id, events):
+            if during is not None and await during(chat_id, events):
                 during = None
             if not replies.is_running(reply_id):
                 break
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the generation did not end")
-        while not queue.empty():
-            events.append(queue.get_nowait())
     with Session(engine) as session:
         reply = session.get(Message, uuid.UUID(reply_id))
         files = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
@@ -113,9 +107,9 @@ async def test_a_bad_token_says_so(engine, replicate_env, monkeypatch):
 
 
 async def test_cancel_stops_the_prediction_upstream(engine, replicate_env):
-    async def cancel_when_processing(reply_id, events):
+    async def cancel_when_processing(chat_id, events):
         if any(e["type"] == "progress" and e["status"] == "processing" for e in events):
-            return replies.stop_reply(reply_id)
+            return await replies.stop_in_chat(chat_id, engine=engine)
         return False
 
     reply, files, _, _ = await _run(engine, "forever [[hang]]", FLUX, during=cancel_when_processing)

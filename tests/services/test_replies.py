@@ -1,18 +1,20 @@
-"""The server-owned reply job: saves as it goes, publishes live, obeys stop, ends in a saved state."""
+"""The server-owned reply job: saved as it goes by the batched writer, published live with
+offsets, stopped from anywhere, ended in a saved state, and reaped when its worker is gone."""
 
 import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from chat_app.models import Message, utcnow
-from chat_app.services import chats, replies
-from chat_app.services.live import channel
+from chat_app.services import chats, replies, workers
+from chat_app.services.errors import Invalid
 from chat_app.services.llm import Deadlines
 from tests.conftest import make_chat, make_user
-from tests.support.replies import wait_until_done
+from tests.support.replies import live_events, wait_until_done
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)
 
@@ -33,8 +35,7 @@ def _load(engine, message_id: str) -> Message:
 
 async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=12]] [[delay=0.1]]")
-    events = []
-    with channel.subscribe(chat_id) as queue:
+    async with live_events(chat_id) as events:
         replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
         for _ in range(100):  # the first call also pays for importing LiteLLM
             midway = _load(engine, reply_id)
@@ -44,28 +45,40 @@ async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fak
         assert midway.status == "streaming"
         assert midway.content.startswith("tok1")  # saved as it goes, not only at the end
         await wait_until_done(reply_id)
-        while not queue.empty():
-            events.append(queue.get_nowait())
     saved = _load(engine, reply_id)
     assert saved.status == "complete"
     assert saved.content == " ".join(f"tok{i}" for i in range(1, 13))
     assert saved.output_tokens == 12 and saved.input_tokens > 0 and saved.cost > 0
     assert events[0]["type"] == "start" and events[-1] == {
         "type": "end", "message_id": reply_id, "status": "complete", "error": None}
-    assert "".join(e["text"] for e in events if e["type"] == "delta") == saved.content
+    deltas = [e for e in events if e["type"] == "delta"]
+    assert "".join(e["text"] for e in deltas) == saved.content
+    # every delta says where it starts, so a view can join the saved text to it
+    assert [e["at"] for e in deltas] == [sum(len(d["text"]) for d in deltas[:i]) for i in range(len(deltas))]
+
+
+async def test_deltas_are_coalesced_at_the_source(engine, fake_env):
+    chat_id, reply_id = _post(engine, "[[tokens=60]] [[delay=0.005]]")
+    async with live_events(chat_id) as events:
+        replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+        await wait_until_done(reply_id)
+    deltas = [e for e in events if e["type"] == "delta"]
+    assert "".join(e["text"] for e in deltas) == _load(engine, reply_id).content
+    assert deltas[0]["text"] == "tok1"  # the first token goes out at once, alone
+    assert len(deltas) < 30, f"{len(deltas)} publications for 60 tokens in about 0.3 s"
 
 
 async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=100]] [[delay=0.05]]")
-    job = replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+    replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
     await asyncio.sleep(0.6)
-    assert replies.running_in(chat_id) is job
-    assert replies.stop_reply(reply_id) is True
+    assert replies.is_running(reply_id)
+    assert await replies.stop_in_chat(chat_id, engine=engine) is True
     await wait_until_done(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "stopped"
     assert saved.content.startswith("tok1") and "tok100" not in saved.content
-    assert replies.stop_reply(reply_id) is False
+    assert await replies.stop_in_chat(chat_id, engine=engine) is False
 
 
 async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engine, fake_env):
@@ -78,16 +91,84 @@ async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engin
     assert saved.content.startswith("tok1")
 
 
-async def test_replies_left_in_flight_by_a_stopped_server_are_marked_interrupted(engine, fake_env):
-    chat_id, reply_id = _post(engine, "never run")
+def _in_flight(engine, reply_id: str, *, runner, seconds_ago: float, content: str = "half a rep") -> None:
     with Session(engine) as session:
-        session.execute(sa.update(Message).where(Message.role == "assistant").values(
-            status="streaming", updated_at=utcnow() - timedelta(minutes=5)))
+        session.execute(sa.update(Message).where(Message.id == uuid.UUID(reply_id)).values(
+            status="streaming", runner=runner, content=content,
+            updated_at=utcnow() - timedelta(seconds=seconds_ago)))
         session.commit()
-        replies.mark_orphans(uuid.UUID(chat_id), session=session, stale_after=60)
-        session.commit()
+
+
+async def test_a_reply_whose_worker_is_gone_ends_interrupted_with_its_text(engine, fake_env):
+    chat_id, reply_id = _post(engine, "never run")
+    _in_flight(engine, reply_id, runner="other-host:4242:abc#1234", seconds_ago=0)
+    ended = replies.reap(workers.LocalLiveness(), engine=engine)
+    assert ended == [(chat_id, reply_id)]
     saved = _load(engine, reply_id)
-    assert saved.status == "error" and "interrupted" in saved.error
+    assert saved.status == "error" and "interrupted" in saved.error and saved.content == "half a rep"
+    assert replies.reap(workers.LocalLiveness(), engine=engine) == []  # once
+
+
+async def test_a_reply_of_a_live_worker_is_left_alone(engine, fake_env):
+    chat_id, reply_id = _post(engine, "running elsewhere")
+
+    class Everyone(workers.LocalLiveness):
+        def alive(self, owners):
+            return set(owners)
+
+    _in_flight(engine, reply_id, runner="other-host:4242:abc#1234", seconds_ago=300)
+    assert replies.reap(Everyone(), engine=engine) == []
+    assert _load(engine, reply_id).status == "streaming"
+
+
+async def test_replies_from_before_runners_and_unstarted_ones_of_this_worker_are_reaped(engine, fake_env):
+    _, old_id = _post(engine, "left by an old server")
+    _in_flight(engine, old_id, runner=None, seconds_ago=300)
+    _, fresh_id = _post(engine, "left by an old server just now")
+    _in_flight(engine, fresh_id, runner=None, seconds_ago=1)
+    _, mine_id = _post(engine, "committed here, never started")
+    _in_flight(engine, mine_id, runner=workers.new_run(), seconds_ago=replies.UNSTARTED_GRACE + 5)
+    ended = {m for _, m in replies.reap(workers.LocalLiveness(), engine=engine, stale_after=60)}
+    assert ended == {old_id, mine_id}
+    assert _load(engine, fresh_id).status == "streaming"
+
+
+async def test_the_reaper_tells_every_view(engine, fake_env):
+    chat_id, reply_id = _post(engine, "never run")
+    _in_flight(engine, reply_id, runner="gone-host:1:abc#1", seconds_ago=0)
+    async with live_events(chat_id) as events:
+        replies.start_reply(chat_id, str(uuid.uuid4()), engine=engine)  # makes the reaper watch this database
+        for _ in range(60):
+            if any(e["type"] == "end" and e["message_id"] == reply_id for e in events):
+                break
+            await asyncio.sleep(0.05)
+    (end,) = [e for e in events if e["type"] == "end" and e["message_id"] == reply_id]
+    assert end["status"] == "error" and "interrupted" in end["error"]
+
+
+async def test_stop_ends_a_reply_whose_worker_is_gone_as_stopped(engine, fake_env):
+    chat_id, reply_id = _post(engine, "orphan")
+    _in_flight(engine, reply_id, runner="gone-host:1:abc#1", seconds_ago=0)
+    assert await replies.stop_in_chat(chat_id, engine=engine) is True
+    saved = _load(engine, reply_id)
+    assert saved.status == "stopped" and saved.content == "half a rep"
+
+
+def test_a_chat_has_one_reply_in_flight_even_when_two_sends_race(engine, provider_env, monkeypatch):
+    """Two sends (two workers) both read "nothing in flight"; the database refuses the second."""
+    with Session(engine, expire_on_commit=False) as first, Session(engine, expire_on_commit=False) as second:
+        user = make_user(first)
+        chat = make_chat(first, user)
+        chats.post_message(user, chat.id, "one", session=first)
+        first.commit()
+        monkeypatch.setattr(chats, "_reply_in_flight", lambda *_a, **_k: None)  # looked before the first
+        with pytest.raises(Invalid, match="still being written"):
+            chats.post_message(second.get(type(user), user.id), chat.id, "two", session=second)
+        second.rollback()
+    with Session(engine) as session:
+        count = session.execute(sa.select(sa.func.count()).select_from(Message)
+                                .where(Message.session_id == chat.id)).scalar_one()
+        assert count == 2
 
 
 async def test_a_reply_is_paid_with_the_authors_own_key(engine, fake_env, monkeypatch):

@@ -1,0 +1,109 @@
+"""What each server process runs beside its requests, once per event loop.
+
+The live channel, the batched writer of growing replies, this worker's heartbeat and the reaper
+of replies whose worker is gone. In one process (no REDIS_URL) they live in memory; with Redis
+they span every worker and machine. Started by the app's lifespan, or on first use (tests, the
+API on its own), and closed by the lifespan, which first lets the replies of this worker end saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from chat_app.services import workers
+from chat_app.services.batch_writer import BatchWriter
+from chat_app.services.live import Channel, LocalLog, RedisLog
+from chat_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+REAP_EVERY = 1.0  # seconds between two looks for replies whose worker is gone
+
+
+@dataclass
+class Runtime:
+    channel: Channel
+    writer: BatchWriter
+    liveness: workers.Liveness
+    redis_url: str = ""
+    # The databases this process's replies use (None: the app's own); the reaper watches them.
+    engines: set[sa.Engine | None] = field(default_factory=set)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    @property
+    def shared(self) -> bool:
+        """True when several processes share the work (Redis)."""
+        return bool(self.redis_url)
+
+    def start(self) -> None:
+        from chat_app.services import replies  # replies uses the runtime: imported when both exist
+
+        self.liveness.start()
+        self.channel.on_control = replies.on_control
+        self.channel.start()
+        self.writer.start()
+        self._tasks.append(asyncio.get_running_loop().create_task(replies.reap_forever(REAP_EVERY), name="reaper"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.writer.close()
+        await self.channel.close()
+        await asyncio.to_thread(self.liveness.stop)
+
+
+_runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime] = weakref.WeakKeyDictionary()
+
+
+def _build() -> Runtime:
+    settings = get_settings()
+    if settings.redis_url:
+        return Runtime(
+            channel=Channel(RedisLog(settings.redis_url, prefix=settings.redis_prefix, worker=workers.worker_id())),
+            writer=BatchWriter(),
+            liveness=workers.RedisLiveness(settings.redis_url, prefix=settings.redis_prefix),
+            redis_url=settings.redis_url,
+        )
+    return Runtime(channel=Channel(LocalLog()), writer=BatchWriter(), liveness=workers.LocalLiveness())
+
+
+def current() -> Runtime:
+    """This event loop's runtime, started on first use."""
+    loop = asyncio.get_running_loop()
+    runtime = _runtimes.get(loop)
+    if runtime is None:
+        runtime = _runtimes[loop] = _build()
+        runtime.start()
+    return runtime
+
+
+async def close_current() -> None:
+    """End this loop's replies saved, then stop its runtime (a worker asked to stop)."""
+    from chat_app.services import replies
+
+    loop = asyncio.get_running_loop()
+    runtime = _runtimes.get(loop)
+    if runtime is None:
+        return
+    await replies.stop_all_here()
+    await runtime.close()
+    _runtimes.pop(loop, None)
+
+
+@asynccontextmanager
+async def lifespan() -> AsyncIterator[None]:
+    """For the app's lifespan: start at once (the reaper ends what a previous run left in flight)."""
+    current().engines.add(None)
+    try:
+        yield
+    finally:
+        await close_current()
