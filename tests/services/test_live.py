@@ -136,11 +136,11 @@ async def test_another_worker_hears_the_reply_and_carries_stop_requests(redis_ur
 
 
 async def test_followers_of_other_chats_hear_nothing_of_this_one(make_log):
-    async with open_channel(make_log()) as channel:
-        async with channel.follow("chat-5") as mine, channel.follow("chat-6") as other:
-            channel.publish("chat-5", {"type": "end", "message_id": "m", "status": "complete", "error": None})
-            await gather(mine, ended)
-            assert await other.next_batch(timeout=0.3) == []
+    async with open_channel(make_log()) as channel, channel.follow("chat-5") as mine, \
+            channel.follow("chat-6") as other:
+        channel.publish("chat-5", {"type": "end", "message_id": "m", "status": "complete", "error": None})
+        await gather(mine, ended)
+        assert await other.next_batch(timeout=0.3) == []
 
 
 async def test_one_reader_per_worker_however_many_views_follow(redis_url, redis_prefix):
@@ -151,21 +151,20 @@ async def test_one_reader_per_worker_however_many_views_follow(redis_url, redis_
         return sum(1 for c in client.client_list() if c.get("name", "").startswith(redis_prefix))
 
     log = RedisLog(redis_url, prefix=redis_prefix, worker="w", block_ms=2000)
-    async with open_channel(log) as channel:
-        async with channel.follow("chat-0") as first:
-            channel.publish("chat-0", delta("m", 0, "x"))
-            await gather(first, lambda heard: heard)
-            baseline = ours()
-            followers = [channel.follow(f"chat-{i}") for i in range(1, 51)]
-            subscriptions = [await f.__aenter__() for f in followers]
-            for i in range(1, 51):
-                channel.publish(f"chat-{i}", delta("m", 0, f"to {i}"))
-            for i, subscription in enumerate(subscriptions, start=1):
-                heard = await gather(subscription, lambda heard: heard)
-                assert heard[0]["text"] == f"to {i}"
-            assert baseline <= ours() <= POOL_SIZE + 1
-            for f in followers:
-                await f.__aexit__(None, None, None)
+    async with open_channel(log) as channel, channel.follow("chat-0") as first:
+        channel.publish("chat-0", delta("m", 0, "x"))
+        await gather(first, lambda heard: heard)
+        baseline = ours()
+        followers = [channel.follow(f"chat-{i}") for i in range(1, 51)]
+        subscriptions = [await f.__aenter__() for f in followers]
+        for i in range(1, 51):
+            channel.publish(f"chat-{i}", delta("m", 0, f"to {i}"))
+        for i, subscription in enumerate(subscriptions, start=1):
+            heard = await gather(subscription, lambda heard: heard)
+            assert heard[0]["text"] == f"to {i}"
+        assert baseline <= ours() <= POOL_SIZE + 1
+        for f in followers:
+            await f.__aexit__(None, None, None)
     client.close()
 
 
