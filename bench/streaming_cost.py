@@ -47,6 +47,7 @@ from tests.support.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     app_environment,
     free_port,
+    isolated_copy,
     running_app,
 )
 
@@ -99,26 +100,6 @@ DONE_JS = """([count, last]) => {
 
 
 # --------------------------------------------------------------------------- the app
-
-
-def isolated_copy(dest: Path) -> Path:
-    """A private copy of the project to run the app from.
-
-    `reflex run` compiles into the project's .web/ (including the websocket URL with its port),
-    so another app started from the same checkout meanwhile would rebuild the frontend under
-    this one. The copy shares only the installed node_modules (read-only here).
-    """
-    for name in ("chat_app", "assets", "alembic", "reflex.lock"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("rxconfig.py", "alembic.ini", "pyproject.toml", "requirements.txt"):
-        shutil.copy2(ROOT / name, dest / name)
-    web = ROOT / ".web"
-    if web.is_dir():
-        shutil.copytree(web, dest / ".web", symlinks=True,
-                        ignore=shutil.ignore_patterns("node_modules", "build", ".react-router"))
-        if (web / "node_modules").is_dir():
-            (dest / ".web" / "node_modules").symlink_to(web / "node_modules")
-    return dest
 
 
 # --------------------------------------------------------------------------- seeding

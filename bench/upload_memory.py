@@ -52,7 +52,7 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from bench.streaming_cost import isolated_copy, progress  # noqa: E402
+from bench.streaming_cost import progress  # noqa: E402
 from tests.e2e.conftest import PASSWORD, choose_model, register  # noqa: E402
 from tests.fakes import media_samples  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
@@ -60,6 +60,7 @@ from tests.support.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     app_environment,
     free_port,
+    isolated_copy,  # noqa: E402
     running_app,
 )
 

@@ -78,6 +78,7 @@ class Script:
     badline: bool = False
     markdown: bool = False
     echo_model: bool = False
+    stamp: bool = False  # each chunk carries the time it was sent ("tok1@1733058000.123"): delay benches
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -87,7 +88,7 @@ class Script:
                 values[name] = int(raw)
             elif name in ("delay", "first_delay", "stall"):
                 values[name] = float(raw)
-            elif name in ("cut", "badline", "markdown", "echo_model"):
+            elif name in ("cut", "badline", "markdown", "echo_model", "stamp"):
                 values[name] = True
         return cls(**values)
 
@@ -768,25 +769,36 @@ class OllamaGenerateProtocol(OllamaChatProtocol):
 # --------------------------------------------------------------------------- driver
 
 
-async def _stream(proto: Protocol, reply: Reply, script: Script) -> AsyncIterator[bytes]:
-    """Emit a scripted stream: opening frames at once, timed content chunks, then the finish."""
-    for frame in proto.opening(reply):
-        yield frame
-    if script.first_delay:
-        await asyncio.sleep(script.first_delay)
-    chunks = reply.chunks[: max(1, len(reply.chunks) // 2)] if script.cut else reply.chunks
-    for index, text in enumerate(chunks):
-        if index:
-            await asyncio.sleep(script.delay)
-        reply.sent += 1
-        yield proto.delta(reply, text)
-        if script.badline and index == min(1, len(chunks) - 1):
-            yield proto.badline()
-        if index == 0 and script.stall:
-            await asyncio.sleep(script.stall)
-    if not script.cut:
-        for frame in proto.closing(reply):
+async def _stream(
+    proto: Protocol, reply: Reply, script: Script, record: dict[str, Any]
+) -> AsyncIterator[bytes]:
+    """Emit a scripted stream: opening frames at once, timed content chunks, then the finish.
+
+    The request's record notes how the stream ended: when, after how many chunks, and whether
+    it was finished or the client went away (a stopped reply).
+    """
+    ending = record["stream"] = {"ended_at": None, "sent": 0, "finished": False}
+    try:
+        for frame in proto.opening(reply):
             yield frame
+        if script.first_delay:
+            await asyncio.sleep(script.first_delay)
+        chunks = reply.chunks[: max(1, len(reply.chunks) // 2)] if script.cut else reply.chunks
+        for index, text in enumerate(chunks):
+            if index:
+                await asyncio.sleep(script.delay)
+            reply.sent += 1
+            yield proto.delta(reply, f"{text}@{time.time():.3f}" if script.stamp else text)
+            if script.badline and index == min(1, len(chunks) - 1):
+                yield proto.badline()
+            if index == 0 and script.stall:
+                await asyncio.sleep(script.stall)
+        if not script.cut:
+            for frame in proto.closing(reply):
+                yield frame
+        ending["finished"] = True
+    finally:
+        ending["ended_at"], ending["sent"] = time.time(), reply.sent
 
 
 def _remember(
@@ -795,21 +807,21 @@ def _remember(
     body: Any,
     turn: Turn | None = None,
     kind: Literal["chat", "meta"] = "chat",
-) -> None:
+) -> dict[str, Any]:
     """Append one request record to the app's shared list (what tests assert on)."""
-    request.app.state.requests.append(
-        {
-            "provider": provider,
-            "kind": kind,
-            "method": request.method,
-            "path": request.url.path,
-            "query": dict(request.query_params),
-            "headers": dict(request.headers),
-            "json": body,
-            "model": turn.model if turn else None,
-            "messages": [asdict(m) for m in turn.messages] if turn else [],
-        }
-    )
+    record = {
+        "provider": provider,
+        "kind": kind,
+        "method": request.method,
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "headers": dict(request.headers),
+        "json": body,
+        "model": turn.model if turn else None,
+        "messages": [asdict(m) for m in turn.messages] if turn else [],
+    }
+    request.app.state.requests.append(record)
+    return record
 
 
 async def _handle(proto: Protocol, request: Request) -> Response:
@@ -819,7 +831,7 @@ async def _handle(proto: Protocol, request: Request) -> Response:
     except (ValueError, AttributeError, TypeError, KeyError):
         _remember(request, proto.name, None)
         return proto.error(400, "")
-    _remember(request, proto.name, body, turn)
+    record = _remember(request, proto.name, body, turn)
     if (rejection := proto.reject(request, turn)) is not None:
         return rejection
     script = Script.parse(turn.last_user_text)
@@ -830,7 +842,7 @@ async def _handle(proto: Protocol, request: Request) -> Response:
         await asyncio.sleep(script.first_delay)
         return JSONResponse(proto.complete(reply), headers=proto.headers())
     return StreamingResponse(
-        _stream(proto, reply, script), media_type=proto.stream_media_type, headers=proto.headers()
+        _stream(proto, reply, script, record), media_type=proto.stream_media_type, headers=proto.headers()
     )
 
 

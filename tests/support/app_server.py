@@ -6,6 +6,7 @@ Used by the browser tests and by bench/ scripts.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,48 +49,109 @@ def app_environment(port: int, database_url: str, extra: dict[str, str] | None =
     }
 
 
+def isolated_copy(dest: Path) -> Path:
+    """A private copy of the project to run an app from.
+
+    `reflex run` compiles into the project's .web/ (including the websocket URL with its port),
+    so another app started from the same checkout meanwhile would rebuild the frontend under
+    this one. The copy shares only the installed node_modules (read-only here).
+    """
+    for name in ("chat_app", "assets", "alembic", "reflex.lock"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("rxconfig.py", "alembic.ini", "pyproject.toml", "requirements.txt"):
+        shutil.copy2(ROOT / name, dest / name)
+    web = ROOT / ".web"
+    if web.is_dir():
+        shutil.copytree(web, dest / ".web", symlinks=True,
+                        ignore=shutil.ignore_patterns("node_modules", "build", ".react-router"))
+        if (web / "node_modules").is_dir():
+            (dest / ".web" / "node_modules").symlink_to(web / "node_modules")
+    return dest
+
+
+class AppProcess:
+    """One app instance (`reflex run --env prod --single-port`) in its own process group."""
+
+    def __init__(self, env: dict[str, str], port: int, log_path: Path, cwd: Path = ROOT) -> None:
+        self.port, self.log_path = port, log_path
+        self.url = f"http://localhost:{port}"
+        reflex = str(Path(sys.executable).with_name("reflex"))
+        with open(log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [reflex, "run", "--env", "prod", "--single-port",
+                 "--frontend-port", str(port), "--backend-port", str(port)],
+                cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_until_up(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200 and \
+                        httpx.get(f"{self.url}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"the app did not come up in {timeout} s:\n{self.log_path.read_text()[-4000:]}")
+
+    def processes(self) -> list[int]:
+        """The pids of the instance: `reflex run` and its workers."""
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root.pid, *(p.pid for p in root.children(recursive=True))]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM, as an orchestrator asks an instance to stop; SIGKILL if it will not. The exit code."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            return self.proc.wait(timeout=timeout)
+        except ProcessLookupError:
+            return self.proc.poll()
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL every process of the instance at once, as when its machine is lost."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+
+
+@contextmanager
+def running_apps(*specs: tuple[dict[str, str], int, Path, Path]) -> Iterator[list[AppProcess]]:
+    """Start several instances at once (env, port, log, cwd each), wait for all, stop them afterwards."""
+    for env, *_ in specs:
+        prepare(env["DATABASE_URL"])
+    apps: list[AppProcess] = []
+    try:
+        apps.extend(AppProcess(env, port, log, cwd) for env, port, log, cwd in specs)
+        for app in apps:
+            app.wait_until_up()
+        yield apps
+    finally:
+        for app in apps:
+            app.stop(timeout=15)
+
+
 @contextmanager
 def running_app(
     env: dict[str, str], port: int, log_path: Path, timeout: float = 300, cwd: Path = ROOT
 ) -> Iterator[str]:
     """Migrate the database, start the app from `cwd`, wait until it serves pages, stop it afterwards."""
     prepare(env["DATABASE_URL"])
-    reflex = str(Path(sys.executable).with_name("reflex"))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [reflex, "run", "--env", "prod", "--single-port",
-             "--frontend-port", str(port), "--backend-port", str(port)],
-            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://localhost:{port}"
+    app = AppProcess(env, port, log_path, cwd)
     try:
-        _wait_until_up(url, proc, log_path, timeout)
-        yield url
+        app.wait_until_up(timeout)
+        yield app.url
     finally:
-        _stop(proc)
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and \
-                    httpx.get(f"{url}/login", timeout=5, follow_redirects=True).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the app did not come up in {timeout} s:\n{log_path.read_text()[-4000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        app.stop(timeout=15)

@@ -1,0 +1,248 @@
+"""Two app instances (two workers each) sharing one PostgreSQL and one Redis, as two machines
+behind a load balancer: a reply sent on one is seen, reloaded, stopped and retried on the other;
+a send races on both; one instance dies mid-reply, the other stops gracefully."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD, register, send, sign_in
+from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
+
+ASSISTANT = '[data-testid="message"][data-role="assistant"]'
+WORKERS_PER_INSTANCE = "2"
+
+
+def _postgres_base() -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.fail("Several instances share PostgreSQL: set TEST_DATABASE_URL (see the README).")
+    return base
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> Iterator[str]:
+    """A schema of its own in the test PostgreSQL, shared by both instances."""
+    base = _postgres_base()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def instances(fake, replicate_fake, database, tmp_path_factory) -> Iterator[list[AppProcess]]:
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
+    specs = []
+    for name in ("a", "b"):
+        root = tmp_path_factory.mktemp(f"instance-{name}")
+        port = free_port()
+        env = app_environment(port, database, {
+            **fake.env(), **replicate_fake.env(),
+            "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "GRANIAN_WORKERS": WORKERS_PER_INSTANCE,
+            "LLM_FIRST_TOKEN_TIMEOUT": "8", "LLM_CHUNK_GAP_TIMEOUT": "4", "LLM_TOTAL_TIMEOUT": "60",
+            "GENERATION_POLL_INTERVAL": "0.3",
+            "MEDIA_DIR": str(root.parent / "shared-media"),  # one store for both, as a shared volume
+        })
+        specs.append((env, port, root / "app.log", isolated_copy(root / "project")))
+    with running_apps(*specs) as apps:
+        yield apps
+
+
+@pytest.fixture
+def on(browser, instances):
+    """on("a") / on("b"): a page in a fresh browser context, served by that instance."""
+    contexts = []
+
+    def make(which: str) -> Page:
+        app = instances["ab".index(which)]
+        context = browser.new_context(base_url=app.url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _last_reply(page: Page):
+    return page.locator(ASSISTANT).last
+
+
+def _chat_id(page: Page) -> str:
+    page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[-1]
+
+
+def _texts_while_streaming(page: Page, seconds: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = _last_reply(page).inner_text()
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        page.wait_for_timeout(40)
+    return seen
+
+
+def _owner_on_both(on) -> tuple[Page, Page, str]:
+    page_a = on("a")
+    email = register(page_a)
+    page_b = on("b")
+    sign_in(page_b, email)
+    expect(page_b.get_by_test_id("composer-input")).to_be_visible()
+    return page_a, page_b, email
+
+
+def _the_stream_for(fake, marker: str) -> dict:
+    return next(r for r in reversed(fake.chat_requests) if marker in str(r["json"]))
+
+
+def test_a_reply_sent_on_one_instance_grows_on_the_other_and_survives_a_reload_there(on):
+    page_a, page_b, _ = _owner_on_both(on)
+    send(page_a, "count across machines [[tokens=90]] [[delay=0.05]]")
+    chat_id = _chat_id(page_a)
+    expect(_last_reply(page_a)).to_contain_text("tok2")
+    page_b.goto(f"/chat/{chat_id}")
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "streaming")
+    texts = _texts_while_streaming(page_b, 1.0)
+    assert len(texts) >= 4, f"the reply should grow token by token on the other instance: {texts}"
+    page_b.reload()
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "streaming")
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "complete", timeout=20_000)
+    expected = " ".join(f"tok{i}" for i in range(1, 91))
+    expect(_last_reply(page_b).locator(".message-markdown")).to_have_text(expected)
+    expect(_last_reply(page_a).locator(".message-markdown")).to_have_text(expected)
+
+
+def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_second(on, fake):
+    page_a, page_b, _ = _owner_on_both(on)
+    send(page_a, "stop me from elsewhere [[tokens=400]] [[delay=0.05]]")
+    chat_id = _chat_id(page_a)
+    page_b.goto(f"/chat/{chat_id}")
+    expect(_last_reply(page_b)).to_contain_text("tok3")
+    clicked = time.time()
+    page_b.get_by_test_id("stop-button").click()
+    expect(_last_reply(page_a)).to_have_attribute("data-status", "stopped")
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "stopped")
+    stream = _the_stream_for(fake, "stop me from elsewhere")["stream"]
+    assert stream["ended_at"] is not None and not stream["finished"]
+    assert stream["ended_at"] - clicked < 1.0, "the provider's stream was cancelled within a second"
+    kept = _last_reply(page_a).inner_text()
+    assert "tok3" in kept and "tok400" not in kept
+    page_a.reload()
+    expect(_last_reply(page_a)).to_have_attribute("data-status", "stopped")
+    expect(_last_reply(page_a)).to_contain_text("tok3")
+
+
+def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_from_there(on, replicate_fake):
+    page_a, page_b, _ = _owner_on_both(on)
+    page_a.get_by_test_id("model-select").select_option("replicate/black-forest-labs/flux-schnell")
+    send(page_a, "a lighthouse [[hang]]")
+    chat_id = _chat_id(page_a)
+    page_b.goto(f"/chat/{chat_id}")
+    expect(page_b.get_by_test_id("generation-progress")).to_have_attribute("data-status", "processing")
+    page_b.get_by_test_id("cancel-generation").click()
+    expect(_last_reply(page_a)).to_have_attribute("data-status", "stopped")
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "stopped")
+    prediction = next(p for p in reversed(list(replicate_fake.predictions.values()))
+                      if "a lighthouse" in str(p.get("input")))
+    assert prediction["status"] == "canceled"
+
+
+def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake):
+    a, b = instances
+    client_a = httpx.Client(base_url=a.url, timeout=30)
+    client_a.post("/api/auth/register", json={"email": f"race-{uuid.uuid4().hex[:8]}@example.com",
+                                              "password": PASSWORD}).raise_for_status()
+    client_b = httpx.Client(base_url=b.url, timeout=30, cookies=client_a.cookies)
+    chat_id = client_a.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    for round_ in range(3):
+        start = threading.Barrier(2)
+        answers: dict[str, httpx.Response] = {}
+
+        def post(name: str, client: httpx.Client, text: str, start: threading.Barrier = start,
+                 answers: dict[str, httpx.Response] = answers) -> None:
+            start.wait()
+            answers[name] = client.post(f"/api/chats/{chat_id}/messages", json={"content": text})
+
+        threads = [threading.Thread(target=post, args=(n, c, f"race {round_} from {n} [[tokens=5]] [[delay=0.05]]"))
+                   for n, c in (("a", client_a), ("b", client_b))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        codes = sorted(r.status_code for r in answers.values())
+        assert codes == [202, 400], {n: (r.status_code, r.text) for n, r in answers.items()}
+        refused = next(r for r in answers.values() if r.status_code == 400)
+        assert "still being written" in refused.json()["error"]
+        deadline = time.monotonic() + 15
+        while client_a.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] in ("pending", "streaming"):
+            assert time.monotonic() < deadline, "the reply did not finish"
+            time.sleep(0.1)
+    messages = client_a.get(f"/api/chats/{chat_id}").json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 3
+    assert all(m["status"] == "complete" for m in messages)
+
+
+def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_retry(on, instances, fake):
+    a, _ = instances
+    page_a, page_b, _ = _owner_on_both(on)
+    send(page_a, "the machine dies [[tokens=400]] [[delay=0.05]]")
+    chat_id = _chat_id(page_a)
+    page_b.goto(f"/chat/{chat_id}")
+    expect(_last_reply(page_b)).to_contain_text("tok5")
+    killed = time.monotonic()
+    a.kill()
+    reply = _last_reply(page_b)
+    expect(reply).to_have_attribute("data-status", "error", timeout=15_000)
+    shown_after = time.monotonic() - killed
+    expect(reply.get_by_test_id("message-error")).to_contain_text("interrupted")
+    expect(reply).to_contain_text("tok5")  # the text saved so far is kept
+    assert shown_after < 8, f"the other instance showed the interruption only after {shown_after:.1f} s"
+    reply.get_by_test_id("retry-button").click()
+    expect(_last_reply(page_b)).to_have_attribute("data-status", "complete", timeout=40_000)
+    expect(_last_reply(page_b)).to_contain_text("tok400")
+
+
+def test_an_instance_asked_to_stop_ends_its_replies_saved_before_it_exits(instances, database, fake):
+    _, b = instances
+    client = httpx.Client(base_url=b.url, timeout=30)
+    client.post("/api/auth/register", json={"email": f"term-{uuid.uuid4().hex[:8]}@example.com",
+                                            "password": PASSWORD}).raise_for_status()
+    chat_ids = [client.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"] for _ in range(3)]
+    for chat_id in chat_ids:
+        assert client.post(f"/api/chats/{chat_id}/messages",
+                           json={"content": "long [[tokens=400]] [[delay=0.05]]"}).status_code == 202
+    time.sleep(1.5)
+    assert b.stop(timeout=30) == 0
+    engine = sa.create_engine(database)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT status, content FROM messages WHERE role = 'assistant' AND session_id IN "
+            "(SELECT id FROM chat_sessions WHERE id::text = ANY(:ids))"), {"ids": chat_ids}).all()
+        in_flight = conn.execute(sa.text(
+            "SELECT count(*) FROM messages WHERE status IN ('pending', 'streaming')")).scalar_one()
+    engine.dispose()
+    assert [r.status for r in rows] == ["stopped"] * 3
+    assert all(r.content.startswith("tok1") for r in rows)
+    assert in_flight == 0, "no row stays in flight"
