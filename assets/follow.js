@@ -24,4 +24,33 @@
   };
   new MutationObserver(attach).observe(document.documentElement, { childList: true, subtree: true });
   attach();
+
+  // Older messages are put on top of the conversation: the message the reader looks at stays put.
+  window.chatKeepPlace = () => {
+    const pane = document.querySelector(".conversation");
+    const anchor = pane && pane.querySelector('[data-testid="message"]');
+    if (!anchor) return;
+    pinned = false;
+    const top = anchor.getBoundingClientRect().top;
+    const keep = () => {
+      const shift = anchor.isConnected ? anchor.getBoundingClientRect().top - top : 0;
+      if (shift) pane.scrollTop += shift;
+    };
+    const grown = new MutationObserver(keep);
+    grown.observe(pane, { childList: true, subtree: true });
+    pane.addEventListener("load", keep, true);
+    setTimeout(() => { grown.disconnect(); pane.removeEventListener("load", keep, true); }, 2000);
+  };
+  // Reaching the top of the conversation asks for the page above it.
+  const earlier = new IntersectionObserver((seen) => {
+    if (seen.some((e) => e.isIntersecting)) seen[0].target.click();
+  }, { rootMargin: "200px 0px 0px 0px" });
+  let button = null;
+  new MutationObserver(() => {
+    const found = document.querySelector('[data-testid="load-earlier"]');
+    if (found === button) return;
+    if (button) earlier.unobserve(button);
+    button = found;
+    if (button) earlier.observe(button);
+  }).observe(document.documentElement, { childList: true, subtree: true });
 })();

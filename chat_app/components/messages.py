@@ -3,7 +3,7 @@
 import reflex as rx
 
 from chat_app.services.views import MediaView, MessageView
-from chat_app.state.chat import ChatState
+from chat_app.state.chat import EARLIER, ChatState
 
 
 def _markdown(text) -> rx.Component:
@@ -131,8 +131,19 @@ def live_message() -> rx.Component:
     )
 
 
+def load_earlier_button() -> rx.Component:
+    """Older messages come a page at a time: when this scrolls into view (follow.js), or on a click."""
+    return rx.button(
+        rx.icon("chevrons-up", size=14), "Show earlier messages", variant="soft", size="1",
+        on_click=ChatState.load_earlier, class_name="load-earlier", type="button",
+        custom_attrs={"data-testid": "load-earlier"},
+    )
+
+
 def message_list() -> rx.Component:
     return rx.vstack(
+        rx.cond(ChatState.has_earlier, rx.center(load_earlier_button(), width="100%")),
+        rx.foreach(EARLIER.value.to(list[MessageView]), history_message),
         rx.foreach(ChatState.messages, loaded_message),
         rx.foreach(ChatState.recent, history_message),
         rx.cond(ChatState.is_streaming, live_message()),

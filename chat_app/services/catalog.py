@@ -10,6 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from chat_app import catalog as files
@@ -55,16 +58,20 @@ def litellm_supports_vision(litellm_model: str) -> bool | None:
     return None if not info else bool(info.get("supports_vision"))
 
 
-def _upsert(session: Session, model: CatalogModel, *, version: int, position: int, enabled: bool) -> None:
-    row = session.get(ModelEntry, model.id) or ModelEntry(id=model.id, name=model.name, provider=model.provider,
-                                                          provider_name=model.provider_name, type=model.type)
+def _row_values(model: CatalogModel, *, version: int, position: int, enabled: bool) -> dict:
+    """A models row for a catalog model."""
     values = {k: v for k, v in asdict(model).items() if k != "enabled"}
     values["capabilities"] = list(model.capabilities)
     if model.type == "text":  # the price map wins where it knows the model; the file fills the rest
         values.update({k: v for k, v in _litellm_facts(model.litellm_model).items() if v is not None})
-    for key, value in values.items():
+    return {**values, "catalog_version": version, "position": position, "enabled": enabled, "updated_at": utcnow()}
+
+
+def _upsert(session: Session, model: CatalogModel, *, version: int, position: int, enabled: bool) -> None:
+    row = session.get(ModelEntry, model.id) or ModelEntry(id=model.id, name=model.name, provider=model.provider,
+                                                          provider_name=model.provider_name, type=model.type)
+    for key, value in _row_values(model, version=version, position=position, enabled=enabled).items():
         setattr(row, key, value)
-    row.catalog_version, row.position, row.enabled, row.updated_at = version, position, enabled, utcnow()
     session.add(row)
 
 
@@ -119,19 +126,35 @@ def ollama_gap(*, session: Session, force: bool = False) -> str:
 
 
 def _record_ollama_models(names: list[str], *, session: Session) -> None:
-    seen = set()
+    """Keep the discovered models in the catalog.
+
+    Every worker looks every 30 s, inside someone's request: nothing is written unless the list
+    changed, and rows are upserted, so workers recording the same change at once never collide.
+    """
+    found = {}
     for position, name in enumerate(names):
         short = name.removesuffix(":latest")
         model = CatalogModel(
             id=f"ollama/{short}", name=f"{short} (Ollama)", provider="ollama", provider_name="Ollama",
             litellm_model=f"ollama_chat/{name}", capabilities=("streaming",), source="ollama",
         )
-        seen.add(model.id)
-        _upsert(session, model, version=0, position=10_000 + position, enabled=True)
-    for row in session.exec(select(ModelEntry).where(ModelEntry.source == "ollama")):
-        if row.id not in seen:
-            session.delete(row)
-    session.flush()
+        found[model.id] = _row_values(model, version=0, position=10_000 + position, enabled=True)
+    stored = {row.id: row for row in session.exec(select(ModelEntry).where(ModelEntry.source == "ollama"))}
+    if stored.keys() == found.keys() and all(
+        stored[i].litellm_model == v["litellm_model"] and stored[i].position == v["position"]
+        for i, v in found.items()
+    ):
+        return
+    if found:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(ModelEntry.__table__).values(list(found.values()))
+        updates = {c: statement.excluded[c] for c in next(iter(found.values())) if c != "id"}
+        session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
+    gone = [i for i in stored if i not in found]
+    if gone:
+        session.execute(sa.delete(ModelEntry).where(ModelEntry.id.in_(gone)))
+    session.expire_all()
 
 
 # ----- reading -------------------------------------------------------------------------

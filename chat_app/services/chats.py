@@ -97,6 +97,31 @@ def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     )
 
 
+def latest_messages(chat_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
+    """The chat's last `limit` messages, in order: what a view opens with, however long the chat."""
+    newest = session.exec(
+        select(Message).where(Message.session_id == chat_id).order_by(Message.seq.desc()).limit(limit)
+    )
+    return list(reversed(list(newest)))
+
+
+def messages_before(chat_id: uuid.UUID, before_seq: int, *, session: Session, limit: int) -> list[Message]:
+    """Up to `limit` messages just before `before_seq`, in order: the page above what a view shows."""
+    older = session.exec(
+        select(Message)
+        .where(Message.session_id == chat_id, Message.seq < before_seq)
+        .order_by(Message.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(older)))
+
+
+def chat_cost(chat_id: uuid.UUID, *, session: Session) -> float:
+    """What the chat's replies cost so far, summed by the database."""
+    total = session.exec(select(sa.func.sum(Message.cost)).where(Message.session_id == chat_id)).one()
+    return float(total or 0.0)
+
+
 def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> list[Message]:
     """Messages a view has not shown yet (its last seen seq), in order."""
     return list(

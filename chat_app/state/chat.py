@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from urllib.parse import quote
 
@@ -22,6 +23,21 @@ COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused o
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
 SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
+HISTORY_PAGE = 50  # messages a chat opens with; older ones come a page at a time as the reader scrolls up
+
+# Pages of older messages live in the browser only: the state keeps the latest page, so it stays
+# the same size however long the chat, and a page once sent is never sent again.
+EARLIER = rx._x.client_state("earlier_messages", default=[])
+
+
+def _put_earlier_on_top(rows: list[MessageView]) -> list:
+    """Prepend a page to the older messages the browser holds, keeping the reader's place.
+
+    JSON is a safe JavaScript literal, so message text cannot become code.
+    """
+    shown = "refs['_client_state_earlier_messages']"
+    page = rx.Var(f"[...{json.dumps(rows)}, ...({shown} ?? [])]")
+    return [rx.call_script("window.chatKeepPlace?.()"), EARLIER.push(page)]
 
 
 def _model_options(user, session) -> list[dict[str, str]]:
@@ -43,9 +59,11 @@ def _model_options(user, session) -> list[dict[str, str]]:
 
 
 def _opened(chat, role, session):
-    """What a view of a chat shows when it opens: the chat, the reader's role and the saved messages."""
-    return chat_view(chat), role.value, chats.message_views(chats.messages_of(chat.id, session=session),
-                                                             session=session)
+    """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
+    than a page, to know whether there are older ones) and what its replies cost."""
+    latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
+    return (chat_view(chat), role.value, chats.message_views(latest, session=session),
+            chats.chat_cost(chat.id, session=session))
 
 
 def _sidebars(user, session) -> tuple[list[ChatView], list[ChatView]]:
@@ -67,6 +85,9 @@ class ChatState(AttachmentsMixin, AuthState):
     # the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters.
     messages: list[MessageView] = []
     recent: list[MessageView] = []
+    has_earlier: bool = False  # older messages than the page shown exist
+    _oldest_seq: int = 0  # the oldest message shown
+    chat_cost: str = ""  # what the chat's replies cost so far, summed by the database
     hidden_id: str = ""  # a shown reply that is being regenerated
     live_id: str = ""
     live_sealed: str = ""
@@ -98,10 +119,12 @@ class ChatState(AttachmentsMixin, AuthState):
         if effect:
             return effect
         self.user_email, self.model_id, (self.chats, self.shared_chats), self.models = result
+        return EARLIER.push([])
 
     def _reset_chat(self) -> None:
         self.chat_id = self.chat_title = self.role = self.notice = ""
         self.messages, self.recent = [], []
+        self.has_earlier, self._oldest_seq, self.chat_cost = False, 0, ""
         self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
         self._clear_progress()
         self.attachments = []
@@ -135,7 +158,11 @@ class ChatState(AttachmentsMixin, AuthState):
         return self._show_chat(found, default)
 
     def _show_chat(self, found, default: str):
-        chat, self.role, rows = found
+        chat, self.role, rows, cost = found
+        self.has_earlier = len(rows) > HISTORY_PAGE
+        rows = rows[-HISTORY_PAGE:]
+        self._oldest_seq = rows[0]["seq"] if rows else 0
+        self.chat_cost = money(cost)
         self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or default
         following = self._plain_following()
@@ -146,7 +173,34 @@ class ChatState(AttachmentsMixin, AuthState):
         self._following = following
         self._show_live()
         self.messages = rows
-        return ChatState.follow_reply
+        return [EARLIER.push([]), ChatState.follow_reply]
+
+    @rx.event
+    async def load_earlier(self):
+        """The page of messages above the oldest one shown (the reader scrolled up)."""
+        chat_id, before = self.chat_id, self._oldest_seq
+        if not chat_id or not self.has_earlier:
+            return
+
+        def work(user, session):
+            try:
+                access.authorize(user, chat_id, "read", session=session)
+            except access.NoAccess:
+                return None
+            rows = chats.messages_before(uuid.UUID(chat_id), before, session=session, limit=HISTORY_PAGE + 1)
+            return chats.message_views(rows, session=session)
+
+        rows = await self._as_visitor(work)
+        if rows is None:
+            self._deny("You no longer have access to this chat.")
+            return
+        if self.chat_id != chat_id or self._oldest_seq != before:
+            return  # the reader moved on, or this page is already shown
+        self.has_earlier = len(rows) > HISTORY_PAGE
+        rows = rows[-HISTORY_PAGE:]
+        if rows:
+            self._oldest_seq = rows[0]["seq"]
+        return _put_earlier_on_top(rows)
 
     @rx.event
     async def load_shared(self):
@@ -393,7 +447,8 @@ class ChatState(AttachmentsMixin, AuthState):
                 rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
                 seen = {str(m.id) for m in rows}
                 rows += [session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen]
-                return chats.message_views([m for m in rows if m is not None], session=session)
+                views = chats.message_views([m for m in rows if m is not None], session=session)
+                return views, chats.chat_cost(uuid.UUID(chat_id), session=session)
 
         fresh = await asyncio.to_thread(work)
         async with self:
@@ -405,9 +460,12 @@ class ChatState(AttachmentsMixin, AuthState):
             # Settling saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it read: nothing it read may be lost.
             following = self._plain_following()
-            done, outcome = following.settle(fresh, self._kind_of)
+            rows, cost = fresh
+            done, outcome = following.settle(rows, self._kind_of)
             self._following = following
             self._show_outcome(outcome)
+            if self.chat_cost != money(cost):
+                self.chat_cost = money(cost)
             if done:
                 ids = {m["id"] for m in done}
                 # A regenerated message's new version joins the recent ones; the loaded one stays hidden.
@@ -481,11 +539,6 @@ class ChatState(AttachmentsMixin, AuthState):
     def model_type(self) -> str:
         """The type of the chosen model: the composer fits it (text, image or video)."""
         return next((m["type"] for m in self.models if m["id"] == self.model_id), "text")
-
-    @rx.var
-    def chat_cost(self) -> str:
-        """What this chat's replies cost so far."""
-        return money(sum(m["cost"] for m in self.messages) + sum(m["cost"] for m in self.recent))
 
     @rx.var
     def model_name(self) -> str:

@@ -73,9 +73,20 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(fake, replicate_fake, fake_smtp, oidc_provider, tmp_path_factory) -> Iterator[str]:
+def app_data(tmp_path_factory) -> Path:
+    """The app's own folder: its SQLite database (tests may seed it directly) and media."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="session")
+def app_database(app_data) -> str:
+    return f"sqlite:///{app_data / 'app.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_url(fake, replicate_fake, fake_smtp, oidc_provider, app_data, app_database) -> Iterator[str]:
     port = free_port()
-    data = tmp_path_factory.mktemp("app")
+    data = app_data
     extra = {
         **fake.env(),
         "LLM_FIRST_TOKEN_TIMEOUT": "8",
@@ -90,7 +101,7 @@ def app_url(fake, replicate_fake, fake_smtp, oidc_provider, tmp_path_factory) ->
         "MEDIA_DIR": str(data / "media"),
         **fake_smtp.env(),  # invitations and address confirmations really go out, to a local server
     }
-    env = app_environment(port, f"sqlite:///{data / 'app.db'}", extra)
+    env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
     with running_app(env, port, data / "app.log") as url:
         yield url

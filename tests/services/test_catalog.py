@@ -4,7 +4,7 @@ availability with reasons, filters and sorting."""
 import json
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from chat_app import catalog as files
 from chat_app.models import ModelEntry
@@ -123,3 +123,45 @@ def test_filters_search_and_sorting(session):
 def test_bad_parameters_are_refused(session, kwargs):
     with pytest.raises(Invalid):
         catalog.list_models(session=session, **kwargs)
+
+
+def test_workers_discovering_ollamas_models_at_once_never_collide(engine):
+    """Two requests (two workers) record the same new models at the same moment: both succeed."""
+    import threading
+
+    first, second = Session(engine), Session(engine)
+    catalog._record_ollama_models(["llama3.2:latest", "qwen2.5:0.5b"], session=first)  # not committed yet
+    failures: list[BaseException] = []
+
+    def record_too() -> None:
+        try:
+            catalog._record_ollama_models(["llama3.2:latest", "qwen2.5:0.5b"], session=second)
+            second.commit()
+        except BaseException as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    racer = threading.Thread(target=record_too)
+    racer.start()
+    racer.join(timeout=0.5)  # it waits for the first writer
+    first.commit()
+    racer.join(timeout=30)
+    assert not racer.is_alive() and failures == []
+    with Session(engine) as check:
+        ids = {m.id for m in check.exec(select(ModelEntry).where(ModelEntry.source == "ollama"))}
+    assert ids == {"ollama/llama3.2", "ollama/qwen2.5:0.5b"}
+    first.close()
+    second.close()
+
+
+def test_an_unchanged_ollama_list_writes_nothing(engine):
+    from sqlalchemy import event
+
+    with Session(engine) as session:
+        catalog._record_ollama_models(["llama3.2:latest"], session=session)
+        session.commit()
+        writes: list[str] = []
+        event.listen(engine, "before_cursor_execute",
+                     lambda *args: writes.append(args[2]) if not args[2].lstrip().upper().startswith("SELECT") else None)
+        catalog._record_ollama_models(["llama3.2:latest"], session=session)
+        session.commit()
+    assert writes == []

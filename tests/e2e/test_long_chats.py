@@ -1,0 +1,101 @@
+"""A long chat opens with its latest page; older pages come as the reader scrolls up, each sent
+once, the reader's place kept; what the chat cost is summed by the server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from chat_app.db import make_engine
+from chat_app.models import ChatSession, Message, User, utcnow
+from tests.e2e.conftest import register
+
+MESSAGES = 130  # two pages and a bit above the first one
+PAGE = 50
+
+
+def _seed_long_chat(database_url: str, email: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.email == email)).one()
+            chat = ChatSession(user_id=user.id, title="A long one", model_id="openai/gpt-4o",
+                               share_token=uuid.uuid4().hex)
+            session.add(chat)
+            session.flush()
+            now = utcnow()
+            session.execute(sa.insert(Message), [
+                {"id": uuid.uuid4(), "session_id": chat.id, "seq": n, "role": "user" if n % 2 else "assistant",
+                 "content": f"message {n}", "status": "complete", "cost": None if n % 2 else 0.01,
+                 "model_id": "openai/gpt-4o", "created_at": now, "updated_at": now}
+                for n in range(1, MESSAGES + 1)
+            ])
+            session.commit()
+            return str(chat.id)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def long_chat(page: Page, app_database) -> str:
+    email = register(page)
+    return _seed_long_chat(app_database, email)
+
+
+def _texts(page: Page) -> list[str]:
+    return page.locator('[data-testid="message"] .message-markdown').all_inner_texts()
+
+
+def test_a_long_chat_opens_with_its_latest_page_and_the_server_sums_its_cost(page: Page, long_chat):
+    page.goto(f"/chat/{long_chat}")
+    expect(page.get_by_test_id("message")).to_have_count(PAGE)
+    texts = _texts(page)
+    assert texts[0] == f"message {MESSAGES - PAGE + 1}" and texts[-1] == f"message {MESSAGES}"
+    expect(page.get_by_test_id("load-earlier")).to_be_visible()
+    expect(page.get_by_test_id("chat-cost")).to_contain_text("$0.65")  # 65 replies, most of them not shown
+
+
+def test_scrolling_up_brings_earlier_pages_once_each_and_keeps_the_readers_place(page: Page, long_chat):
+    received: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
+    page.goto(f"/chat/{long_chat}")
+    expect(page.get_by_test_id("message")).to_have_count(PAGE)
+    received.clear()
+    first = page.locator('[data-testid="message"]').first
+    expect(first).to_contain_text(f"message {MESSAGES - PAGE + 1}")
+    top = page.locator(f'[data-message-id="{first.get_attribute("data-message-id")}"]')
+    page.locator(".conversation").evaluate("pane => { pane.scrollTop = 0; }")
+    before = top.bounding_box()["y"]
+    expect(page.get_by_test_id("message")).to_have_count(2 * PAGE)  # reaching the top loads the page above
+    page.wait_for_timeout(300)
+    assert abs(top.bounding_box()["y"] - before) < 5, "the message the reader was at stays in its place"
+    sent = "".join(received)
+
+    def was_sent(n: int) -> bool:  # as a var's JSON, or inside the script that puts a page on top
+        return f'"message {n}"' in sent or f"message {n}" + '\\"' in sent
+
+    assert was_sent(MESSAGES - 2 * PAGE + 1) and was_sent(MESSAGES - PAGE)
+    assert not any(was_sent(n) for n in range(MESSAGES - PAGE + 1, MESSAGES + 1)), \
+        "what the page already shows is not sent again"
+    page.get_by_test_id("load-earlier").click()
+    expect(page.get_by_test_id("message")).to_have_count(MESSAGES)
+    expect(page.get_by_test_id("load-earlier")).to_have_count(0)
+    texts = _texts(page)
+    assert texts == [f"message {n}" for n in range(1, MESSAGES + 1)]
+    page.reload()
+    expect(page.get_by_test_id("message")).to_have_count(PAGE)
+
+
+def test_a_reply_in_a_long_chat_streams_below_the_latest_page(page: Page, long_chat):
+    page.goto(f"/chat/{long_chat}")
+    expect(page.get_by_test_id("message")).to_have_count(PAGE)
+    page.get_by_test_id("composer-input").fill("one more [[tokens=5]]")
+    page.get_by_test_id("send-button").click()
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete")
+    expect(reply).to_contain_text("tok5")
+    expect(page.get_by_test_id("message")).to_have_count(PAGE + 2)
