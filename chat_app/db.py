@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,6 +11,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, create_engine
 
 from chat_app.settings import get_settings
+
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_writer_locks: dict[str, threading.RLock] = {}  # one per SQLite file, shared by its engines here
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -25,8 +29,28 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        _queue_writers(engine, _writer_locks.setdefault(url, threading.RLock()))
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _queue_writers(engine: sa.Engine, lock: threading.RLock) -> None:
+    """SQLite has one writer at a time, and a second one polls for the lock with growing sleeps
+    (up to 100 ms each), which under load costs seconds. SQLite serves one process, so its
+    write transactions queue on a lock here instead: each starts the moment the last one ends."""
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _take(conn, _cursor, statement, _params, _context, _many) -> None:
+        if not conn.info.get("writing") and statement.lstrip()[:7].upper().startswith(_DML):
+            lock.acquire()
+            conn.info["writing"] = True
+
+    def _give(conn) -> None:
+        if conn.info.pop("writing", False):
+            lock.release()
+
+    sa.event.listen(engine, "commit", _give)
+    sa.event.listen(engine, "rollback", _give)
 
 
 @lru_cache(maxsize=4)

@@ -78,10 +78,10 @@ async def post_message(request: Request) -> Response:
             mine, reply = chats.post_message(user, chat_id, content, session=session, model_id=body.get("model_id"),
                                              attachment_ids=attachments)
             views = chats.message_views([mine, reply], session=session)
-            return str(mine.session_id), *views
+            return str(mine.session_id), replies.plan_for(reply, session=session), *views
 
-    real_chat_id, mine, reply = await in_thread(work)
-    replies.start_reply(real_chat_id, reply["id"])
+    real_chat_id, plan, mine, reply = await in_thread(work)
+    replies.start_reply(real_chat_id, reply["id"], plan=plan)
     return JSONResponse({"message": mine, "reply": reply}, status_code=202)
 
 

@@ -1,8 +1,9 @@
 """One writer per process saves the text of every growing reply, in one transaction per interval.
 
 However many replies stream, the database sees a few transactions a second; if the process dies,
-a reply loses at most the text of the last interval. A reply's own end is saved by the reply
-itself (replies._finish), so the writer only ever touches replies still in flight.
+a reply loses at most the text of the last interval. Its first save marks the reply `streaming`.
+A reply's own end is saved by the reply itself (replies._finish), so the writer only ever touches
+replies still in flight.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _save(rows: list[dict], engine: sa.Engine | None) -> None:
         sa.update(Message.__table__)
         .where(Message.__table__.c.id == sa.bindparam("message_id"),
                Message.__table__.c.status.in_(_IN_FLIGHT))
-        .values(content=sa.bindparam("text"), updated_at=now)
+        .values(content=sa.bindparam("text"), status=MessageStatus.streaming.value, updated_at=now)
     )
     with session_scope(engine) as session:
         session.connection().execute(statement, rows)

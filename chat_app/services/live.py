@@ -121,8 +121,9 @@ class Channel:
         self._window = window
         self._followers: dict[str, set[Subscription]] = {}
         self._pending: dict[str, list[Event]] = {}
-        self._next_at: dict[str, float] = {}  # when each chat may publish again
-        self._urgent: set[str] = set()
+        self._next_at: dict[str, float] = {}  # until when each chat waits for the tick
+        self._now: set[str] = set()  # chats to send at once
+        self._ticking = False  # the flusher will wake at the next tick by itself
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.on_control: Callable[[Event], None] | None = None
@@ -147,7 +148,11 @@ class Channel:
 
     # ----- publishing ------------------------------------------------------------------
     def publish(self, chat_id: str, event: Event) -> None:
-        """Queue an event for the chat's followers; consecutive deltas of a reply merge."""
+        """Queue an event for the chat's followers; consecutive deltas of a reply merge.
+
+        A chat quiet for a window (and start, end, a reply's first delta) goes out at once; a busy
+        one with the next tick. This runs for every token, so it does O(1) work.
+        """
         pending = self._pending.setdefault(chat_id, [])
         last = pending[-1] if pending else None
         if (
@@ -157,42 +162,48 @@ class Channel:
             last["text"] += event["text"]
         else:
             pending.append(dict(event))
-        loop_time = asyncio.get_running_loop().time()
-        if event["type"] in URGENT or (event["type"] == "delta" and event["at"] == 0):
-            self._urgent.add(chat_id)
+        urgent = event["type"] in URGENT or (event["type"] == "delta" and event["at"] == 0)
+        if urgent or self._next_at.get(chat_id, 0.0) <= asyncio.get_running_loop().time():
+            self._now.add(chat_id)
             self._wakeup.set()
-        elif self._next_at.get(chat_id, 0.0) <= loop_time:
+        elif not self._ticking:
             self._wakeup.set()
 
     async def flush(self) -> None:
         """Send everything pending now, whatever the window."""
         ready, self._pending = self._pending, {}
-        self._urgent.clear()
+        self._now.clear()
         if ready:
             await self._send(ready)
 
     async def _flush_forever(self) -> None:
+        """Send the chats due now at once, the others every WINDOW seconds: each tick's work is the
+        chats that published, however many follow."""
         loop = asyncio.get_running_loop()
+        next_tick = loop.time()
         while True:
-            now = loop.time()
-            ready = {c: evs for c, evs in self._pending.items()
-                     if c in self._urgent or self._next_at.get(c, 0.0) <= now}
-            if ready:
-                for chat_id in ready:
-                    del self._pending[chat_id]
-                    self._next_at[chat_id] = now + self._window
-                self._urgent.difference_update(ready)
-                await self._send(ready)
-                continue
-            if len(self._next_at) > 4 * len(self._pending) + 256:
-                self._next_at = {c: t for c, t in self._next_at.items() if t > now}
-            waits = [self._next_at.get(c, 0.0) - now for c in self._pending]
+            self._ticking = bool(self._pending)
             self._wakeup.clear()
             try:
-                async with asyncio.timeout(max(0.0, min(waits)) if waits else None):
+                async with asyncio.timeout(max(0.0, next_tick - loop.time()) if self._ticking else None):
                     await self._wakeup.wait()
             except TimeoutError:
                 pass
+            now = loop.time()
+            if now >= next_tick:
+                ready, self._pending = self._pending, {}
+                self._now.clear()
+                next_tick = now + self._window
+            else:
+                ready = {c: self._pending.pop(c) for c in self._now if c in self._pending}
+                self._now.clear()
+            if not ready:
+                continue
+            for chat_id in ready:
+                self._next_at[chat_id] = now + self._window
+            if len(self._next_at) > 1024:  # forget chats that went quiet
+                self._next_at = {c: t for c, t in self._next_at.items() if t > now}
+            await self._send(ready)
 
     async def _send(self, events: dict[str, list[Event]]) -> None:
         try:

@@ -7,6 +7,7 @@ end a broken stream as if it were complete, so both are checked here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -17,6 +18,8 @@ from chat_app.services import wire
 from chat_app.services.providers import call_options, provider_label
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,11 @@ def describe_error(exc: BaseException, provider_label: str) -> str:
         return f"{provider_label} is rate limiting requests (429). Wait a moment, then retry."
     if isinstance(exc, litellm.Timeout):
         return f"{provider_label} did not answer in time. Retry in a moment."
-    if isinstance(exc, litellm.APIConnectionError) and not status:
+    failure = _connection_failure(exc)  # LiteLLM reports these as status 500, though no answer came
+    if failure == "connect":
         return f"{provider_label} could not be reached. Check that it is running and retry."
+    if failure == "broken":
+        return f"The connection to {provider_label} broke. Retry in a moment."
     if isinstance(exc, litellm.BadRequestError):
         return f"{provider_label} refused the request (400)."
     if status and int(status) >= 500:
@@ -85,6 +91,26 @@ def describe_error(exc: BaseException, provider_label: str) -> str:
     if status:
         return f"{provider_label} answered with an error ({status})."
     return f"{provider_label} failed unexpectedly. Retry in a moment."
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """"connect" when no connection was made, "broken" when it failed on the way, else "", whatever
+    LiteLLM calls the error: its cause chain holds the SDK's, httpx's and the socket's errors."""
+    import httpx
+    import openai
+
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(e, (openai.APITimeoutError, httpx.TimeoutException)) for e in chain):
+        return ""
+    if any(isinstance(e, (httpx.ConnectError, ConnectionRefusedError)) for e in chain):
+        return "connect"
+    if any(isinstance(e, (httpx.TransportError, openai.APIConnectionError, ConnectionError)) for e in chain):
+        return "broken"
+    return ""
 
 
 async def stream_reply(
@@ -126,6 +152,7 @@ async def stream_reply(
     except TimeoutError:
         raise ProviderError(f"{label} did not start answering within {deadlines.first_token:.0f} s.") from None
     except Exception as exc:  # noqa: BLE001 - every provider failure becomes one sentence
+        log.warning("%s request failed: %r", label, exc)
         raise ProviderError(describe_error(exc, label)) from exc
 
     finish_reason: str | None = None
@@ -135,7 +162,9 @@ async def stream_reply(
     try:
         while True:
             try:
-                chunk = await asyncio.wait_for(iterator.__anext__(), timeout=limit(first=not got_text))
+                # asyncio.timeout, not wait_for: no task per chunk (this runs for every token of every reply)
+                async with asyncio.timeout(limit(first=not got_text)):
+                    chunk = await iterator.__anext__()
             except StopAsyncIteration:
                 break
             except TimeoutError:
@@ -153,6 +182,7 @@ async def stream_reply(
             except ProviderError:
                 raise
             except Exception as exc:  # noqa: BLE001
+                log.warning("%s stream failed: %r", label, exc)
                 raise ProviderError(describe_error(exc, label)) from exc
             usage = getattr(chunk, "usage", None)
             if usage:

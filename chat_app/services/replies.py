@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
+from chat_app.catalog import CatalogModel
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
@@ -28,11 +30,21 @@ INTERRUPTED = "This reply was interrupted before it finished. Retry it."
 UNSTARTED_GRACE = 10.0  # seconds a reply of this worker may wait between its commit and its start
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a reply needs from the database to run: its model, what it sends, whose key pays."""
+
+    model: CatalogModel
+    prompt: list[dict] | str  # the conversation (text models) or the prompt (image/video models)
+    own_key: str | None = field(repr=False)
+
+
 @dataclass
 class ReplyJob:
     chat_id: str
     message_id: str
     engine: sa.Engine | None = None
+    plan: Plan | None = None
     kind: str = "text"  # what the model makes: text | image | video
     _parts: list[str] = field(default_factory=list, repr=False)
     length: int = 0
@@ -64,15 +76,17 @@ def start_reply(
     chat_id: uuid.UUID | str,
     message_id: uuid.UUID | str,
     *,
+    plan: Plan | None = None,
     deadlines: llm.Deadlines | None = None,
     engine: sa.Engine | None = None,
 ) -> ReplyJob:
     """Start producing a saved, pending reply. The caller must have committed it.
 
+    A `plan` made in the transaction that saved the reply saves the job a transaction of its own.
     Without `deadlines`, the operator's configured ones apply.
     """
     runtime.current().engines.add(engine)
-    job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id), engine=engine)
+    job = ReplyJob(chat_id=str(chat_id), message_id=str(message_id), engine=engine, plan=plan)
     _jobs[job.message_id] = job
     job.task = asyncio.get_running_loop().create_task(_run(job, deadlines or llm.configured_deadlines()))
     return job
@@ -88,7 +102,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     model = None
     made: list[media.Stored] = []
     try:
-        model, prompt, own_key = await asyncio.to_thread(_begin, job)
+        plan = job.plan or await asyncio.to_thread(_plan, job)
+        model, prompt, own_key = plan.model, plan.prompt, plan.own_key
         job.kind = model.type
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
@@ -127,12 +142,14 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
 
 async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
     usage: tuple[int | None, int | None] = (None, None)
-    writer = runtime.current().writer
+    here = runtime.current()  # looked up once: what follows runs for every token
+    publish, changed = here.channel.publish, here.writer.changed
+    read_text = lambda: job.text  # noqa: E731 - the writer reads the text when it saves
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
             at = job.add(event.text)
-            _publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text})
-            writer.changed(job.message_id, lambda: job.text, job.engine)
+            publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text})
+            changed(job.message_id, read_text, job.engine)
         else:
             usage = (event.input_tokens, event.output_tokens)
     return usage
@@ -145,28 +162,31 @@ def _publish_progress(job: ReplyJob, progress: generation.Progress) -> None:
     })
 
 
-def _begin(job: ReplyJob):
+def plan_for(reply: Message, *, session: Session) -> Plan:
+    """Read what a saved reply needs to run (in the transaction that saved it, when there is one)."""
+    model = resolve_model(reply.model_id, session=session)
+    if model is None:
+        raise llm.ProviderError("This reply's model is no longer in the catalog.")
+    if model.type == "text":
+        prompt: list[dict] | str = chats.prompt_for(reply, session=session)
+    else:
+        prompt = chats.generation_prompt(reply, session=session)
+    own_key = None
+    if model.key_env is None:  # an operator's endpoint has its own key, never a person's
+        # Whoever asked pays with their own key; otherwise a shared chat's owner does.
+        own_key = keys.key_for(reply.author_id, model.provider, session=session)
+        if own_key is None:
+            owner_id = session.get(ChatSession, reply.session_id).user_id
+            own_key = keys.key_for(owner_id, model.provider, session=session)
+    return Plan(model, prompt, own_key)
+
+
+def _plan(job: ReplyJob) -> Plan:
     with session_scope(job.engine) as session:
         reply = session.get(Message, uuid.UUID(job.message_id))
         if reply is None:
             raise llm.ProviderError("This reply no longer exists.")
-        model = resolve_model(reply.model_id, session=session)
-        if model is None:
-            raise llm.ProviderError("This reply's model is no longer in the catalog.")
-        if model.type == "text":
-            prompt = chats.prompt_for(reply, session=session)
-        else:
-            prompt = chats.generation_prompt(reply, session=session)
-        own_key = None
-        if model.key_env is None:  # an operator's endpoint has its own key, never a person's
-            # Whoever asked pays with their own key; otherwise a shared chat's owner does.
-            owner_id = session.get(ChatSession, reply.session_id).user_id
-            own_key = (keys.key_for(reply.author_id, model.provider, session=session)
-                       or keys.key_for(owner_id, model.provider, session=session))
-        reply.status = MessageStatus.streaming.value
-        reply.updated_at = utcnow()
-        session.add(reply)
-        return model, prompt, own_key
+        return plan_for(reply, session=session)
 
 
 def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
@@ -185,10 +205,11 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
             for stored in made:
                 media.forget_files(stored)
             return
-        reply = session.get(Message, uuid.UUID(job.message_id))
-        for stored in made:
-            media.record(stored, owner_id=reply.author_id if reply else None, session=session,
-                         chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
+        if made:
+            reply = session.get(Message, uuid.UUID(job.message_id))
+            for stored in made:
+                media.record(stored, owner_id=reply.author_id if reply else None, session=session,
+                             chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
         session.execute(
             sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
         )

@@ -286,10 +286,10 @@ class ChatState(AttachmentsMixin, AuthState):
             mine, reply = chats.post_message(
                 user, target, content, session=session, model_id=model_id, attachment_ids=attachment_ids
             )
-            return target, *chats.message_views([mine, reply], session=session)
+            return target, replies.plan_for(reply, session=session), *chats.message_views([mine, reply], session=session)
 
         try:
-            target, mine, reply = await self._as_user(work)
+            target, plan, mine, reply = await self._as_user(work)
         except Unauthenticated:
             return self._login_redirect()
         except access.NoAccess as exc:
@@ -302,7 +302,7 @@ class ChatState(AttachmentsMixin, AuthState):
             return
         self.notice = ""
         self.attachments = []
-        replies.start_reply(target, reply["id"])
+        replies.start_reply(target, reply["id"], plan=plan)
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]

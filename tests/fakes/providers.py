@@ -968,18 +968,22 @@ class FakeProviders(BackgroundServer):
         self._requests.clear()
 
     def env(self) -> dict[str, str]:
-        """Environment variables (LiteLLM's standard names) that point every provider here."""
-        return {
-            "OPENAI_API_KEY": "sk-fake-openai",
-            "OPENAI_API_BASE": f"{self.base_url}/v1",
-            "ANTHROPIC_API_KEY": "sk-ant-fake",
-            "ANTHROPIC_API_BASE": self.base_url,
-            "GEMINI_API_KEY": "fake-gemini-key",
-            "GEMINI_API_BASE": f"{self.base_url}/v1beta",
-            "DEEPSEEK_API_KEY": "sk-fake-deepseek",
-            "DEEPSEEK_API_BASE": self.base_url,
-            "OLLAMA_API_BASE": self.base_url,
-        }
+        return provider_env(self.base_url)
+
+
+def provider_env(base_url: str) -> dict[str, str]:
+    """Environment variables (LiteLLM's standard names) that point every provider at a fake."""
+    return {
+        "OPENAI_API_KEY": "sk-fake-openai",
+        "OPENAI_API_BASE": f"{base_url}/v1",
+        "ANTHROPIC_API_KEY": "sk-ant-fake",
+        "ANTHROPIC_API_BASE": base_url,
+        "GEMINI_API_KEY": "fake-gemini-key",
+        "GEMINI_API_BASE": f"{base_url}/v1beta",
+        "DEEPSEEK_API_KEY": "sk-fake-deepseek",
+        "DEEPSEEK_API_BASE": base_url,
+        "OLLAMA_API_BASE": base_url,
+    }
 
 
 def main() -> None:

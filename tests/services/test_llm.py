@@ -101,3 +101,11 @@ def test_cost_comes_from_the_catalogs_prices():
     assert llm.reply_cost(model, 1_000_000, 100_000) == 3.5
     assert llm.reply_cost(model, None, None) is None
     assert llm.reply_cost(find_model("replicate/stability-ai/sdxl"), 10, 10) is None
+
+
+async def test_a_provider_that_cannot_be_reached_is_said_so_not_called_a_server_error(monkeypatch):
+    """LiteLLM gives connection failures a status of 500; people are told what really happened."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
+    with pytest.raises(llm.ProviderError, match="could not be reached"):
+        await _collect("openai/gpt-4o", "hello")

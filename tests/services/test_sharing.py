@@ -239,9 +239,8 @@ def test_editors_replies_use_the_owners_key_when_they_have_none(session, app_set
     sharing.invite(owner, chat.id, editor.email, True, session=session)
     _, reply = chats.post_message(editor, chat.id, "hi", session=session)
     session.commit()
-    model, _, own_key = replies._begin(replies.ReplyJob(str(chat.id), str(reply.id)))
-    assert own_key == "sk-ant-owners-own"
+    assert replies.plan_for(reply, session=session).own_key == "sk-ant-owners-own"
     keys.set_key(editor, "anthropic", "sk-ant-editors-own", session=session)
     session.commit()
-    assert replies._begin(replies.ReplyJob(str(chat.id), str(reply.id)))[2] == "sk-ant-editors-own"
+    assert replies.plan_for(reply, session=session).own_key == "sk-ant-editors-own"
 
