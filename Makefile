@@ -43,8 +43,16 @@ chromium:
 migrate: $(VENV)/.installed
 	$(BIN)/python -m chat_app.migrations
 
+# With REDIS_URL set, the app runs one worker per core (GRANIAN_WORKERS overrides); without it, one process.
 run: install migrate
-	$(BIN)/reflex run --env prod
+	@if [ -n "$$REDIS_URL$$REFLEX_REDIS_URL" ]; then \
+		export GRANIAN_WORKERS=$${GRANIAN_WORKERS:-$$(nproc)}; \
+		echo "Redis at $${REDIS_URL:-$$REFLEX_REDIS_URL}: $$GRANIAN_WORKERS workers (set GRANIAN_WORKERS to change)"; \
+		exec $(BIN)/reflex run --env prod; \
+	else \
+		echo "One process (set REDIS_URL to run several workers)"; \
+		exec $(BIN)/reflex run --env prod; \
+	fi
 
 test: install-dev
 	$(BIN)/lint-imports

@@ -93,17 +93,27 @@ def describe_error(exc: BaseException, provider_label: str) -> str:
     return f"{provider_label} failed unexpectedly. Retry in a moment."
 
 
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def _causes(exc: BaseException) -> str:
+    """For the log: what failed, down to the socket (LiteLLM's own message hides it)."""
+    return " <- ".join(f"{type(e).__name__}: {e}"[:200] for e in _cause_chain(exc))
+
+
 def _connection_failure(exc: BaseException) -> str:
     """"connect" when no connection was made, "broken" when it failed on the way, else "", whatever
     LiteLLM calls the error: its cause chain holds the SDK's, httpx's and the socket's errors."""
     import httpx
     import openai
 
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 10:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
+    chain = _cause_chain(exc)
     if any(isinstance(e, (openai.APITimeoutError, httpx.TimeoutException)) for e in chain):
         return ""
     if any(isinstance(e, (httpx.ConnectError, ConnectionRefusedError)) for e in chain):
@@ -135,24 +145,33 @@ async def stream_reply(
     # Gemini's finish signal is only visible on the wire (see wire.py).
     watch = wire.FinishWatch(b'"finishReason"') if model.provider == "gemini" else None
     extra = {"client": _handler(watch)} if watch is not None else {}
-    try:
-        stream = await asyncio.wait_for(
-            litellm.acompletion(
-                model=model.litellm_model,
-                messages=list(messages),
-                stream=True,
-                stream_options={"include_usage": True},
-                timeout=deadlines.total,
-                max_retries=0,  # retrying is the person's choice (the Retry button), not a hidden delay
-                **call_options(model, own_key),
-                **extra,
-            ),
-            timeout=limit(first=True),
+    def request():
+        return litellm.acompletion(
+            model=model.litellm_model,
+            messages=list(messages),
+            stream=True,
+            stream_options={"include_usage": True},
+            timeout=deadlines.total,
+            max_retries=0,  # retrying is the person's choice (the Retry button), not a hidden delay
+            **call_options(model, own_key),
+            **extra,
         )
+
+    try:
+        async with asyncio.timeout(limit(first=True)):
+            try:
+                stream = await request()
+            except Exception as exc:  # noqa: BLE001
+                if _connection_failure(exc) != "broken":
+                    raise
+                # A pooled connection the provider had just closed (idle keep-alive): the request
+                # never reached it, so it is sent again at once, on a fresh connection.
+                log.info("%s closed a pooled connection as it was used; sending again", label)
+                stream = await request()
     except TimeoutError:
         raise ProviderError(f"{label} did not start answering within {deadlines.first_token:.0f} s.") from None
     except Exception as exc:  # noqa: BLE001 - every provider failure becomes one sentence
-        log.warning("%s request failed: %r", label, exc)
+        log.warning("%s request failed: %s", label, _causes(exc))
         raise ProviderError(describe_error(exc, label)) from exc
 
     finish_reason: str | None = None
@@ -182,7 +201,7 @@ async def stream_reply(
             except ProviderError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                log.warning("%s stream failed: %r", label, exc)
+                log.warning("%s stream failed: %s", label, _causes(exc))
                 raise ProviderError(describe_error(exc, label)) from exc
             usage = getattr(chunk, "usage", None)
             if usage:

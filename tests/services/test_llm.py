@@ -109,3 +109,37 @@ async def test_a_provider_that_cannot_be_reached_is_said_so_not_called_a_server_
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
     with pytest.raises(llm.ProviderError, match="could not be reached"):
         await _collect("openai/gpt-4o", "hello")
+
+
+async def test_a_request_the_provider_drops_unanswered_is_sent_again_once(fake_env, monkeypatch):
+    """Providers close idle keep-alive connections; a request caught by that is sent again at once."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    target = urlsplit(fake_env.base_url)
+    connections = 0
+
+    async def relay(reader, writer):
+        nonlocal connections
+        connections += 1
+        if connections == 1:  # take the request, then hang up without a word, as a closing server does
+            await reader.read(1024)
+            writer.close()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_connection(target.hostname, target.port)
+
+        async def pipe(source, sink):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{port}/v1")
+    async with server:
+        text, finished = await _collect("openai/gpt-4o", "hello [[tokens=3]]")
+    assert text == "tok1 tok2 tok3" and finished.finish_reason == "stop"
+    assert connections == 2 and len(fake_env.chat_requests) == 1
