@@ -296,11 +296,12 @@ def prompt_for(reply: Message, *, session: Session) -> list[dict]:
     Attachments travel as OpenAI-style content parts; LiteLLM turns them into each
     provider's own format. Files made by image/video models are not sent back.
     """
-    rows = list(session.exec(
-        select(Message)
+    # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
+    rows = session.execute(
+        sa.select(Message.id, Message.role, Message.content)
         .where(Message.session_id == reply.session_id, Message.seq < reply.seq)
         .order_by(Message.seq)
-    ))
+    ).all()
     files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
     prompt: list[dict] = []
     for m in rows:

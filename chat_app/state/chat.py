@@ -307,14 +307,9 @@ class ChatState(AttachmentsMixin, AuthState):
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
         self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])
-        return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply, ChatState.refresh_sidebar]
-
-    @rx.event
-    async def refresh_sidebar(self):
-        result, _ = await self._act(lambda user, session: [chat_view(c) for c in chats.list_chats(user, session=session)])
-        if result is not None:
-            self.chats = result
-            self.chat_title = next((c["title"] for c in self.chats if c["id"] == self.chat_id), self.chat_title)
+        # The chat moves to the top of the sidebar here: no database read before the reply's first token.
+        self.chats = [c for c in self.chats if c["id"] == target] + [c for c in self.chats if c["id"] != target]
+        return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply]
 
     @rx.event
     async def regenerate(self):
