@@ -17,12 +17,11 @@ from contextlib import suppress
 import sqlalchemy as sa
 
 from chat_app.db import session_scope
-from chat_app.models import Message, MessageStatus, utcnow
+from chat_app.models import IN_FLIGHT_SQL, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 0.5  # seconds between two saves of the growing replies
-_IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
 
 
 class BatchWriter:
@@ -69,8 +68,8 @@ def _save(rows: list[dict], engine: sa.Engine | None) -> None:
     now = utcnow()
     statement = (
         sa.update(Message.__table__)
-        .where(Message.__table__.c.id == sa.bindparam("message_id"),
-               Message.__table__.c.status.in_(_IN_FLIGHT))
+        # A literal IN: an expanding IN parameter cannot go into executemany().
+        .where(Message.__table__.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
         .values(content=sa.bindparam("text"), status=MessageStatus.streaming.value, updated_at=now)
     )
     with session_scope(engine) as session:

@@ -1,0 +1,69 @@
+"""Growing replies are saved together: a few transactions a second however many replies stream."""
+
+import asyncio
+import time
+import uuid
+
+from sqlalchemy import event
+from sqlmodel import Session
+
+from chat_app.models import Message
+from chat_app.services import chats, replies
+from chat_app.services.batch_writer import SAVE_EVERY
+from chat_app.services.llm import Deadlines
+from tests.conftest import make_chat, make_user
+from tests.support.replies import wait_until_done
+
+REPLIES = 30
+
+
+async def test_thirty_streaming_replies_are_saved_in_a_few_batches_a_second(engine, fake_env):
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        posted = []
+        for _ in range(REPLIES):
+            chat = make_chat(session, user)
+            _, reply = chats.post_message(user, chat.id, "[[tokens=60]] [[delay=0.02]]", session=session)
+            session.commit()
+            posted.append((str(chat.id), str(reply.id)))
+    batches: list[int] = []  # rows per save of growing replies
+
+    def count(_conn, _cursor, statement, params, _context, executemany) -> None:
+        if statement.lstrip().startswith("UPDATE messages SET content") and "IN ('pending', 'streaming')" in statement:
+            batches.append(len(params) if executemany else 1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        started = time.monotonic()
+        for chat_id, reply_id in posted:
+            replies.start_reply(chat_id, reply_id, engine=engine, deadlines=Deadlines(5, 5, 60))
+        for _, reply_id in posted:
+            await wait_until_done(reply_id)
+        streamed = time.monotonic() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert batches, "growing replies were saved while they streamed"
+    assert len(batches) <= streamed / SAVE_EVERY + 2, f"{len(batches)} saves in {streamed:.1f} s"
+    assert max(batches) > REPLIES / 2, "one save carries many replies"
+    with Session(engine) as session:
+        for _, reply_id in posted:
+            saved = session.get(Message, uuid.UUID(reply_id))
+            assert saved.status == "complete" and saved.content.endswith("tok60")
+
+
+async def test_a_reply_that_ended_is_never_overwritten_by_an_older_save(engine, fake_env):
+    from chat_app.services.batch_writer import BatchWriter
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        chat = make_chat(session, user)
+        _, reply = chats.post_message(user, chat.id, "hi", session=session)
+        reply.status, reply.content = "complete", "the whole answer"
+        session.add(reply)
+        session.commit()
+    writer = BatchWriter(every=60)
+    writer.changed(str(reply.id), lambda: "the whole", engine)  # read before the end was saved
+    await writer.save_now()
+    with Session(engine) as session:
+        assert session.get(Message, reply.id).content == "the whole answer"
+    await asyncio.sleep(0)
