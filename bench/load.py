@@ -2,7 +2,8 @@
 
 Everything runs against the local fake provider (in a process of its own), in one go:
 
-  litellm      LiteLLM alone, in one process, the same streams the app asks for: the ceiling
+  litellm      LiteLLM alone, in one process on the app's event loop (uvloop), the same streams the
+               app asks for: the ceiling
   sqlite-1     the app, one worker, SQLite and the in-process channel (the embedded default)
   pg-1         the app, one worker, PostgreSQL
   pg-redis-2   the app, two workers, PostgreSQL + Redis
@@ -438,7 +439,9 @@ def main() -> None:
     parser.add_argument("--fake", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.litellm_alone:
-        print(json.dumps(asyncio.run(_litellm_alone(args.fake, args.litellm_alone))))
+        import uvloop  # the event loop the app's server (Granian) runs on, for a like-for-like ceiling
+
+        print(json.dumps(uvloop.run(_litellm_alone(args.fake, args.litellm_alone))))
         return
     configs = [c for c in args.configs.split(",") if c]
     unknown = set(configs) - set(CONFIGS)
