@@ -322,11 +322,12 @@ def drop_schema(database_url: str) -> None:
         admin.dispose()
 
 
-def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int) -> dict[str, Any]:
+def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int, keep: Path | None = None,
+        ) -> dict[str, Any]:
     results: dict[str, Any] = {"sizes": sizes, "viewers": viewers, "configs": {}, "history": None}
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     try:
-        with fake_provider_process() as fake_url:
+        with fake_provider_process(tmp / "fake.log") as fake_url:
             if "litellm" in configs:
                 progress("LiteLLM alone")
                 results["configs"]["litellm"] = [litellm_alone(fake_url, n) for n in sizes]
@@ -350,6 +351,10 @@ def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int) -
                     app.stop()
                     drop_schema(database_url)
     finally:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in tmp.glob("*.log"):
+                shutil.copy(log, keep / log.name)
         shutil.rmtree(tmp, ignore_errors=True)
     return results
 
@@ -435,6 +440,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="20,50,200", help="replies at once, per round")
     parser.add_argument("--viewers", type=int, default=10, help="websocket viewers per round")
     parser.add_argument("--history-runs", type=int, default=3, help="Chromium runs per long-chat measure (0: skip)")
+    parser.add_argument("--keep", type=Path, help="keep the apps' and the fake's logs here")
     parser.add_argument("--litellm-alone", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fake", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -447,7 +453,7 @@ def main() -> None:
     unknown = set(configs) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configs: {', '.join(sorted(unknown))}")
-    results = run(configs, [int(s) for s in args.sizes.split(",")], args.viewers, args.history_runs)
+    results = run(configs, [int(s) for s in args.sizes.split(",")], args.viewers, args.history_runs, args.keep)
     print(json.dumps(results, indent=1, default=str) if args.json else report(results))
 
 

@@ -93,6 +93,10 @@ def describe_error(exc: BaseException, provider_label: str) -> str:
     return f"{provider_label} failed unexpectedly. Retry in a moment."
 
 
+# aiohttp's names (LiteLLM's default transport) for a connection the other side closed
+_CLOSED_BY_PEER = frozenset({"ServerDisconnectedError", "ClientConnectionResetError"})
+
+
 def _cause_chain(exc: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
     seen: BaseException | None = exc
@@ -116,6 +120,10 @@ def _connection_failure(exc: BaseException) -> str:
     chain = _cause_chain(exc)
     if any(isinstance(e, (openai.APITimeoutError, httpx.TimeoutException)) for e in chain):
         return ""
+    # A connection the provider reset or closed (a pooled one it had just dropped) was made, even
+    # when the transport calls the failure a ConnectError.
+    if any(isinstance(e, ConnectionResetError) or type(e).__name__ in _CLOSED_BY_PEER for e in chain):
+        return "broken"
     if any(isinstance(e, (httpx.ConnectError, ConnectionRefusedError)) for e in chain):
         return "connect"
     if any(isinstance(e, (httpx.TransportError, openai.APIConnectionError, ConnectionError)) for e in chain):

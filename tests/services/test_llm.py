@@ -143,3 +143,24 @@ async def test_a_request_the_provider_drops_unanswered_is_sent_again_once(fake_e
         text, finished = await _collect("openai/gpt-4o", "hello [[tokens=3]]")
     assert text == "tok1 tok2 tok3" and finished.finish_reason == "stop"
     assert connections == 2 and len(fake_env.chat_requests) == 1
+
+
+def _chained(*errors: BaseException) -> BaseException:
+    """errors[0] raised from errors[1] raised from ..., as LiteLLM wraps its transport's errors."""
+    for outer, inner in zip(errors, errors[1:], strict=False):
+        outer.__cause__ = inner
+    return errors[0]
+
+
+def test_connection_failures_are_told_apart_whatever_the_transport_calls_them():
+    import aiohttp
+    import httpx
+
+    refused = _chained(httpx.ConnectError("All connection attempts failed"), ConnectionRefusedError(111, "refused"))
+    closed_while_writing = _chained(
+        httpx.ConnectError("Can not write request body"),
+        aiohttp.ClientConnectionResetError("Cannot write to closing transport"))
+    dropped = _chained(httpx.ReadError("Server disconnected"), aiohttp.ServerDisconnectedError())
+    assert "could not be reached" in llm.describe_error(refused, "OpenAI")
+    assert "connection to OpenAI broke" in llm.describe_error(closed_while_writing, "OpenAI")
+    assert "connection to OpenAI broke" in llm.describe_error(dropped, "OpenAI")
