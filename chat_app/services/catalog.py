@@ -93,6 +93,7 @@ def sync_catalog(*, session: Session, operator_file: str | Path | None = None) -
         if row.id not in keep:
             session.delete(row)
     session.flush()
+    _catalog_changed()
     return len(every)
 
 
@@ -155,6 +156,7 @@ def _record_ollama_models(names: list[str], *, session: Session) -> None:
     if gone:
         session.execute(sa.delete(ModelEntry).where(ModelEntry.id.in_(gone)))
     session.expire_all()
+    _catalog_changed()
 
 
 # ----- reading -------------------------------------------------------------------------
@@ -169,9 +171,31 @@ def as_catalog_model(row: ModelEntry) -> CatalogModel:
     )
 
 
+RESOLVED_FOR = 5.0  # seconds a looked-up model is reused: every send looks its model up twice
+
+_resolved: dict[tuple[str, str], tuple[float, CatalogModel | None]] = {}
+
+
 def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | None:
-    row = session.get(ModelEntry, model_id) if model_id else None
-    return as_catalog_model(row) if row is not None else None
+    """A model of the catalog by id. The catalog changes when a worker starts (its files) and when
+    Ollama's list changes, so a lookup is kept a few seconds; this process's own writes clear it."""
+    if not model_id:
+        return None
+    key = (str(session.get_bind().url), model_id)
+    now = time.monotonic()
+    cached = _resolved.get(key)
+    if cached is not None and now - cached[0] < RESOLVED_FOR:
+        return cached[1]
+    row = session.get(ModelEntry, model_id)
+    model = as_catalog_model(row) if row is not None else None
+    if len(_resolved) > 1000:
+        _resolved.clear()
+    _resolved[key] = (now, model)
+    return model
+
+
+def _catalog_changed() -> None:
+    _resolved.clear()
 
 
 def unavailable_reason(model: CatalogModel, *, session: Session, own_keys: frozenset[str] = frozenset()) -> str:

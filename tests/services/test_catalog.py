@@ -165,3 +165,12 @@ def test_an_unchanged_ollama_list_writes_nothing(engine):
         catalog._record_ollama_models(["llama3.2:latest"], session=session)
         session.commit()
     assert writes == []
+
+
+def test_a_model_looked_up_moments_ago_follows_a_catalog_change_at_once(session, tmp_path):
+    assert catalog.resolve_model("openai/gpt-4o-mini", session=session).enabled
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps({"version": 1, "disabled": ["openai/gpt-4o-mini"], "models": []}))
+    catalog.sync_catalog(session=session, operator_file=path)
+    session.commit()
+    assert not catalog.resolve_model("openai/gpt-4o-mini", session=session).enabled
