@@ -308,13 +308,21 @@ class RedisLog:
     def __init__(self, url: str, *, prefix: str, worker: str, keep: int = KEEP, linger: float = LINGER,
                  block_ms: int = 5000) -> None:
         from redis.asyncio import BlockingConnectionPool, Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
         name = f"{prefix}:live:{worker}"
+        # A dropped connection (Redis restarted, a proxy's idle timeout) is retried on a new one.
+        # A retried append may land twice; deltas carry their offsets, so views take them once.
+        resilient = {"retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
+                     "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
         # A few connections serve every view of this worker: the pool waits rather than grows.
         self._redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-            url, decode_responses=True, client_name=name, max_connections=POOL_SIZE, timeout=10))
+            url, decode_responses=True, client_name=name, max_connections=POOL_SIZE, timeout=10, **resilient))
         # The reader blocks on its own connection, so publishing never waits behind it.
-        self._reader = Redis.from_url(url, decode_responses=True, client_name=f"{name}:reader")
+        self._reader = Redis.from_url(url, decode_responses=True, client_name=f"{name}:reader", **resilient)
         self._prefix, self._keep, self._linger, self._block_ms = prefix, keep, linger, block_ms
         self._control_key = f"{prefix}:control"
         self._wake_key = f"{prefix}:wake:{worker}"
@@ -365,9 +373,11 @@ class RedisLog:
         channel = self._channel
         assert channel is not None
         control, wake = self._control_key, self._wake_key
+        fixed: dict[str, str] = {}  # kept across reconnections: stop requests sent meanwhile still arrive
         while True:
             try:
-                fixed = {control: await self._latest(control), wake: await self._latest(wake)}
+                if not fixed:
+                    fixed = {control: await self._latest(control), wake: await self._latest(wake)}
                 while True:
                     followed = channel.followed()
                     self._cursors = {c: self._cursors[c] for c in followed if c in self._cursors}

@@ -68,8 +68,13 @@ class RedisLiveness:
 
     def __init__(self, url: str, *, prefix: str) -> None:
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, client_name=f"{prefix}:liveness",
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError])
         self._prefix = prefix
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None

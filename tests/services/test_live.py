@@ -181,3 +181,27 @@ async def test_a_chats_log_is_capped_and_expires(redis_url, redis_prefix):
     assert client.xlen(key) < 300  # trimmed (approximately) to the cap
     assert 0 < client.ttl(key) <= 30
     client.close()
+
+
+async def test_a_reader_that_loses_redis_goes_on_from_where_it_was(redis_url, redis_prefix):
+    """Redis restarts or drops the connection: the worker's reader reconnects with its cursors,
+    so its views miss nothing, stop requests included."""
+    client = redis.Redis.from_url(redis_url)
+    stops: list[dict] = []
+    log = RedisLog(redis_url, prefix=redis_prefix, worker="w", block_ms=2000)
+    async with open_channel(log) as channel, channel.follow("chat-8") as subscription:
+        channel.on_control = stops.append
+        channel.publish("chat-8", delta("m", 0, "before "))
+        first = await gather(subscription, lambda heard: heard)
+        client.client_kill_filter(_type="normal", skipme=True)  # every connection of ours goes
+        channel.publish("chat-8", delta("m", 7, "after"))
+        await channel.send_control({"type": "stop", "message_id": "m"})
+        channel.publish("chat-8", {"type": "end", "message_id": "m", "status": "complete", "error": None})
+        heard = first + await gather(subscription, ended, timeout=10)
+        for _ in range(100):
+            if stops:
+                break
+            await asyncio.sleep(0.05)
+    client.close()
+    assert text_of(heard) == "before after" and heard[-1]["type"] == "end"
+    assert stops == [{"type": "stop", "message_id": "m"}]
