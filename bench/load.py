@@ -32,13 +32,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,7 +56,14 @@ from bench import streaming_cost  # noqa: E402
 from bench.reflex_viewer import Viewer  # noqa: E402
 from chat_app.models import Message  # noqa: E402
 from tests.fakes.providers import provider_env  # noqa: E402
-from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy  # noqa: E402
+from tests.support.app_server import (  # noqa: E402
+    AppProcess,
+    app_environment,
+    free_port,
+    isolated_copy,
+    serving_process,
+)
+from tests.support.databases import postgres_schema  # noqa: E402
 
 MODEL = "openai/gpt-4o"
 TOKENS, GAP = 100, 0.02  # 100 tokens at 50 tokens/s
@@ -82,30 +89,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 @contextmanager
-def fake_provider_process(log_path: Path | None = None):
+def fake_provider_process(log_path: Path | None = None) -> Iterator[str]:
     """The fake in a process of its own, so neither the app nor this script shares its CPU time."""
     port = free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.providers", "--port", str(port)], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/tags", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the fake provider did not start")
-            time.sleep(0.1)
+    argv = [sys.executable, "-m", "tests.fakes.providers", "--port", str(port)]
+    with serving_process(argv, f"{url}/api/tags", log_path=log_path):
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        if log_path:
-            log.close()
 
 
 # --------------------------------------------------------------------------- LiteLLM alone
@@ -284,23 +274,22 @@ def history_measures(url: str, database_url: str, fake_url: str, runs: int) -> d
 # --------------------------------------------------------------------------- configurations
 
 
-def start_app(config: str, fake_url: str, tmp: Path, project: Path) -> tuple[AppProcess, str]:
-    port = free_port()
+@contextmanager
+def database_for(config: str, tmp: Path) -> Iterator[str]:
     if config == "sqlite-1":
-        database_url = f"sqlite:///{tmp / f'{config}.db'}"
-        extra = {"GRANIAN_WORKERS": "1"}
-    else:
-        base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        database_url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-        extra = {"GRANIAN_WORKERS": "1"}
-        if config == "pg-redis-2":
-            extra = {"GRANIAN_WORKERS": "2", "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                     "REDIS_KEY_PREFIX": schema}
+        yield f"sqlite:///{tmp / f'{config}.db'}"
+        return
+    base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    with postgres_schema(base, prefix="bench") as url:
+        yield url
+
+
+def start_app(config: str, database_url: str, fake_url: str, tmp: Path, project: Path) -> AppProcess:
+    extra = {"GRANIAN_WORKERS": "1"}
+    if config == "pg-redis-2":
+        extra = {"GRANIAN_WORKERS": "2", "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                 "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
+    port = free_port()
     env = app_environment(port, database_url, {
         **provider_env(fake_url), **extra, "MEDIA_DIR": str(tmp / "media"),
         "LLM_FIRST_TOKEN_TIMEOUT": "60", "LLM_CHUNK_GAP_TIMEOUT": "60", "LLM_TOTAL_TIMEOUT": "300",
@@ -310,16 +299,26 @@ def start_app(config: str, fake_url: str, tmp: Path, project: Path) -> tuple[App
     prepare(database_url)
     app = AppProcess(env, port, tmp / f"{config}.log", cwd=project)
     app.wait_until_up()
-    return app, database_url
+    return app
 
 
-def drop_schema(database_url: str) -> None:
-    match = re.search(r"search_path%3D(\w+)", database_url)
-    if match:
-        admin = sa.create_engine(database_url.split("?")[0])
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{match[1]}" CASCADE'))
-        admin.dispose()
+def run_config(config: str, database_url: str, fake_url: str, tmp: Path, project: Path, sizes: list[int],
+               viewers: int, history_runs: int, results: dict[str, Any]) -> None:
+    app = start_app(config, database_url, fake_url, tmp, project)
+    watch = Watch(database_url)
+    try:
+        asyncio.run(load_round(app.url, watch, 5, 1))  # warm: imports, first calls
+        rounds = []
+        for n in sizes:
+            progress(f"{config}: {n} replies at once, {min(viewers, n)} viewers")
+            rounds.append(asyncio.run(load_round(app.url, watch, n, min(viewers, n))))
+        results["configs"][config] = rounds
+        if config == "sqlite-1" and history_runs:
+            progress("sqlite-1: long chats in Chromium")
+            results["history"] = history_measures(app.url, database_url, fake_url, history_runs)
+    finally:
+        watch.close()
+        app.stop()
 
 
 def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int, keep: Path | None = None,
@@ -334,22 +333,8 @@ def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int, k
             project = isolated_copy(tmp / "project") if any(c != "litellm" for c in configs) else tmp
             for config in (c for c in configs if c != "litellm"):
                 progress(f"{config}: starting the app")
-                app, database_url = start_app(config, fake_url, tmp, project)
-                watch = Watch(database_url)
-                try:
-                    asyncio.run(load_round(app.url, watch, 5, 1))  # warm: imports, first calls
-                    rounds = []
-                    for n in sizes:
-                        progress(f"{config}: {n} replies at once, {min(viewers, n)} viewers")
-                        rounds.append(asyncio.run(load_round(app.url, watch, n, min(viewers, n))))
-                    results["configs"][config] = rounds
-                    if config == "sqlite-1" and history_runs:
-                        progress("sqlite-1: long chats in Chromium")
-                        results["history"] = history_measures(app.url, database_url, fake_url, history_runs)
-                finally:
-                    watch.close()
-                    app.stop()
-                    drop_schema(database_url)
+                with database_for(config, tmp) as database_url:
+                    run_config(config, database_url, fake_url, tmp, project, sizes, viewers, history_runs, results)
     finally:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)

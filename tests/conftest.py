@@ -17,24 +17,9 @@ from chat_app.db import make_engine
 from chat_app.migrations import prepare
 from chat_app.models import ChatSession, User
 from chat_app.services import accounts, chats
+from tests.support.databases import postgres_schema
 
 _BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-
-
-def _fresh_postgres_url() -> Iterator[str]:
-    """A throwaway schema in the test database, so runs never see each other's rows."""
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=_BACKENDS)
@@ -42,7 +27,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
     else:
-        yield from _fresh_postgres_url()
+        with postgres_schema(os.environ["TEST_DATABASE_URL"]) as url:
+            yield url
 
 
 @pytest.fixture

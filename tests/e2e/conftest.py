@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import catalog_versions
 from tests.fakes.providers import FakeProviders
 from tests.fakes.replicate import FakeReplicate
-from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
+from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app, serving_process
 
 PASSWORD = "correct horse battery"
 
@@ -51,25 +48,10 @@ def replicate_fake() -> Iterator[FakeReplicate]:
 def oidc_provider() -> Iterator[str]:
     """A real OpenID Connect provider on 127.0.0.1 (PyPI's oidc-provider-mock)."""
     port = free_port()
-    exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
-    proc = subprocess.Popen([exe, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     issuer = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("oidc-provider-mock did not start")
-            time.sleep(0.2)
+    exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
+    with serving_process([exe, "-p", str(port)], f"{issuer}/.well-known/openid-configuration"):
         yield issuer
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -115,29 +97,34 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url) -> Iterator[Page]:
-    context = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15000)
-    pg = context.new_page()
-    yield pg
-    context.close()
-
-
-@pytest.fixture
-def new_page(browser, app_url):
-    """Pages in fresh browser contexts (another person, or a signed-out visitor)."""
+@contextmanager
+def pages_on(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh browser contexts on `base_url` (another person, or a signed-out visitor)."""
     contexts = []
 
     def make(**kwargs) -> Page:
-        context = browser.new_context(base_url=app_url, **kwargs)
+        context = browser.new_context(base_url=base_url, **kwargs)
         context.set_default_timeout(15000)
         contexts.append(context)
         return context.new_page()
 
-    yield make
-    for context in contexts:
-        context.close()
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(browser, app_url) -> Iterator[Page]:
+    with pages_on(browser, app_url) as make:
+        yield make(viewport={"width": 1280, "height": 800})
+
+
+@pytest.fixture
+def new_page(browser, app_url) -> Iterator[Callable[..., Page]]:
+    with pages_on(browser, app_url) as make:
+        yield make
 
 
 def unique_email(prefix: str = "user") -> str:

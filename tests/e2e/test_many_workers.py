@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from chat_app.services.batch_writer import SAVE_EVERY
-from tests.e2e.conftest import PASSWORD, register, send, sign_in
+from tests.e2e.conftest import PASSWORD, pages_on, register, send, sign_in
 from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
+from tests.support.databases import postgres_schema
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 WORKERS_PER_INSTANCE = "2"
@@ -32,20 +33,10 @@ def _postgres_base() -> str:
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory) -> Iterator[str]:
+def database() -> Iterator[str]:
     """A schema of its own in the test PostgreSQL, shared by both instances."""
-    base = _postgres_base()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(_postgres_base()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +62,8 @@ def instances(fake, replicate_fake, database, tmp_path_factory) -> Iterator[list
 @pytest.fixture
 def on(browser, instances):
     """on("a") / on("b"): a page in a fresh browser context, served by that instance."""
-    contexts = []
-
-    def make(which: str) -> Page:
-        app = instances["ab".index(which)]
-        context = browser.new_context(base_url=app.url, viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(15000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    with pages_on(browser, instances[0].url) as on_a, pages_on(browser, instances[1].url) as on_b:
+        yield lambda which: {"a": on_a, "b": on_b}[which](viewport={"width": 1280, "height": 800})
 
 
 def _last_reply(page: Page):

@@ -49,6 +49,35 @@ def app_environment(port: int, database_url: str, extra: dict[str, str] | None =
     }
 
 
+@contextmanager
+def serving_process(argv: list[str], ready_url: str, *, log_path: Path | None = None,
+                    timeout: float = 30) -> Iterator[subprocess.Popen]:
+    """A helper server (a fake provider, an OpenID Connect provider) in its own process group,
+    ready once `ready_url` answers 200; stopped afterwards, even on failure."""
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:])} did not start")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        if log_path:
+            log.close()
+
+
 def isolated_copy(dest: Path) -> Path:
     """A private copy of the project to run an app from.
 
