@@ -128,12 +128,13 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
     if not token or len(token) > 256:
         return None
     now = now or utcnow()
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == _hash_token(token))
+    # One query: every request and every page event asks it.
+    return session.exec(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.token_hash == _hash_token(token), AuthSession.revoked_at.is_(None),
+               AuthSession.expires_at > now)
     ).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    return session.get(User, row.user_id)
 
 
 def revoke_session(token: str | None, *, session: Session) -> None:
