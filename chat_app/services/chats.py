@@ -156,11 +156,7 @@ def _usable_model(model_id: str | None, actor: User, chat: ChatSession, *, sessi
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
-    # In a shared chat, the owner's own keys pay for replies an editor asks for (see replies).
-    own_keys = set(keys.own_key_providers(actor.id, session=session))
-    if chat.user_id != actor.id:
-        own_keys |= set(keys.own_key_providers(chat.user_id, session=session))
-    reason = unavailable_reason(model, session=session, own_keys=frozenset(own_keys))
+    reason = unavailable_reason(model, session=session, own_keys=keys.paying_providers(actor.id, chat.id, session=session))
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
     return model

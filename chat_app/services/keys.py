@@ -8,10 +8,11 @@ import hashlib
 import uuid
 from typing import TypedDict
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session, select
 
-from chat_app.models import User, UserApiKey, utcnow
+from chat_app.models import ChatSession, User, UserApiKey, utcnow
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.providers import PROVIDERS
 from chat_app.settings import get_settings
@@ -78,16 +79,35 @@ def own_key_providers(user_id: uuid.UUID | None, *, session: Session) -> set[str
     return set(session.exec(select(UserApiKey.provider).where(UserApiKey.user_id == user_id)))
 
 
-def key_for(user_id: uuid.UUID | None, provider: str, *, session: Session) -> str | None:
-    """The person's own key for a provider, decrypted for one call, or None."""
-    if user_id is None:
-        return None
-    row = session.exec(
-        select(UserApiKey).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
-    ).first()
-    if row is None:
-        return None
+def _decrypt(ciphertext: str) -> str | None:
     try:
-        return _fernet().decrypt(row.ciphertext.encode()).decode()
+        return _fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken:  # the server secret changed: the stored key cannot be read any more
         return None
+
+
+# Who pays for a reply, in this order: whoever asked for it, with their own key; in a shared chat,
+# the chat's owner, with theirs (an editor writes on the owner's behalf); else the server's key.
+# The two functions below are that one rule, asked before the send and when the reply runs.
+
+
+def paying_providers(author_id: uuid.UUID, chat_id: uuid.UUID, *, session: Session) -> frozenset[str]:
+    """The providers someone's own key would pay for in this chat (one query)."""
+    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
+    return frozenset(session.exec(
+        select(UserApiKey.provider).where(sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner))
+    ))
+
+
+def paying_key(author_id: uuid.UUID | None, chat_id: uuid.UUID, provider: str, *, session: Session) -> str | None:
+    """The own key that pays for a reply with this provider's model, decrypted for one call (one query)."""
+    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
+    rows = session.exec(
+        select(UserApiKey.user_id, UserApiKey.ciphertext)
+        .where(UserApiKey.provider == provider, sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner))
+    ).all()
+    for _payer, ciphertext in sorted(rows, key=lambda row: row[0] != author_id):  # the author's first
+        key = _decrypt(ciphertext)
+        if key is not None:
+            return key
+    return None

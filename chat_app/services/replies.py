@@ -173,11 +173,7 @@ def plan_for(reply: Message, *, session: Session) -> Plan:
         prompt = chats.generation_prompt(reply, session=session)
     own_key = None
     if model.key_env is None:  # an operator's endpoint has its own key, never a person's
-        # Whoever asked pays with their own key; otherwise a shared chat's owner does.
-        own_key = keys.key_for(reply.author_id, model.provider, session=session)
-        if own_key is None:
-            owner_id = session.get(ChatSession, reply.session_id).user_id
-            own_key = keys.key_for(owner_id, model.provider, session=session)
+        own_key = keys.paying_key(reply.author_id, reply.session_id, model.provider, session=session)
     return Plan(model, prompt, own_key)
 
 

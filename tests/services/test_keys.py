@@ -17,17 +17,36 @@ def test_keys_are_encrypted_at_rest_and_only_summarized(session):
     assert summary == {"provider": "deepseek", "label": "DeepSeek", "is_set": True, "last4": "1234"}
     stored = session.exec(select(UserApiKey)).one()
     assert KEY not in stored.ciphertext and "own-deepseek" not in stored.ciphertext
-    assert keys.key_for(user.id, "deepseek", session=session) == KEY
+    chat = make_chat(session, user)
+    assert keys.paying_key(user.id, chat.id, "deepseek", session=session) == KEY
+    assert keys.paying_key(user.id, chat.id, "openai", session=session) is None
     assert KEY not in repr(keys.summaries(user, session=session))
     other = make_user(session)
-    assert keys.key_for(other.id, "deepseek", session=session) is None
+    theirs = make_chat(session, other)
+    assert keys.paying_key(other.id, theirs.id, "deepseek", session=session) is None
+    assert keys.paying_providers(other.id, theirs.id, session=session) == frozenset()
+
+
+def test_in_a_shared_chat_the_authors_key_pays_else_the_owners(session):
+    owner, editor = make_user(session), make_user(session)
+    chat = make_chat(session, owner)
+    keys.set_key(owner, "deepseek", "sk-owners-deepseek-key", session=session)
+    assert keys.paying_key(editor.id, chat.id, "deepseek", session=session) == "sk-owners-deepseek-key"
+    assert keys.paying_providers(editor.id, chat.id, session=session) == {"deepseek"}
+    keys.set_key(editor, "deepseek", "sk-editors-deepseek-key", session=session)
+    keys.set_key(editor, "gemini", "editors-gemini-key", session=session)
+    assert keys.paying_key(editor.id, chat.id, "deepseek", session=session) == "sk-editors-deepseek-key"
+    assert keys.paying_providers(editor.id, chat.id, session=session) == {"deepseek", "gemini"}
+    mine = make_chat(session, editor)
+    assert keys.paying_key(owner.id, mine.id, "gemini", session=session) == "editors-gemini-key"
 
 
 def test_a_changed_server_secret_makes_old_keys_unreadable_not_wrong(session, monkeypatch):
     user = make_user(session)
     keys.set_key(user, "openai", KEY, session=session)
+    chat = make_chat(session, user)
     monkeypatch.setattr(keys, "_fernet", lambda secret=None: keys.Fernet(keys.Fernet.generate_key()))
-    assert keys.key_for(user.id, "openai", session=session) is None
+    assert keys.paying_key(user.id, chat.id, "openai", session=session) is None
 
 
 @pytest.mark.parametrize(("provider", "raw"), [("ollama", KEY), ("nobody", KEY), ("openai", "short"),
