@@ -164,11 +164,20 @@ class Watch:
 
 
 def viewer_delays(viewer: Viewer) -> list[float]:
-    """For each token: when it first reached the viewer minus when the provider sent it, in ms."""
+    """For each token: when it first reached a viewer minus when the provider sent it, in ms.
+
+    The page shows the reply in flight as two vars (`live_sealed` + `live_tail`, which a token may
+    straddle), then the saved message: each delta is read against the text the page has then.
+    """
     seen: set[int] = set()
     delays = []
+    live = {"live_sealed": "", "live_tail": ""}
     for arrived, delta in viewer.deltas:
-        for number, stamp in STAMP.findall(json.dumps(delta)):
+        for values in delta.values():
+            for name in live:
+                if f"{name}_rx_state_" in values:
+                    live[name] = values[f"{name}_rx_state_"]
+        for number, stamp in STAMP.findall(live["live_sealed"] + live["live_tail"] + json.dumps(delta)):
             if int(number) not in seen:
                 seen.add(int(number))
                 delays.append((arrived - float(stamp)) * 1000)
