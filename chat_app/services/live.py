@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -127,11 +128,13 @@ class Channel:
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.on_control: Callable[[Event], None] | None = None
+        self._clock: Callable[[], float] = time.monotonic  # the loop's clock once started
         log_.bind(self)
 
     # ----- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._clock = loop.time  # read for every token: looked up once
         self._tasks = [loop.create_task(self._flush_forever(), name="live-flush"),
                        loop.create_task(self._log.run(), name="live-read")]
 
@@ -163,7 +166,7 @@ class Channel:
         else:
             pending.append(dict(event))
         urgent = event["type"] in URGENT or (event["type"] == "delta" and event["at"] == 0)
-        if urgent or self._next_at.get(chat_id, 0.0) <= asyncio.get_running_loop().time():
+        if urgent or self._next_at.get(chat_id, 0.0) <= self._clock():
             self._now.add(chat_id)
             self._wakeup.set()
         elif not self._ticking:
