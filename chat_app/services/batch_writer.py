@@ -1,9 +1,11 @@
-"""One writer per process saves the text of every growing reply, in one transaction per interval.
+"""One writer per process saves every growing reply, and every reply's end, in batches.
 
-However many replies stream, the database sees a few transactions a second; if the process dies,
-a reply loses at most the text of the last interval. Its first save marks the reply `streaming`.
-A reply's own end is saved by the reply itself (replies._finish), so the writer only ever touches
-replies still in flight.
+However many replies stream, the database sees a few transactions a second: growing text goes
+out every half second (a reply's first save marks it `streaming`); if the process dies, a reply
+loses at most the text of the last interval. Replies that end are saved together as soon as the
+batch before them is written, so a burst of endings is a handful of transactions, not one each.
+Every write touches only replies still in flight: a reply ended elsewhere (its worker taken for
+gone, a stop from a dead runner's chat) is never overwritten.
 """
 
 from __future__ import annotations
@@ -13,15 +15,30 @@ import logging
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from chat_app.db import session_scope
-from chat_app.models import IN_FLIGHT_SQL, Message, MessageStatus, utcnow
+from chat_app.models import IN_FLIGHT_SQL, ChatSession, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 0.5  # seconds between two saves of the growing replies
+
+
+@dataclass(frozen=True)
+class Ending:
+    """A reply's end, as saved: its final text, status, usage and cost."""
+
+    message_id: str
+    chat_id: str
+    text: str
+    status: str
+    error: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
 
 
 class BatchWriter:
@@ -29,17 +46,50 @@ class BatchWriter:
         self._every = every
         # engine (None: the app's own) -> message id -> how to read its text now
         self._dirty: dict[sa.Engine | None, dict[str, Callable[[], str]]] = {}
-        self._task: asyncio.Task | None = None
+        self._endings: dict[sa.Engine | None, list[tuple[Ending, asyncio.Future[None]]]] = {}
+        self._ending = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._save_forever(), name="batch-writer")
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._save_forever(), name="batch-writer"),
+                       loop.create_task(self._save_endings_forever(), name="batch-writer-ends")]
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with suppress(asyncio.CancelledError):
-                await self._task
+                await task
         await self.save_now()
+        await self._save_endings()
+
+    def end(self, ending: Ending, engine: sa.Engine | None = None) -> asyncio.Future[None]:
+        """Save a reply's end with the next batch of endings; done once it is written."""
+        self.forget(ending.message_id, engine)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._endings.setdefault(engine, []).append((ending, done))
+        self._ending.set()
+        return done
+
+    async def _save_endings_forever(self) -> None:
+        while True:
+            await self._ending.wait()
+            self._ending.clear()
+            await self._save_endings()  # what ends meanwhile waits for the next round
+
+    async def _save_endings(self) -> None:
+        endings, self._endings = self._endings, {}
+        for engine, batch in endings.items():
+            try:
+                await asyncio.to_thread(_save_endings, [e for e, _ in batch], engine)
+            except Exception as exc:  # noqa: BLE001 - each reply hears of it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     def changed(self, message_id: str, text: Callable[[], str], engine: sa.Engine | None = None) -> None:
         """The reply's text grew; it is saved with the next batch."""
@@ -62,6 +112,27 @@ class BatchWriter:
             if texts:
                 rows = [{"message_id": uuid.UUID(i), "text": read()} for i, read in texts.items()]
                 await asyncio.to_thread(_save, rows, engine)
+
+
+def _save_endings(endings: list[Ending], engine: sa.Engine | None) -> None:
+    now = utcnow()
+    messages, chats = Message.__table__, ChatSession.__table__
+    with session_scope(engine) as session:
+        connection = session.connection()
+        connection.execute(
+            sa.update(messages)
+            .where(messages.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
+            .values(content=sa.bindparam("text"), status=sa.bindparam("final_status"),
+                    error=sa.bindparam("final_error"), input_tokens=sa.bindparam("tokens_in"),
+                    output_tokens=sa.bindparam("tokens_out"), cost=sa.bindparam("final_cost"), updated_at=now),
+            [{"message_id": uuid.UUID(e.message_id), "text": e.text, "final_status": e.status,
+              "final_error": e.error, "tokens_in": e.input_tokens, "tokens_out": e.output_tokens,
+              "final_cost": e.cost} for e in endings],
+        )
+        connection.execute(
+            sa.update(chats).where(chats.c.id == sa.bindparam("chat")).values(updated_at=now),
+            [{"chat": uuid.UUID(c)} for c in {e.chat_id for e in endings}],
+        )
 
 
 def _save(rows: list[dict], engine: sa.Engine | None) -> None:

@@ -22,6 +22,7 @@ from chat_app.catalog import CatalogModel
 from chat_app.db import session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
+from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
 
 log = logging.getLogger(__name__)
@@ -123,13 +124,14 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         writer = runtime.current().writer
         writer.forget(job.message_id, job.engine)
         try:
-            if model is None:
-                cost = None
-            elif model.type == "text":
-                cost = llm.reply_cost(model, *usage)
-            else:
-                cost = generation.cost(model, made)
-            await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
+            if made:  # a generation's end also records its files: a transaction of its own
+                cost = generation.cost(model, made) if model is not None else None
+                await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
+            else:  # with the other replies ending now, in one batch
+                cost = llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
+                await asyncio.shield(writer.end(Ending(
+                    job.message_id, job.chat_id, job.text, status.value, error, usage[0], usage[1], cost,
+                ), job.engine))
         except Exception:  # noqa: BLE001
             log.exception("could not save the end of reply %s", job.message_id)
             for stored in made:
@@ -186,7 +188,8 @@ def _plan(job: ReplyJob) -> Plan:
 
 
 def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
-    """Save the reply's end, unless it was ended elsewhere meanwhile (its worker was taken for gone)."""
+    """Save a generation's end with its files, unless it was ended elsewhere meanwhile (its worker
+    was taken for gone): then the files are let go."""
     with session_scope(job.engine) as session:
         now = utcnow()
         ended = session.execute(
@@ -201,11 +204,10 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
             for stored in made:
                 media.forget_files(stored)
             return
-        if made:
-            reply = session.get(Message, uuid.UUID(job.message_id))
-            for stored in made:
-                media.record(stored, owner_id=reply.author_id if reply else None, session=session,
-                             chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
+        reply = session.get(Message, uuid.UUID(job.message_id))
+        for stored in made:
+            media.record(stored, owner_id=reply.author_id if reply else None, session=session,
+                         chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
         session.execute(
             sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
         )

@@ -17,7 +17,7 @@ from tests.support.replies import wait_until_done
 REPLIES = 30
 
 
-async def test_thirty_streaming_replies_are_saved_in_a_few_batches_a_second(engine, fake_env):
+async def test_thirty_streaming_replies_are_saved_and_ended_in_a_few_batches(engine, fake_env):
     with Session(engine, expire_on_commit=False) as session:
         user = make_user(session)
         posted = []
@@ -27,10 +27,11 @@ async def test_thirty_streaming_replies_are_saved_in_a_few_batches_a_second(engi
             session.commit()
             posted.append((str(chat.id), str(reply.id)))
     batches: list[int] = []  # rows per save of growing replies
+    endings: list[int] = []  # rows per save of replies that ended
 
     def count(_conn, _cursor, statement, params, _context, executemany) -> None:
         if statement.lstrip().startswith("UPDATE messages SET content") and "IN ('pending', 'streaming')" in statement:
-            batches.append(len(params) if executemany else 1)
+            (endings if "error=" in statement else batches).append(len(params) if executemany else 1)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -45,6 +46,7 @@ async def test_thirty_streaming_replies_are_saved_in_a_few_batches_a_second(engi
     assert batches, "growing replies were saved while they streamed"
     assert len(batches) <= streamed / SAVE_EVERY + 2, f"{len(batches)} saves in {streamed:.1f} s"
     assert max(batches) > REPLIES / 2, "one save carries many replies"
+    assert sum(endings) == REPLIES and len(endings) <= 6, f"{REPLIES} replies ended in {len(endings)} saves"
     with Session(engine) as session:
         for _, reply_id in posted:
             saved = session.get(Message, uuid.UUID(reply_id))
