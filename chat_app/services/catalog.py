@@ -155,7 +155,8 @@ def _record_ollama_models(names: list[str], *, session: Session) -> None:
     gone = [i for i in stored if i not in found]
     if gone:
         session.execute(sa.delete(ModelEntry).where(ModelEntry.id.in_(gone)))
-    session.expire_all()
+    for row in stored.values():  # written around the ORM: read again when next asked for
+        session.expire(row)
     _catalog_changed()
 
 

@@ -59,6 +59,11 @@ def _clean_title(title: str) -> str:
     return title
 
 
+def title_of(chat_id: uuid.UUID, *, session: Session) -> str:
+    """A chat's title as it is now (the first message names a new chat)."""
+    return session.exec(select(ChatSession.title).where(ChatSession.id == chat_id)).one()
+
+
 def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: Session) -> ChatSession:
     chat, _ = access.authorize(actor, chat_id, "rename", session=session)
     chat.title = _clean_title(title)
@@ -146,7 +151,8 @@ def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
     return (current or 0) + 1
 
 
-def _reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
+def reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
+    """The chat's reply being written, if any (at most one: a partial unique index)."""
     return session.exec(
         select(Message).where(Message.session_id == chat_id, Message.status.in_(IN_FLIGHT))
     ).first()
@@ -222,7 +228,7 @@ def post_message(
     )
     if refusal:
         raise Invalid(refusal)
-    if _reply_in_flight(chat.id, session=session) is not None:
+    if reply_in_flight(chat.id, session=session) is not None:
         raise Invalid(REPLY_IN_FLIGHT)
     seq = _next_seq(chat.id, session=session)
     now = utcnow()

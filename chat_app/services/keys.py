@@ -91,20 +91,22 @@ def _decrypt(ciphertext: str) -> str | None:
 # The two functions below are that one rule, asked before the send and when the reply runs.
 
 
+def _payers(author_id: uuid.UUID | None, chat_id: uuid.UUID):
+    """Keys of the author or of the chat's owner (the owner found in the same query)."""
+    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
+    return sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner)
+
+
 def paying_providers(author_id: uuid.UUID, chat_id: uuid.UUID, *, session: Session) -> frozenset[str]:
     """The providers someone's own key would pay for in this chat (one query)."""
-    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
-    return frozenset(session.exec(
-        select(UserApiKey.provider).where(sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner))
-    ))
+    return frozenset(session.exec(select(UserApiKey.provider).where(_payers(author_id, chat_id))))
 
 
 def paying_key(author_id: uuid.UUID | None, chat_id: uuid.UUID, provider: str, *, session: Session) -> str | None:
     """The own key that pays for a reply with this provider's model, decrypted for one call (one query)."""
-    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
     rows = session.exec(
         select(UserApiKey.user_id, UserApiKey.ciphertext)
-        .where(UserApiKey.provider == provider, sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner))
+        .where(UserApiKey.provider == provider, _payers(author_id, chat_id))
     ).all()
     for _payer, ciphertext in sorted(rows, key=lambda row: row[0] != author_id):  # the author's first
         key = _decrypt(ciphertext)

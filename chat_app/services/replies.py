@@ -124,8 +124,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         writer = runtime.current().writer
         writer.forget(job.message_id, job.engine)
         try:
-            if made:  # a generation's end also records its files: a transaction of its own
-                cost = generation.cost(model, made) if model is not None else None
+            if model is not None and made:  # a generation's end records its files: its own transaction
+                cost = generation.cost(model, made)
                 await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
             else:  # with the other replies ending now, in one batch
                 cost = llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
@@ -239,11 +239,8 @@ async def stop_in_chat(chat_id: uuid.UUID | str, *, engine: sa.Engine | None = N
 
 def _in_flight(chat_id: uuid.UUID, engine: sa.Engine | None) -> tuple[str, str | None] | None:
     with session_scope(engine) as session:
-        row = session.execute(
-            sa.select(Message.id, Message.runner).where(
-                Message.session_id == chat_id, Message.status.in_(chats.IN_FLIGHT))
-        ).first()
-        return (str(row[0]), row[1]) if row else None
+        reply = chats.reply_in_flight(chat_id, session=session)
+        return (str(reply.id), reply.runner) if reply is not None else None
 
 
 def _cancel_here(message_id: str) -> bool:

@@ -83,7 +83,7 @@ class RedisLiveness:
         return f"{self._prefix}:worker:{worker}"
 
     def start(self) -> None:
-        self._beat()
+        """Beat at once and then every BEAT_EVERY seconds, from a thread (never on the event loop)."""
         self._thread = threading.Thread(target=self._beat_forever, name="worker-heartbeat", daemon=True)
         self._thread.start()
 
@@ -94,6 +94,7 @@ class RedisLiveness:
             log.warning("heartbeat failed", exc_info=True)
 
     def _beat_forever(self) -> None:
+        self._beat()
         while not self._stopped.wait(BEAT_EVERY):
             self._beat()
 

@@ -286,10 +286,13 @@ class ChatState(AttachmentsMixin, AuthState):
             mine, reply = chats.post_message(
                 user, target, content, session=session, model_id=model_id, attachment_ids=attachment_ids
             )
-            return target, replies.plan_for(reply, session=session), *chats.message_views([mine, reply], session=session)
+            # The first message names the chat; later ones leave the title as the page shows it.
+            title = chats.title_of(mine.session_id, session=session) if mine.seq == 1 else None
+            plan = replies.plan_for(reply, session=session)
+            return target, title, plan, *chats.message_views([mine, reply], session=session)
 
         try:
-            target, plan, mine, reply = await self._as_user(work)
+            target, title, plan, mine, reply = await self._as_user(work)
         except Unauthenticated:
             return self._login_redirect()
         except access.NoAccess as exc:
@@ -308,20 +311,24 @@ class ChatState(AttachmentsMixin, AuthState):
         self.recent = [*self.recent, mine]
         self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])
         # The chat moves to the top of the sidebar here: no database read before the reply's first token.
-        self.chats = [c for c in self.chats if c["id"] == target] + [c for c in self.chats if c["id"] != target]
+        if title is not None:
+            self.chat_title = title
+        self.chats = [{**c, "title": title or c["title"]} for c in self.chats if c["id"] == target] + [
+            c for c in self.chats if c["id"] != target]
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply]
 
     @rx.event
     async def regenerate(self):
         chat_id, model_id = self.chat_id, self.model_id
-        reply, effect = await self._act(
-            lambda user, session: chats.message_views(
-                [chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)], session=session
-            )[0]
-        )
+        def work(user, session):
+            again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
+            return chats.message_views([again], session=session)[0], replies.plan_for(again, session=session)
+
+        result, effect = await self._act(work)
         if effect:
             return effect
-        replies.start_reply(chat_id, reply["id"])
+        reply, plan = result
+        replies.start_reply(chat_id, reply["id"], plan=plan)
         self._go_live(reply["id"], self._kind_of(reply["model_id"]))
         return ChatState.follow_reply
 

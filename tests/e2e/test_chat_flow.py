@@ -118,7 +118,7 @@ def test_stop_keeps_the_partial_reply(page: Page):
     expect(page.get_by_test_id("send-button")).to_be_visible()
 
 
-def test_provider_errors_show_inline_and_keep_the_message(page: Page):
+def test_provider_errors_show_inline_and_keep_the_message(page: Page, fake):
     register(page)
     choose_model(page, "openai/gpt-4o")  # takes consecutive user turns as they are
     send(page, "please fail [[error=429]]")
@@ -128,7 +128,13 @@ def test_provider_errors_show_inline_and_keep_the_message(page: Page):
     expect(reply.get_by_test_id("retry-button")).to_be_visible()
     expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("please fail")
     # A stream cut mid-way is an error with its partial text kept, never "complete".
+    calls = len(fake.chat_requests)
     reply.get_by_test_id("retry-button").click()
+    for _ in range(100):  # the retry reached the provider (the error shown may still be the first one)
+        if len(fake.chat_requests) > calls:
+            break
+        page.wait_for_timeout(50)
+    expect(page.get_by_test_id("retry-button")).to_be_visible()  # shown again once the retry has ended
     expect(_last_reply(page)).to_have_attribute("data-status", "error")
     send(page, "now cut me off [[tokens=20]] [[cut]]")
     expect(page.get_by_test_id("message")).to_have_count(4)
@@ -279,3 +285,15 @@ def test_an_idle_tab_shows_what_another_tab_sends(page: Page):
     expect(_last_reply(page)).to_contain_text("tok20")
     expect(page.get_by_test_id("message")).to_have_count(4)
     other.close()
+
+
+def test_the_first_message_names_a_chat_opened_empty(page: Page, app_url):
+    register(page)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    chat_id = httpx.post(f"{app_url}/api/chats", json={"model_id": "openai/gpt-4o"}, cookies=cookies).json()["id"]
+    page.goto(f"/chat/{chat_id}")
+    expect(page.get_by_test_id("chat-title")).to_contain_text("New chat")
+    send(page, "Plans for the weekend [[tokens=2]]")
+    expect(page.get_by_test_id("chat-title")).to_contain_text("Plans for the weekend")
+    expect(page.get_by_test_id("chat-item").first).to_contain_text("Plans for the weekend")
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")

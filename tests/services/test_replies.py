@@ -161,7 +161,7 @@ def test_a_chat_has_one_reply_in_flight_even_when_two_sends_race(engine, provide
         chat = make_chat(first, user)
         chats.post_message(user, chat.id, "one", session=first)
         first.commit()
-        monkeypatch.setattr(chats, "_reply_in_flight", lambda *_a, **_k: None)  # looked before the first
+        monkeypatch.setattr(chats, "reply_in_flight", lambda *_a, **_k: None)  # looked before the first
         with pytest.raises(Invalid, match="still being written"):
             chats.post_message(second.get(type(user), user.id), chat.id, "two", session=second)
         second.rollback()
