@@ -57,6 +57,7 @@ run: install migrate
 test: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: install-dev

@@ -16,8 +16,7 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, render_as_batch=True,
-                      literal_binds=True)
+    context.configure(url=_url(), target_metadata=target_metadata, render_as_batch=True, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -25,8 +24,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

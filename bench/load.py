@@ -111,15 +111,23 @@ async def _litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
 
     async def one(i: int) -> int:
         stream = await litellm.acompletion(
-            model=MODEL, api_base=f"{fake_url}/v1", api_key="sk-fake-openai", stream=True, max_retries=0,
-            stream_options={"include_usage": True}, messages=[{"role": "user", "content": f"#{i} {DIRECTIVE}"}],
+            model=MODEL,
+            api_base=f"{fake_url}/v1",
+            api_key="sk-fake-openai",
+            stream=True,
+            max_retries=0,
+            stream_options={"include_usage": True},
+            messages=[{"role": "user", "content": f"#{i} {DIRECTIVE}"}],
         )
         tokens = 0
         async for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 tokens += 1
                 if i >= 0:
-                    delays.extend((time.time() - float(t)) * 1000 for _, t in STAMP.findall(chunk.choices[0].delta.content))
+                    delays.extend(
+                        (time.time() - float(t)) * 1000
+                        for _, t in STAMP.findall(chunk.choices[0].delta.content)
+                    )
         return tokens
 
     await one(-1)  # imports, provider setup
@@ -127,14 +135,27 @@ async def _litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
     counts = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     elapsed = time.perf_counter() - started
     done = [c for c in counts if isinstance(c, int) and c == TOKENS]
-    return {"n": n, "completed": len(done), "errors": n - len(done), "lost": 0, "elapsed": elapsed,
-            "tokens": sum(done), "viewer_delays_ms": [], "litellm_delays_ms": delays}
+    return {
+        "n": n,
+        "completed": len(done),
+        "errors": n - len(done),
+        "lost": 0,
+        "elapsed": elapsed,
+        "tokens": sum(done),
+        "viewer_delays_ms": [],
+        "litellm_delays_ms": delays,
+    }
 
 
 def litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
     """In a fresh process, like one worker."""
-    out = subprocess.run([sys.executable, __file__, "--litellm-alone", str(n), "--fake", fake_url],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, __file__, "--litellm-alone", str(n), "--fake", fake_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -155,9 +176,14 @@ class Watch:
 
     def replies(self, ids: list[uuid.UUID]) -> list[tuple[str, datetime, int | None, str | None]]:
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(
-                sa.select(Message.status, Message.updated_at, Message.output_tokens, Message.error)
-                .where(Message.id.in_(ids)))]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(Message.status, Message.updated_at, Message.output_tokens, Message.error).where(
+                        Message.id.in_(ids)
+                    )
+                )
+            ]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -188,7 +214,9 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
     limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         email = f"load-{uuid.uuid4().hex[:8]}@example.com"
-        (await client.post("/api/auth/register", json={"email": email, "password": PASSWORD})).raise_for_status()
+        (
+            await client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
+        ).raise_for_status()
         chat_ids = []
         for _ in range(n):
             answer = await client.post("/api/chats", json={"model_id": MODEL})
@@ -205,8 +233,12 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
         await asyncio.sleep(0.5)
         started = datetime.now(timezone.utc)
         answers = await asyncio.gather(
-            *(client.post(f"/api/chats/{c}/messages", json={"content": f"round {n} {DIRECTIVE}"}) for c in chat_ids),
-            return_exceptions=True)
+            *(
+                client.post(f"/api/chats/{c}/messages", json={"content": f"round {n} {DIRECTIVE}"})
+                for c in chat_ids
+            ),
+            return_exceptions=True,
+        )
         posted = [a for a in answers if isinstance(a, httpx.Response) and a.status_code == 202]
         reply_ids = [uuid.UUID(a.json()["reply"]["id"]) for a in posted]
         deadline = time.monotonic() + 60 + n * 0.5
@@ -228,13 +260,19 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
     finished = [r for r in rows if r[0] not in ("pending", "streaming")]
     last = max((r[1] for r in finished), default=started)
     return {
-        "n": n, "completed": len(complete), "errors": (n - len(posted)) + (len(finished) - len(complete)),
-        "lost": len(rows) - len(finished), "elapsed": (last - started).total_seconds(),
+        "n": n,
+        "completed": len(complete),
+        "errors": (n - len(posted)) + (len(finished) - len(complete)),
+        "lost": len(rows) - len(finished),
+        "elapsed": (last - started).total_seconds(),
         "tokens": sum(r[2] or 0 for r in complete),
         "viewer_delays_ms": [d for v in watching for d in viewer_delays(v)],
         "viewer_bytes": [v.bytes_received for v in watching],
-        "refused": [f"{a.status_code} {a.text[:200]}" if isinstance(a, httpx.Response) else repr(a)
-                    for a in answers if not (isinstance(a, httpx.Response) and a.status_code == 202)],
+        "refused": [
+            f"{a.status_code} {a.text[:200]}" if isinstance(a, httpx.Response) else repr(a)
+            for a in answers
+            if not (isinstance(a, httpx.Response) and a.status_code == 202)
+        ],
         "failed": [r[3] for r in finished if r[0] != "complete"],
         "timeline": timeline,
     }
@@ -247,13 +285,20 @@ def history_measures(url: str, database_url: str, fake_url: str, runs: int) -> d
     """Open a 2,000- and a 20-message chat; first token in a 1,000-message chat (vs LiteLLM alone)."""
     from playwright.sync_api import sync_playwright
 
-    ids = streaming_cost.seed(database_url, {"open20": [20] * runs, "open2000": [2000] * runs,
-                                             "ttft1000": [1000] * runs, "warm": [10]})
+    ids = streaming_cost.seed(
+        database_url,
+        {"open20": [20] * runs, "open2000": [2000] * runs, "ttft1000": [1000] * runs, "warm": [10]},
+    )
     direct = asyncio.run(streaming_cost.direct_ttft(fake_url, 1000, runs))
-    results: dict[str, Any] = {"open": {"20": [], "2000": []}, "ttft_1000": {"direct_litellm": direct["reused"]}}
+    results: dict[str, Any] = {
+        "open": {"20": [], "2000": []},
+        "ttft_1000": {"direct_litellm": direct["reused"]},
+    }
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                     args=streaming_cost.CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=streaming_cost.CHROMIUM_ARGS,
+        )
         try:
             context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800})
             context.set_default_timeout(60_000)
@@ -270,11 +315,15 @@ def history_measures(url: str, database_url: str, fake_url: str, runs: int) -> d
                     shown_at = page.wait_for_function(
                         """(last) => [...document.querySelectorAll('[data-testid="message"]')]
                              .some((m) => m.textContent.includes(last)) ? performance.now() : false""",
-                        arg=f"message {size}", polling="raf").json_value()
+                        arg=f"message {size}",
+                        polling="raf",
+                    ).json_value()
                     page.wait_for_timeout(500)
                     results["open"][size].append({"ms": shown_at, "bytes": counter.total()})
             results["ttft_1000"]["app"] = [
-                streaming_cost.one_reply(page, counter, ids["ttft1000"][i], 1000)["ttft_ms"] for i in range(runs)]
+                streaming_cost.one_reply(page, counter, ids["ttft1000"][i], 1000)["ttft_ms"]
+                for i in range(runs)
+            ]
         finally:
             browser.close()
     return results
@@ -296,13 +345,24 @@ def database_for(config: str, tmp: Path) -> Iterator[str]:
 def start_app(config: str, database_url: str, fake_url: str, tmp: Path, project: Path) -> AppProcess:
     extra = {"GRANIAN_WORKERS": "1"}
     if config == "pg-redis-2":
-        extra = {"GRANIAN_WORKERS": "2", "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                 "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
+        extra = {
+            "GRANIAN_WORKERS": "2",
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        }
     port = free_port()
-    env = app_environment(port, database_url, {
-        **provider_env(fake_url), **extra, "MEDIA_DIR": str(tmp / "media"),
-        "LLM_FIRST_TOKEN_TIMEOUT": "60", "LLM_CHUNK_GAP_TIMEOUT": "60", "LLM_TOTAL_TIMEOUT": "300",
-    })
+    env = app_environment(
+        port,
+        database_url,
+        {
+            **provider_env(fake_url),
+            **extra,
+            "MEDIA_DIR": str(tmp / "media"),
+            "LLM_FIRST_TOKEN_TIMEOUT": "60",
+            "LLM_CHUNK_GAP_TIMEOUT": "60",
+            "LLM_TOTAL_TIMEOUT": "300",
+        },
+    )
     from chat_app.migrations import prepare
 
     prepare(database_url)
@@ -311,8 +371,17 @@ def start_app(config: str, database_url: str, fake_url: str, tmp: Path, project:
     return app
 
 
-def run_config(config: str, database_url: str, fake_url: str, tmp: Path, project: Path, sizes: list[int],
-               viewers: int, history_runs: int, results: dict[str, Any]) -> None:
+def run_config(
+    config: str,
+    database_url: str,
+    fake_url: str,
+    tmp: Path,
+    project: Path,
+    sizes: list[int],
+    viewers: int,
+    history_runs: int,
+    results: dict[str, Any],
+) -> None:
     app = start_app(config, database_url, fake_url, tmp, project)
     watch = Watch(database_url)
     try:
@@ -330,8 +399,13 @@ def run_config(config: str, database_url: str, fake_url: str, tmp: Path, project
         app.stop()
 
 
-def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int, keep: Path | None = None,
-        ) -> dict[str, Any]:
+def run(
+    configs: list[str],
+    sizes: list[int],
+    viewers: int,
+    history_runs: int,
+    keep: Path | None = None,
+) -> dict[str, Any]:
     results: dict[str, Any] = {"sizes": sizes, "viewers": viewers, "configs": {}, "history": None}
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     try:
@@ -343,7 +417,9 @@ def run(configs: list[str], sizes: list[int], viewers: int, history_runs: int, k
             for config in (c for c in configs if c != "litellm"):
                 progress(f"{config}: starting the app")
                 with database_for(config, tmp) as database_url:
-                    run_config(config, database_url, fake_url, tmp, project, sizes, viewers, history_runs, results)
+                    run_config(
+                        config, database_url, fake_url, tmp, project, sizes, viewers, history_runs, results
+                    )
     finally:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
@@ -365,36 +441,47 @@ def report(results: dict[str, Any]) -> str:
     base = {r["n"]: r for r in configs.get("litellm", [])}
     for i, n in enumerate(results["sizes"]):
         offered = n * TOKENS / PROVIDER_TIME
-        lines += ["", f"{n} replies at once: {TOKENS} tokens each at {1 / GAP:.0f} tokens/s "
-                      f"(offered {offered:,.0f} tokens/s; the provider's own time {PROVIDER_TIME:.2f} s)",
-                  f"{'':12} {'done':>5} {'errors':>6} {'lost':>5} {'all saved':>10} {'x provider':>10} "
-                  f"{'tokens/s':>9} {'offered':>8} {'vs LiteLLM':>10} {'delay p50/p95 ms':>19}"]
+        lines += [
+            "",
+            f"{n} replies at once: {TOKENS} tokens each at {1 / GAP:.0f} tokens/s "
+            f"(offered {offered:,.0f} tokens/s; the provider's own time {PROVIDER_TIME:.2f} s)",
+            f"{'':12} {'done':>5} {'errors':>6} {'lost':>5} {'all saved':>10} {'x provider':>10} "
+            f"{'tokens/s':>9} {'offered':>8} {'vs LiteLLM':>10} {'delay p50/p95 ms':>19}",
+        ]
         for name in CONFIGS:
             if name not in configs:
                 continue
             r = configs[name][i]
             delays = r["viewer_delays_ms"] or r.get("litellm_delays_ms", [])  # LiteLLM's own: the floor
             vs = f"{_rate(r) / _rate(base[n]) * 100:.0f} %" if n in base and _rate(base[n]) else "-"
-            view = f"{percentile(delays, .5):.0f} / {percentile(delays, .95):.0f}" if delays else "-"
-            lines.append(f"{name:12} {r['completed']:>5} {r['errors']:>6} {r['lost']:>5} {r['elapsed']:>9.2f}s "
-                         f"{r['elapsed'] / PROVIDER_TIME:>10.2f} {_rate(r):>9,.0f} {_rate(r) / offered * 100:>7.0f}% "
-                         f"{vs:>10} {view:>19}")
+            view = f"{percentile(delays, 0.5):.0f} / {percentile(delays, 0.95):.0f}" if delays else "-"
+            lines.append(
+                f"{name:12} {r['completed']:>5} {r['errors']:>6} {r['lost']:>5} {r['elapsed']:>9.2f}s "
+                f"{r['elapsed'] / PROVIDER_TIME:>10.2f} {_rate(r):>9,.0f} {_rate(r) / offered * 100:>7.0f}% "
+                f"{vs:>10} {view:>19}"
+            )
     goals = _goals(results)
     if goals:
         lines += ["", "Goals:"] + [f"  {g}" for g in goals]
     history = results.get("history")
     if history:
         o = history["open"]
-        med = {k: (statistics.median(x["ms"] for x in v), statistics.median(x["bytes"] for x in v)) for k, v in o.items()}
+        med = {
+            k: (statistics.median(x["ms"] for x in v), statistics.median(x["bytes"] for x in v))
+            for k, v in o.items()
+        }
         t = history["ttft_1000"]
         app_t, direct_t = statistics.median(t["app"]), statistics.median(t["direct_litellm"])
-        lines += ["", "Long chats (single worker, SQLite, Chromium; medians):",
-                  f"  open a 20-message chat:    {med['20'][0]:7.0f} ms to the last message, {med['20'][1]:9,.0f} bytes",
-                  f"  open a 2,000-message chat: {med['2000'][0]:7.0f} ms to the last message, {med['2000'][1]:9,.0f} bytes",
-                  f"  ratio 2,000 / 20: {med['2000'][0] / med['20'][0]:.2f}x in time, "
-                  f"{med['2000'][1] / med['20'][1]:.2f}x in bytes (goal <= 1.5 each)",
-                  f"  first token, 1,000-message chat: app {app_t:.0f} ms, LiteLLM alone {direct_t:.0f} ms "
-                  f"({app_t - direct_t:+.0f} ms; goal within 50 ms)"]
+        lines += [
+            "",
+            "Long chats (single worker, SQLite, Chromium; medians):",
+            f"  open a 20-message chat:    {med['20'][0]:7.0f} ms to the last message, {med['20'][1]:9,.0f} bytes",
+            f"  open a 2,000-message chat: {med['2000'][0]:7.0f} ms to the last message, {med['2000'][1]:9,.0f} bytes",
+            f"  ratio 2,000 / 20: {med['2000'][0] / med['20'][0]:.2f}x in time, "
+            f"{med['2000'][1] / med['20'][1]:.2f}x in bytes (goal <= 1.5 each)",
+            f"  first token, 1,000-message chat: app {app_t:.0f} ms, LiteLLM alone {direct_t:.0f} ms "
+            f"({app_t - direct_t:+.0f} ms; goal within 50 ms)",
+        ]
     return "\n".join(lines)
 
 
@@ -408,7 +495,9 @@ def _goals(results: dict[str, Any]) -> list[str]:
     for name in ("sqlite-1", "pg-1"):
         r = at(name, 200)
         if r and lite:
-            out.append(f"200 at once, {name} / LiteLLM alone: {_rate(r) / _rate(lite) * 100:.0f} % (goal >= 90 %)")
+            out.append(
+                f"200 at once, {name} / LiteLLM alone: {_rate(r) / _rate(lite) * 100:.0f} % (goal >= 90 %)"
+            )
     one, two = at("pg-1", 200), at("pg-redis-2", 200)
     if one and two:
         out.append(f"200 at once, pg-redis-2 / pg-1: {_rate(two) / _rate(one):.2f}x (goal >= 1.7x)")
@@ -418,12 +507,16 @@ def _goals(results: dict[str, Any]) -> list[str]:
             out.append(f"200 at once, {name}: {r['errors']} errors, {r['lost']} lost (goal 0 and 0)")
         r = at(name, 20)
         if r:
-            out.append(f"20 at once, {name}: all saved after {r['elapsed'] / PROVIDER_TIME:.2f}x the provider's "
-                       "time (goal <= 1.2x)")
+            out.append(
+                f"20 at once, {name}: all saved after {r['elapsed'] / PROVIDER_TIME:.2f}x the provider's "
+                "time (goal <= 1.2x)"
+            )
         r = at(name, 50)
         if r and r["viewer_delays_ms"]:
-            out.append(f"50 at once, {name}: viewer delay p95 {percentile(r['viewer_delays_ms'], .95):.0f} ms "
-                       "(goal <= 100 ms)")
+            out.append(
+                f"50 at once, {name}: viewer delay p95 {percentile(r['viewer_delays_ms'], 0.95):.0f} ms "
+                "(goal <= 100 ms)"
+            )
     return out
 
 
@@ -433,7 +526,9 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--sizes", default="20,50,200", help="replies at once, per round")
     parser.add_argument("--viewers", type=int, default=10, help="websocket viewers per round")
-    parser.add_argument("--history-runs", type=int, default=3, help="Chromium runs per long-chat measure (0: skip)")
+    parser.add_argument(
+        "--history-runs", type=int, default=3, help="Chromium runs per long-chat measure (0: skip)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the apps' and the fake's logs here")
     parser.add_argument("--litellm-alone", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fake", help=argparse.SUPPRESS)
@@ -447,7 +542,9 @@ def main() -> None:
     unknown = set(configs) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configs: {', '.join(sorted(unknown))}")
-    results = run(configs, [int(s) for s in args.sizes.split(",")], args.viewers, args.history_runs, args.keep)
+    results = run(
+        configs, [int(s) for s in args.sizes.split(",")], args.viewers, args.history_runs, args.keep
+    )
     print(json.dumps(results, indent=1, default=str) if args.json else report(results))
 
 

@@ -107,15 +107,20 @@ class Viewer:
         base = urlsplit(self.base_url)
         scheme = "wss" if base.scheme == "https" else "ws"
         url = f"{scheme}://{base.netloc}{NAMESPACE}/?" + urlencode(
-            {"EIO": "4", "transport": "websocket", "token": self.token})
+            {"EIO": "4", "transport": "websocket", "token": self.token}
+        )
         headers = {"Origin": f"{base.scheme}://{base.netloc}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         try:
             self._ws = await self._http.ws_connect(
-                url, headers=headers, protocols=(version("reflex"),), max_msg_size=0,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5))
+                url,
+                headers=headers,
+                protocols=(version("reflex"),),
+                max_msg_size=0,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5),
+            )
             opening = await asyncio.wait_for(self._ws.receive(), timeout)
             self._count(opening)
             if opening.type is not aiohttp.WSMsgType.TEXT or not opening.data.startswith("0"):
@@ -191,8 +196,10 @@ class Viewer:
                 return "loading the page failed on the server (Reflex's backend error toast); see its log"
         chat_id = self._router_data.get("query", {}).get("chat_id")
         if chat_id and self.var("chat_state.chat_id", None) != chat_id:
-            return (f"the chat did not open (not_found={self.var('not_found', None)}, "
-                    f"no_access={self.var('no_access', None)}); see the app's log")
+            return (
+                f"the chat did not open (not_found={self.var('not_found', None)}, "
+                f"no_access={self.var('no_access', None)}); see the app's log"
+            )
         return None
 
     # ------------------------------------------------------------------ protocol
@@ -243,7 +250,7 @@ class Viewer:
             return
         kind, body = data[1], data[2:]
         if body.startswith(NAMESPACE):
-            body = body[len(NAMESPACE):].removeprefix(",")
+            body = body[len(NAMESPACE) :].removeprefix(",")
         elif body.startswith("/"):
             return  # another namespace
         if kind == "0":  # CONNECT acknowledged
@@ -286,7 +293,11 @@ def _router_data(path: str) -> dict[str, Any]:
     """What state.js's withRouterData sends: pathname, asPath, and the query with the route params."""
     parts = urlsplit(path)
     pathname = parts.path or "/"
-    as_path = pathname + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    as_path = (
+        pathname
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
     query = dict(parse_qsl(parts.query))
     segments = pathname.strip("/").split("/")
     if len(segments) == 2 and segments[0] in ROUTE_PARAMS:
@@ -320,8 +331,11 @@ def main() -> None:
     try:
         with FakeProviders() as fake:
             port = free_port()
-            env = app_environment(port, f"sqlite:///{tmp / 'app.db'}", {
-                **fake.env(), "LLM_FIRST_TOKEN_TIMEOUT": "30", "LLM_CHUNK_GAP_TIMEOUT": "30"})
+            env = app_environment(
+                port,
+                f"sqlite:///{tmp / 'app.db'}",
+                {**fake.env(), "LLM_FIRST_TOKEN_TIMEOUT": "30", "LLM_CHUNK_GAP_TIMEOUT": "30"},
+            )
             project = isolated_copy(tmp / "project")
             print(f"starting the app on port {port} (log: {tmp / 'app.log'})", file=sys.stderr, flush=True)
             with running_app(env, port, tmp / "app.log", cwd=project) as url:
@@ -353,7 +367,9 @@ async def _demo(url: str) -> list[dict[str, Any]]:
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        r = await http.post("/api/auth/register", json={"email": "viewer@example.com", "password": "correct horse battery"})
+        r = await http.post(
+            "/api/auth/register", json={"email": "viewer@example.com", "password": "correct horse battery"}
+        )
         r.raise_for_status()
         return [await _one_reply(http, url) for _ in range(2)]
 
@@ -382,26 +398,37 @@ async def _one_reply(http: httpx.AsyncClient, url: str, tokens: int = 100) -> di
     try:
         await viewer.open(f"/chat/{chat_id}")
         opened_bytes = viewer.bytes_received
-        r = await http.post(f"/api/chats/{chat_id}/messages",
-                            json={"content": f"hello [[tokens={tokens}]] [[delay=0.02]] [[stamp]]"})
+        r = await http.post(
+            f"/api/chats/{chat_id}/messages",
+            json={"content": f"hello [[tokens={tokens}]] [[delay=0.02]] [[stamp]]"},
+        )
         r.raise_for_status()
         reply_id = r.json()["reply"]["id"]
 
         def done() -> bool:
             return not viewer.var("live_id") and any(
-                m["id"] == reply_id and m["status"] == "complete" for m in viewer.var("recent"))
+                m["id"] == reply_id and m["status"] == "complete" for m in viewer.var("recent")
+            )
 
         deadline = time.monotonic() + 60
         while not done():
             if time.monotonic() > deadline or not viewer.connected:
-                raise RuntimeError(f"the reply did not complete in the viewer: live_id={viewer.var('live_id')!r}")
+                raise RuntimeError(
+                    f"the reply did not complete in the viewer: live_id={viewer.var('live_id')!r}"
+                )
             await asyncio.sleep(0.05)
     finally:
         await viewer.close()
-    return {"deltas": len(viewer.deltas), "bytes": viewer.bytes_received,
-            "bytes_reply": viewer.bytes_received - opened_bytes, "steps": len(lengths),
-            "latencies_ms": list(first_seen.values()), "tokens": tokens, "first_ms": first_seen.get(1),
-            "client_events": [e.get("name") for e in viewer.client_events]}
+    return {
+        "deltas": len(viewer.deltas),
+        "bytes": viewer.bytes_received,
+        "bytes_reply": viewer.bytes_received - opened_bytes,
+        "steps": len(lengths),
+        "latencies_ms": list(first_seen.values()),
+        "tokens": tokens,
+        "first_ms": first_seen.get(1),
+        "client_events": [e.get("name") for e in viewer.client_events],
+    }
 
 
 if __name__ == "__main__":

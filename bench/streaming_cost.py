@@ -120,8 +120,14 @@ def seed(database_url: str, plan: dict[str, list[int]]) -> dict[str, list[str]]:
                 chat.title = f"bench {case} #{n}"
                 session.add(chat)
                 session.add_all(
-                    Message(session_id=chat.id, seq=i, role="user" if i % 2 else "assistant",
-                            content=f"message {i}", status="complete", model_id=None if i % 2 else MODEL)
+                    Message(
+                        session_id=chat.id,
+                        seq=i,
+                        role="user" if i % 2 else "assistant",
+                        content=f"message {i}",
+                        status="complete",
+                        model_id=None if i % 2 else MODEL,
+                    )
                     for i in range(1, size + 1)
                 )
                 ids[case].append(str(chat.id))
@@ -181,8 +187,14 @@ def one_reply(page: Page, counter: FrameCounter, chat_id: str, earlier: int) -> 
     def since_click(mark: str) -> float | None:
         return marks[mark] - marks["click"] if marks and marks.get(mark) and marks.get("click") else None
 
-    return {"bytes": sent, "frames": len(frames), "bytes_per_token": sent / TOKENS,
-            "ttft_ms": since_click("first"), "ttft_frame_ms": since_click("frame"), "payloads": frames}
+    return {
+        "bytes": sent,
+        "frames": len(frames),
+        "bytes_per_token": sent / TOKENS,
+        "ttft_ms": since_click("first"),
+        "ttft_frame_ms": since_click("frame"),
+        "payloads": frames,
+    }
 
 
 # --------------------------------------------------------------------------- frame analysis
@@ -236,13 +248,19 @@ async def direct_ttft(base_url: str, history: int, runs: int) -> dict[str, list[
     import litellm
 
     litellm.suppress_debug_info = True
-    messages = [{"role": "user" if i % 2 else "assistant", "content": f"message {i}"} for i in range(1, history + 1)]
+    messages = [
+        {"role": "user" if i % 2 else "assistant", "content": f"message {i}"} for i in range(1, history + 1)
+    ]
     messages.append({"role": "user", "content": f"Count for me {DIRECTIVE}"})
 
     async def once(read_to_end: bool) -> float:
         start = time.perf_counter()
         stream = await litellm.acompletion(
-            model=MODEL, api_base=f"{base_url}/v1", api_key="sk-fake-openai", stream=True, messages=messages,
+            model=MODEL,
+            api_base=f"{base_url}/v1",
+            api_key="sk-fake-openai",
+            stream=True,
+            messages=messages,
         )
         first = None
         async for chunk in stream:
@@ -277,22 +295,31 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
     try:
         database_url = f"sqlite:///{tmp / 'app.db'}"
         prepare(database_url)
-        ids = seed(database_url, {"warm": [SMALL], "small": [SMALL] * small_runs, "large": [LARGE] * bytes_runs})
+        ids = seed(
+            database_url, {"warm": [SMALL], "small": [SMALL] * small_runs, "large": [LARGE] * bytes_runs}
+        )
         with FakeProviders() as fake:
             progress("direct LiteLLM calls")
             direct = asyncio.run(direct_ttft(fake.base_url, SMALL, ttft_runs))
             direct_large = asyncio.run(direct_ttft(fake.base_url, LARGE, bytes_runs))
             progress("copying the project for the app")
             port = free_port()
-            env = app_environment(port, database_url, {
-                **fake.env(), "LLM_FIRST_TOKEN_TIMEOUT": "30", "LLM_CHUNK_GAP_TIMEOUT": "30",
-                "LLM_TOTAL_TIMEOUT": "120",
-            })
+            env = app_environment(
+                port,
+                database_url,
+                {
+                    **fake.env(),
+                    "LLM_FIRST_TOKEN_TIMEOUT": "30",
+                    "LLM_CHUNK_GAP_TIMEOUT": "30",
+                    "LLM_TOTAL_TIMEOUT": "120",
+                },
+            )
             project = isolated_copy(tmp / "project")
             progress(f"starting the app on port {port}")
             with running_app(env, port, tmp / "app.log", cwd=project) as url, sync_playwright() as pw:
                 browser = pw.chromium.launch(
-                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+                )
                 try:
                     context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800})
                     context.set_default_timeout(30_000)
@@ -312,9 +339,15 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for name, results in (("small", small), ("large", large)):
-                (keep / f"frames-{name}.json").write_text(json.dumps(
-                    [[p if isinstance(p, str) else p.decode("utf-8", "replace") for p in r["payloads"]]
-                     for r in results], indent=1))
+                (keep / f"frames-{name}.json").write_text(
+                    json.dumps(
+                        [
+                            [p if isinstance(p, str) else p.decode("utf-8", "replace") for p in r["payloads"]]
+                            for r in results
+                        ],
+                        indent=1,
+                    )
+                )
     finally:
         if keep is not None and (tmp / "app.log").exists():
             keep.mkdir(parents=True, exist_ok=True)
@@ -330,27 +363,49 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
     app_ttft, ttft_large = ttfts(small[:ttft_runs]), ttfts(large)
     return {
         "tokens_per_reply": TOKENS,
-        "bytes_per_token": {"10": bpt_small, "1000": bpt_large, "ratio_1000_over_10": bpt_large / bpt_small,
-                            "goal_ratio": GOAL_RATIO, "within_goal": bpt_large / bpt_small <= GOAL_RATIO},
-        "bytes_per_reply": {"10": [r["bytes"] for r in small[:bytes_runs]], "1000": [r["bytes"] for r in large]},
-        "frames_per_reply": {"10": [r["frames"] for r in small[:bytes_runs]], "1000": [r["frames"] for r in large]},
+        "bytes_per_token": {
+            "10": bpt_small,
+            "1000": bpt_large,
+            "ratio_1000_over_10": bpt_large / bpt_small,
+            "goal_ratio": GOAL_RATIO,
+            "within_goal": bpt_large / bpt_small <= GOAL_RATIO,
+        },
+        "bytes_per_reply": {
+            "10": [r["bytes"] for r in small[:bytes_runs]],
+            "1000": [r["bytes"] for r in large],
+        },
+        "frames_per_reply": {
+            "10": [r["frames"] for r in small[:bytes_runs]],
+            "1000": [r["frames"] for r in large],
+        },
         "ttft_ms": {
-            "direct_litellm": median(direct["reused"]), "app": median(app_ttft),
+            "direct_litellm": median(direct["reused"]),
+            "app": median(app_ttft),
             "ratio_app_over_direct": median(app_ttft) / median(direct["reused"]),
             "difference_ms": median(app_ttft) - median(direct["reused"]),
             "direct_litellm_new_connection": median(direct["new"]),
             "app_first_frame": median(ttfts(small[:ttft_runs], "ttft_frame_ms")),
             "with_1000_earlier_messages": {
-                "direct_litellm": median(direct_large["reused"]), "app": median(ttft_large),
+                "direct_litellm": median(direct_large["reused"]),
+                "app": median(ttft_large),
                 "direct_litellm_new_connection": median(direct_large["new"]),
                 "app_first_frame": median(ttfts(large, "ttft_frame_ms")),
             },
-            "runs": {"direct_litellm": direct, "app": app_ttft,
-                     "direct_litellm_1000": direct_large, "app_1000": ttft_large},
-            "app_first_frame_runs": {"10": ttfts(small[:ttft_runs], "ttft_frame_ms"),
-                                     "1000": ttfts(large, "ttft_frame_ms")},
+            "runs": {
+                "direct_litellm": direct,
+                "app": app_ttft,
+                "direct_litellm_1000": direct_large,
+                "app_1000": ttft_large,
+            },
+            "app_first_frame_runs": {
+                "10": ttfts(small[:ttft_runs], "ttft_frame_ms"),
+                "1000": ttfts(large, "ttft_frame_ms"),
+            },
         },
-        "per_var_bytes_one_reply": {"10": breakdown(small[0]["payloads"]), "1000": breakdown(large[0]["payloads"])},
+        "per_var_bytes_one_reply": {
+            "10": breakdown(small[0]["payloads"]),
+            "1000": breakdown(large[0]["payloads"]),
+        },
     }
 
 

@@ -60,7 +60,7 @@ from tests.support.app_server import (  # noqa: E402
     CHROMIUM_ARGS,
     app_environment,
     free_port,
-    isolated_copy,  # noqa: E402
+    isolated_copy,
     running_app,
 )
 
@@ -142,7 +142,13 @@ class RssSampler:
             self._procs[proc.pid] = proc
             cmd = " ".join(proc.info["cmdline"] or [])
             parent = proc.ppid()
-            role = f"child of {parent}" if parent in self._procs else "session leader" if proc.pid == self.sid else ""
+            role = (
+                f"child of {parent}"
+                if parent in self._procs
+                else "session leader"
+                if proc.pid == self.sid
+                else ""
+            )
             self.labels[proc.pid] = f"{proc.info['name']} ({role}): {cmd[:100]}"
 
     def _run(self) -> None:
@@ -214,22 +220,30 @@ class RssSampler:
         def med(values: list[int]) -> float:
             return statistics.median(values) / MIB if values else float("nan")
 
-        total = {"baseline_mb": med([s.total for s in before]), "peak_mb": max(s.total for s in during) / MIB,
-                 "after_mb": med([s.total for s in after])}
+        total = {
+            "baseline_mb": med([s.total for s in before]),
+            "peak_mb": max(s.total for s in during) / MIB,
+            "after_mb": med([s.total for s in after]),
+        }
         total["increase_mb"] = total["peak_mb"] - total["baseline_mb"]
         per_process = {}
         for pid in sorted({pid for s in before + during for pid in s.rss}):
             base = med([s.rss[pid] for s in before if pid in s.rss])
             peak = max((s.rss[pid] for s in during if pid in s.rss), default=0) / MIB
             per_process[str(pid)] = {
-                "label": self.labels.get(pid, "?"), "baseline_mb": base, "peak_mb": peak,
-                "increase_mb": peak - base, "after_mb": med([s.rss[pid] for s in after if pid in s.rss]),
+                "label": self.labels.get(pid, "?"),
+                "baseline_mb": base,
+                "peak_mb": peak,
+                "increase_mb": peak - base,
+                "after_mb": med([s.rss[pid] for s in after if pid in s.rss]),
             }
             if kernel_peaks and pid in kernel_peaks:
                 per_process[str(pid)]["kernel_peak_mb"] = kernel_peaks[pid] / MIB
                 per_process[str(pid)]["kernel_increase_mb"] = kernel_peaks[pid] / MIB - base
         if kernel_peaks:  # each process's own peak, summed: an upper bound of the summed peak
-            total["kernel_peak_sum_mb"] = sum(p.get("kernel_peak_mb", p["peak_mb"]) for p in per_process.values())
+            total["kernel_peak_sum_mb"] = sum(
+                p.get("kernel_peak_mb", p["peak_mb"]) for p in per_process.values()
+            )
             total["kernel_increase_mb"] = total["kernel_peak_sum_mb"] - total["baseline_mb"]
         largest = max(per_process, key=lambda pid: per_process[pid]["peak_mb"])
         return {
@@ -245,11 +259,15 @@ class RssSampler:
 # --------------------------------------------------------------------------- API face
 
 
-def multipart(path: Path | None, data: bytes | None, name: str, mime: str) -> tuple[str, int, Iterator[bytes]]:
+def multipart(
+    path: Path | None, data: bytes | None, name: str, mime: str
+) -> tuple[str, int, Iterator[bytes]]:
     """A multipart/form-data body with one file in field `file`: content type, length, pieces."""
     boundary = f"bench-{uuid.uuid4().hex}"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: {mime}\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        f"Content-Type: {mime}\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     size = path.stat().st_size if path is not None else len(data or b"")
 
@@ -266,8 +284,15 @@ def multipart(path: Path | None, data: bytes | None, name: str, mime: str) -> tu
     return f"multipart/form-data; boundary={boundary}", len(head) + size + len(tail), pieces()
 
 
-def api_upload(client: httpx.Client, name: str, mime: str, *, path: Path | None = None,
-               data: bytes | None = None, marks: dict[str, float] | None = None) -> dict[str, Any]:
+def api_upload(
+    client: httpx.Client,
+    name: str,
+    mime: str,
+    *,
+    path: Path | None = None,
+    data: bytes | None = None,
+    marks: dict[str, float] | None = None,
+) -> dict[str, Any]:
     content_type, length, pieces = multipart(path, data, name, mime)
 
     def timed() -> Iterator[bytes]:
@@ -275,8 +300,9 @@ def api_upload(client: httpx.Client, name: str, mime: str, *, path: Path | None 
         if marks is not None:
             marks["body_sent"] = time.monotonic()
 
-    response = client.post("/api/upload", content=timed(),
-                           headers={"Content-Type": content_type, "Content-Length": str(length)})
+    response = client.post(
+        "/api/upload", content=timed(), headers={"Content-Type": content_type, "Content-Length": str(length)}
+    )
     if response.status_code != 201:
         raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
     return response.json()["files"][0]
@@ -313,7 +339,9 @@ def api_face(client: httpx.Client, sid: int, video: Path, size: int) -> dict[str
         "seconds": end - start,
         "body_sent_s": marks.get("body_sent", end) - start,
         "mb_per_s": size / MIB / (end - start),
-        "stored": {k: stored.get(k) for k in ("kind", "mime_type", "byte_size", "width", "height", "duration")},
+        "stored": {
+            k: stored.get(k) for k in ("kind", "mime_type", "byte_size", "width", "height", "duration")
+        },
     }
 
 
@@ -346,9 +374,15 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
     def finished(request) -> None:
         if "_upload" in request.url:
             response = request.response()
-            upload_ends.append({"at": time.monotonic(), "url": request.url, "method": request.method,
-                                "status": response.status if response else None,
-                                "content_length": request.header_value("content-length")})
+            upload_ends.append(
+                {
+                    "at": time.monotonic(),
+                    "url": request.url,
+                    "method": request.method,
+                    "status": response.status if response else None,
+                    "content_length": request.header_value("content-length"),
+                }
+            )
 
     page.on("requestfinished", finished)
     progress(f"Reflex face: uploading {size / MIB:.0f} MiB")
@@ -361,8 +395,10 @@ def reflex_face(page: Page, sid: int, video: Path, size: int) -> dict[str, Any]:
         deadline = start + REFLEX_TIMEOUT_MS / 1000
         while not chip.is_visible():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no attachment chip after {REFLEX_TIMEOUT_MS / 1000:.0f} s; "
-                                   f"notice: {page.get_by_test_id('composer-error').all_inner_texts()}")
+                raise RuntimeError(
+                    f"no attachment chip after {REFLEX_TIMEOUT_MS / 1000:.0f} s; "
+                    f"notice: {page.get_by_test_id('composer-error').all_inner_texts()}"
+                )
             label = button.inner_text().strip()
             if not percents or percents[-1][1] != label:
                 percents.append((time.monotonic() - start, label))
@@ -404,15 +440,22 @@ def run(size: int, faces: list[str], keep: Path | None) -> dict[str, Any]:
         limit_mb = max(DEFAULT_SIZE_MB, -(-size // MIB))
         with FakeProviders() as fake:
             port = free_port()
-            env = app_environment(port, f"sqlite:///{tmp / 'app.db'}", {
-                **fake.env(), "MEDIA_DIR": str(tmp / "media"), "MAX_VIDEO_MB": str(limit_mb),
-            })
+            env = app_environment(
+                port,
+                f"sqlite:///{tmp / 'app.db'}",
+                {
+                    **fake.env(),
+                    "MEDIA_DIR": str(tmp / "media"),
+                    "MAX_VIDEO_MB": str(limit_mb),
+                },
+            )
             project = isolated_copy(tmp / "project")
             progress(f"starting the app on port {port}")
             with running_app(env, port, tmp / "app.log", cwd=project) as url, sync_playwright() as pw:
                 sid = app_session_id(port)
                 browser = pw.chromium.launch(
-                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+                )
                 try:
                     context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800})
                     context.set_default_timeout(30_000)
@@ -425,8 +468,11 @@ def run(size: int, faces: list[str], keep: Path | None) -> dict[str, Any]:
                                 reflex_warm_up(page)
                         time.sleep(BASELINE_WINDOW)
                         for face in faces:
-                            results[face] = (api_face(client, sid, video, size) if face == "api"
-                                             else reflex_face(page, sid, video, size))
+                            results[face] = (
+                                api_face(client, sid, video, size)
+                                if face == "api"
+                                else reflex_face(page, sid, video, size)
+                            )
                 finally:
                     browser.close()
     finally:
@@ -461,24 +507,35 @@ def report(r: dict[str, Any]) -> str:
     for face, f in r["faces"].items():
         t, big = f["total"], f["largest_process"]
         nan = float("nan")
-        lines.append(f"{face:7s} {'all ' + str(f['processes']) + ' (sum)':22s} {t['baseline_mb']:9.1f} "
-                     f"{t['peak_mb']:8.1f} {t['increase_mb']:+9.1f} {t.get('kernel_peak_sum_mb', nan):8.1f} "
-                     f"{t.get('kernel_increase_mb', nan):+9.1f} {t['after_mb']:8.1f}")
-        lines.append(f"{'':7s} {'largest, pid ' + str(big['pid']):22s} {big['baseline_mb']:9.1f} "
-                     f"{big['peak_mb']:8.1f} {big['increase_mb']:+9.1f} {big.get('kernel_peak_mb', nan):8.1f} "
-                     f"{big.get('kernel_increase_mb', nan):+9.1f} {big['after_mb']:8.1f}")
+        lines.append(
+            f"{face:7s} {'all ' + str(f['processes']) + ' (sum)':22s} {t['baseline_mb']:9.1f} "
+            f"{t['peak_mb']:8.1f} {t['increase_mb']:+9.1f} {t.get('kernel_peak_sum_mb', nan):8.1f} "
+            f"{t.get('kernel_increase_mb', nan):+9.1f} {t['after_mb']:8.1f}"
+        )
+        lines.append(
+            f"{'':7s} {'largest, pid ' + str(big['pid']):22s} {big['baseline_mb']:9.1f} "
+            f"{big['peak_mb']:8.1f} {big['increase_mb']:+9.1f} {big.get('kernel_peak_mb', nan):8.1f} "
+            f"{big.get('kernel_increase_mb', nan):+9.1f} {big['after_mb']:8.1f}"
+        )
     lines.append("")
     for face, f in r["faces"].items():
-        extra = (f"body sent at {f['body_sent_s']:.2f} s" if face == "api" else
-                 f"upload request done at {_s(f['upload_request_done_s'])}, "
-                 f"button at 100% at {_s(f['button_at_100_percent_s'])}")
-        lines.append(f"{face:7s} {f['seconds']:6.2f} s until {'the 201' if face == 'api' else 'the chip'}, "
-                     f"{f['mb_per_s']:6.0f} MB/s ({extra})")
+        extra = (
+            f"body sent at {f['body_sent_s']:.2f} s"
+            if face == "api"
+            else f"upload request done at {_s(f['upload_request_done_s'])}, "
+            f"button at 100% at {_s(f['button_at_100_percent_s'])}"
+        )
+        lines.append(
+            f"{face:7s} {f['seconds']:6.2f} s until {'the 201' if face == 'api' else 'the chip'}, "
+            f"{f['mb_per_s']:6.0f} MB/s ({extra})"
+        )
     lines.append("")
     for face, f in r["faces"].items():
         verdict = "PASS" if f["within_goal"] else "FAIL"
-        lines.append(f"{face:7s} increase {_judged_increase(f):+.1f} MB "
-                     f"(goal <= {r['goal_increase_mb']:.0f} MB): {verdict}")
+        lines.append(
+            f"{face:7s} increase {_judged_increase(f):+.1f} MB "
+            f"(goal <= {r['goal_increase_mb']:.0f} MB): {verdict}"
+        )
     lines.append("")
     lines.append("Largest process:")
     for face, f in r["faces"].items():
@@ -494,10 +551,15 @@ def _s(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--size-mb", type=float, default=DEFAULT_SIZE_MB,
-                        help="size of the video in MiB (default 200; above 200 raises MAX_VIDEO_MB to match)")
-    parser.add_argument("--faces", default="api,reflex",
-                        help="which faces to measure, in this order (default api,reflex)")
+    parser.add_argument(
+        "--size-mb",
+        type=float,
+        default=DEFAULT_SIZE_MB,
+        help="size of the video in MiB (default 200; above 200 raises MAX_VIDEO_MB to match)",
+    )
+    parser.add_argument(
+        "--faces", default="api,reflex", help="which faces to measure, in this order (default api,reflex)"
+    )
     parser.add_argument("--keep", type=Path, help="save the app log here")
     args = parser.parse_args()
     faces = [f.strip() for f in args.faces.split(",") if f.strip()]

@@ -91,8 +91,13 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),
         # At most one reply in flight per chat, whichever worker or machine took the send.
-        sa.Index("uq_messages_one_in_flight", "session_id", unique=True,
-                 sqlite_where=sa.text(IN_FLIGHT_SQL), postgresql_where=sa.text(IN_FLIGHT_SQL)),
+        sa.Index(
+            "uq_messages_one_in_flight",
+            "session_id",
+            unique=True,
+            sqlite_where=sa.text(IN_FLIGHT_SQL),
+            postgresql_where=sa.text(IN_FLIGHT_SQL),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

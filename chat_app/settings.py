@@ -54,7 +54,10 @@ def _smtp() -> SmtpSettings | None:
     port = int(_env_float("SMTP_PORT", 587))
     default_security = {587: "starttls", 465: "ssl"}.get(port, "none")
     return SmtpSettings(
-        host=host, port=port, username=_env("SMTP_USERNAME"), password=_env("SMTP_PASSWORD"),
+        host=host,
+        port=port,
+        username=_env("SMTP_USERNAME"),
+        password=_env("SMTP_PASSWORD"),
         sender=_env("SMTP_FROM", f"Chat App <no-reply@{host}>"),
         security=_env("SMTP_SECURITY", default_security).lower(),
     )
@@ -128,8 +131,7 @@ def load_settings() -> Settings:
     return Settings(
         database_url=_env("DATABASE_URL", default_db),
         public_url=public_url,
-        allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip())
-        or (public_url,),
+        allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) or (public_url,),
         session_days=_env_float("SESSION_DAYS", 30.0),
         cookie_secure=public_url.startswith("https://"),
         secret_key=_env("SECRET_KEY") or _dev_secret(),

@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import chat_app.models  # noqa: F401
+import chat_app.models
 
 
 def test_migrations_create_every_table_the_models_declare(engine):

@@ -11,8 +11,15 @@ from chat_app.services.errors import DomainError
 def make_api() -> Starlette:
     """Mounted in the Reflex app (whose lifespan runs the runtime), or served on its own (tests)."""
     return Starlette(
-        routes=[*auth.routes(), *oidc.routes(), *chats.routes(), *models.routes(), *keys.routes(),
-                *media.routes(), *share.routes()],
+        routes=[
+            *auth.routes(),
+            *oidc.routes(),
+            *chats.routes(),
+            *models.routes(),
+            *keys.routes(),
+            *media.routes(),
+            *share.routes(),
+        ],
         exception_handlers={DomainError: domain_error_handler},
         lifespan=lambda _app: runtime.lifespan(),
     )

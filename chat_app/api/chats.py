@@ -75,8 +75,14 @@ async def post_message(request: Request) -> Response:
             attachments = body.get("attachments", [])
             if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
                 raise Invalid("Send `attachments` as a list of uploaded file ids.")
-            mine, reply = chats.post_message(user, chat_id, content, session=session, model_id=body.get("model_id"),
-                                             attachment_ids=attachments)
+            mine, reply = chats.post_message(
+                user,
+                chat_id,
+                content,
+                session=session,
+                model_id=body.get("model_id"),
+                attachment_ids=attachments,
+            )
             views = chats.message_views([mine, reply], session=session)
             return str(mine.session_id), replies.plan_for(reply, session=session), *views
 

@@ -50,7 +50,9 @@ class _FileParts:
         self._headers, self._current = {}, None
 
     def _header_end(self) -> None:
-        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode(
+            "utf-8", "replace"
+        )
         self._header_name = self._header_value = b""
 
     def _headers_finished(self) -> None:

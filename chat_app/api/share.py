@@ -39,13 +39,16 @@ async def share(request: Request) -> Response:
             user = require_user(request, session=session)
             fresh = []
             if request.method == "POST":
-                fresh = sharing.invite(user, chat_id, body.get("emails"), _flag(body, "can_edit"), session=session)
+                fresh = sharing.invite(
+                    user, chat_id, body.get("emails"), _flag(body, "can_edit"), session=session
+                )
             elif request.method == "PATCH":
                 if "is_public" in body:
                     sharing.set_public(user, chat_id, _flag(body, "is_public"), session=session)
                 if "email" in body or "can_edit" in body:
-                    sharing.set_can_edit(user, chat_id, str(body.get("email", "")), _flag(body, "can_edit"),
-                                         session=session)
+                    sharing.set_can_edit(
+                        user, chat_id, str(body.get("email", "")), _flag(body, "can_edit"), session=session
+                    )
             elif request.method == "DELETE":
                 sharing.remove_invite(user, chat_id, str(body.get("email", "")), session=session)
                 return None, []

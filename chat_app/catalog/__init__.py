@@ -49,13 +49,22 @@ def _model(raw: dict, providers: dict[str, str], source: str, **overrides) -> Ca
     if unknown:
         raise CatalogError(f"Model {data['id']} has unknown capabilities {sorted(unknown)}.")
     return CatalogModel(
-        id=data["id"], name=data["name"], provider=data["provider"],
+        id=data["id"],
+        name=data["name"],
+        provider=data["provider"],
         provider_name=data.get("provider_name") or providers.get(data["provider"], data["provider"]),
-        type=data["type"], litellm_model=data.get("litellm_model"), replicate_model=data.get("replicate_model"),
-        capabilities=tuple(data.get("capabilities", ())), context_window=data.get("context_window"),
-        input_per_mtok=pricing.get("input_per_mtok"), output_per_mtok=pricing.get("output_per_mtok"),
-        per_image=pricing.get("per_image"), per_second=pricing.get("per_second"),
-        api_base=data.get("api_base"), key_env=data.get("key_env"), source=source,
+        type=data["type"],
+        litellm_model=data.get("litellm_model"),
+        replicate_model=data.get("replicate_model"),
+        capabilities=tuple(data.get("capabilities", ())),
+        context_window=data.get("context_window"),
+        input_per_mtok=pricing.get("input_per_mtok"),
+        output_per_mtok=pricing.get("output_per_mtok"),
+        per_image=pricing.get("per_image"),
+        per_second=pricing.get("per_second"),
+        api_base=data.get("api_base"),
+        key_env=data.get("key_env"),
+        source=source,
     )
 
 
@@ -85,12 +94,19 @@ def operator_models(path: Path, providers: dict[str, str]) -> tuple[int, list[Ca
         if not slug or not endpoint.get("api_base"):
             raise CatalogError("Each endpoint in the operator catalog needs an id and an api_base.")
         for m in endpoint.get("models", []):
-            found.append(_model(
-                {"type": "text", "capabilities": ["streaming"], **m}, providers, "operator",
-                id=f"{slug}/{m.get('id')}", provider=slug, provider_name=label,
-                litellm_model=f"openai/{m.get('id')}", api_base=endpoint["api_base"],
-                key_env=endpoint.get("key_env"),
-            ))
+            found.append(
+                _model(
+                    {"type": "text", "capabilities": ["streaming"], **m},
+                    providers,
+                    "operator",
+                    id=f"{slug}/{m.get('id')}",
+                    provider=slug,
+                    provider_name=label,
+                    litellm_model=f"openai/{m.get('id')}",
+                    api_base=endpoint["api_base"],
+                    key_env=endpoint.get("key_env"),
+                )
+            )
     return data["version"], found, set(data.get("disabled", []))
 
 

@@ -13,8 +13,12 @@ def _field(label: str, name: str, kind: str, testid: str, **props) -> rx.Compone
     return rx.el.label(
         rx.text(label, size="2", weight="medium"),
         rx.el.input(
-            name=name, type=kind, required=True, custom_attrs={"data-testid": testid},
-            class_name="auth-input", **props,
+            name=name,
+            type=kind,
+            required=True,
+            custom_attrs={"data-testid": testid},
+            class_name="auth-input",
+            **props,
         ),
         class_name="auth-field",
     )
@@ -27,8 +31,7 @@ def _oidc_buttons() -> rx.Component:
         AuthState.oidc_providers,
         lambda p: rx.el.a(
             "Continue with " + p["label"],
-            href="/api/auth/oidc/" + p["name"] + "/login?next="
-            + _encode.call(AuthState.next_path).to(str),
+            href="/api/auth/oidc/" + p["name"] + "/login?next=" + _encode.call(AuthState.next_path).to(str),
             reload_document=True,
             class_name="oidc-button",
             custom_attrs={"data-testid": "oidc-" + p["name"]},
@@ -36,39 +39,76 @@ def _oidc_buttons() -> rx.Component:
     )
 
 
-def auth_form(*, title: str, action: str, submit_label: str, submit_testid: str,
-              switch_text: str, switch_href: str, switch_label: str) -> rx.Component:
+def auth_form(
+    *,
+    title: str,
+    action: str,
+    submit_label: str,
+    submit_testid: str,
+    switch_text: str,
+    switch_href: str,
+    switch_label: str,
+) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
                 rx.heading(title, size="6"),
                 rx.cond(
                     AuthState.auth_error != "",
-                    rx.callout(AuthState.auth_error, icon="triangle_alert", color_scheme="red",
-                               role="alert", custom_attrs={"data-testid": "auth-error"}, width="100%"),
+                    rx.callout(
+                        AuthState.auth_error,
+                        icon="triangle_alert",
+                        color_scheme="red",
+                        role="alert",
+                        custom_attrs={"data-testid": "auth-error"},
+                        width="100%",
+                    ),
                 ),
                 rx.el.form(
                     # Prefilled only once this page's own load has run: a value left from the page
                     # before must never appear (and land in the middle of what someone types).
-                    _field("Email", "email", "email", "email",
-                           default_value=rx.cond(AuthState.is_hydrated, AuthState.form_email, ""),
-                           auto_complete="email", max_length=320),
-                    _field("Password", "password", "password", "password", min_length=8,
-                           auto_complete="current-password" if action.endswith("login") else "new-password"),
+                    _field(
+                        "Email",
+                        "email",
+                        "email",
+                        "email",
+                        default_value=rx.cond(AuthState.is_hydrated, AuthState.form_email, ""),
+                        auto_complete="email",
+                        max_length=320,
+                    ),
+                    _field(
+                        "Password",
+                        "password",
+                        "password",
+                        "password",
+                        min_length=8,
+                        auto_complete="current-password" if action.endswith("login") else "new-password",
+                    ),
                     rx.el.input(type="hidden", name="next", value=AuthState.next_path),
-                    rx.button(submit_label, type="submit", width="100%", size="3",
-                              custom_attrs={"data-testid": submit_testid}),
+                    rx.button(
+                        submit_label,
+                        type="submit",
+                        width="100%",
+                        size="3",
+                        custom_attrs={"data-testid": submit_testid},
+                    ),
                     action=action,
                     method="post",
                     on_submit=None,
                     class_name="auth-form",
                 ),
                 _oidc_buttons(),
-                rx.text(switch_text, " ",
-                        # the way back (e.g. to a shared chat) survives switching between the forms
-                        rx.link(switch_label, href=switch_href + "?next=" + _encode.call(AuthState.next_path).to(str),
-                                custom_attrs={"data-testid": "switch-auth-form"}),
-                        size="2"),
+                rx.text(
+                    switch_text,
+                    " ",
+                    # the way back (e.g. to a shared chat) survives switching between the forms
+                    rx.link(
+                        switch_label,
+                        href=switch_href + "?next=" + _encode.call(AuthState.next_path).to(str),
+                        custom_attrs={"data-testid": "switch-auth-form"},
+                    ),
+                    size="2",
+                ),
                 spacing="4",
                 width="100%",
             ),

@@ -11,7 +11,10 @@ def model_select() -> rx.Component:
         rx.foreach(
             ChatState.models,
             lambda m: rx.el.option(
-                m["label"], value=m["id"], disabled=m["available"] == "false", title=m["reason"],
+                m["label"],
+                value=m["id"],
+                disabled=m["available"] == "false",
+                title=m["reason"],
             ),
         ),
         value=ChatState.model_id,
@@ -25,8 +28,13 @@ def model_select() -> rx.Component:
 UPLOAD_ID = "attach"
 # What the file picker offers; the server still judges every file by its content.
 ACCEPT = {
-    "image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"], "image/gif": [".gif"],
-    "video/mp4": [".mp4", ".m4v"], "video/webm": [".webm"], "video/quicktime": [".mov"],
+    "image/jpeg": [".jpg", ".jpeg"],
+    "image/png": [".png"],
+    "image/webp": [".webp"],
+    "image/gif": [".gif"],
+    "video/mp4": [".mp4", ".m4v"],
+    "video/webm": [".webm"],
+    "video/quicktime": [".mov"],
 }
 
 
@@ -35,9 +43,12 @@ def attach_button() -> rx.Component:
         rx.button(
             rx.cond(ChatState.uploading, rx.spinner(size="1"), rx.icon("paperclip", size=14)),
             rx.cond(ChatState.uploading, ChatState.upload_percent.to_string() + "%", "Attach"),
-            type="button", variant="soft",
+            type="button",
+            variant="soft",
             disabled=(ChatState.attach_refusal != "") | ChatState.uploading | ~ChatState.is_hydrated,
-            title=rx.cond(ChatState.attach_refusal != "", ChatState.attach_refusal, "Attach images or videos"),
+            title=rx.cond(
+                ChatState.attach_refusal != "", ChatState.attach_refusal, "Attach images or videos"
+            ),
             custom_attrs={"data-testid": "attach-button"},
         ),
         id=UPLOAD_ID,
@@ -48,7 +59,8 @@ def attach_button() -> rx.Component:
             rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=ChatState.upload_progress)
         ),
         class_name="attach-zone",
-        border="none", padding="0",
+        border="none",
+        padding="0",
     )
     file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
     file_input.custom_attrs["data-testid"] = "file-input"
@@ -64,10 +76,18 @@ def _attachment_chip(item) -> rx.Component:
             rx.icon(rx.cond(item["kind"] == "video", "film", "image"), size=16),
         ),
         rx.text(item["name"], size="1", class_name="attachment-name"),
-        rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", type="button",
-                       aria_label="Remove attachment", on_click=ChatState.remove_attachment(item["id"]),
-                       custom_attrs={"data-testid": "remove-attachment"}),
-        class_name="attachment", align="center", spacing="1",
+        rx.icon_button(
+            rx.icon("x", size=12),
+            size="1",
+            variant="ghost",
+            type="button",
+            aria_label="Remove attachment",
+            on_click=ChatState.remove_attachment(item["id"]),
+            custom_attrs={"data-testid": "remove-attachment"},
+        ),
+        class_name="attachment",
+        align="center",
+        spacing="1",
         custom_attrs={"data-testid": "attachment", "data-kind": item["kind"]},
     )
 
@@ -75,18 +95,33 @@ def _attachment_chip(item) -> rx.Component:
 def attachments() -> rx.Component:
     return rx.cond(
         ChatState.attachments.length() > 0,
-        rx.hstack(rx.foreach(ChatState.attachments, _attachment_chip), wrap="wrap", spacing="2", width="100%"),
+        rx.hstack(
+            rx.foreach(ChatState.attachments, _attachment_chip), wrap="wrap", spacing="2", width="100%"
+        ),
     )
 
 
 def composer() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.cond(ChatState.notice != "", rx.text(ChatState.notice, color_scheme="red", size="2",
-                                                    custom_attrs={"data-testid": "composer-error"})),
-            rx.cond((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0),
-                    rx.text(ChatState.attach_refusal, color_scheme="amber", size="2",
-                            custom_attrs={"data-testid": "attach-refusal"})),
+            rx.cond(
+                ChatState.notice != "",
+                rx.text(
+                    ChatState.notice,
+                    color_scheme="red",
+                    size="2",
+                    custom_attrs={"data-testid": "composer-error"},
+                ),
+            ),
+            rx.cond(
+                (ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0),
+                rx.text(
+                    ChatState.attach_refusal,
+                    color_scheme="amber",
+                    size="2",
+                    custom_attrs={"data-testid": "attach-refusal"},
+                ),
+            ),
             attachments(),
             rx.el.textarea(
                 id=COMPOSER_ID,
@@ -105,25 +140,46 @@ def composer() -> rx.Component:
             rx.hstack(
                 attach_button(),
                 # Only the owner changes a chat's model; an editor sees which one answers.
-                rx.cond(ChatState.role == "editor",
-                        rx.badge(ChatState.model_name, color_scheme="gray", size="2",
-                                 custom_attrs={"data-testid": "chat-model"}),
-                        rx.fragment(model_picker(), model_select())),
+                rx.cond(
+                    ChatState.role == "editor",
+                    rx.badge(
+                        ChatState.model_name,
+                        color_scheme="gray",
+                        size="2",
+                        custom_attrs={"data-testid": "chat-model"},
+                    ),
+                    rx.fragment(model_picker(), model_select()),
+                ),
                 rx.spacer(),
                 rx.cond(
                     ChatState.is_streaming,
-                    rx.button(rx.icon("square", size=14), "Stop", type="button", color_scheme="red",
-                              on_click=ChatState.stop_reply, custom_attrs={"data-testid": "stop-button"}),
+                    rx.button(
+                        rx.icon("square", size=14),
+                        "Stop",
+                        type="button",
+                        color_scheme="red",
+                        on_click=ChatState.stop_reply,
+                        custom_attrs={"data-testid": "stop-button"},
+                    ),
                     # Disabled until the page is connected, so an early click is never lost.
-                    rx.button(rx.icon("send", size=14),
-                              rx.match(ChatState.model_type, ("image", "Generate image"),
-                                       ("video", "Generate video"), "Send"),
-                              type="submit",
-                              disabled=~ChatState.is_hydrated | ChatState.uploading
-                              | ((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0)),
-                              custom_attrs={"data-testid": "send-button"}),
+                    rx.button(
+                        rx.icon("send", size=14),
+                        rx.match(
+                            ChatState.model_type,
+                            ("image", "Generate image"),
+                            ("video", "Generate video"),
+                            "Send",
+                        ),
+                        type="submit",
+                        disabled=~ChatState.is_hydrated
+                        | ChatState.uploading
+                        | ((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0)),
+                        custom_attrs={"data-testid": "send-button"},
+                    ),
                 ),
-                width="100%", align="center", wrap="wrap",
+                width="100%",
+                align="center",
+                wrap="wrap",
             ),
             width="100%",
         ),

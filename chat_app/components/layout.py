@@ -11,20 +11,46 @@ from chat_app.state.chat import ChatState
 
 def _top_bar() -> rx.Component:
     return rx.hstack(
-        rx.icon_button(rx.icon("menu", size=18), variant="ghost", on_click=ChatState.toggle_sidebar,
-                       class_name="menu-button", aria_label="Show chats"),
-        rx.heading(rx.cond(ChatState.no_access, "No access",
-                           rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat")), size="4",
-                   trim="end", custom_attrs={"data-testid": "chat-title"}),
+        rx.icon_button(
+            rx.icon("menu", size=18),
+            variant="ghost",
+            on_click=ChatState.toggle_sidebar,
+            class_name="menu-button",
+            aria_label="Show chats",
+        ),
+        rx.heading(
+            rx.cond(
+                ChatState.no_access,
+                "No access",
+                rx.cond(ChatState.chat_title != "", ChatState.chat_title, "New chat"),
+            ),
+            size="4",
+            trim="end",
+            custom_attrs={"data-testid": "chat-title"},
+        ),
         rx.spacer(),
         rx.cond((ChatState.role == "owner") & (ChatState.chat_id != ""), share_button()),
-        rx.cond((ChatState.role != "owner") & (ChatState.chat_id != ""),
-                rx.badge(rx.cond(ChatState.role == "editor", "Shared with you · can edit", "Read only"),
-                         color_scheme="gray", custom_attrs={"data-testid": "role-badge"})),
-        rx.cond(ChatState.chat_cost != "",
-                rx.text("Chat cost ", ChatState.chat_cost, size="1", color_scheme="gray",
-                        custom_attrs={"data-testid": "chat-cost"})),
-        align="center", spacing="2", class_name="top-bar",
+        rx.cond(
+            (ChatState.role != "owner") & (ChatState.chat_id != ""),
+            rx.badge(
+                rx.cond(ChatState.role == "editor", "Shared with you · can edit", "Read only"),
+                color_scheme="gray",
+                custom_attrs={"data-testid": "role-badge"},
+            ),
+        ),
+        rx.cond(
+            ChatState.chat_cost != "",
+            rx.text(
+                "Chat cost ",
+                ChatState.chat_cost,
+                size="1",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "chat-cost"},
+            ),
+        ),
+        align="center",
+        spacing="2",
+        class_name="top-bar",
     )
 
 
@@ -37,7 +63,8 @@ def _not_found() -> rx.Component:
             align="center",
         ),
         custom_attrs={"data-testid": "chat-not-found"},
-        flex="1", width="100%",
+        flex="1",
+        width="100%",
     )
 
 
@@ -53,24 +80,36 @@ def _no_access() -> rx.Component:
                 rx.link("Back to your chats", href="/"),
                 rx.link("Sign in", href="/login"),
             ),
-            align="center", max_width="28em", padding="16px",
+            align="center",
+            max_width="28em",
+            padding="16px",
         ),
         custom_attrs={"data-testid": "no-access"},
-        flex="1", width="100%",
+        flex="1",
+        width="100%",
     )
 
 
 def _read_only_bar() -> rx.Component:
     """In place of the composer for people who may read but not write."""
     return rx.hstack(
-        rx.text(rx.cond(ChatState.user_email != "", "You can read this chat.",
-                        "You are reading a public chat."), size="2", color_scheme="gray"),
+        rx.text(
+            rx.cond(ChatState.user_email != "", "You can read this chat.", "You are reading a public chat."),
+            size="2",
+            color_scheme="gray",
+        ),
         rx.spacer(),
-        rx.button(rx.icon("copy-plus", size=14),
-                  rx.cond(ChatState.user_email != "", "Continue in my account", "Sign in to continue it"),
-                  size="2", on_click=ChatState.continue_in_my_account,
-                  custom_attrs={"data-testid": "continue-in-my-account"}),
-        class_name="read-only-bar", align="center", width="100%", wrap="wrap",
+        rx.button(
+            rx.icon("copy-plus", size=14),
+            rx.cond(ChatState.user_email != "", "Continue in my account", "Sign in to continue it"),
+            size="2",
+            on_click=ChatState.continue_in_my_account,
+            custom_attrs={"data-testid": "continue-in-my-account"},
+        ),
+        class_name="read-only-bar",
+        align="center",
+        width="100%",
+        wrap="wrap",
         custom_attrs={"data-testid": "read-only-bar"},
     )
 
@@ -79,7 +118,10 @@ def _editor_note() -> rx.Component:
     return rx.text(
         "You can write in this shared chat. Replies use your own API key for the model's provider "
         "when you have one in Settings; otherwise they are billed to the chat's owner.",
-        size="1", color_scheme="gray", class_name="editor-note", custom_attrs={"data-testid": "billing-note"},
+        size="1",
+        color_scheme="gray",
+        class_name="editor-note",
+        custom_attrs={"data-testid": "billing-note"},
     )
 
 
@@ -108,8 +150,7 @@ def chat_shell() -> rx.Component:
                     _not_found(),
                     rx.fragment(
                         rx.box(
-                            rx.cond(ChatState.is_empty, _empty(),
-                                    message_list()),
+                            rx.cond(ChatState.is_empty, _empty(), message_list()),
                             class_name="conversation",
                         ),
                         rx.cond(ChatState.role == "editor", _editor_note()),

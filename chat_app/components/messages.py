@@ -16,15 +16,28 @@ def media_preview(item: MediaView) -> rx.Component:
     return rx.cond(
         item["kind"] == "video",
         rx.el.video(
-            src=item["url"], poster=item["thumb_url"], controls=True, preload="metadata", playsinline=True,
-            class_name="media-video", aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
+            src=item["url"],
+            poster=item["thumb_url"],
+            controls=True,
+            preload="metadata",
+            playsinline=True,
+            class_name="media-video",
+            aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
             custom_attrs={"data-testid": "media-preview", "data-kind": "video", "data-media-id": item["id"]},
         ),
         rx.el.a(
-            rx.el.img(src=rx.cond(item["thumb_url"] != "", item["thumb_url"], item["url"]),
-                      alt=rx.cond(item["name"] != "", item["name"], "Image"), loading="lazy",
-                      width=item["width"], height=item["height"], class_name="media-image"),
-            href=item["url"], target="_blank", rel="noopener", reload_document=True,
+            rx.el.img(
+                src=rx.cond(item["thumb_url"] != "", item["thumb_url"], item["url"]),
+                alt=rx.cond(item["name"] != "", item["name"], "Image"),
+                loading="lazy",
+                width=item["width"],
+                height=item["height"],
+                class_name="media-image",
+            ),
+            href=item["url"],
+            target="_blank",
+            rel="noopener",
+            reload_document=True,
             custom_attrs={"data-testid": "media-preview", "data-kind": "image", "data-media-id": item["id"]},
         ),
     )
@@ -43,8 +56,12 @@ def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id, m
         body,
         footer,
         class_name=rx.cond(role == "user", "message message-user", "message message-assistant"),
-        custom_attrs={"data-testid": "message", "data-role": role, "data-status": status,
-                      "data-message-id": testid_id},
+        custom_attrs={
+            "data-testid": "message",
+            "data-role": role,
+            "data-status": status,
+            "data-message-id": testid_id,
+        },
     )
 
 
@@ -52,33 +69,61 @@ def history_message(message: MessageView) -> rx.Component:
     is_error = message["status"] == "error"
     is_last = message["id"] == ChatState.last_message_id
     footer = rx.hstack(
-        rx.cond(is_error, rx.text(message["error"], color_scheme="red", size="2",
-                                  custom_attrs={"data-testid": "message-error"})),
+        rx.cond(
+            is_error,
+            rx.text(
+                message["error"], color_scheme="red", size="2", custom_attrs={"data-testid": "message-error"}
+            ),
+        ),
         rx.cond(message["status"] == "stopped", rx.badge("stopped", color_scheme="gray")),
         rx.cond(
             (message["role"] == "assistant") & is_last & ~ChatState.is_streaming & ChatState.can_post,
             rx.button(
-                rx.cond(is_error, "Retry", "Regenerate"), size="1", variant="soft",
+                rx.cond(is_error, "Retry", "Regenerate"),
+                size="1",
+                variant="soft",
                 on_click=ChatState.regenerate,
                 custom_attrs={"data-testid": rx.cond(is_error, "retry-button", "regenerate-button")},
             ),
         ),
         rx.cond(
             message["output_tokens"] > 0,
-            rx.text(message["input_tokens"].to_string() + " in · " + message["output_tokens"].to_string() + " out",
-                    size="1", color_scheme="gray"),
+            rx.text(
+                message["input_tokens"].to_string()
+                + " in · "
+                + message["output_tokens"].to_string()
+                + " out",
+                size="1",
+                color_scheme="gray",
+            ),
         ),
-        spacing="2", align="center", wrap="wrap",
+        spacing="2",
+        align="center",
+        wrap="wrap",
     )
     footer = rx.hstack(
         footer,
-        rx.cond(message["cost_label"] != "",
-                rx.text(message["cost_label"], size="1", color_scheme="gray",
-                        custom_attrs={"data-testid": "message-cost"})),
-        spacing="2", align="center", wrap="wrap",
+        rx.cond(
+            message["cost_label"] != "",
+            rx.text(
+                message["cost_label"],
+                size="1",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "message-cost"},
+            ),
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
     )
-    return _bubble(message["role"], message["status"], _markdown(message["content"]), footer, message["id"],
-                   _media(message))
+    return _bubble(
+        message["role"],
+        message["status"],
+        _markdown(message["content"]),
+        footer,
+        message["id"],
+        _media(message),
+    )
 
 
 def loaded_message(message: MessageView) -> rx.Component:
@@ -94,22 +139,52 @@ def generation_progress() -> rx.Component:
         rx.hstack(
             rx.spinner(size="2"),
             rx.text(
-                rx.match(ChatState.live_status, ("starting", "Starting…"), ("processing", "Generating…"),
-                         ("downloading", "Saving the result…"), "Waiting…"),
-                size="2", custom_attrs={"data-testid": "generation-status"},
+                rx.match(
+                    ChatState.live_status,
+                    ("starting", "Starting…"),
+                    ("processing", "Generating…"),
+                    ("downloading", "Saving the result…"),
+                    "Waiting…",
+                ),
+                size="2",
+                custom_attrs={"data-testid": "generation-status"},
             ),
-            rx.cond(known, rx.text(ChatState.live_percent.to_string() + "%", size="2",
-                                   custom_attrs={"data-testid": "generation-percent"})),
-            rx.text(ChatState.live_elapsed, size="1", color_scheme="gray",
-                    custom_attrs={"data-testid": "generation-elapsed"}),
-            rx.button(rx.icon("x", size=12), "Cancel", size="1", variant="soft", color_scheme="red", type="button",
-                      on_click=ChatState.stop_reply, custom_attrs={"data-testid": "cancel-generation"}),
-            align="center", spacing="2", wrap="wrap",
+            rx.cond(
+                known,
+                rx.text(
+                    ChatState.live_percent.to_string() + "%",
+                    size="2",
+                    custom_attrs={"data-testid": "generation-percent"},
+                ),
+            ),
+            rx.text(
+                ChatState.live_elapsed,
+                size="1",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "generation-elapsed"},
+            ),
+            rx.button(
+                rx.icon("x", size=12),
+                "Cancel",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                type="button",
+                on_click=ChatState.stop_reply,
+                custom_attrs={"data-testid": "cancel-generation"},
+            ),
+            align="center",
+            spacing="2",
+            wrap="wrap",
         ),
         rx.cond(known, rx.progress(value=ChatState.live_percent, max=100, width="100%")),
-        width="100%", spacing="2",
-        custom_attrs={"data-testid": "generation-progress", "data-status": ChatState.live_status,
-                      "data-kind": ChatState.live_kind},
+        width="100%",
+        spacing="2",
+        custom_attrs={
+            "data-testid": "generation-progress",
+            "data-status": ChatState.live_status,
+            "data-kind": ChatState.live_kind,
+        },
     )
 
 
@@ -134,8 +209,13 @@ def live_message() -> rx.Component:
 def load_earlier_button() -> rx.Component:
     """Older messages come a page at a time: when this scrolls into view (follow.js), or on a click."""
     return rx.button(
-        rx.icon("chevrons-up", size=14), "Show earlier messages", variant="soft", size="1",
-        on_click=ChatState.load_earlier, class_name="load-earlier", type="button",
+        rx.icon("chevrons-up", size=14),
+        "Show earlier messages",
+        variant="soft",
+        size="1",
+        on_click=ChatState.load_earlier,
+        class_name="load-earlier",
+        type="button",
         custom_attrs={"data-testid": "load-earlier"},
     )
 

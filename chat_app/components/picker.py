@@ -12,7 +12,9 @@ _SORTS = [("provider", "Provider"), ("name", "Name"), ("price", "Price"), ("cont
 
 def _tab(kind: str, label: str) -> rx.Component:
     return rx.button(
-        label, size="1", on_click=PickerState.set_type(kind),
+        label,
+        size="1",
+        on_click=PickerState.set_type(kind),
         variant=rx.cond(PickerState.model_type == kind, "solid", "soft"),
         custom_attrs={"data-testid": f"model-type-{kind}", "aria-pressed": PickerState.model_type == kind},
     )
@@ -23,18 +25,24 @@ def _option(model: PickerModel) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.text(model["name"], weight="medium", size="2"),
-                rx.hstack(rx.foreach(model["badges"], lambda b: rx.badge(b, size="1", variant="soft")),
-                          spacing="1", wrap="wrap"),
+                rx.hstack(
+                    rx.foreach(model["badges"], lambda b: rx.badge(b, size="1", variant="soft")),
+                    spacing="1",
+                    wrap="wrap",
+                ),
                 rx.cond(~model["available"], rx.text(model["reason"], size="1", color_scheme="red")),
-                spacing="1", align="start",
+                spacing="1",
+                align="start",
             ),
             rx.spacer(),
             rx.vstack(
                 rx.text(model["price"], size="1", color_scheme="gray"),
                 rx.text(model["context"], size="1", color_scheme="gray"),
-                spacing="0", align="end",
+                spacing="0",
+                align="end",
             ),
-            width="100%", align="center",
+            width="100%",
+            align="center",
         ),
         type="button",
         disabled=~model["available"],
@@ -53,7 +61,8 @@ def _group(group: ModelGroup) -> rx.Component:
     return rx.vstack(
         rx.text(group["provider"], size="1", weight="bold", color_scheme="gray"),
         rx.foreach(group["models"], _option),
-        spacing="1", width="100%",
+        spacing="1",
+        width="100%",
     )
 
 
@@ -61,7 +70,10 @@ def model_picker() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
             rx.button(
-                rx.icon("sparkles", size=14), ChatState.model_name, type="button", variant="soft",
+                rx.icon("sparkles", size=14),
+                ChatState.model_name,
+                type="button",
+                variant="soft",
                 custom_attrs={"data-testid": "model-picker"},
             ),
         ),
@@ -71,24 +83,37 @@ def model_picker() -> rx.Component:
                 rx.hstack(*[_tab(kind, label) for kind, label in _TABS], spacing="2", wrap="wrap"),
                 rx.hstack(
                     rx.input(
-                        placeholder="Search models…", value=PickerState.query,
-                        on_change=PickerState.set_query.debounce(200), auto_focus=True,
-                        custom_attrs={"data-testid": "model-search"}, flex="1",
+                        placeholder="Search models…",
+                        value=PickerState.query,
+                        on_change=PickerState.set_query.debounce(200),
+                        auto_focus=True,
+                        custom_attrs={"data-testid": "model-search"},
+                        flex="1",
                     ),
                     rx.el.select(
                         *[rx.el.option(label, value=value) for value, label in _SORTS],
-                        value=PickerState.sort, on_change=PickerState.set_sort, aria_label="Sort by",
-                        class_name="model-select", custom_attrs={"data-testid": "model-sort"},
+                        value=PickerState.sort,
+                        on_change=PickerState.set_sort,
+                        aria_label="Sort by",
+                        class_name="model-select",
+                        custom_attrs={"data-testid": "model-sort"},
                     ),
                     width="100%",
                 ),
                 rx.cond(PickerState.error != "", rx.text(PickerState.error, color_scheme="red", size="2")),
                 rx.scroll_area(
-                    rx.vstack(rx.foreach(PickerState.groups, _group), spacing="3", width="100%",
-                              class_name="model-list"),
-                    type="auto", scrollbars="vertical", max_height="55vh",
+                    rx.vstack(
+                        rx.foreach(PickerState.groups, _group),
+                        spacing="3",
+                        width="100%",
+                        class_name="model-list",
+                    ),
+                    type="auto",
+                    scrollbars="vertical",
+                    max_height="55vh",
                 ),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
             max_width="640px",
         ),

@@ -12,24 +12,44 @@ def _key_row(summary: KeySummary) -> rx.Component:
             rx.text(summary["label"], weight="medium", width="140px"),
             rx.cond(
                 summary["is_set"],
-                rx.badge("set · …" + summary["last4"], color_scheme="green",
-                         custom_attrs={"data-testid": "api-key-status-" + provider}),
-                rx.badge("not set", color_scheme="gray", custom_attrs={"data-testid": "api-key-status-" + provider}),
+                rx.badge(
+                    "set · …" + summary["last4"],
+                    color_scheme="green",
+                    custom_attrs={"data-testid": "api-key-status-" + provider},
+                ),
+                rx.badge(
+                    "not set", color_scheme="gray", custom_attrs={"data-testid": "api-key-status-" + provider}
+                ),
             ),
             rx.el.input(type="hidden", name="provider", value=provider),
             rx.el.input(
-                name="api_key", type="password", auto_complete="off",
-                placeholder="Paste a key", class_name="auth-input", flex="1", min_width="160px",
+                name="api_key",
+                type="password",
+                auto_complete="off",
+                placeholder="Paste a key",
+                class_name="auth-input",
+                flex="1",
+                min_width="160px",
                 custom_attrs={"data-testid": "api-key-input-" + provider},
             ),
-            rx.button("Save", type="submit", size="2", custom_attrs={"data-testid": "api-key-save-" + provider}),
+            rx.button(
+                "Save", type="submit", size="2", custom_attrs={"data-testid": "api-key-save-" + provider}
+            ),
             rx.cond(
                 summary["is_set"],
-                rx.button("Delete", type="button", size="2", variant="soft", color_scheme="red",
-                          on_click=SettingsState.delete_key(provider),
-                          custom_attrs={"data-testid": "api-key-delete-" + provider}),
+                rx.button(
+                    "Delete",
+                    type="button",
+                    size="2",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=SettingsState.delete_key(provider),
+                    custom_attrs={"data-testid": "api-key-delete-" + provider},
+                ),
             ),
-            width="100%", align="center", wrap="wrap",
+            width="100%",
+            align="center",
+            wrap="wrap",
         ),
         on_submit=SettingsState.save_key,
         reset_on_submit=True,  # a key never stays in the field, saved or refused
@@ -41,35 +61,70 @@ def settings_view() -> rx.Component:
     totals = SettingsState.totals
     return rx.container(
         rx.vstack(
-            rx.hstack(rx.heading("Settings", size="6"), rx.spacer(), rx.link("Back to chats", href="/"),
-                      width="100%", align="center"),
+            rx.hstack(
+                rx.heading("Settings", size="6"),
+                rx.spacer(),
+                rx.link("Back to chats", href="/"),
+                width="100%",
+                align="center",
+            ),
             rx.hstack(
                 rx.text(SettingsState.user_email, color_scheme="gray", size="2"),
-                rx.cond(SettingsState.email_verified,
-                        rx.badge("confirmed", color_scheme="green", custom_attrs={"data-testid": "email-status"}),
-                        rx.badge("not confirmed", color_scheme="amber", custom_attrs={"data-testid": "email-status"})),
-                rx.cond(~SettingsState.email_verified & SettingsState.email_enabled,
-                        rx.button("Send confirmation email", size="1", variant="soft",
-                                  on_click=SettingsState.send_confirmation,
-                                  custom_attrs={"data-testid": "resend-verification"})),
-                align="center", spacing="2", wrap="wrap",
+                rx.cond(
+                    SettingsState.email_verified,
+                    rx.badge("confirmed", color_scheme="green", custom_attrs={"data-testid": "email-status"}),
+                    rx.badge(
+                        "not confirmed", color_scheme="amber", custom_attrs={"data-testid": "email-status"}
+                    ),
+                ),
+                rx.cond(
+                    ~SettingsState.email_verified & SettingsState.email_enabled,
+                    rx.button(
+                        "Send confirmation email",
+                        size="1",
+                        variant="soft",
+                        on_click=SettingsState.send_confirmation,
+                        custom_attrs={"data-testid": "resend-verification"},
+                    ),
+                ),
+                align="center",
+                spacing="2",
+                wrap="wrap",
             ),
-            rx.cond(~SettingsState.email_verified,
-                    rx.text("Chats shared with your address open for you once it is confirmed (or through the "
-                            "invitation link you were sent).", size="1", color_scheme="gray")),
-            rx.cond(SettingsState.verify_message != "",
-                    rx.text(SettingsState.verify_message, size="2", custom_attrs={"data-testid": "verify-message"})),
+            rx.cond(
+                ~SettingsState.email_verified,
+                rx.text(
+                    "Chats shared with your address open for you once it is confirmed (or through the "
+                    "invitation link you were sent).",
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            rx.cond(
+                SettingsState.verify_message != "",
+                rx.text(
+                    SettingsState.verify_message, size="2", custom_attrs={"data-testid": "verify-message"}
+                ),
+            ),
             rx.card(
                 rx.vstack(
                     rx.heading("Usage", size="4"),
                     rx.hstack(
-                        rx.text("Total cost ", rx.text.strong(totals["cost_label"]),
-                                custom_attrs={"data-testid": "usage-total-cost"}),
+                        rx.text(
+                            "Total cost ",
+                            rx.text.strong(totals["cost_label"]),
+                            custom_attrs={"data-testid": "usage-total-cost"},
+                        ),
                         rx.text(totals["replies"].to_string() + " replies"),
-                        rx.text(totals["input_tokens"].to_string() + " tokens in · "
-                                + totals["output_tokens"].to_string() + " out",
-                                custom_attrs={"data-testid": "usage-total-tokens"}),
-                        spacing="5", wrap="wrap",
+                        rx.text(
+                            totals["input_tokens"].to_string()
+                            + " tokens in · "
+                            + totals["output_tokens"].to_string()
+                            + " out",
+                            custom_attrs={"data-testid": "usage-total-tokens"},
+                        ),
+                        spacing="5",
+                        wrap="wrap",
                     ),
                 ),
                 width="100%",
@@ -80,14 +135,18 @@ def settings_view() -> rx.Component:
                     rx.text(
                         "A key you add here is used instead of the server's for your own requests. "
                         "It is stored encrypted and never shown again: only its last four characters.",
-                        size="2", color_scheme="gray",
+                        size="2",
+                        color_scheme="gray",
                     ),
                     rx.foreach(SettingsState.api_keys, _key_row),
-                    spacing="3", width="100%",
+                    spacing="3",
+                    width="100%",
                 ),
                 width="100%",
             ),
-            spacing="4", width="100%", padding_y="24px",
+            spacing="4",
+            width="100%",
+            padding_y="24px",
         ),
         size="3",
     )

@@ -14,13 +14,27 @@ def _chat_item(chat: ChatView) -> rx.Component:
             class_name=rx.cond(chat["id"] == ChatState.chat_id, "chat-link active", "chat-link"),
             custom_attrs={"data-testid": "chat-item", "data-chat-id": chat["id"]},
         ),
-        rx.icon_button(rx.icon("pencil", size=14), size="1", variant="ghost",
-                       on_click=ChatState.ask_rename(chat["id"], chat["title"]),
-                       aria_label="Rename chat", custom_attrs={"data-testid": "rename-chat"}),
-        rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                       on_click=ChatState.ask_delete(chat["id"]),
-                       aria_label="Delete chat", custom_attrs={"data-testid": "delete-chat"}),
-        width="100%", align="center", spacing="1", class_name="chat-row",
+        rx.icon_button(
+            rx.icon("pencil", size=14),
+            size="1",
+            variant="ghost",
+            on_click=ChatState.ask_rename(chat["id"], chat["title"]),
+            aria_label="Rename chat",
+            custom_attrs={"data-testid": "rename-chat"},
+        ),
+        rx.icon_button(
+            rx.icon("trash-2", size=14),
+            size="1",
+            variant="ghost",
+            color_scheme="red",
+            on_click=ChatState.ask_delete(chat["id"]),
+            aria_label="Delete chat",
+            custom_attrs={"data-testid": "delete-chat"},
+        ),
+        width="100%",
+        align="center",
+        spacing="1",
+        class_name="chat-row",
     )
 
 
@@ -39,13 +53,25 @@ def _rename_dialog() -> rx.Component:
             rx.dialog.title("Rename chat"),
             rx.form(
                 rx.vstack(
-                    rx.input(name="title", default_value=ChatState.rename_title, max_length=120,
-                             auto_focus=True, custom_attrs={"data-testid": "rename-input"}, width="100%"),
+                    rx.input(
+                        name="title",
+                        default_value=ChatState.rename_title,
+                        max_length=120,
+                        auto_focus=True,
+                        custom_attrs={"data-testid": "rename-input"},
+                        width="100%",
+                    ),
                     rx.hstack(
-                        rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
-                                  on_click=ChatState.cancel_rename),
+                        rx.button(
+                            "Cancel",
+                            type="button",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=ChatState.cancel_rename,
+                        ),
                         rx.button("Save", type="submit", custom_attrs={"data-testid": "rename-save"}),
-                        justify="end", width="100%",
+                        justify="end",
+                        width="100%",
                     ),
                 ),
                 on_submit=ChatState.rename_chat,
@@ -62,11 +88,20 @@ def _delete_dialog() -> rx.Component:
             rx.alert_dialog.title("Delete this chat?"),
             rx.alert_dialog.description("The chat and all its messages are deleted for good."),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=ChatState.cancel_delete)),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=ChatState.delete_chat,
-                                                 custom_attrs={"data-testid": "confirm-delete"})),
-                justify="end", spacing="3", margin_top="1em",
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=ChatState.cancel_delete)
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=ChatState.delete_chat,
+                        custom_attrs={"data-testid": "confirm-delete"},
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
             ),
         ),
         open=ChatState.delete_id != "",
@@ -77,9 +112,16 @@ def sidebar() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Chats", size="4"),
-            rx.button(rx.icon("plus", size=16), "New chat", size="2",
-                      on_click=rx.redirect("/"), custom_attrs={"data-testid": "new-chat"}),
-            justify="between", width="100%", align="center",
+            rx.button(
+                rx.icon("plus", size=16),
+                "New chat",
+                size="2",
+                on_click=rx.redirect("/"),
+                custom_attrs={"data-testid": "new-chat"},
+            ),
+            justify="between",
+            width="100%",
+            align="center",
         ),
         rx.scroll_area(
             rx.vstack(
@@ -87,34 +129,59 @@ def sidebar() -> rx.Component:
                 rx.cond(
                     ChatState.shared_chats.length() > 0,
                     rx.vstack(
-                        rx.text("Shared with you", size="1", color_scheme="gray", weight="bold",
-                                padding_top="12px"),
+                        rx.text(
+                            "Shared with you",
+                            size="1",
+                            color_scheme="gray",
+                            weight="bold",
+                            padding_top="12px",
+                        ),
                         rx.foreach(ChatState.shared_chats, _shared_item),
-                        spacing="1", width="100%",
+                        spacing="1",
+                        width="100%",
                     ),
                 ),
-                spacing="1", width="100%",
+                spacing="1",
+                width="100%",
             ),
-            type="hover", scrollbars="vertical", flex="1",
+            type="hover",
+            scrollbars="vertical",
+            flex="1",
         ),
         rx.cond(
             ChatState.user_email != "",
             rx.fragment(
-                rx.link(rx.hstack(rx.icon("settings", size=14), rx.text("Settings & usage", size="2"),
-                                  align="center"),
-                        href="/settings", custom_attrs={"data-testid": "settings-link"}),
+                rx.link(
+                    rx.hstack(
+                        rx.icon("settings", size=14), rx.text("Settings & usage", size="2"), align="center"
+                    ),
+                    href="/settings",
+                    custom_attrs={"data-testid": "settings-link"},
+                ),
                 rx.hstack(
                     rx.text(ChatState.user_email, size="1", color_scheme="gray", trim="end"),
                     rx.el.form(
-                        rx.button("Sign out", type="submit", size="1", variant="soft",
-                                  custom_attrs={"data-testid": "sign-out"}),
-                        action="/api/auth/logout", method="post", on_submit=None,
+                        rx.button(
+                            "Sign out",
+                            type="submit",
+                            size="1",
+                            variant="soft",
+                            custom_attrs={"data-testid": "sign-out"},
+                        ),
+                        action="/api/auth/logout",
+                        method="post",
+                        on_submit=None,
                     ),
-                    justify="between", width="100%", align="center",
+                    justify="between",
+                    width="100%",
+                    align="center",
                 ),
             ),
-            rx.link(rx.button("Sign in", size="2", width="100%"), href="/login",
-                    custom_attrs={"data-testid": "sidebar-sign-in"}),
+            rx.link(
+                rx.button("Sign in", size="2", width="100%"),
+                href="/login",
+                custom_attrs={"data-testid": "sidebar-sign-in"},
+            ),
         ),
         _rename_dialog(),
         _delete_dialog(),

@@ -83,9 +83,7 @@ def authenticate(email: str, password: str, *, session: Session, now: datetime |
         raise wrong
     left = _lock_seconds_left(user, now)
     if left:
-        raise TooManyAttempts(
-            f"Too many failed attempts. Try again in {left} seconds.", retry_after=left
-        )
+        raise TooManyAttempts(f"Too many failed attempts. Try again in {left} seconds.", retry_after=left)
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
         user.last_failed_login_at = now
@@ -132,17 +130,18 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
     return session.exec(
         select(User)
         .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.token_hash == _hash_token(token), AuthSession.revoked_at.is_(None),
-               AuthSession.expires_at > now)
+        .where(
+            AuthSession.token_hash == _hash_token(token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
     ).first()
 
 
 def revoke_session(token: str | None, *, session: Session) -> None:
     if not token:
         return
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == _hash_token(token))
-    ).first()
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == _hash_token(token))).first()
     if row is not None and row.revoked_at is None:
         row.revoked_at = datetime.now(timezone.utc)
         session.add(row)

@@ -52,8 +52,10 @@ class BatchWriter:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._save_forever(), name="batch-writer"),
-                       loop.create_task(self._save_endings_forever(), name="batch-writer-ends")]
+        self._tasks = [
+            loop.create_task(self._save_forever(), name="batch-writer"),
+            loop.create_task(self._save_endings_forever(), name="batch-writer-ends"),
+        ]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -82,7 +84,7 @@ class BatchWriter:
         for engine, batch in endings.items():
             try:
                 await asyncio.to_thread(_save_endings, [e for e, _ in batch], engine)
-            except Exception as exc:  # noqa: BLE001 - each reply hears of it
+            except Exception as exc:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
@@ -103,7 +105,7 @@ class BatchWriter:
             await asyncio.sleep(self._every)
             try:
                 await self.save_now()
-            except Exception:  # noqa: BLE001 - the next interval tries again with newer text
+            except Exception:
                 log.exception("could not save the growing replies")
 
     async def save_now(self) -> None:
@@ -122,12 +124,27 @@ def _save_endings(endings: list[Ending], engine: sa.Engine | None) -> None:
         connection.execute(
             sa.update(messages)
             .where(messages.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
-            .values(content=sa.bindparam("text"), status=sa.bindparam("final_status"),
-                    error=sa.bindparam("final_error"), input_tokens=sa.bindparam("tokens_in"),
-                    output_tokens=sa.bindparam("tokens_out"), cost=sa.bindparam("final_cost"), updated_at=now),
-            [{"message_id": uuid.UUID(e.message_id), "text": e.text, "final_status": e.status,
-              "final_error": e.error, "tokens_in": e.input_tokens, "tokens_out": e.output_tokens,
-              "final_cost": e.cost} for e in endings],
+            .values(
+                content=sa.bindparam("text"),
+                status=sa.bindparam("final_status"),
+                error=sa.bindparam("final_error"),
+                input_tokens=sa.bindparam("tokens_in"),
+                output_tokens=sa.bindparam("tokens_out"),
+                cost=sa.bindparam("final_cost"),
+                updated_at=now,
+            ),
+            [
+                {
+                    "message_id": uuid.UUID(e.message_id),
+                    "text": e.text,
+                    "final_status": e.status,
+                    "final_error": e.error,
+                    "tokens_in": e.input_tokens,
+                    "tokens_out": e.output_tokens,
+                    "final_cost": e.cost,
+                }
+                for e in endings
+            ],
         )
         connection.execute(
             sa.update(chats).where(chats.c.id == sa.bindparam("chat")).values(updated_at=now),

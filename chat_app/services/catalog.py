@@ -64,12 +64,23 @@ def _row_values(model: CatalogModel, *, version: int, position: int, enabled: bo
     values["capabilities"] = list(model.capabilities)
     if model.type == "text":  # the price map wins where it knows the model; the file fills the rest
         values.update({k: v for k, v in _litellm_facts(model.litellm_model).items() if v is not None})
-    return {**values, "catalog_version": version, "position": position, "enabled": enabled, "updated_at": utcnow()}
+    return {
+        **values,
+        "catalog_version": version,
+        "position": position,
+        "enabled": enabled,
+        "updated_at": utcnow(),
+    }
 
 
 def _upsert(session: Session, model: CatalogModel, *, version: int, position: int, enabled: bool) -> None:
-    row = session.get(ModelEntry, model.id) or ModelEntry(id=model.id, name=model.name, provider=model.provider,
-                                                          provider_name=model.provider_name, type=model.type)
+    row = session.get(ModelEntry, model.id) or ModelEntry(
+        id=model.id,
+        name=model.name,
+        provider=model.provider,
+        provider_name=model.provider_name,
+        type=model.type,
+    )
     for key, value in _row_values(model, version=version, position=position, enabled=enabled).items():
         setattr(row, key, value)
     session.add(row)
@@ -136,8 +147,13 @@ def _record_ollama_models(names: list[str], *, session: Session) -> None:
     for position, name in enumerate(names):
         short = name.removesuffix(":latest")
         model = CatalogModel(
-            id=f"ollama/{short}", name=f"{short} (Ollama)", provider="ollama", provider_name="Ollama",
-            litellm_model=f"ollama_chat/{name}", capabilities=("streaming",), source="ollama",
+            id=f"ollama/{short}",
+            name=f"{short} (Ollama)",
+            provider="ollama",
+            provider_name="Ollama",
+            litellm_model=f"ollama_chat/{name}",
+            capabilities=("streaming",),
+            source="ollama",
         )
         found[model.id] = _row_values(model, version=0, position=10_000 + position, enabled=True)
     stored = {row.id: row for row in session.exec(select(ModelEntry).where(ModelEntry.source == "ollama"))}
@@ -163,11 +179,22 @@ def _record_ollama_models(names: list[str], *, session: Session) -> None:
 # ----- reading -------------------------------------------------------------------------
 def as_catalog_model(row: ModelEntry) -> CatalogModel:
     return CatalogModel(
-        id=row.id, name=row.name, provider=row.provider, provider_name=row.provider_name, type=row.type,
-        litellm_model=row.litellm_model, replicate_model=row.replicate_model,
-        capabilities=tuple(row.capabilities or ()), context_window=row.context_window,
-        input_per_mtok=row.input_per_mtok, output_per_mtok=row.output_per_mtok, per_image=row.per_image,
-        per_second=row.per_second, api_base=row.api_base, key_env=row.key_env, source=row.source,
+        id=row.id,
+        name=row.name,
+        provider=row.provider,
+        provider_name=row.provider_name,
+        type=row.type,
+        litellm_model=row.litellm_model,
+        replicate_model=row.replicate_model,
+        capabilities=tuple(row.capabilities or ()),
+        context_window=row.context_window,
+        input_per_mtok=row.input_per_mtok,
+        output_per_mtok=row.output_per_mtok,
+        per_image=row.per_image,
+        per_second=row.per_second,
+        api_base=row.api_base,
+        key_env=row.key_env,
+        source=row.source,
         enabled=row.enabled,
     )
 
@@ -199,7 +226,9 @@ def _catalog_changed() -> None:
     _resolved.clear()
 
 
-def unavailable_reason(model: CatalogModel, *, session: Session, own_keys: frozenset[str] = frozenset()) -> str:
+def unavailable_reason(
+    model: CatalogModel, *, session: Session, own_keys: frozenset[str] = frozenset()
+) -> str:
     """Empty when the model can be used now (with `own_keys`: providers the person has a key for)."""
     if not model.enabled:
         return "Disabled by the operator."
@@ -286,7 +315,9 @@ def list_models(
 
 def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:
     """The first available text model, else the first text model."""
-    rows = list(session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(ModelEntry.position)))
+    rows = list(
+        session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(ModelEntry.position))
+    )
     for row in rows:
         if not unavailable_reason(as_catalog_model(row), session=session, own_keys=own_keys):
             return row.id

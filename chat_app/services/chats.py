@@ -97,9 +97,7 @@ def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
 
 def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     """A chat's messages in order (unique index on session_id, seq)."""
-    return list(
-        session.exec(select(Message).where(Message.session_id == chat_id).order_by(Message.seq))
-    )
+    return list(session.exec(select(Message).where(Message.session_id == chat_id).order_by(Message.seq)))
 
 
 def latest_messages(chat_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
@@ -145,9 +143,7 @@ def message_views(rows: list[Message], *, session: Session) -> list[MessageView]
 
 
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
-    current = session.exec(
-        select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)
-    ).one()
+    current = session.exec(select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)).one()
     return (current or 0) + 1
 
 
@@ -162,7 +158,9 @@ def _usable_model(model_id: str | None, actor: User, chat: ChatSession, *, sessi
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
-    reason = unavailable_reason(model, session=session, own_keys=keys.paying_providers(actor.id, chat.id, session=session))
+    reason = unavailable_reason(
+        model, session=session, own_keys=keys.paying_providers(actor.id, chat.id, session=session)
+    )
     if reason:
         raise Invalid(f"{model.name} is unavailable. {reason}")
     return model
@@ -197,9 +195,7 @@ def _check_content(content: str, max_chars: int, *, attachments: bool = False) -
     if not content and not attachments:
         raise Invalid("Write a message first.")
     if len(content) > max_chars:
-        raise Invalid(
-            f"This message is {len(content):,} characters long; the limit is {max_chars:,}."
-        )
+        raise Invalid(f"This message is {len(content):,} characters long; the limit is {max_chars:,}.")
     return content
 
 
@@ -232,11 +228,25 @@ def post_message(
         raise Invalid(REPLY_IN_FLIGHT)
     seq = _next_seq(chat.id, session=session)
     now = utcnow()
-    user_message = Message(session_id=chat.id, seq=seq, role="user", content=content, author_id=actor.id,
-                           created_at=now, updated_at=now)
+    user_message = Message(
+        session_id=chat.id,
+        seq=seq,
+        role="user",
+        content=content,
+        author_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
     reply = Message(
-        session_id=chat.id, seq=seq + 1, role="assistant", status=MessageStatus.pending.value, author_id=actor.id,
-        model_id=model.id, runner=workers.new_run(), created_at=now, updated_at=now,
+        session_id=chat.id,
+        seq=seq + 1,
+        role="assistant",
+        status=MessageStatus.pending.value,
+        author_id=actor.id,
+        model_id=model.id,
+        runner=workers.new_run(),
+        created_at=now,
+        updated_at=now,
     )
     if seq == 1 and chat.title == "New chat":
         chat.title = _title_from(content or (files[0].original_name or "Attachment"))

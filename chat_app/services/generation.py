@@ -46,7 +46,8 @@ def _client(model: CatalogModel, own_key: str | None):
 
     options = providers.call_options(model, own_key)
     return replicate.Client(
-        api_token=options.get("api_key"), base_url=options.get("api_base"),
+        api_token=options.get("api_key"),
+        base_url=options.get("api_base"),
         timeout=httpx.Timeout(30.0, connect=10.0),
     )
 
@@ -58,15 +59,19 @@ def _said(exc: Exception, model: CatalogModel) -> ProviderError:
     if isinstance(exc, ReplicateError):
         status = exc.status or 0
         if status == 401:
-            return ProviderError("Replicate refused the API token. Check the server's REPLICATE_API_TOKEN "
-                                 "or your own Replicate key in Settings.")
+            return ProviderError(
+                "Replicate refused the API token. Check the server's REPLICATE_API_TOKEN "
+                "or your own Replicate key in Settings."
+            )
         if status == 402:
             return ProviderError("Replicate refused to run this: the account needs billing set up.")
         if status == 429:
             return ProviderError("Replicate is rate-limiting requests right now. Retry in a moment.")
         if status == 422:
             return ProviderError(f"{model.name} did not accept the request: {exc.detail or exc.title}")
-        return ProviderError(f"Replicate answered with an error ({status or 'unknown'}): {exc.detail or exc.title}")
+        return ProviderError(
+            f"Replicate answered with an error ({status or 'unknown'}): {exc.detail or exc.title}"
+        )
     if isinstance(exc, httpx.HTTPError):
         return ProviderError("Could not reach Replicate. Check the connection and retry.")
     return ProviderError(f"{model.name} failed: {exc}")
@@ -75,14 +80,16 @@ def _said(exc: Exception, model: CatalogModel) -> ProviderError:
 async def _create(client, model: CatalogModel, prompt: str):
     target = model.replicate_model or ""
     if ":" in target:  # a community model pinned to a version
-        return await client.predictions.async_create(version=target.split(":", 1)[1], input={"prompt": prompt})
+        return await client.predictions.async_create(
+            version=target.split(":", 1)[1], input={"prompt": prompt}
+        )
     return await client.models.predictions.async_create(model=target, input={"prompt": prompt})
 
 
 async def _cancel_upstream(client, prediction_id: str) -> None:
     try:
         await client.predictions.async_cancel(prediction_id)
-    except Exception:  # noqa: BLE001 - cancelling is best effort; the reply is stopped either way
+    except Exception:
         log.warning("could not cancel prediction %s", prediction_id, exc_info=True)
 
 
@@ -101,7 +108,7 @@ async def generate(
         prediction = await _create(client, model, prompt)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _said(exc, model) from exc
     try:
         while prediction.status not in TERMINAL:
@@ -110,11 +117,13 @@ async def generate(
             if elapsed > settings.generation_timeout:
                 await _cancel_upstream(client, prediction.id)
                 minutes = settings.generation_timeout / 60
-                raise ProviderError(f"{model.name} took longer than {minutes:g} minutes, so it was cancelled.")
+                raise ProviderError(
+                    f"{model.name} took longer than {minutes:g} minutes, so it was cancelled."
+                )
             await asyncio.sleep(settings.generation_poll_interval)
             try:
                 await prediction.async_reload()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise _said(exc, model) from exc
     except asyncio.CancelledError:
         await asyncio.shield(_cancel_upstream(client, prediction.id))
@@ -130,7 +139,9 @@ async def generate(
     on_progress(Progress("downloading", 100, time.monotonic() - started))
     stored: list[media.Stored] = []
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True) as http:
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
+        ) as http:
             for url in urls:
                 stored.append(await download(http, url))
     except BaseException:
@@ -148,7 +159,9 @@ async def download(http: httpx.AsyncClient, url: str) -> media.Stored:
     try:
         async with http.stream("GET", url) as response:
             if response.status_code != 200:
-                raise ProviderError(f"The output could not be downloaded (HTTP {response.status_code}). Retry it.")
+                raise ProviderError(
+                    f"The output could not be downloaded (HTTP {response.status_code}). Retry it."
+                )
             intake = media.Intake(name, response.headers.get("content-type"))
             try:
                 async for chunk in response.aiter_bytes(media.CHUNK):

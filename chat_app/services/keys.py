@@ -29,7 +29,9 @@ class KeySummary(TypedDict):
 
 
 def _fernet(secret: str | None = None) -> Fernet:
-    digest = hashlib.sha256(b"chat-app user api keys\0" + (secret or get_settings().secret_key).encode()).digest()
+    digest = hashlib.sha256(
+        b"chat-app user api keys\0" + (secret or get_settings().secret_key).encode()
+    ).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
@@ -56,7 +58,9 @@ def set_key(user: User, provider: str, raw_key: str, *, session: Session) -> Key
 
 def delete_key(user: User, provider: str, *, session: Session) -> None:
     row = session.exec(
-        select(UserApiKey).where(UserApiKey.user_id == user.id, UserApiKey.provider == _check_provider(provider))
+        select(UserApiKey).where(
+            UserApiKey.user_id == user.id, UserApiKey.provider == _check_provider(provider)
+        )
     ).first()
     if row is None:
         raise NotFound("You have no key stored for that provider.")
@@ -64,8 +68,12 @@ def delete_key(user: User, provider: str, *, session: Session) -> None:
 
 
 def _summary(provider: str, row: UserApiKey | None) -> KeySummary:
-    return KeySummary(provider=provider, label=PROVIDERS[provider].label, is_set=row is not None,
-                      last4=row.last4 if row else "")
+    return KeySummary(
+        provider=provider,
+        label=PROVIDERS[provider].label,
+        is_set=row is not None,
+        last4=row.last4 if row else "",
+    )
 
 
 def summaries(user: User, *, session: Session) -> list[KeySummary]:
@@ -102,11 +110,14 @@ def paying_providers(author_id: uuid.UUID, chat_id: uuid.UUID, *, session: Sessi
     return frozenset(session.exec(select(UserApiKey.provider).where(_payers(author_id, chat_id))))
 
 
-def paying_key(author_id: uuid.UUID | None, chat_id: uuid.UUID, provider: str, *, session: Session) -> str | None:
+def paying_key(
+    author_id: uuid.UUID | None, chat_id: uuid.UUID, provider: str, *, session: Session
+) -> str | None:
     """The own key that pays for a reply with this provider's model, decrypted for one call (one query)."""
     rows = session.exec(
-        select(UserApiKey.user_id, UserApiKey.ciphertext)
-        .where(UserApiKey.provider == provider, _payers(author_id, chat_id))
+        select(UserApiKey.user_id, UserApiKey.ciphertext).where(
+            UserApiKey.provider == provider, _payers(author_id, chat_id)
+        )
     ).all()
     for _payer, ciphertext in sorted(rows, key=lambda row: row[0] != author_id):  # the author's first
         key = _decrypt(ciphertext)

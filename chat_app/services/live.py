@@ -135,8 +135,10 @@ class Channel:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._clock = loop.time  # read for every token: looked up once
-        self._tasks = [loop.create_task(self._flush_forever(), name="live-flush"),
-                       loop.create_task(self._log.run(), name="live-read")]
+        self._tasks = [
+            loop.create_task(self._flush_forever(), name="live-flush"),
+            loop.create_task(self._log.run(), name="live-read"),
+        ]
 
     async def close(self) -> None:
         """Send what is pending, then stop."""
@@ -159,8 +161,11 @@ class Channel:
         pending = self._pending.setdefault(chat_id, [])
         last = pending[-1] if pending else None
         if (
-            event["type"] == "delta" and last is not None and last["type"] == "delta"
-            and last["message_id"] == event["message_id"] and last["at"] + len(last["text"]) == event["at"]
+            event["type"] == "delta"
+            and last is not None
+            and last["type"] == "delta"
+            and last["message_id"] == event["message_id"]
+            and last["at"] + len(last["text"]) == event["at"]
         ):
             last["text"] += event["text"]
         else:
@@ -211,7 +216,7 @@ class Channel:
     async def _send(self, events: dict[str, list[Event]]) -> None:
         try:
             await self._log.append(events)
-        except Exception:  # noqa: BLE001 - views fall back to the saved text; the reply goes on
+        except Exception:
             log.exception("could not publish live events for %d chats", len(events))
 
     # ----- following -------------------------------------------------------------------
@@ -223,7 +228,7 @@ class Channel:
         try:
             try:
                 retained = await self._log.read(chat_id)
-            except Exception:  # noqa: BLE001 - without the replay a view still shows the saved text
+            except Exception:
                 log.exception("could not read the live log of chat %s", chat_id)
                 retained = []
             self._log.followed_changed()  # the reader goes on from the end of what was read
@@ -253,7 +258,7 @@ class Channel:
         if self.on_control is not None:
             try:
                 self.on_control(command)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("control command %s failed", command)
 
 
@@ -308,8 +313,16 @@ class LocalLog:
 class RedisLog:
     """One Redis Stream per chat (capped, expiring), one control stream, one reader per process."""
 
-    def __init__(self, url: str, *, prefix: str, worker: str, keep: int = KEEP, linger: float = LINGER,
-                 block_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str,
+        worker: str,
+        keep: int = KEEP,
+        linger: float = LINGER,
+        block_ms: int = 5000,
+    ) -> None:
         from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
@@ -319,11 +332,21 @@ class RedisLog:
         name = f"{prefix}:live:{worker}"
         # A dropped connection (Redis restarted, a proxy's idle timeout) is retried on a new one.
         # A retried append may land twice; deltas carry their offsets, so views take them once.
-        resilient = {"retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
-                     "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
+        resilient = {
+            "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        }
         # A few connections serve every view of this worker: the pool waits rather than grows.
-        self._redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-            url, decode_responses=True, client_name=name, max_connections=POOL_SIZE, timeout=10, **resilient))
+        self._redis = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                url,
+                decode_responses=True,
+                client_name=name,
+                max_connections=POOL_SIZE,
+                timeout=10,
+                **resilient,
+            )
+        )
         # The reader blocks on its own connection, so publishing never waits behind it.
         self._reader = Redis.from_url(url, decode_responses=True, client_name=f"{name}:reader", **resilient)
         self._prefix, self._keep, self._linger, self._block_ms = prefix, keep, linger, block_ms
@@ -344,8 +367,9 @@ class RedisLog:
         for chat_id, chat_events in events.items():
             key = self._key(chat_id)
             for event in chat_events:
-                pipe.xadd(key, {"e": json.dumps(event, separators=(",", ":"))},
-                          maxlen=self._keep, approximate=True)
+                pipe.xadd(
+                    key, {"e": json.dumps(event, separators=(",", ":"))}, maxlen=self._keep, approximate=True
+                )
             pipe.expire(key, int(self._linger))
         await pipe.execute()
 
@@ -402,7 +426,7 @@ class RedisLog:
                         channel.deliver(chat_id, [(parse_id(i), json.loads(f["e"])) for i, f in entries])
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis went away: keep the cursors, try again
+            except Exception:
                 log.warning("live channel lost Redis; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
 

@@ -112,7 +112,7 @@ def _causes(exc: BaseException) -> str:
 
 
 def _connection_failure(exc: BaseException) -> str:
-    """"connect" when no connection was made, "broken" when it failed on the way, else "", whatever
+    """ "connect" when no connection was made, "broken" when it failed on the way, else "", whatever
     LiteLLM calls the error: its cause chain holds the SDK's, httpx's and the socket's errors."""
     import httpx
     import openai
@@ -153,6 +153,7 @@ async def stream_reply(
     # Gemini's finish signal is only visible on the wire (see wire.py).
     watch = wire.FinishWatch(b'"finishReason"') if model.provider == "gemini" else None
     extra = {"client": _handler(watch)} if watch is not None else {}
+
     def request():
         return litellm.acompletion(
             model=model.litellm_model,
@@ -169,7 +170,7 @@ async def stream_reply(
         async with asyncio.timeout(limit(first=True)):
             try:
                 stream = await request()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if _connection_failure(exc) != "broken":
                     raise
                 # A pooled connection the provider had just closed (idle keep-alive): the request
@@ -177,8 +178,10 @@ async def stream_reply(
                 log.info("%s closed a pooled connection as it was used; sending again", label)
                 stream = await request()
     except TimeoutError:
-        raise ProviderError(f"{label} did not start answering within {deadlines.first_token:.0f} s.") from None
-    except Exception as exc:  # noqa: BLE001 - every provider failure becomes one sentence
+        raise ProviderError(
+            f"{label} did not start answering within {deadlines.first_token:.0f} s."
+        ) from None
+    except Exception as exc:
         log.warning("%s request failed: %s", label, _causes(exc))
         raise ProviderError(describe_error(exc, label)) from exc
 
@@ -208,7 +211,7 @@ async def stream_reply(
                 ) from None
             except ProviderError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("%s stream failed: %s", label, _causes(exc))
                 raise ProviderError(describe_error(exc, label)) from exc
             usage = getattr(chunk, "usage", None)
@@ -247,7 +250,9 @@ def _provider_finish_reason(stream, seen: str | None) -> str | None:
     """
     if not hasattr(stream, "received_finish_reason"):
         return seen
-    return getattr(stream, "received_finish_reason", None) or getattr(stream, "intermittent_finish_reason", None)
+    return getattr(stream, "received_finish_reason", None) or getattr(
+        stream, "intermittent_finish_reason", None
+    )
 
 
 async def _close(stream) -> None:
@@ -259,7 +264,7 @@ async def _close(stream) -> None:
                 result = closer()
                 if asyncio.iscoroutine(result):
                     await result
-            except Exception:  # noqa: BLE001 - closing is best effort
+            except Exception:
                 pass
             return
 
@@ -270,5 +275,7 @@ def reply_cost(model: CatalogModel, input_tokens: int | None, output_tokens: int
         model.input_per_mtok is None and model.output_per_mtok is None
     ):
         return None
-    return ((input_tokens or 0) * (model.input_per_mtok or 0)
-            + (output_tokens or 0) * (model.output_per_mtok or 0)) / 1_000_000
+    return (
+        (input_tokens or 0) * (model.input_per_mtok or 0)
+        + (output_tokens or 0) * (model.output_per_mtok or 0)
+    ) / 1_000_000

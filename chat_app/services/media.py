@@ -76,7 +76,9 @@ def clean_name(name: str | None) -> str | None:
         return None
     name = unicodedata.normalize("NFC", name).strip()
     if "/" in name or "\\" in name or name in (".", "..") or _UNSAFE_NAME.search(name):
-        raise Invalid("File names may not contain folders or control characters. Rename the file and try again.")
+        raise Invalid(
+            "File names may not contain folders or control characters. Rename the file and try again."
+        )
     return name[:255] or None
 
 
@@ -114,8 +116,14 @@ class Stored:
 class Intake:
     """Receives one file in pieces. `write` refuses early; `finish` judges and stores it."""
 
-    def __init__(self, name: str | None = None, declared_type: str | None = None, *,
-                 limits: Limits | None = None, storage: Storage | None = None):
+    def __init__(
+        self,
+        name: str | None = None,
+        declared_type: str | None = None,
+        *,
+        limits: Limits | None = None,
+        storage: Storage | None = None,
+    ):
         self.name = clean_name(name)
         self.declared_type = (declared_type or "").split(";")[0].strip().lower()
         self.limits = limits or Limits.configured()
@@ -147,7 +155,9 @@ class Intake:
         if declared and declared != "application/octet-stream":
             declared_kind = ACCEPTED.get(declared, (None,))[0]
             if declared_kind != ACCEPTED[mime][0]:
-                raise Invalid(f"This file says it is {declared} but its content is {mime}; it was not accepted.")
+                raise Invalid(
+                    f"This file says it is {declared} but its content is {mime}; it was not accepted."
+                )
         self.mime_type = mime
 
     def finish(self) -> Stored:
@@ -215,8 +225,13 @@ def _store_image(path: Path, intake: Intake, extension: str, fmt: str) -> Stored
                 # Re-encoding drops EXIF (GPS, camera, …) and any other metadata we do not copy.
                 if animated:
                     image.info.pop("exif", None)
-                    image.save(clean, fmt, save_all=True, loop=image.info.get("loop", 0),
-                               duration=image.info.get("duration"))
+                    image.save(
+                        clean,
+                        fmt,
+                        save_all=True,
+                        loop=image.info.get("loop", 0),
+                        duration=image.info.get("duration"),
+                    )
                     upright = image
                 else:
                     upright = ImageOps.exif_transpose(image)
@@ -261,17 +276,32 @@ def _store_video(path: Path, intake: Intake, extension: str, container_name: str
     except av.error.FFmpegError as exc:
         raise Invalid("This video is damaged or in a form that could not be read.") from exc
     with storage.staging_file() as clean:
-        kept = path if not _remux_without_metadata(path, Path(clean.name), container_name) else Path(clean.name)
+        kept = (
+            path if not _remux_without_metadata(path, Path(clean.name), container_name) else Path(clean.name)
+        )
         sha, size = _sha256_and_size(kept)
         key = storage.new_key(extension)
         storage.put(key, kept)
     thumb_key = _save_thumbnail(poster, storage) if poster is not None else None
-    return Stored("video", intake.mime_type, size, sha, key, thumb_key, width, height,
-                  round(duration, 3) if duration else None, intake.name)
+    return Stored(
+        "video",
+        intake.mime_type,
+        size,
+        sha,
+        key,
+        thumb_key,
+        width,
+        height,
+        round(duration, 3) if duration else None,
+        intake.name,
+    )
 
 
-_MUXERS = {"mp4": ("mp4", {"movflags": "+faststart"}), "mov": ("mov", {"movflags": "+faststart"}),
-           "webm": ("webm", {})}
+_MUXERS = {
+    "mp4": ("mp4", {"movflags": "+faststart"}),
+    "mov": ("mov", {"movflags": "+faststart"}),
+    "webm": ("webm", {}),
+}
 
 
 def _remux_without_metadata(source: Path, target: Path, container_name: str) -> bool:
@@ -313,16 +343,32 @@ def _poster(container, stream) -> Image.Image | None:
 
 # ----- records -----------------------------------------------------------------------
 
-def record(stored: Stored, *, owner_id: uuid.UUID | None, session: Session,
-           chat_id: uuid.UUID | None = None, message_id: uuid.UUID | None = None) -> MediaFile:
+
+def record(
+    stored: Stored,
+    *,
+    owner_id: uuid.UUID | None,
+    session: Session,
+    chat_id: uuid.UUID | None = None,
+    message_id: uuid.UUID | None = None,
+) -> MediaFile:
     """Save the row of a stored file. Without a message it is an upload waiting to be sent."""
     if message_id is None and owner_id is not None:
         sweep_unsent(owner_id, session=session)
     row = MediaFile(
-        session_id=chat_id, message_id=message_id, owner_id=owner_id, kind=stored.kind,
-        mime_type=stored.mime_type, byte_size=stored.byte_size, width=stored.width, height=stored.height,
-        duration=stored.duration, sha256=stored.sha256, storage_key=stored.storage_key,
-        thumb_key=stored.thumb_key, original_name=stored.original_name,
+        session_id=chat_id,
+        message_id=message_id,
+        owner_id=owner_id,
+        kind=stored.kind,
+        mime_type=stored.mime_type,
+        byte_size=stored.byte_size,
+        width=stored.width,
+        height=stored.height,
+        duration=stored.duration,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        thumb_key=stored.thumb_key,
+        original_name=stored.original_name,
     )
     session.add(row)
     session.flush()
@@ -339,7 +385,8 @@ def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta
     """
     stale = session.exec(
         select(MediaFile).where(
-            MediaFile.owner_id == owner_id, MediaFile.message_id.is_(None),
+            MediaFile.owner_id == owner_id,
+            MediaFile.message_id.is_(None),
             MediaFile.created_at < utcnow() - older_than,
         )
     ).all()
@@ -435,7 +482,10 @@ def prompt_part(row: MediaFile, storage: Storage | None = None) -> dict:
     if row.kind == "video":
         with storage.open(row.storage_key) as f:
             data = f.read()  # bounded by chats.MAX_INLINE_VIDEO_BYTES when it was attached
-        return {"type": "file", "file": {"file_data": _data_url(row.mime_type, data), "format": row.mime_type}}
+        return {
+            "type": "file",
+            "file": {"file_data": _data_url(row.mime_type, data), "format": row.mime_type},
+        }
     if max(row.width or 0, row.height or 0) <= VISION_MAX_SIDE and row.mime_type != "image/gif":
         with storage.open(row.storage_key) as f:
             return {"type": "image_url", "image_url": {"url": _data_url(row.mime_type, f.read())}}
@@ -445,8 +495,10 @@ def prompt_part(row: MediaFile, storage: Storage | None = None) -> dict:
         image = image.convert("RGBA" if keeps_alpha else "RGB")
         out = io.BytesIO()
         image.save(out, "PNG" if keeps_alpha else "JPEG", quality=90)
-    return {"type": "image_url",
-            "image_url": {"url": _data_url("image/png" if keeps_alpha else "image/jpeg", out.getvalue())}}
+    return {
+        "type": "image_url",
+        "image_url": {"url": _data_url("image/png" if keeps_alpha else "image/jpeg", out.getvalue())},
+    }
 
 
 def _data_url(mime: str, data: bytes) -> str:

@@ -117,7 +117,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         status = MessageStatus.stopped
     except llm.ProviderError as exc:
         status, error = MessageStatus.error, str(exc)
-    except Exception:  # noqa: BLE001 - a reply must end in a saved state, whatever failed
+    except Exception:
         log.exception("reply %s failed", job.message_id)
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
     finally:
@@ -129,17 +129,31 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
                 await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
             else:  # with the other replies ending now, in one batch
                 cost = llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
-                await asyncio.shield(writer.end(Ending(
-                    job.message_id, job.chat_id, job.text, status.value, error, usage[0], usage[1], cost,
-                ), job.engine))
-        except Exception:  # noqa: BLE001
+                await asyncio.shield(
+                    writer.end(
+                        Ending(
+                            job.message_id,
+                            job.chat_id,
+                            job.text,
+                            status.value,
+                            error,
+                            usage[0],
+                            usage[1],
+                            cost,
+                        ),
+                        job.engine,
+                    )
+                )
+        except Exception:
             log.exception("could not save the end of reply %s", job.message_id)
             for stored in made:
                 media.forget_files(stored)
         finally:
             _jobs.pop(job.message_id, None)
-            _publish(job.chat_id, {"type": "end", "message_id": job.message_id, "status": status.value,
-                                   "error": error})
+            _publish(
+                job.chat_id,
+                {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
+            )
 
 
 async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
@@ -150,7 +164,9 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
             at = job.add(event.text)
-            publish(job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text})
+            publish(
+                job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text}
+            )
             changed(job.message_id, read_text, job.engine)
         else:
             usage = (event.input_tokens, event.output_tokens)
@@ -158,10 +174,17 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
 
 
 def _publish_progress(job: ReplyJob, progress: generation.Progress) -> None:
-    _publish(job.chat_id, {
-        "type": "progress", "message_id": job.message_id, "kind": job.kind, "status": progress.status,
-        "percent": progress.percent, "elapsed": round(progress.elapsed, 1),
-    })
+    _publish(
+        job.chat_id,
+        {
+            "type": "progress",
+            "message_id": job.message_id,
+            "kind": job.kind,
+            "status": progress.status,
+            "percent": progress.percent,
+            "elapsed": round(progress.elapsed, 1),
+        },
+    )
 
 
 def plan_for(reply: Message, *, session: Session) -> Plan:
@@ -196,8 +219,13 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
             sa.update(Message)
             .where(Message.id == uuid.UUID(job.message_id), Message.status.in_(chats.IN_FLIGHT))
             .values(
-                content=job.text, status=status.value, error=error,
-                input_tokens=usage[0], output_tokens=usage[1], cost=cost, updated_at=now,
+                content=job.text,
+                status=status.value,
+                error=error,
+                input_tokens=usage[0],
+                output_tokens=usage[1],
+                cost=cost,
+                updated_at=now,
             )
         ).rowcount
         if not ended:
@@ -206,8 +234,13 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
             return
         reply = session.get(Message, uuid.UUID(job.message_id))
         for stored in made:
-            media.record(stored, owner_id=reply.author_id if reply else None, session=session,
-                         chat_id=uuid.UUID(job.chat_id), message_id=uuid.UUID(job.message_id))
+            media.record(
+                stored,
+                owner_id=reply.author_id if reply else None,
+                session=session,
+                chat_id=uuid.UUID(job.chat_id),
+                message_id=uuid.UUID(job.message_id),
+            )
         session.execute(
             sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
         )
@@ -274,15 +307,18 @@ async def reap_forever(every: float) -> None:
         for engine in list(here.engines):
             try:
                 for chat_id, message_id in await asyncio.to_thread(reap, here.liveness, engine=engine):
-                    _publish(chat_id, {"type": "end", "message_id": message_id, "status": "error",
-                                       "error": INTERRUPTED})
-            except Exception:  # noqa: BLE001 - the next round tries again
+                    _publish(
+                        chat_id,
+                        {"type": "end", "message_id": message_id, "status": "error", "error": INTERRUPTED},
+                    )
+            except Exception:
                 log.exception("could not look for interrupted replies")
         await asyncio.sleep(every)
 
 
-def reap(liveness: workers.Liveness, *, engine: sa.Engine | None = None,
-         stale_after: float | None = None) -> list[tuple[str, str]]:
+def reap(
+    liveness: workers.Liveness, *, engine: sa.Engine | None = None, stale_after: float | None = None
+) -> list[tuple[str, str]]:
     """End as interrupted every reply in flight whose worker is gone; returns (chat id, message id)s.
 
     Rows from before runners were recorded count as gone once silent for longer than a reply may be.
@@ -293,8 +329,9 @@ def reap(liveness: workers.Liveness, *, engine: sa.Engine | None = None,
     now = utcnow()
     with session_scope(engine) as session:
         rows = session.execute(
-            sa.select(Message.id, Message.session_id, Message.runner, Message.updated_at)
-            .where(Message.status.in_(chats.IN_FLIGHT))
+            sa.select(Message.id, Message.session_id, Message.runner, Message.updated_at).where(
+                Message.status.in_(chats.IN_FLIGHT)
+            )
         ).all()
     if not rows:
         return []
@@ -319,13 +356,16 @@ def reap(liveness: workers.Liveness, *, engine: sa.Engine | None = None,
     return ended
 
 
-def _end_dead(message_id: str, runner: str | None, status: MessageStatus, error: str | None,
-              engine: sa.Engine | None) -> bool:
+def _end_dead(
+    message_id: str, runner: str | None, status: MessageStatus, error: str | None, engine: sa.Engine | None
+) -> bool:
     """End a reply nobody produces any more, keeping its saved text; False if it ended meanwhile."""
     with session_scope(engine) as session:
         condition = Message.runner.is_(None) if runner is None else Message.runner == runner
-        return bool(session.execute(
-            sa.update(Message)
-            .where(Message.id == uuid.UUID(message_id), Message.status.in_(chats.IN_FLIGHT), condition)
-            .values(status=status.value, error=error, updated_at=utcnow())
-        ).rowcount)
+        return bool(
+            session.execute(
+                sa.update(Message)
+                .where(Message.id == uuid.UUID(message_id), Message.status.in_(chats.IN_FLIGHT), condition)
+                .values(status=status.value, error=error, updated_at=utcnow())
+            ).rowcount
+        )

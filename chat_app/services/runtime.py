@@ -50,7 +50,9 @@ class Runtime:
         self.channel.on_control = replies.on_control
         self.channel.start()
         self.writer.start()
-        self._tasks.append(asyncio.get_running_loop().create_task(replies.reap_forever(REAP_EVERY), name="reaper"))
+        self._tasks.append(
+            asyncio.get_running_loop().create_task(replies.reap_forever(REAP_EVERY), name="reaper")
+        )
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -69,7 +71,9 @@ def _build() -> Runtime:
     settings = get_settings()
     if settings.redis_url:
         return Runtime(
-            channel=Channel(RedisLog(settings.redis_url, prefix=settings.redis_prefix, worker=workers.worker_id())),
+            channel=Channel(
+                RedisLog(settings.redis_url, prefix=settings.redis_prefix, worker=workers.worker_id())
+            ),
             writer=BatchWriter(),
             liveness=workers.RedisLiveness(settings.redis_url, prefix=settings.redis_prefix),
             redis_url=settings.redis_url,
@@ -105,8 +109,11 @@ async def lifespan() -> AsyncIterator[None]:
     """For the app's lifespan: start at once (the reaper ends what a previous run left in flight)."""
     workers_wanted = os.environ.get("GRANIAN_WORKERS", "1").strip()
     if not get_settings().redis_url and workers_wanted.isdigit() and int(workers_wanted) > 1:
-        log.error("GRANIAN_WORKERS=%s without REDIS_URL: each worker would keep its own replies and live "
-                  "views. Set REDIS_URL to run several workers.", workers_wanted)
+        log.error(
+            "GRANIAN_WORKERS=%s without REDIS_URL: each worker would keep its own replies and live "
+            "views. Set REDIS_URL to run several workers.",
+            workers_wanted,
+        )
     current().engines.add(None)
     try:
         yield

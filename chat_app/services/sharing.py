@@ -39,6 +39,7 @@ def invite_link(invite: SharedAccess) -> str:
 
 # ----- what the owner sees and changes -------------------------------------------------
 
+
 def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> dict:
     """The sharing settings of a chat, as the owner sees them."""
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
@@ -51,7 +52,12 @@ def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> di
         "link": share_link(chat),
         "email_enabled": mailer.enabled(),
         "invites": [
-            {"email": i.email, "can_edit": i.can_edit, "joined": i.user_id is not None, "invite_link": invite_link(i)}
+            {
+                "email": i.email,
+                "can_edit": i.can_edit,
+                "joined": i.user_id is not None,
+                "invite_link": invite_link(i),
+            }
             for i in invites
         ],
     }
@@ -106,7 +112,9 @@ class Invitation:
     can_edit: bool
 
 
-def invite(actor: User, chat_id: uuid.UUID | str, emails, can_edit: bool, *, session: Session) -> list[Invitation]:
+def invite(
+    actor: User, chat_id: uuid.UUID | str, emails, can_edit: bool, *, session: Session
+) -> list[Invitation]:
     """Invite people (or change the edit right of those already invited). Returns the new ones."""
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
     wanted = parse_emails(emails)
@@ -121,8 +129,12 @@ def invite(actor: User, chat_id: uuid.UUID | str, emails, can_edit: bool, *, ses
     for email in wanted:
         row = existing.get(email)
         if row is None:
-            row = SharedAccess(session_id=chat.id, email=email, can_edit=bool(can_edit),
-                               invite_token=secrets.token_urlsafe(24))
+            row = SharedAccess(
+                session_id=chat.id,
+                email=email,
+                can_edit=bool(can_edit),
+                invite_token=secrets.token_urlsafe(24),
+            )
             fresh.append(Invitation(email, invite_link(row), chat.title, actor.email, bool(can_edit)))
         row.can_edit = bool(can_edit)
         session.add(row)
@@ -135,9 +147,11 @@ def notify(invitations: list[Invitation]) -> list[str]:
     sent = []
     for i in invitations:
         right = "read and write in" if i.can_edit else "read"
-        text = (f"{i.inviter} invited you to {right} the chat \u201c{i.chat_title}\u201d.\n\n"
-                f"Open it here (sign in or create an account with this email address):\n{i.link}\n\n"
-                "If you did not expect this, ignore this message.")
+        text = (
+            f"{i.inviter} invited you to {right} the chat \u201c{i.chat_title}\u201d.\n\n"
+            f"Open it here (sign in or create an account with this email address):\n{i.link}\n\n"
+            "If you did not expect this, ignore this message."
+        )
         if mailer.send(i.email, f"{i.inviter} shared a chat with you", text, link=i.link):
             sent.append(i.email)
     return sent
@@ -169,6 +183,7 @@ def remove_invite(actor: User, chat_id, email: str, *, session: Session) -> None
 
 
 # ----- what a visitor of a link gets ---------------------------------------------------
+
 
 class Outcome(enum.StrEnum):
     open = "open"  # the visitor's role lets them in: go to the chat
@@ -220,7 +235,9 @@ def claim_invite(actor: User, invite_token: str, *, session: Session) -> str:
     if row is None:
         raise wrong
     if row.email != actor.email:
-        raise NotFound("This invitation was sent to another email address. Sign in with that address to open it.")
+        raise NotFound(
+            "This invitation was sent to another email address. Sign in with that address to open it."
+        )
     if row.user_id not in (None, actor.id):
         raise wrong
     row.user_id = actor.id
@@ -230,25 +247,37 @@ def claim_invite(actor: User, invite_token: str, *, session: Session) -> str:
 
 def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[ChatSession]:
     """Chats others shared with this person, most recently active first."""
-    return list(session.exec(
-        select(ChatSession).join(SharedAccess, SharedAccess.session_id == ChatSession.id)
-        .where(access.counts_for(actor), ChatSession.user_id != actor.id)
-        .order_by(ChatSession.updated_at.desc()).limit(limit)
-    ))
+    return list(
+        session.exec(
+            select(ChatSession)
+            .join(SharedAccess, SharedAccess.session_id == ChatSession.id)
+            .where(access.counts_for(actor), ChatSession.user_id != actor.id)
+            .order_by(ChatSession.updated_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 # ----- continue in my account ----------------------------------------------------------
+
 
 def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> ChatSession:
     """Copy a chat the actor can read (its finished messages and their files) into their own chats."""
     source, _ = access.authorize(actor, chat_id, "read", session=session)
     now = utcnow()
-    copy = ChatSession(user_id=actor.id, title=source.title[:190], model_id=source.model_id,
-                       share_token=new_share_token(), created_at=now, updated_at=now)
+    copy = ChatSession(
+        user_id=actor.id,
+        title=source.title[:190],
+        model_id=source.model_id,
+        share_token=new_share_token(),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(copy)
     session.flush()
     rows = session.exec(
-        select(Message).where(Message.session_id == source.id, Message.status.notin_(IN_FLIGHT))
+        select(Message)
+        .where(Message.session_id == source.id, Message.status.notin_(IN_FLIGHT))
         .order_by(Message.seq)
     ).all()
     files = media.media_of([m.id for m in rows], session=session)
@@ -256,10 +285,18 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     try:
         for seq, message in enumerate(rows, start=1):
             twin = Message(
-                session_id=copy.id, seq=seq, role=message.role, content=message.content,
-                status=message.status if message.status != MessageStatus.stopped.value else MessageStatus.complete.value,
-                model_id=message.model_id, error=message.error, author_id=actor.id,
-                created_at=message.created_at, updated_at=now,
+                session_id=copy.id,
+                seq=seq,
+                role=message.role,
+                content=message.content,
+                status=message.status
+                if message.status != MessageStatus.stopped.value
+                else MessageStatus.complete.value,
+                model_id=message.model_id,
+                error=message.error,
+                author_id=actor.id,
+                created_at=message.created_at,
+                updated_at=now,
             )
             session.add(twin)
             session.flush()
@@ -273,7 +310,9 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     return copy
 
 
-def _copy_file(original: MediaFile, chat_id, message_id, owner_id, storage, copied_keys: list[str]) -> MediaFile:
+def _copy_file(
+    original: MediaFile, chat_id, message_id, owner_id, storage, copied_keys: list[str]
+) -> MediaFile:
     """The copy gets its own files, so either chat can be deleted without touching the other."""
     keys = {}
     for field in ("storage_key", "thumb_key"):
@@ -282,8 +321,17 @@ def _copy_file(original: MediaFile, chat_id, message_id, owner_id, storage, copi
         if keys[field]:
             copied_keys.append(keys[field])
     return MediaFile(
-        session_id=chat_id, message_id=message_id, owner_id=owner_id, kind=original.kind,
-        mime_type=original.mime_type, byte_size=original.byte_size, width=original.width, height=original.height,
-        duration=original.duration, sha256=original.sha256, storage_key=keys["storage_key"],
-        thumb_key=keys["thumb_key"], original_name=original.original_name,
+        session_id=chat_id,
+        message_id=message_id,
+        owner_id=owner_id,
+        kind=original.kind,
+        mime_type=original.mime_type,
+        byte_size=original.byte_size,
+        width=original.width,
+        height=original.height,
+        duration=original.duration,
+        sha256=original.sha256,
+        storage_key=keys["storage_key"],
+        thumb_key=keys["thumb_key"],
+        original_name=original.original_name,
     )

@@ -31,5 +31,10 @@ def totals(user: User, *, session: Session) -> UsageTotals:
         .join(ChatSession, ChatSession.id == Message.session_id)
         .where(ChatSession.user_id == user.id, Message.role == "assistant")
     ).one()
-    return UsageTotals(replies=row[0], input_tokens=int(row[1]), output_tokens=int(row[2]), cost=float(row[3]),
-                       cost_label=money(float(row[3])) or "$0.00")
+    return UsageTotals(
+        replies=row[0],
+        input_tokens=int(row[1]),
+        output_tokens=int(row[2]),
+        cost=float(row[3]),
+        cost_label=money(float(row[3])) or "$0.00",
+    )

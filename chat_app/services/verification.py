@@ -34,19 +34,25 @@ def confirm(actor: User, token: str, *, session: Session, max_age: int = VALID_F
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise Invalid("This confirmation link has expired. Send a new one from Settings.", code="expired") from None
+        raise Invalid(
+            "This confirmation link has expired. Send a new one from Settings.", code="expired"
+        ) from None
     except BadSignature:
         raise Invalid("This confirmation link is not valid.", code="invalid") from None
     if payload.get("u") != str(actor.id) or payload.get("e") != actor.email:
-        raise Invalid("This confirmation link is for another account. Sign in with the address it was sent to.",
-                      code="other_account")
+        raise Invalid(
+            "This confirmation link is for another account. Sign in with the address it was sent to.",
+            code="other_account",
+        )
     actor.email_verified = True
     session.add(actor)
 
 
 def send(email: str, link: str) -> bool:
     """Email the confirmation link (blocking; run off the event loop, after the commit)."""
-    text = (f"Confirm that {email} is your address by opening this link while signed in:\n{link}\n\n"
-            "Confirmed addresses get the chats people share with them.\n\n"
-            "If you did not create an account, ignore this message.")
+    text = (
+        f"Confirm that {email} is your address by opening this link while signed in:\n{link}\n\n"
+        "Confirmed addresses get the chats people share with them.\n\n"
+        "If you did not create an account, ignore this message."
+    )
     return mailer.send(email, "Confirm your email address", text, link=link)

@@ -54,7 +54,9 @@ def money(amount: float | None) -> str:
 
 def chat_view(chat: ChatSession) -> ChatView:
     return ChatView(
-        id=str(chat.id), title=chat.title, model_id=chat.model_id or "",
+        id=str(chat.id),
+        title=chat.title,
+        model_id=chat.model_id or "",
         updated_at=chat.updated_at.isoformat(),
     )
 
@@ -66,18 +68,31 @@ def media_url(media_id: str, thumb: bool = False) -> str:
 def media_view(media: MediaFile) -> MediaView:
     media_id = str(media.id)
     return MediaView(
-        id=media_id, kind=media.kind, mime_type=media.mime_type, byte_size=media.byte_size,
-        width=media.width or 0, height=media.height or 0, duration=media.duration or 0.0,
-        name=media.original_name or "", url=media_url(media_id),
+        id=media_id,
+        kind=media.kind,
+        mime_type=media.mime_type,
+        byte_size=media.byte_size,
+        width=media.width or 0,
+        height=media.height or 0,
+        duration=media.duration or 0.0,
+        name=media.original_name or "",
+        url=media_url(media_id),
         thumb_url=media_url(media_id, thumb=True) if media.thumb_key else "",
     )
 
 
 def message_view(message: Message, media: list[MediaFile] | None = None) -> MessageView:
     return MessageView(
-        id=str(message.id), seq=message.seq, role=message.role, content=message.content, status=message.status,
-        model_id=message.model_id or "", error=message.error or "",
-        input_tokens=message.input_tokens or 0, output_tokens=message.output_tokens or 0,
-        cost=message.cost or 0.0, cost_label=money(message.cost),
+        id=str(message.id),
+        seq=message.seq,
+        role=message.role,
+        content=message.content,
+        status=message.status,
+        model_id=message.model_id or "",
+        error=message.error or "",
+        input_tokens=message.input_tokens or 0,
+        output_tokens=message.output_tokens or 0,
+        cost=message.cost or 0.0,
+        cost_label=money(message.cost),
         media=[media_view(m) for m in media or []],
     )

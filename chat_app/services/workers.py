@@ -72,9 +72,13 @@ class RedisLiveness:
         from redis.retry import Retry
 
         self._redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, client_name=f"{prefix}:liveness",
+            url,
+            decode_responses=True,
+            socket_timeout=5,
+            client_name=f"{prefix}:liveness",
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
-            retry_on_error=[redis.ConnectionError, redis.TimeoutError])
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        )
         self._prefix = prefix
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,7 +94,7 @@ class RedisLiveness:
     def _beat(self) -> None:
         try:
             self._redis.set(self._key(worker_id()), "1", ex=BEAT_TTL)
-        except Exception:  # noqa: BLE001 - the next beat tries again
+        except Exception:
             log.warning("heartbeat failed", exc_info=True)
 
     def _beat_forever(self) -> None:
@@ -105,7 +109,7 @@ class RedisLiveness:
             self._thread.join(timeout=5)
         try:
             self._redis.delete(self._key(worker_id()))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         self._redis.close()
 

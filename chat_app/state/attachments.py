@@ -12,8 +12,12 @@ from chat_app.services.views import media_view
 
 
 def _chip(view) -> dict[str, str]:
-    return {"id": view["id"], "kind": view["kind"], "name": view["name"] or view["kind"],
-            "thumb_url": view["thumb_url"]}
+    return {
+        "id": view["id"],
+        "kind": view["kind"],
+        "name": view["name"] or view["kind"],
+        "thumb_url": view["thumb_url"],
+    }
 
 
 async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
@@ -75,14 +79,19 @@ class AttachmentsMixin(rx.State, mixin=True):
         stored = await asyncio.to_thread(judge_all)
         try:
             kept = await self._as_user(
-                lambda user, session: [media_view(media.record(s, owner_id=user.id, session=session)) for s in stored]
+                lambda user, session: [
+                    media_view(media.record(s, owner_id=user.id, session=session)) for s in stored
+                ]
             )
         except Exception as exc:  # signed out meanwhile, or the records failed: keep no stray files
             for item in stored:
                 media.forget_files(item)
             kept = []
-            refused.append("Sign in again to attach files." if isinstance(exc, Unauthenticated)
-                           else "The files could not be saved. Try again.")
+            refused.append(
+                "Sign in again to attach files."
+                if isinstance(exc, Unauthenticated)
+                else "The files could not be saved. Try again."
+            )
         async with self:
             self.uploading = False
             self.attachments = [*self.attachments, *[_chip(v) for v in kept]]

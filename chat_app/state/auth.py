@@ -108,6 +108,4 @@ class AuthState(rx.State):
         self.auth_error = message
         self.form_email = params.get("email", "")[:320]
         self.next_path = params.get("next", "/") if params.get("next", "/").startswith("/") else "/"
-        self.oidc_providers = [
-            {"name": p.name, "label": p.label} for p in get_settings().oidc_providers
-        ]
+        self.oidc_providers = [{"name": p.name, "label": p.label} for p in get_settings().oidc_providers]

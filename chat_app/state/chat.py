@@ -62,14 +62,20 @@ def _opened(chat, role, session):
     """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
     than a page, to know whether there are older ones) and what its replies cost."""
     latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
-    return (chat_view(chat), role.value, chats.message_views(latest, session=session),
-            chats.chat_cost(chat.id, session=session))
+    return (
+        chat_view(chat),
+        role.value,
+        chats.message_views(latest, session=session),
+        chats.chat_cost(chat.id, session=session),
+    )
 
 
 def _sidebars(user, session) -> tuple[list[ChatView], list[ChatView]]:
     """The person's own chats and the chats others shared with them."""
-    return ([chat_view(c) for c in chats.list_chats(user, session=session)],
-            [chat_view(c) for c in sharing.shared_with(user, session=session)])
+    return (
+        [chat_view(c) for c in chats.list_chats(user, session=session)],
+        [chat_view(c) for c in sharing.shared_with(user, session=session)],
+    )
 
 
 class ChatState(AttachmentsMixin, AuthState):
@@ -210,15 +216,22 @@ class ChatState(AttachmentsMixin, AuthState):
 
         def work(user, session):
             visit = sharing.open_link(user, token, session=session)
-            about_user = (user.email if user else "", _sidebars(user, session) if user else ([], []),
-                          _model_options(user, session) if user else [])
+            about_user = (
+                user.email if user else "",
+                _sidebars(user, session) if user else ([], []),
+                _model_options(user, session) if user else [],
+            )
             if visit.outcome is not sharing.Outcome.public:
                 return visit, about_user, None
             chat, role = access.authorize(user, visit.chat_id, "read", session=session)
             return visit, about_user, _opened(chat, role, session)
 
         self._reset_chat()
-        visit, (self.user_email, (self.chats, self.shared_chats), self.models), found = await self._as_visitor(work)
+        (
+            visit,
+            (self.user_email, (self.chats, self.shared_chats), self.models),
+            found,
+        ) = await self._as_visitor(work)
         if visit.outcome is sharing.Outcome.open:
             return rx.redirect(f"/chat/{visit.chat_id}")
         if visit.outcome is sharing.Outcome.sign_in:
@@ -234,7 +247,9 @@ class ChatState(AttachmentsMixin, AuthState):
         token = self._last_path_part()
         self._reset_chat()
         try:
-            chat_id = await self._as_user(lambda user, session: sharing.claim_invite(user, token, session=session))
+            chat_id = await self._as_user(
+                lambda user, session: sharing.claim_invite(user, token, session=session)
+            )
         except Unauthenticated:
             return self._login_redirect()  # sign in (or register) with the invited address, then come back
         except DomainError as exc:
@@ -314,12 +329,14 @@ class ChatState(AttachmentsMixin, AuthState):
         if title is not None:
             self.chat_title = title
         self.chats = [{**c, "title": title or c["title"]} for c in self.chats if c["id"] == target] + [
-            c for c in self.chats if c["id"] != target]
+            c for c in self.chats if c["id"] != target
+        ]
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply]
 
     @rx.event
     async def regenerate(self):
         chat_id, model_id = self.chat_id, self.model_id
+
         def work(user, session):
             again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
             return chats.message_views([again], session=session)[0], replies.plan_for(again, session=session)
@@ -336,9 +353,12 @@ class ChatState(AttachmentsMixin, AuthState):
     async def stop_reply(self):
         """Stop the reply in flight, on whichever worker or machine it runs."""
         # The URL names the chat even if this tab's state was lost (a reconnect can bring a new one).
-        chat_id = self.chat_id or (self._last_path_part() if self.router.url.path.startswith("/chat/") else "")
+        chat_id = self.chat_id or (
+            self._last_path_part() if self.router.url.path.startswith("/chat/") else ""
+        )
         allowed, effect = await self._act(
-            lambda user, session: str(access.authorize(user, chat_id, "stop", session=session)[0].id))
+            lambda user, session: str(access.authorize(user, chat_id, "stop", session=session)[0].id)
+        )
         if effect:
             return effect
         await replies.stop_in_chat(allowed)

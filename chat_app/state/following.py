@@ -48,8 +48,9 @@ class Following:
     def go_live(self, message_id: str, text: str = "", kind: str = "text") -> None:
         """Show `message_id` as the reply in flight, from its saved text."""
         if self.live is None or self.live.message_id != message_id:
-            self.live = LiveReply(message_id, kind=kind, text=text,
-                                  status="" if kind == "text" else "starting")
+            self.live = LiveReply(
+                message_id, kind=kind, text=text, status="" if kind == "text" else "starting"
+            )
             self._ahead.clear()
         elif len(text) > len(self.live.text):
             self.live.text = text  # the saved text got ahead of what the channel gave us
@@ -118,13 +119,19 @@ class Following:
         """Replayed events of the live reply from before its latest start belong to an earlier run."""
         if self.live is None:
             return events
-        starts = [i for i, e in enumerate(events)
-                  if e.get("replayed") and e["type"] == "start" and e.get("message_id") == self.live.message_id]
+        starts = [
+            i
+            for i, e in enumerate(events)
+            if e.get("replayed") and e["type"] == "start" and e.get("message_id") == self.live.message_id
+        ]
         if not starts:
             return events
         cut = starts[-1]
-        return [e for i, e in enumerate(events)
-                if i > cut or not (e.get("replayed") and e.get("message_id") == self.live.message_id)]
+        return [
+            e
+            for i, e in enumerate(events)
+            if i > cut or not (e.get("replayed") and e.get("message_id") == self.live.message_id)
+        ]
 
     def _progress(self, event: Event) -> None:
         assert self.live is not None
@@ -143,7 +150,7 @@ class Following:
             return False
         if at + len(text) <= known:
             return False
-        self.live.text += text[known - at:]
+        self.live.text += text[known - at :]
         self._take_ahead()
         return True
 
@@ -160,4 +167,4 @@ class Following:
                 text = self._ahead.pop(at)
                 known = len(self.live.text)
                 if at + len(text) > known:
-                    self.live.text += text[known - at:]
+                    self.live.text += text[known - at :]

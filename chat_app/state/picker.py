@@ -28,8 +28,14 @@ class ModelGroup(TypedDict):
     models: list[PickerModel]
 
 
-_BADGES = {"vision": "Vision", "image_output": "Image", "video_output": "Video", "tools": "Tools",
-           "reasoning": "Reasoning", "streaming": "Streaming"}
+_BADGES = {
+    "vision": "Vision",
+    "image_output": "Image",
+    "video_output": "Video",
+    "tools": "Tools",
+    "reasoning": "Reasoning",
+    "streaming": "Streaming",
+}
 
 
 def _price(pricing: dict) -> str:
@@ -51,12 +57,18 @@ def _context(window: int | None) -> str:
 def _groups(infos: list[dict]) -> list[ModelGroup]:
     groups: dict[str, list[PickerModel]] = {}
     for m in infos:
-        groups.setdefault(m["provider"]["name"], []).append(PickerModel(
-            id=m["id"], name=m["name"], type=m["type"],
-            badges=[_BADGES[c] for c in m["capabilities"] if c in _BADGES],
-            price=_price(m["pricing"]), context=_context(m["context_window"]),
-            available=m["available"], reason=m["unavailable_reason"],
-        ))
+        groups.setdefault(m["provider"]["name"], []).append(
+            PickerModel(
+                id=m["id"],
+                name=m["name"],
+                type=m["type"],
+                badges=[_BADGES[c] for c in m["capabilities"] if c in _BADGES],
+                price=_price(m["pricing"]),
+                context=_context(m["context_window"]),
+                available=m["available"],
+                reason=m["unavailable_reason"],
+            )
+        )
     return [ModelGroup(provider=name, models=models) for name, models in groups.items()]
 
 
@@ -74,7 +86,10 @@ class PickerState(AuthState):
         def work(user, session):
             return catalog.list_models(
                 own_keys=frozenset(keys.own_key_providers(user.id, session=session)),
-                session=session, type=None if kind == "all" else kind, q=query or None, sort=sort,
+                session=session,
+                type=None if kind == "all" else kind,
+                q=query or None,
+                sort=sort,
                 order="desc" if sort == "context" else "asc",  # the largest context first
             )
 

@@ -15,7 +15,9 @@ from chat_app.state.auth import AuthState
 class SettingsState(AuthState):
     # Only summaries ever reach the browser: "set" and the last four characters, never a key.
     api_keys: list[KeySummary] = []
-    totals: UsageTotals = UsageTotals(replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00")
+    totals: UsageTotals = UsageTotals(
+        replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00"
+    )
     email_verified: bool = False
     email_enabled: bool = False  # the server can send email (confirmation links)
     verify_message: str = ""
@@ -23,8 +25,12 @@ class SettingsState(AuthState):
     @rx.event
     async def load_settings(self):
         result, effect = await self._act(
-            lambda user, session: (user.email, keys.summaries(user, session=session), usage.totals(user, session=session),
-                                   user.email_verified)
+            lambda user, session: (
+                user.email,
+                keys.summaries(user, session=session),
+                usage.totals(user, session=session),
+                user.email_verified,
+            )
         )
         if effect:
             return effect
@@ -35,7 +41,10 @@ class SettingsState(AuthState):
             "expired": "That confirmation link has expired. Send a new one.",
             "other_account": "That confirmation link belongs to another account. Sign in with that address.",
             "invalid": "That confirmation link is not valid. Send a new one.",
-        }.get(params.get("verify_error", ""), "Your email address is confirmed." if params.get("verified") else "")
+        }.get(
+            params.get("verify_error", ""),
+            "Your email address is confirmed." if params.get("verified") else "",
+        )
 
     @rx.event
     async def send_confirmation(self):
@@ -49,7 +58,9 @@ class SettingsState(AuthState):
             self.email_verified = True
             return
         if await asyncio.to_thread(verification.send, *confirm):
-            self.verify_message = f"We sent a confirmation link to {confirm[0]}. Open it while signed in here."
+            self.verify_message = (
+                f"We sent a confirmation link to {confirm[0]}. Open it while signed in here."
+            )
         else:
             self.verify_message = "The email could not be sent. Try again later."
 

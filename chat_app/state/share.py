@@ -22,10 +22,18 @@ class ShareState(ChatState):
     share_notice: str = ""
 
     def _show(self, view: dict) -> None:
-        self.is_public, self.share_link, self.email_enabled = view["is_public"], view["link"], view["email_enabled"]
+        self.is_public, self.share_link, self.email_enabled = (
+            view["is_public"],
+            view["link"],
+            view["email_enabled"],
+        )
         self.invites = [
-            {"email": i["email"], "can_edit": "true" if i["can_edit"] else "false",
-             "joined": "true" if i["joined"] else "false", "invite_link": i["invite_link"]}
+            {
+                "email": i["email"],
+                "can_edit": "true" if i["can_edit"] else "false",
+                "joined": "true" if i["joined"] else "false",
+                "invite_link": i["invite_link"],
+            }
             for i in view["invites"]
         ]
 
@@ -80,8 +88,10 @@ class ShareState(ChatState):
         if not fresh:
             self.share_notice = "Updated: they were already invited."
         elif unsent:
-            self.share_notice = (f"Invited {', '.join(unsent)}. No email was sent: copy their invitation link "
-                                 "below and send it to them.")
+            self.share_notice = (
+                f"Invited {', '.join(unsent)}. No email was sent: copy their invitation link "
+                "below and send it to them."
+            )
         else:
             self.share_notice = f"Invited and emailed {', '.join(emailed)}."
         return rx.set_value(INVITE_EMAIL_ID, "")
@@ -89,7 +99,9 @@ class ShareState(ChatState):
     @rx.event
     async def set_invitee_edit(self, email: str, can_edit: bool):
         _, effect = await self._change(
-            lambda user, chat_id, session: sharing.set_can_edit(user, chat_id, email, can_edit, session=session)
+            lambda user, chat_id, session: sharing.set_can_edit(
+                user, chat_id, email, can_edit, session=session
+            )
         )
         return effect
 

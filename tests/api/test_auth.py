@@ -25,13 +25,19 @@ def test_the_cookie_flags(api):
 
 
 def test_form_posts_redirect_back_with_an_error_code_and_keep_the_email(api):
-    response = api.post("/api/auth/register", data={"email": "bad", "password": "long enough", "next": "/chat/x"},
-                        follow_redirects=False)
+    response = api.post(
+        "/api/auth/register",
+        data={"email": "bad", "password": "long enough", "next": "/chat/x"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/register?error=email")
     assert "next=%2Fchat%2Fx" in response.headers["location"]
-    ok = api.post("/api/auth/register", data={"email": "form@example.com", "password": "long enough",
-                                              "next": "//evil.example/"}, follow_redirects=False)
+    ok = api.post(
+        "/api/auth/register",
+        data={"email": "form@example.com", "password": "long enough", "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/"  # never an open redirect
 
 
@@ -48,8 +54,12 @@ def test_bad_registrations_are_refused_and_create_nothing(api):
         response = api.post("/api/auth/register", json=body)
         assert response.status_code == 400 and response.json()["code"] == code
         assert "chat_session" not in response.headers.get("set-cookie", "")
-    assert api.post("/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
-                    ).status_code == 400
+    assert (
+        api.post(
+            "/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert api.get("/api/me").status_code == 401
 
 
@@ -64,8 +74,11 @@ def test_wrong_credentials_then_throttling(api):
 
 
 def test_cross_site_posts_are_refused(api):
-    response = api.post("/api/auth/login", json={"email": "a@example.com", "password": "whatever1"},
-                        headers={"origin": "https://evil.example"})
+    response = api.post(
+        "/api/auth/login",
+        json={"email": "a@example.com", "password": "whatever1"},
+        headers={"origin": "https://evil.example"},
+    )
     assert response.status_code == 403
 
 

@@ -64,8 +64,12 @@ def test_bad_messages_get_400_and_change_nothing(api, fake_env, monkeypatch):
         response = api.post(f"/api/chats/{chat_id}/messages", json=body)
         assert response.status_code == 400, body
         assert response.json()["error"].endswith(".")
-    assert api.post(f"/api/chats/{chat_id}/messages", content=b"[1,2", headers={"content-type": "application/json"}
-                    ).status_code == 400
+    assert (
+        api.post(
+            f"/api/chats/{chat_id}/messages", content=b"[1,2", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert api.get(f"/api/chats/{chat_id}").json()["messages"] == []
 
 

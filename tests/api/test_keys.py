@@ -16,7 +16,11 @@ def test_put_list_use_and_delete_an_own_key(api, monkeypatch):
     assert deepseek_available() is False
     saved = api.put("/api/keys/deepseek", json={"api_key": KEY})
     assert saved.status_code == 200 and saved.json() == {
-        "provider": "deepseek", "label": "DeepSeek", "is_set": True, "last4": "5555"}
+        "provider": "deepseek",
+        "label": "DeepSeek",
+        "is_set": True,
+        "last4": "5555",
+    }
     listing = api.get("/api/keys")
     assert KEY not in listing.text and KEY not in saved.text
     assert {k["provider"]: k["is_set"] for k in listing.json()}["deepseek"] is True
@@ -28,8 +32,13 @@ def test_put_list_use_and_delete_an_own_key(api, monkeypatch):
 
 def test_bad_key_requests_get_400(api):
     api_user(api)
-    for provider, body in [("ollama", {"api_key": KEY}), ("nobody", {"api_key": KEY}),
-                           ("openai", {"api_key": "short"}), ("openai", {"api_key": 12345678}), ("openai", {})]:
+    for provider, body in [
+        ("ollama", {"api_key": KEY}),
+        ("nobody", {"api_key": KEY}),
+        ("openai", {"api_key": "short"}),
+        ("openai", {"api_key": 12345678}),
+        ("openai", {}),
+    ]:
         response = api.put(f"/api/keys/{provider}", json=body)
         assert response.status_code == 400, (provider, body)
         assert response.json()["error"].endswith(".")

@@ -24,8 +24,10 @@ def test_upload_then_send_then_read_back_with_media(api, fake_env):
     assert file["url"] == f"/api/media/{file['id']}" and file["thumb_url"].endswith("/thumb")
 
     chat = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()
-    posted = api.post(f"/api/chats/{chat['id']}/messages",
-                      json={"content": "What is in this picture?", "attachments": [file["id"]]})
+    posted = api.post(
+        f"/api/chats/{chat['id']}/messages",
+        json={"content": "What is in this picture?", "attachments": [file["id"]]},
+    )
     assert posted.status_code == 202, posted.text
     assert [m["id"] for m in posted.json()["message"]["media"]] == [file["id"]]
 
@@ -77,12 +79,19 @@ def test_bad_uploads_get_a_clear_400_and_store_nothing(api, app_settings):
 
 def test_several_files_in_one_upload(api):
     api_user(api)
-    response = api.post("/api/upload", files=[
-        ("file", ("a.png", samples.png(), "image/png")),
-        ("file", ("b.webm", samples.webm(), "video/webm")),
-    ], data={"note": "ignored"})
+    response = api.post(
+        "/api/upload",
+        files=[
+            ("file", ("a.png", samples.png(), "image/png")),
+            ("file", ("b.webm", samples.webm(), "video/webm")),
+        ],
+        data={"note": "ignored"},
+    )
     assert response.status_code == 201, response.text
-    assert [(f["name"], f["kind"]) for f in response.json()["files"]] == [("a.png", "image"), ("b.webm", "video")]
+    assert [(f["name"], f["kind"]) for f in response.json()["files"]] == [
+        ("a.png", "image"),
+        ("b.webm", "video"),
+    ]
 
 
 def test_uploads_need_a_signed_in_user(api):
@@ -104,8 +113,10 @@ def test_one_users_media_is_not_found_for_another(api, fake_env):
     # nor can they send the owner's upload as their own attachment
     (theirs,) = _upload(api, samples.png()).json()["files"]
     their_chat = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()
-    stolen = api.post(f"/api/chats/{their_chat['id']}/messages",
-                      json={"content": "mine now", "attachments": [file["id"], theirs["id"]]})
+    stolen = api.post(
+        f"/api/chats/{their_chat['id']}/messages",
+        json={"content": "mine now", "attachments": [file["id"], theirs["id"]]},
+    )
     assert stolen.status_code == 400
     api.cookies.clear()
     api.cookies.update(owner_cookies)

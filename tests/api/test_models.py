@@ -2,8 +2,17 @@
 
 from tests.conftest import api_user
 
-FIELDS = {"id", "name", "provider", "type", "capabilities", "context_window", "pricing", "available",
-          "unavailable_reason"}
+FIELDS = {
+    "id",
+    "name",
+    "provider",
+    "type",
+    "capabilities",
+    "context_window",
+    "pricing",
+    "available",
+    "unavailable_reason",
+}
 
 
 def test_signed_in_users_get_the_catalog_with_stable_fields(api, fake_env):
@@ -26,15 +35,21 @@ def test_every_query_parameter(api, fake_env):
         return [m["id"] for m in response.json()]
 
     assert all(i.startswith("replicate/") for i in ids(type="video"))
-    assert set(ids(provider="anthropic")) == {"anthropic/claude-opus-4-5", "anthropic/claude-sonnet-4-5",
-                                              "anthropic/claude-haiku-4-5"}
+    assert set(ids(provider="anthropic")) == {
+        "anthropic/claude-opus-4-5",
+        "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-haiku-4-5",
+    }
     both = api.get("/api/models", params=[("capability", "vision"), ("capability", "reasoning")]).json()
     assert both and all({"vision", "reasoning"} <= set(m["capabilities"]) for m in both)
     assert ids(q="sonnet") == ["anthropic/claude-sonnet-4-5"]
     by_name_desc = api.get("/api/models", params={"sort": "name", "order": "desc"}).json()
-    assert [m["name"].lower() for m in by_name_desc] == sorted((m["name"].lower() for m in by_name_desc),
-                                                                reverse=True)
-    providers = [m["provider"]["name"].lower() for m in api.get("/api/models", params={"sort": "provider"}).json()]
+    assert [m["name"].lower() for m in by_name_desc] == sorted(
+        (m["name"].lower() for m in by_name_desc), reverse=True
+    )
+    providers = [
+        m["provider"]["name"].lower() for m in api.get("/api/models", params={"sort": "provider"}).json()
+    ]
     assert providers == sorted(providers)
     assert ids(type="text", sort="price")[0] != ids(type="text", sort="price", order="desc")[0]
     assert ids(type="text", sort="context")
@@ -42,8 +57,15 @@ def test_every_query_parameter(api, fake_env):
 
 def test_bad_parameters_get_400_with_a_sentence(api):
     api_user(api)
-    for params in ({"type": "audio"}, {"sort": "speed"}, {"order": "sideways"}, {"capability": "magic"},
-                   {"provider": "nobody"}, {"colour": "blue"}, [("type", "text"), ("type", "image")]):
+    for params in (
+        {"type": "audio"},
+        {"sort": "speed"},
+        {"order": "sideways"},
+        {"capability": "magic"},
+        {"provider": "nobody"},
+        {"colour": "blue"},
+        [("type", "text"), ("type", "image")],
+    ):
         response = api.get("/api/models", params=params)
         assert response.status_code == 400, params
         assert response.json()["error"].endswith(".")

@@ -33,15 +33,24 @@ def shared(client_for, fake_env):
     people = {name: client_for() for name in ACTORS}
     emails = {name: api_user(people[name]) for name in ("owner", "editor", "viewer", "stranger")}
     owner = people["owner"]
-    (file,) = owner.post("/api/upload", files={"file": ("cat.png", samples.png(), "image/png")}).json()["files"]
+    (file,) = owner.post("/api/upload", files={"file": ("cat.png", samples.png(), "image/png")}).json()[
+        "files"
+    ]
     chat = owner.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()
-    assert owner.post(f"/api/chats/{chat['id']}/messages",
-                      json={"content": "look [[tokens=2]]", "attachments": [file["id"]]}).status_code == 202
+    assert (
+        owner.post(
+            f"/api/chats/{chat['id']}/messages",
+            json={"content": "look [[tokens=2]]", "attachments": [file["id"]]},
+        ).status_code
+        == 202
+    )
     owner.post("/api/share", json={"chat_id": chat["id"], "emails": [emails["editor"]], "can_edit": True})
     view = owner.post("/api/share", json={"chat_id": chat["id"], "emails": emails["viewer"]}).json()
     for invite in view["invites"]:
         who = "editor" if invite["email"] == emails["editor"] else "viewer"
-        assert people[who].post(f"/api/invites/{_token(invite['invite_link'])}").json() == {"chat_id": chat["id"]}
+        assert people[who].post(f"/api/invites/{_token(invite['invite_link'])}").json() == {
+            "chat_id": chat["id"]
+        }
     _wait_idle(owner, chat["id"])
     return people, chat, file, _token(view["link"])
 
@@ -72,8 +81,10 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
             _wait_idle(people["owner"], chat["id"])
         uploaded = c.post("/api/upload", files={"file": ("mine.png", samples.png(), "image/png")})
         attachments = [f["id"] for f in uploaded.json()["files"]] if uploaded.status_code == 201 else []
-        attached = c.post(f"/api/chats/{chat['id']}/messages",
-                          json={"content": f"see this, {who} [[tokens=1]]", "attachments": attachments})
+        attached = c.post(
+            f"/api/chats/{chat['id']}/messages",
+            json={"content": f"see this, {who} [[tokens=1]]", "attachments": attachments},
+        )
         got[(who, "attach")] = attached.status_code
         if attached.status_code == 202:
             _wait_idle(people["owner"], chat["id"])
@@ -84,31 +95,65 @@ READ, WRITE = 200, 202
 MEMBER = {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": 403, "rename": 403}
 EXPECTED = {
     "private": {
-        "owner": {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": READ, "rename": READ,
-                  "post": WRITE, "attach": WRITE},
+        "owner": {
+            "api_read": READ,
+            "link_read": READ,
+            "fetch_media": READ,
+            "share": READ,
+            "rename": READ,
+            "post": WRITE,
+            "attach": WRITE,
+        },
         "editor": {**MEMBER, "post": WRITE, "attach": WRITE},
         "viewer": {**MEMBER, "post": 403, "attach": 403},
-        "stranger": {"api_read": 404, "link_read": 404, "fetch_media": 404, "share": 404, "rename": 404,
-                     "post": 404, "attach": 404},
-        "anonymous": {"api_read": 404, "link_read": 404, "fetch_media": 404, "share": 401, "rename": 401,
-                      "post": 401, "attach": 401},
+        "stranger": {
+            "api_read": 404,
+            "link_read": 404,
+            "fetch_media": 404,
+            "share": 404,
+            "rename": 404,
+            "post": 404,
+            "attach": 404,
+        },
+        "anonymous": {
+            "api_read": 404,
+            "link_read": 404,
+            "fetch_media": 404,
+            "share": 401,
+            "rename": 401,
+            "post": 401,
+            "attach": 401,
+        },
     },
 }
 EXPECTED["public"] = {
     **EXPECTED["private"],
     "stranger": {**MEMBER, "post": 403, "attach": 403},
-    "anonymous": {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": 401, "rename": 401,
-                  "post": 401, "attach": 401},
+    "anonymous": {
+        "api_read": READ,
+        "link_read": READ,
+        "fetch_media": READ,
+        "share": 401,
+        "rename": 401,
+        "post": 401,
+        "attach": 401,
+    },
 }
 
 
 @pytest.mark.parametrize("visibility", ["private", "public"])
 def test_the_access_matrix_through_the_api(shared, visibility):
     people, chat, file, token = shared
-    assert people["owner"].patch("/api/share", json={"chat_id": chat["id"],
-                                                     "is_public": visibility == "public"}).status_code == 200
+    assert (
+        people["owner"]
+        .patch("/api/share", json={"chat_id": chat["id"], "is_public": visibility == "public"})
+        .status_code
+        == 200
+    )
     got = _attempts(people, chat, file, token)
-    expected = {(who, action): code for who, row in EXPECTED[visibility].items() for action, code in row.items()}
+    expected = {
+        (who, action): code for who, row in EXPECTED[visibility].items() for action, code in row.items()
+    }
     assert got == expected
 
 
@@ -131,7 +176,12 @@ def test_rotate_and_delete_are_the_owners_alone(shared):
 def test_removing_someone_ends_their_access(shared):
     people, chat, _, _ = shared
     viewer_email = people["viewer"].get("/api/me").json()["email"]
-    assert people["owner"].delete("/api/share", params={"chat_id": chat["id"], "email": viewer_email}).status_code == 204
+    assert (
+        people["owner"]
+        .delete("/api/share", params={"chat_id": chat["id"], "email": viewer_email})
+        .status_code
+        == 204
+    )
     assert people["viewer"].get(f"/api/chats/{chat['id']}").status_code == 404
     assert people["viewer"].get("/api/shared").json() == []
     assert [c["id"] for c in people["editor"].get("/api/shared").json()] == [chat["id"]]
@@ -167,10 +217,15 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(client_for, fake_env):
         assert response.status_code == 400, body
         assert response.json()["error"]
     assert owner.patch("/api/share", json={"chat_id": chat["id"], "is_public": "true"}).status_code == 400
-    assert owner.post("/api/share", content=b"{", headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        owner.post("/api/share", content=b"{", headers={"content-type": "application/json"}).status_code
+        == 400
+    )
     assert owner.get("/api/share", params={"chat_id": chat["id"]}).json() == before
     # other people's chats are simply not found
-    assert owner.post("/api/share", json={"chat_id": theirs["id"], "emails": "x@example.com"}).status_code == 404
+    assert (
+        owner.post("/api/share", json={"chat_id": theirs["id"], "emails": "x@example.com"}).status_code == 404
+    )
     assert owner.get("/api/share", params={"chat_id": "not-a-uuid"}).status_code == 404
     # share tokens of the wrong length or alphabet
     for token in ("abc", "a" * 33, "!" * 32, "%2e%2e%2f" * 4):
@@ -186,7 +241,9 @@ def test_invitations_are_emailed_with_a_working_link(client_for, fake_env, smtp_
     owner_email = api_user(owner)
     chat = owner.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()
     owner.patch(f"/api/chats/{chat['id']}", json={"title": "Trip <plans>"})
-    response = owner.post("/api/share", json={"chat_id": chat["id"], "emails": "friend@example.com", "can_edit": True})
+    response = owner.post(
+        "/api/share", json={"chat_id": chat["id"], "emails": "friend@example.com", "can_edit": True}
+    )
     assert response.status_code == 201 and response.json()["emailed"] == ["friend@example.com"]
     (message,) = smtp_env.messages_to("friend@example.com")
     assert owner_email in message["Subject"]

@@ -47,7 +47,10 @@ def test_a_new_link_can_be_asked_for(api, smtp_env):
     email = api_user(api)
     smtp_env.inbox.clear()
     assert api.post("/api/auth/verify").json() == {"sent": True}
-    assert api.get(_link_in(smtp_env, email), follow_redirects=False).headers["location"] == "/settings?verified=1"
+    assert (
+        api.get(_link_in(smtp_env, email), follow_redirects=False).headers["location"]
+        == "/settings?verified=1"
+    )
 
 
 def test_without_smtp_no_email_is_attempted(api):

@@ -65,7 +65,9 @@ def test_register_chat_stream_reload_and_sign_out(page: Page, fake):
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
     expect(_last_reply(page)).to_contain_text("tok1 tok2")
     # The provider got the whole conversation once, not per token.
-    assert [r["json"]["messages"][-1]["content"] for r in fake.chat_requests if "Count for me" in str(r["json"])][:1]
+    assert [
+        r["json"]["messages"][-1]["content"] for r in fake.chat_requests if "Count for me" in str(r["json"])
+    ][:1]
     page.get_by_test_id("sign-out").click()
     page.wait_for_url(re.compile(r"/login"))
     page.goto(f"/chat/{chat_id}")
@@ -279,7 +281,9 @@ def test_an_idle_tab_shows_what_another_tab_sends(page: Page):
     expect(other.get_by_test_id("message")).to_have_count(2)
     expect(other.get_by_test_id("send-button")).to_be_enabled()
     send(other, "sent from the other tab [[tokens=20]] [[delay=0.05]]")
-    expect(page.locator('[data-testid="message"][data-role="user"]').last).to_contain_text("from the other tab")
+    expect(page.locator('[data-testid="message"][data-role="user"]').last).to_contain_text(
+        "from the other tab"
+    )
     expect(_last_reply(page)).to_have_attribute("data-status", "streaming")
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
     expect(_last_reply(page)).to_contain_text("tok20")
@@ -290,7 +294,9 @@ def test_an_idle_tab_shows_what_another_tab_sends(page: Page):
 def test_the_first_message_names_a_chat_opened_empty(page: Page, app_url):
     register(page)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    chat_id = httpx.post(f"{app_url}/api/chats", json={"model_id": "openai/gpt-4o"}, cookies=cookies).json()["id"]
+    chat_id = httpx.post(f"{app_url}/api/chats", json={"model_id": "openai/gpt-4o"}, cookies=cookies).json()[
+        "id"
+    ]
     page.goto(f"/chat/{chat_id}")
     expect(page.get_by_test_id("chat-title")).to_contain_text("New chat")
     send(page, "Plans for the weekend [[tokens=2]]")

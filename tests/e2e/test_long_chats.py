@@ -23,17 +23,30 @@ def _seed_long_chat(database_url: str, email: str) -> str:
     try:
         with Session(engine) as session:
             user = session.exec(select(User).where(User.email == email)).one()
-            chat = ChatSession(user_id=user.id, title="A long one", model_id="openai/gpt-4o",
-                               share_token=uuid.uuid4().hex)
+            chat = ChatSession(
+                user_id=user.id, title="A long one", model_id="openai/gpt-4o", share_token=uuid.uuid4().hex
+            )
             session.add(chat)
             session.flush()
             now = utcnow()
-            session.execute(sa.insert(Message), [
-                {"id": uuid.uuid4(), "session_id": chat.id, "seq": n, "role": "user" if n % 2 else "assistant",
-                 "content": f"message {n}", "status": "complete", "cost": None if n % 2 else 0.01,
-                 "model_id": "openai/gpt-4o", "created_at": now, "updated_at": now}
-                for n in range(1, MESSAGES + 1)
-            ])
+            session.execute(
+                sa.insert(Message),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "session_id": chat.id,
+                        "seq": n,
+                        "role": "user" if n % 2 else "assistant",
+                        "content": f"message {n}",
+                        "status": "complete",
+                        "cost": None if n % 2 else 0.01,
+                        "model_id": "openai/gpt-4o",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in range(1, MESSAGES + 1)
+                ],
+            )
             session.commit()
             return str(chat.id)
     finally:
@@ -79,8 +92,9 @@ def test_scrolling_up_brings_earlier_pages_once_each_and_keeps_the_readers_place
         return f'"message {n}"' in sent or f"message {n}" + '\\"' in sent
 
     assert was_sent(MESSAGES - 2 * PAGE + 1) and was_sent(MESSAGES - PAGE)
-    assert not any(was_sent(n) for n in range(MESSAGES - PAGE + 1, MESSAGES + 1)), \
+    assert not any(was_sent(n) for n in range(MESSAGES - PAGE + 1, MESSAGES + 1)), (
         "what the page already shows is not sent again"
+    )
     page.get_by_test_id("load-earlier").click()
     expect(page.get_by_test_id("message")).to_have_count(MESSAGES)
     expect(page.get_by_test_id("load-earlier")).to_have_count(0)

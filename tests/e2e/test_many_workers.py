@@ -47,13 +47,22 @@ def instances(fake, replicate_fake, database, tmp_path_factory) -> Iterator[list
     for name in ("a", "b"):
         root = tmp_path_factory.mktemp(f"instance-{name}")
         port = free_port()
-        env = app_environment(port, database, {
-            **fake.env(), **replicate_fake.env(),
-            "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "GRANIAN_WORKERS": WORKERS_PER_INSTANCE,
-            "LLM_FIRST_TOKEN_TIMEOUT": "8", "LLM_CHUNK_GAP_TIMEOUT": "4", "LLM_TOTAL_TIMEOUT": "60",
-            "GENERATION_POLL_INTERVAL": "0.3",
-            "MEDIA_DIR": str(root.parent / "shared-media"),  # one store for both, as a shared volume
-        })
+        env = app_environment(
+            port,
+            database,
+            {
+                **fake.env(),
+                **replicate_fake.env(),
+                "REDIS_URL": redis_url,
+                "REDIS_KEY_PREFIX": prefix,
+                "GRANIAN_WORKERS": WORKERS_PER_INSTANCE,
+                "LLM_FIRST_TOKEN_TIMEOUT": "8",
+                "LLM_CHUNK_GAP_TIMEOUT": "4",
+                "LLM_TOTAL_TIMEOUT": "60",
+                "GENERATION_POLL_INTERVAL": "0.3",
+                "MEDIA_DIR": str(root.parent / "shared-media"),  # one store for both, as a shared volume
+            },
+        )
         specs.append((env, port, root / "app.log", isolated_copy(root / "project")))
     with running_apps(*specs) as apps:
         yield apps
@@ -136,7 +145,9 @@ def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_se
     expect(_last_reply(page_a)).to_contain_text("tok3")
 
 
-def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_from_there(on, replicate_fake):
+def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_from_there(
+    on, replicate_fake
+):
     page_a, page_b, _ = _owner_on_both(on)
     page_a.get_by_test_id("model-select").select_option("replicate/black-forest-labs/flux-schnell")
     send(page_a, "a lighthouse [[hang]]")
@@ -146,29 +157,40 @@ def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_
     page_b.get_by_test_id("cancel-generation").click()
     expect(_last_reply(page_a)).to_have_attribute("data-status", "stopped")
     expect(_last_reply(page_b)).to_have_attribute("data-status", "stopped")
-    prediction = next(p for p in reversed(list(replicate_fake.predictions.values()))
-                      if "a lighthouse" in str(p.get("input")))
+    prediction = next(
+        p
+        for p in reversed(list(replicate_fake.predictions.values()))
+        if "a lighthouse" in str(p.get("input"))
+    )
     assert prediction["status"] == "canceled"
 
 
 def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake):
     a, b = instances
     client_a = httpx.Client(base_url=a.url, timeout=30)
-    client_a.post("/api/auth/register", json={"email": f"race-{uuid.uuid4().hex[:8]}@example.com",
-                                              "password": PASSWORD}).raise_for_status()
+    client_a.post(
+        "/api/auth/register", json={"email": f"race-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    ).raise_for_status()
     client_b = httpx.Client(base_url=b.url, timeout=30, cookies=client_a.cookies)
     chat_id = client_a.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
     for round_ in range(3):
         start = threading.Barrier(2)
         answers: dict[str, httpx.Response] = {}
 
-        def post(name: str, client: httpx.Client, text: str, start: threading.Barrier = start,
-                 answers: dict[str, httpx.Response] = answers) -> None:
+        def post(
+            name: str,
+            client: httpx.Client,
+            text: str,
+            start: threading.Barrier = start,
+            answers: dict[str, httpx.Response] = answers,
+        ) -> None:
             start.wait()
             answers[name] = client.post(f"/api/chats/{chat_id}/messages", json={"content": text})
 
-        threads = [threading.Thread(target=post, args=(n, c, f"race {round_} from {n} [[tokens=5]] [[delay=0.05]]"))
-                   for n, c in (("a", client_a), ("b", client_b))]
+        threads = [
+            threading.Thread(target=post, args=(n, c, f"race {round_} from {n} [[tokens=5]] [[delay=0.05]]"))
+            for n, c in (("a", client_a), ("b", client_b))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -178,7 +200,10 @@ def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake):
         refused = next(r for r in answers.values() if r.status_code == 400)
         assert "still being written" in refused.json()["error"]
         deadline = time.monotonic() + 15
-        while client_a.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] in ("pending", "streaming"):
+        while client_a.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] in (
+            "pending",
+            "streaming",
+        ):
             assert time.monotonic() < deadline, "the reply did not finish"
             time.sleep(0.1)
     messages = client_a.get(f"/api/chats/{chat_id}").json()["messages"]
@@ -210,21 +235,31 @@ def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_re
 def test_an_instance_asked_to_stop_ends_its_replies_saved_before_it_exits(instances, database, fake):
     _, b = instances
     client = httpx.Client(base_url=b.url, timeout=30)
-    client.post("/api/auth/register", json={"email": f"term-{uuid.uuid4().hex[:8]}@example.com",
-                                            "password": PASSWORD}).raise_for_status()
+    client.post(
+        "/api/auth/register", json={"email": f"term-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    ).raise_for_status()
     chat_ids = [client.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"] for _ in range(3)]
     for chat_id in chat_ids:
-        assert client.post(f"/api/chats/{chat_id}/messages",
-                           json={"content": "long [[tokens=400]] [[delay=0.05]]"}).status_code == 202
+        assert (
+            client.post(
+                f"/api/chats/{chat_id}/messages", json={"content": "long [[tokens=400]] [[delay=0.05]]"}
+            ).status_code
+            == 202
+        )
     time.sleep(1.5)
     assert b.stop(timeout=30) == 0
     engine = sa.create_engine(database)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT status, content FROM messages WHERE role = 'assistant' AND session_id IN "
-            "(SELECT id FROM chat_sessions WHERE id::text = ANY(:ids))"), {"ids": chat_ids}).all()
-        in_flight = conn.execute(sa.text(
-            "SELECT count(*) FROM messages WHERE status IN ('pending', 'streaming')")).scalar_one()
+        rows = conn.execute(
+            sa.text(
+                "SELECT status, content FROM messages WHERE role = 'assistant' AND session_id IN "
+                "(SELECT id FROM chat_sessions WHERE id::text = ANY(:ids))"
+            ),
+            {"ids": chat_ids},
+        ).all()
+        in_flight = conn.execute(
+            sa.text("SELECT count(*) FROM messages WHERE status IN ('pending', 'streaming')")
+        ).scalar_one()
     engine.dispose()
     assert [r.status for r in rows] == ["stopped"] * 3
     assert all(r.content.startswith("tok1") for r in rows)

@@ -11,7 +11,9 @@ PREVIEW = '[data-testid="media-preview"]'
 
 
 def _attach(page: Page, name: str, data: bytes, mime: str) -> None:
-    page.get_by_test_id("file-input").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.get_by_test_id("file-input").set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data}]
+    )
 
 
 def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
@@ -21,7 +23,9 @@ def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
     _attach(page, "<img src=x onerror=alert(1)> holiday.jpg", samples.jpeg_with_exif(), "image/jpeg")
     chip = page.get_by_test_id("attachment")
     expect(chip).to_be_visible()
-    expect(chip).to_contain_text("<img src=x onerror=alert(1)> holiday.jpg")  # the name is shown as text, never as markup
+    expect(chip).to_contain_text(
+        "<img src=x onerror=alert(1)> holiday.jpg"
+    )  # the name is shown as text, never as markup
     expect(chip.locator("img")).to_have_js_property("naturalWidth", 40)  # the thumbnail loaded
 
     send(page, "What is in this picture?")
@@ -30,7 +34,9 @@ def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
     expect(preview).to_be_visible()
     expect(preview.locator("img")).to_have_js_property("complete", True)
     expect(page.get_by_test_id("attachment")).to_have_count(0)
-    expect(page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]')).to_have_count(1)
+    expect(
+        page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]')
+    ).to_have_count(1)
     (request,) = fake.chat_requests
     (image,) = request["messages"][-1]["images"]
     assert image["mime"] == "image/jpeg" and image["data"]
@@ -48,8 +54,9 @@ def test_a_model_without_vision_blocks_attaching_with_the_reason(page: Page):
     expect(page.get_by_test_id("attach-refusal")).to_contain_text("does not take attachments")
     expect(page.get_by_test_id("send-button")).to_be_disabled()
     expect(page.get_by_test_id("attach-button")).to_be_disabled()
-    expect(page.get_by_test_id("attach-button")).to_have_attribute("title", "SDXL makes images from a text prompt; "
-                                                                  "it does not take attachments.")
+    expect(page.get_by_test_id("attach-button")).to_have_attribute(
+        "title", "SDXL makes images from a text prompt; it does not take attachments."
+    )
 
 
 def test_a_refused_file_says_why_and_attaches_nothing(page: Page):
@@ -86,7 +93,9 @@ def test_generate_a_video_and_play_it(page: Page):
     video = page.locator(f'[data-role="assistant"] {PREVIEW}[data-kind="video"]')
     expect(video).to_be_visible(timeout=20_000)
     # The browser can decode it: metadata loaded, a duration, and it plays.
-    page.wait_for_function("v => v.readyState >= 1 && v.duration > 0.5", arg=video.element_handle(), timeout=10_000)
+    page.wait_for_function(
+        "v => v.readyState >= 1 && v.duration > 0.5", arg=video.element_handle(), timeout=10_000
+    )
     video.evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("v => v.currentTime > 0", arg=video.element_handle(), timeout=10_000)
 
@@ -112,7 +121,9 @@ def test_the_conversation_follows_new_content_to_its_end(page: Page):
         expect(page.locator('[data-role="assistant"][data-status="complete"]')).to_have_count(i + 1)
     pane = page.locator(".conversation")
     gap = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
-    page.wait_for_function(f"() => {{ const el = document.querySelector('.conversation'); return ({gap})(el) < 5; }}")
+    page.wait_for_function(
+        f"() => {{ const el = document.querySelector('.conversation'); return ({gap})(el) < 5; }}"
+    )
     assert pane.evaluate("el => el.scrollHeight > el.clientHeight")  # there was something to follow
 
 

@@ -27,7 +27,8 @@ def _invite(page: Page, email: str, can_edit: bool = False) -> None:
         switch.click()
     dialog.get_by_test_id("invite-submit").click()
     expect(dialog.locator(f'[data-testid="invitee"][data-email="{email}"]')).to_have_attribute(
-        "data-can-edit", "true" if can_edit else "false")
+        "data-can-edit", "true" if can_edit else "false"
+    )
 
 
 def _emailed_invite_path(fake_smtp, email: str) -> str:

@@ -16,7 +16,7 @@ class _Keep:
     def __init__(self, inbox: list[EmailMessage]):
         self.inbox = inbox
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.inbox.append(message)
@@ -39,8 +39,12 @@ class FakeSmtp:
         self._controller.stop()
 
     def env(self) -> dict[str, str]:
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_SECURITY": "none",
-                "SMTP_FROM": "Chat App <no-reply@chat.example>"}
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.port),
+            "SMTP_SECURITY": "none",
+            "SMTP_FROM": "Chat App <no-reply@chat.example>",
+        }
 
     def messages_to(self, address: str, timeout: float = 10.0) -> list[EmailMessage]:
         """Messages delivered to `address`, waiting up to `timeout` for the first one."""

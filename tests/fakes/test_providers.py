@@ -100,7 +100,7 @@ async def run_stream(
                     outcome.finish_reasons.append(chunk.choices[0].finish_reason)
             if getattr(chunk, "usage", None):
                 outcome.usage = chunk.usage
-    except Exception as exc:  # noqa: BLE001 - the error *is* the observation
+    except Exception as exc:
         outcome.error = exc
     return outcome
 

@@ -17,15 +17,27 @@ def world(session):
     session.add(SharedAccess(session_id=chat.id, email=editor.email, can_edit=True))
     session.add(SharedAccess(session_id=chat.id, email=viewer.email, can_edit=False))
     session.commit()
-    return {"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger, "anonymous": None, "chat": chat}
+    return {
+        "owner": owner,
+        "editor": editor,
+        "viewer": viewer,
+        "stranger": stranger,
+        "anonymous": None,
+        "chat": chat,
+    }
 
 
 @pytest.mark.parametrize(
     ("actor", "public", "expected"),
     [
-        ("owner", False, Role.owner), ("editor", False, Role.editor), ("viewer", False, Role.viewer),
-        ("stranger", False, Role.none), ("anonymous", False, Role.none),
-        ("stranger", True, Role.viewer), ("anonymous", True, Role.viewer), ("editor", True, Role.editor),
+        ("owner", False, Role.owner),
+        ("editor", False, Role.editor),
+        ("viewer", False, Role.viewer),
+        ("stranger", False, Role.none),
+        ("anonymous", False, Role.none),
+        ("stranger", True, Role.viewer),
+        ("anonymous", True, Role.viewer),
+        ("editor", True, Role.editor),
     ],
 )
 def test_role_for(session, world, actor, public, expected):
@@ -36,9 +48,13 @@ def test_role_for(session, world, actor, public, expected):
 @pytest.mark.parametrize(
     ("actor", "action", "outcome"),
     [
-        ("owner", "delete", None), ("editor", "post", None), ("viewer", "read", None),
-        ("viewer", "post", Forbidden), ("editor", "rename", Forbidden),
-        ("stranger", "read", NotFound), ("anonymous", "read", NotFound),
+        ("owner", "delete", None),
+        ("editor", "post", None),
+        ("viewer", "read", None),
+        ("viewer", "post", Forbidden),
+        ("editor", "rename", Forbidden),
+        ("stranger", "read", NotFound),
+        ("anonymous", "read", NotFound),
     ],
 )
 def test_authorize(session, world, actor, action, outcome):

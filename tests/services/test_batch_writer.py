@@ -30,7 +30,10 @@ async def test_thirty_streaming_replies_are_saved_and_ended_in_a_few_batches(eng
     endings: list[int] = []  # rows per save of replies that ended
 
     def count(_conn, _cursor, statement, params, _context, executemany) -> None:
-        if statement.lstrip().startswith("UPDATE messages SET content") and "IN ('pending', 'streaming')" in statement:
+        if (
+            statement.lstrip().startswith("UPDATE messages SET content")
+            and "IN ('pending', 'streaming')" in statement
+        ):
             (endings if "error=" in statement else batches).append(len(params) if executemany else 1)
 
     event.listen(engine, "before_cursor_execute", count)

@@ -14,8 +14,14 @@ from chat_app.services.errors import Invalid
 
 @pytest.fixture(autouse=True)
 def _no_providers(monkeypatch):
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY",
-                 "OLLAMA_API_BASE", "REPLICATE_API_TOKEN"):
+    for name in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "OLLAMA_API_BASE",
+        "REPLICATE_API_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     catalog._ollama_state.clear()
 
@@ -46,18 +52,37 @@ def test_catalog_vision_flags_agree_with_litellm():
 
 def test_an_operator_file_adds_endpoints_disables_models_and_upgrades(session, tmp_path, monkeypatch):
     path = tmp_path / "operator.json"
-    path.write_text(json.dumps({
-        "version": 1,
-        "disabled": ["openai/gpt-4o-mini"],
-        "endpoints": [{"id": "lab", "name": "Our Lab", "api_base": "http://127.0.0.1:9/v1",
-                       "key_env": "LAB_API_KEY",
-                       "models": [{"id": "llama-70b", "name": "Llama 70B", "context_window": 8192,
-                                   "pricing": {"input_per_mtok": 0.5, "output_per_mtok": 0.5}}]}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "disabled": ["openai/gpt-4o-mini"],
+                "endpoints": [
+                    {
+                        "id": "lab",
+                        "name": "Our Lab",
+                        "api_base": "http://127.0.0.1:9/v1",
+                        "key_env": "LAB_API_KEY",
+                        "models": [
+                            {
+                                "id": "llama-70b",
+                                "name": "Llama 70B",
+                                "context_window": 8192,
+                                "pricing": {"input_per_mtok": 0.5, "output_per_mtok": 0.5},
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     catalog.sync_catalog(session=session, operator_file=path)
     lab = catalog.resolve_model("lab/llama-70b", session=session)
     assert lab.api_base == "http://127.0.0.1:9/v1" and lab.litellm_model == "openai/llama-70b"
-    assert catalog.unavailable_reason(lab, session=session) == "Our Lab is not configured: the server has no LAB_API_KEY."
+    assert (
+        catalog.unavailable_reason(lab, session=session)
+        == "Our Lab is not configured: the server has no LAB_API_KEY."
+    )
     monkeypatch.setenv("LAB_API_KEY", "k")
     assert catalog.unavailable_reason(lab, session=session) == ""
     mini = catalog.resolve_model("openai/gpt-4o-mini", session=session)
@@ -72,7 +97,9 @@ def test_an_operator_file_adds_endpoints_disables_models_and_upgrades(session, t
 
 def test_a_bad_operator_file_is_refused_with_the_reason(session, tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"version": 1, "models": [{"id": "x", "name": "X", "provider": "p", "type": "audio"}]}))
+    path.write_text(
+        json.dumps({"version": 1, "models": [{"id": "x", "name": "X", "provider": "p", "type": "audio"}]})
+    )
     with pytest.raises(files.CatalogError, match="unknown type"):
         catalog.sync_catalog(session=session, operator_file=path)
 
@@ -91,7 +118,8 @@ def test_ollama_models_are_discovered_and_unavailable_when_it_is_down(session, f
 def test_unconfigured_providers_say_which_variable_is_missing(session, monkeypatch):
     infos = {m["id"]: m for m in catalog.list_models(session=session)}
     assert infos["anthropic/claude-sonnet-4-5"]["unavailable_reason"] == (
-        "Anthropic is not configured: the server has no ANTHROPIC_API_KEY. You can add your own key in Settings.")
+        "Anthropic is not configured: the server has no ANTHROPIC_API_KEY. You can add your own key in Settings."
+    )
     assert "no REPLICATE_API_TOKEN." in infos["replicate/stability-ai/sdxl"]["unavailable_reason"]
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
     infos = {m["id"]: m for m in catalog.list_models(session=session)}
@@ -104,7 +132,8 @@ def test_filters_search_and_sorting(session):
     vision = catalog.list_models(session=session, capabilities=("vision", "reasoning"))
     assert vision and all({"vision", "reasoning"} <= set(m["capabilities"]) for m in vision)
     assert [m["id"] for m in catalog.list_models(session=session, q="flux")] == [
-        "replicate/black-forest-labs/flux-schnell"]
+        "replicate/black-forest-labs/flux-schnell"
+    ]
     by_context = catalog.list_models(session=session, type="text", sort="context", order="desc")
     windows = [m["context_window"] for m in by_context]
     assert windows == sorted(windows, reverse=True)
@@ -117,8 +146,14 @@ def test_filters_search_and_sorting(session):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"type": "audio"}, {"sort": "speed"}, {"order": "up"}, {"capabilities": ("telepathy",)},
-     {"provider": "nobody"}, {"q": "x" * 300}],
+    [
+        {"type": "audio"},
+        {"sort": "speed"},
+        {"order": "up"},
+        {"capabilities": ("telepathy",)},
+        {"provider": "nobody"},
+        {"q": "x" * 300},
+    ],
 )
 def test_bad_parameters_are_refused(session, kwargs):
     with pytest.raises(Invalid):
@@ -137,7 +172,7 @@ def test_workers_discovering_ollamas_models_at_once_never_collide(engine):
         try:
             catalog._record_ollama_models(["llama3.2:latest", "qwen2.5:0.5b"], session=second)
             second.commit()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failures.append(exc)
 
     racer = threading.Thread(target=record_too)
@@ -160,8 +195,13 @@ def test_an_unchanged_ollama_list_writes_nothing(engine):
         catalog._record_ollama_models(["llama3.2:latest"], session=session)
         session.commit()
         writes: list[str] = []
-        event.listen(engine, "before_cursor_execute",
-                     lambda *args: writes.append(args[2]) if not args[2].lstrip().upper().startswith("SELECT") else None)
+        event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda *args: (
+                writes.append(args[2]) if not args[2].lstrip().upper().startswith("SELECT") else None
+            ),
+        )
         catalog._record_ollama_models(["llama3.2:latest"], session=session)
         session.commit()
     assert writes == []

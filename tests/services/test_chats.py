@@ -13,7 +13,12 @@ def test_posting_saves_the_message_and_a_pending_reply_and_titles_the_chat(sessi
     mine, reply = chats.post_message(user, chat.id, "  How do   tides work?  ", session=session)
     session.commit()
     assert (mine.seq, mine.role, mine.content) == (1, "user", "How do   tides work?")
-    assert (reply.seq, reply.role, reply.status, reply.model_id) == (2, "assistant", "pending", "openai/gpt-4o")
+    assert (reply.seq, reply.role, reply.status, reply.model_id) == (
+        2,
+        "assistant",
+        "pending",
+        "openai/gpt-4o",
+    )
     assert chat.title == "How do tides work?"
 
 

@@ -59,7 +59,9 @@ async def test_an_image_is_generated_with_progress_and_kept_in_our_storage(engin
     assert "replicate" not in reply.content and "http" not in reply.content
     progress = [e for e in events if e["type"] == "progress"]
     assert {"starting", "processing", "downloading"} <= {e["status"] for e in progress}
-    assert any(e["percent"] is not None and 0 < e["percent"] < 100 for e in progress if e["status"] == "processing")
+    assert any(
+        e["percent"] is not None and 0 < e["percent"] < 100 for e in progress if e["status"] == "processing"
+    )
     created = [r for r in replicate_env.requests if r["method"] == "POST"]
     assert created[0]["path"] == "/v1/models/black-forest-labs/flux-schnell/predictions"
     assert created[0]["json"]["input"]["prompt"].startswith("a red fox in snow")

@@ -49,8 +49,10 @@ def test_a_changed_server_secret_makes_old_keys_unreadable_not_wrong(session, mo
     assert keys.paying_key(user.id, chat.id, "openai", session=session) is None
 
 
-@pytest.mark.parametrize(("provider", "raw"), [("ollama", KEY), ("nobody", KEY), ("openai", "short"),
-                                                ("openai", "has space inside key")])
+@pytest.mark.parametrize(
+    ("provider", "raw"),
+    [("ollama", KEY), ("nobody", KEY), ("openai", "short"), ("openai", "has space inside key")],
+)
 def test_bad_keys_are_refused(session, provider, raw):
     user = make_user(session)
     with pytest.raises(Invalid):

@@ -136,8 +136,11 @@ async def test_another_worker_hears_the_reply_and_carries_stop_requests(redis_ur
 
 
 async def test_followers_of_other_chats_hear_nothing_of_this_one(make_log):
-    async with open_channel(make_log()) as channel, channel.follow("chat-5") as mine, \
-            channel.follow("chat-6") as other:
+    async with (
+        open_channel(make_log()) as channel,
+        channel.follow("chat-5") as mine,
+        channel.follow("chat-6") as other,
+    ):
         channel.publish("chat-5", {"type": "end", "message_id": "m", "status": "complete", "error": None})
         await gather(mine, ended)
         assert await other.next_batch(timeout=0.3) == []

@@ -7,22 +7,36 @@ import pytest
 from chat_app.catalog import CatalogModel, find_model
 from chat_app.services import llm
 
-TEXT_MODELS = ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash",
-               "deepseek/deepseek-chat", "ollama/llama3.2"]
+TEXT_MODELS = [
+    "openai/gpt-4o",
+    "anthropic/claude-haiku-4-5",
+    "gemini/gemini-2.5-flash",
+    "deepseek/deepseek-chat",
+    "ollama/llama3.2",
+]
 # Ollama's models are discovered at run time, not shipped in the catalog file.
-OLLAMA = CatalogModel(id="ollama/llama3.2", name="llama3.2 (Ollama)", provider="ollama", provider_name="Ollama",
-                      litellm_model="ollama_chat/llama3.2:latest", source="ollama")
+OLLAMA = CatalogModel(
+    id="ollama/llama3.2",
+    name="llama3.2 (Ollama)",
+    provider="ollama",
+    provider_name="Ollama",
+    litellm_model="ollama_chat/llama3.2:latest",
+    source="ollama",
+)
 
 
 def _model(model_id: str) -> CatalogModel:
     return OLLAMA if model_id == OLLAMA.id else find_model(model_id)
+
+
 FAST = llm.Deadlines(first_token=3, chunk_gap=1.5, total=20)
 
 
 async def _collect(model_id: str, text: str, deadlines=FAST):
     parts, finished = [], None
-    async for event in llm.stream_reply(_model(model_id), [{"role": "user", "content": text}],
-                                        deadlines=deadlines):
+    async for event in llm.stream_reply(
+        _model(model_id), [{"role": "user", "content": text}], deadlines=deadlines
+    ):
         if isinstance(event, llm.TextDelta):
             parts.append(event.text)
         else:
@@ -44,7 +58,9 @@ async def test_a_stream_cut_without_the_finish_signal_is_an_error_not_complete(f
         await _collect(model_id, "[[tokens=10]] [[cut]]")
 
 
-@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"])
+@pytest.mark.parametrize(
+    "model_id", ["openai/gpt-4o", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"]
+)
 async def test_a_line_that_does_not_parse_is_never_complete(fake_env, model_id):
     with pytest.raises(llm.ProviderError):
         await _collect(model_id, "[[tokens=10]] [[badline]]")
@@ -75,8 +91,11 @@ async def test_a_missing_key_is_reported_without_the_key(fake_env, monkeypatch):
 async def test_first_token_deadline(fake_env):
     started = time.monotonic()
     with pytest.raises(llm.ProviderError, match="did not start answering within 1 s"):
-        await _collect("openai/gpt-4o", "[[first_delay=5]]",
-                       deadlines=llm.Deadlines(first_token=1, chunk_gap=5, total=20))
+        await _collect(
+            "openai/gpt-4o",
+            "[[first_delay=5]]",
+            deadlines=llm.Deadlines(first_token=1, chunk_gap=5, total=20),
+        )
     assert time.monotonic() - started < 3
 
 
@@ -84,20 +103,32 @@ async def test_first_token_deadline(fake_env):
 async def test_gap_deadline_cuts_a_stalled_stream_even_where_litellm_has_no_timeout(fake_env, model_id):
     started = time.monotonic()
     with pytest.raises(llm.ProviderError, match="stopped sending for 1 s"):
-        await _collect(model_id, "[[tokens=5]] [[stall=6]]",
-                       deadlines=llm.Deadlines(first_token=3, chunk_gap=1, total=20))
+        await _collect(
+            model_id,
+            "[[tokens=5]] [[stall=6]]",
+            deadlines=llm.Deadlines(first_token=3, chunk_gap=1, total=20),
+        )
     assert time.monotonic() - started < 4
 
 
 async def test_total_deadline(fake_env):
     with pytest.raises(llm.ProviderError, match="longer than 1 s"):
-        await _collect("openai/gpt-4o", "[[tokens=50]] [[delay=0.1]]",
-                       deadlines=llm.Deadlines(first_token=3, chunk_gap=3, total=1))
+        await _collect(
+            "openai/gpt-4o",
+            "[[tokens=50]] [[delay=0.1]]",
+            deadlines=llm.Deadlines(first_token=3, chunk_gap=3, total=1),
+        )
 
 
 def test_cost_comes_from_the_catalogs_prices():
-    model = CatalogModel(id="x/y", name="Y", provider="openai", provider_name="OpenAI",
-                         input_per_mtok=2.5, output_per_mtok=10.0)
+    model = CatalogModel(
+        id="x/y",
+        name="Y",
+        provider="openai",
+        provider_name="OpenAI",
+        input_per_mtok=2.5,
+        output_per_mtok=10.0,
+    )
     assert llm.reply_cost(model, 1_000_000, 100_000) == 3.5
     assert llm.reply_cost(model, None, None) is None
     assert llm.reply_cost(find_model("replicate/stability-ai/sdxl"), 10, 10) is None
@@ -134,7 +165,9 @@ async def test_a_request_the_provider_drops_unanswered_is_sent_again_once(fake_e
                 await sink.drain()
             sink.close()
 
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+        await asyncio.gather(
+            pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True
+        )
 
     server = await asyncio.start_server(relay, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -156,10 +189,13 @@ def test_connection_failures_are_told_apart_whatever_the_transport_calls_them():
     import aiohttp
     import httpx
 
-    refused = _chained(httpx.ConnectError("All connection attempts failed"), ConnectionRefusedError(111, "refused"))
+    refused = _chained(
+        httpx.ConnectError("All connection attempts failed"), ConnectionRefusedError(111, "refused")
+    )
     closed_while_writing = _chained(
         httpx.ConnectError("Can not write request body"),
-        aiohttp.ClientConnectionResetError("Cannot write to closing transport"))
+        aiohttp.ClientConnectionResetError("Cannot write to closing transport"),
+    )
     dropped = _chained(httpx.ReadError("Server disconnected"), aiohttp.ServerDisconnectedError())
     assert "could not be reached" in llm.describe_error(refused, "OpenAI")
     assert "connection to OpenAI broke" in llm.describe_error(closed_while_writing, "OpenAI")

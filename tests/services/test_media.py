@@ -32,7 +32,7 @@ def ingest(data: bytes, storage, name="file.bin", declared=None, chunk=7_000) ->
     intake = media.Intake(name, declared, limits=LIMITS, storage=storage)
     try:
         for start in range(0, len(data), chunk):
-            intake.write(data[start:start + chunk])
+            intake.write(data[start : start + chunk])
     except BaseException:
         intake.discard()
         raise
@@ -90,13 +90,28 @@ def test_exif_and_gps_are_stripped_and_orientation_applied(storage):
         (samples.svg(), "drawing.svg", "image/svg+xml", "not a supported image or video"),
         (samples.png(), "../../etc/passwd.png", "image/png", "folders"),
         (os.urandom(3 * 1024 * 1024), "big.png", "image/png", "not a supported"),
-        (samples.png(800, 800) + b"\0" * (3 * 1024 * 1024), "big.png", "image/png", "larger than the 2 MB limit"),
+        (
+            samples.png(800, 800) + b"\0" * (3 * 1024 * 1024),
+            "big.png",
+            "image/png",
+            "larger than the 2 MB limit",
+        ),
         (b"", "empty.png", "image/png", "empty"),
         (samples.png(), "photo.png", "text/html", "says it is text/html"),
         (samples.mp4(), "clip.mp4", "image/png", "says it is image/png"),
     ],
-    ids=["bomb", "truncated", "html-as-png", "svg", "path-traversal", "random-bytes", "oversized", "empty",
-         "declared-html", "declared-image-for-video"],
+    ids=[
+        "bomb",
+        "truncated",
+        "html-as-png",
+        "svg",
+        "path-traversal",
+        "random-bytes",
+        "oversized",
+        "empty",
+        "declared-html",
+        "declared-image-for-video",
+    ],
 )
 def test_bad_files_are_refused_with_a_sentence_and_nothing_written(storage, data, name, declared, says):
     with pytest.raises(Invalid) as refused:
@@ -147,8 +162,14 @@ def test_unsent_uploads_are_their_owners_alone_then_follow_the_chat(session, app
 
     chat = make_chat(session, owner)
     session.commit()
-    mine, _ = chats.post_message(owner, chat.id, "what is this?", session=session,
-                                 model_id="openai/gpt-4o", attachment_ids=[str(row.id)])
+    mine, _ = chats.post_message(
+        owner,
+        chat.id,
+        "what is this?",
+        session=session,
+        model_id="openai/gpt-4o",
+        attachment_ids=[str(row.id)],
+    )
     session.commit()
     session.refresh(row)
     assert (row.session_id, row.message_id) == (chat.id, mine.id)
@@ -163,11 +184,14 @@ def test_models_without_vision_refuse_images(session, app_settings, fake_env, mo
     owner = make_user(session)
     chat = make_chat(session, owner)
     row = _upload(owner, session)
-    for model_id, says in [("deepseek/deepseek-chat", "cannot see images"),
-                           ("replicate/stability-ai/sdxl", "does not take attachments")]:
+    for model_id, says in [
+        ("deepseek/deepseek-chat", "cannot see images"),
+        ("replicate/stability-ai/sdxl", "does not take attachments"),
+    ]:
         with pytest.raises(Invalid, match=says):
-            chats.post_message(owner, chat.id, "look", session=session, model_id=model_id,
-                               attachment_ids=[str(row.id)])
+            chats.post_message(
+                owner, chat.id, "look", session=session, model_id=model_id, attachment_ids=[str(row.id)]
+            )
     assert session.get(MediaFile, row.id).message_id is None
 
 
@@ -177,8 +201,9 @@ def test_deleting_a_chat_removes_its_files(session, app_settings, fake_env):
     owner = make_user(session)
     chat = make_chat(session, owner)
     row = _upload(owner, session)
-    chats.post_message(owner, chat.id, "see", session=session, model_id="openai/gpt-4o",
-                       attachment_ids=[str(row.id)])
+    chats.post_message(
+        owner, chat.id, "see", session=session, model_id="openai/gpt-4o", attachment_ids=[str(row.id)]
+    )
     session.commit()
     path = get_storage().local_path(row.storage_key)
     assert path.exists()
@@ -211,7 +236,7 @@ def _tkhd_matrix(data: bytes) -> tuple[int, ...]:
     at = data.find(b"tkhd")
     version_size = 20 if data[at + 4] == 0 else 32
     offset = at + 4 + 4 + version_size + 8 + 8
-    return struct.unpack(">9i", data[offset:offset + 36])
+    return struct.unpack(">9i", data[offset : offset + 36])
 
 
 def test_videos_lose_their_place_and_device_metadata_but_keep_their_rotation(storage):

@@ -50,7 +50,11 @@ async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fak
     assert saved.content == " ".join(f"tok{i}" for i in range(1, 13))
     assert saved.output_tokens == 12 and saved.input_tokens > 0 and saved.cost > 0
     assert events[0]["type"] == "start" and events[-1] == {
-        "type": "end", "message_id": reply_id, "status": "complete", "error": None}
+        "type": "end",
+        "message_id": reply_id,
+        "status": "complete",
+        "error": None,
+    }
     deltas = [e for e in events if e["type"] == "delta"]
     assert "".join(e["text"] for e in deltas) == saved.content
     # every delta says where it starts, so a view can join the saved text to it
@@ -93,9 +97,16 @@ async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engin
 
 def _in_flight(engine, reply_id: str, *, runner, seconds_ago: float, content: str = "half a rep") -> None:
     with Session(engine) as session:
-        session.execute(sa.update(Message).where(Message.id == uuid.UUID(reply_id)).values(
-            status="streaming", runner=runner, content=content,
-            updated_at=utcnow() - timedelta(seconds=seconds_ago)))
+        session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(reply_id))
+            .values(
+                status="streaming",
+                runner=runner,
+                content=content,
+                updated_at=utcnow() - timedelta(seconds=seconds_ago),
+            )
+        )
         session.commit()
 
 
@@ -166,8 +177,9 @@ def test_a_chat_has_one_reply_in_flight_even_when_two_sends_race(engine, provide
             chats.post_message(second.get(type(user), user.id), chat.id, "two", session=second)
         second.rollback()
     with Session(engine) as session:
-        count = session.execute(sa.select(sa.func.count()).select_from(Message)
-                                .where(Message.session_id == chat.id)).scalar_one()
+        count = session.execute(
+            sa.select(sa.func.count()).select_from(Message).where(Message.session_id == chat.id)
+        ).scalar_one()
         assert count == 2
 
 

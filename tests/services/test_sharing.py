@@ -16,8 +16,14 @@ ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 ACTIONS = ("read", "post", "fetch_media", "share", "rotate", "rename", "delete")
 OK, HIDDEN, REFUSED = "ok", "404", "403"
 
-MEMBER = {"read": OK, "fetch_media": OK, "share": REFUSED, "rotate": REFUSED, "rename": REFUSED,
-          "delete": REFUSED}
+MEMBER = {
+    "read": OK,
+    "fetch_media": OK,
+    "share": REFUSED,
+    "rotate": REFUSED,
+    "rename": REFUSED,
+    "delete": REFUSED,
+}
 EXPECTED = {
     ("owner", "private"): dict.fromkeys(ACTIONS, OK),
     ("editor", "private"): {**MEMBER, "post": OK},
@@ -74,13 +80,16 @@ def _attempt(action: str, actor, chat, file, session) -> str:
                 chats.post_message(actor, chat.id, "hello", session=session)
         elif action == "share":
             sharing.share_view(actor, chat.id, session=session) if actor else access.authorize(
-                None, chat.id, "share", session=session)
+                None, chat.id, "share", session=session
+            )
         elif action == "rotate":
             sharing.rotate_link(actor, chat.id, session=session) if actor else access.authorize(
-                None, chat.id, "rotate", session=session)
+                None, chat.id, "rotate", session=session
+            )
         elif action == "rename":
             chats.rename_chat(actor, chat.id, "Renamed", session=session) if actor else access.authorize(
-                None, chat.id, "rename", session=session)
+                None, chat.id, "rename", session=session
+            )
         elif action == "delete":
             access.authorize(actor, chat.id, "delete", session=session)  # authorize only: keep the chat
         else:
@@ -102,9 +111,12 @@ def test_the_access_matrix(shared, session, visibility):
     session.commit()
     got = {
         (actor, action): _attempt(action, people[actor], session.get(type(chat), chat.id), file, session)
-        for actor in ACTORS for action in ACTIONS
+        for actor in ACTORS
+        for action in ACTIONS
     }
-    expected = {(actor, action): EXPECTED[(actor, visibility)][action] for actor in ACTORS for action in ACTIONS}
+    expected = {
+        (actor, action): EXPECTED[(actor, visibility)][action] for actor in ACTORS for action in ACTIONS
+    }
     assert got == expected
 
 
@@ -147,7 +159,12 @@ def test_opening_a_link_follows_the_designed_order(session, app_settings):
     token = chat.share_token
     outcomes = lambda: {  # noqa: E731
         who: sharing.open_link(actor, token, session=session).outcome
-        for who, actor in (("owner", owner), ("invited", invited), ("stranger", stranger), ("anonymous", None))
+        for who, actor in (
+            ("owner", owner),
+            ("invited", invited),
+            ("stranger", stranger),
+            ("anonymous", None),
+        )
     }
     assert outcomes() == {"owner": "open", "invited": "open", "stranger": "no_access", "anonymous": "sign_in"}
     sharing.set_public(owner, chat.id, True, session=session)
@@ -180,18 +197,22 @@ def test_invites_are_validated_merged_and_owner_only(session, app_settings):
         session.rollback()
     assert sharing.share_view(owner, chat.id, session=session) == before  # nothing changed
 
-    fresh = sharing.invite(owner, chat.id, "Ann@Example.com, ann@example.com; bob@example.com", False,
-                           session=session)
+    fresh = sharing.invite(
+        owner, chat.id, "Ann@Example.com, ann@example.com; bob@example.com", False, session=session
+    )
     assert [i.email for i in fresh] == ["ann@example.com", "bob@example.com"]
     again = sharing.invite(owner, chat.id, ["ann@example.com"], True, session=session)
     assert again == []  # already invited: only the edit right changed
     view = sharing.share_view(owner, chat.id, session=session)
-    assert [(i["email"], i["can_edit"]) for i in view["invites"]] == [("ann@example.com", True),
-                                                                      ("bob@example.com", False)]
+    assert [(i["email"], i["can_edit"]) for i in view["invites"]] == [
+        ("ann@example.com", True),
+        ("bob@example.com", False),
+    ]
     sharing.set_can_edit(owner, chat.id, "ann@example.com", False, session=session)
     sharing.remove_invite(owner, chat.id, "bob@example.com", session=session)
-    assert [(i["email"], i["can_edit"]) for i in sharing.share_view(owner, chat.id, session=session)["invites"]] == [
-        ("ann@example.com", False)]
+    assert [
+        (i["email"], i["can_edit"]) for i in sharing.share_view(owner, chat.id, session=session)["invites"]
+    ] == [("ann@example.com", False)]
     with pytest.raises(NotFound):
         sharing.remove_invite(owner, chat.id, "nobody@example.com", session=session)
     with pytest.raises(NotFound):
@@ -219,7 +240,9 @@ def test_continue_in_my_account_copies_messages_and_files(shared, session):
     (twin,) = session.exec(select(MediaFile).where(MediaFile.session_id == copy.id)).all()
     assert twin.storage_key != file.storage_key and twin.sha256 == file.sha256
     storage = get_storage()
-    assert storage.local_path(twin.storage_key).read_bytes() == storage.local_path(file.storage_key).read_bytes()
+    assert (
+        storage.local_path(twin.storage_key).read_bytes() == storage.local_path(file.storage_key).read_bytes()
+    )
     # deleting the original leaves the copy whole
     chats.delete_chat(people["owner"], chat.id, session=session)
     session.commit()
@@ -243,4 +266,3 @@ def test_editors_replies_use_the_owners_key_when_they_have_none(session, app_set
     keys.set_key(editor, "anthropic", "sk-ant-editors-own", session=session)
     session.commit()
     assert replies.plan_for(reply, session=session).own_key == "sk-ant-editors-own"
-

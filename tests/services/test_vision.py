@@ -39,8 +39,11 @@ async def _ask(engine, model_id: str, files: list[tuple[bytes, str, str]], text=
 
 @pytest.mark.parametrize(
     ("model_id", "provider"),
-    [("openai/gpt-4o", "openai"), ("anthropic/claude-sonnet-4-5", "anthropic"),
-     ("gemini/gemini-2.5-flash", "gemini")],
+    [
+        ("openai/gpt-4o", "openai"),
+        ("anthropic/claude-sonnet-4-5", "anthropic"),
+        ("gemini/gemini-2.5-flash", "gemini"),
+    ],
 )
 async def test_an_attached_image_reaches_each_provider(engine, app_settings, fake_env, model_id, provider):
     saved = await _ask(engine, model_id, [(samples.jpeg_with_exif(), "photo.jpg", "image/jpeg")])

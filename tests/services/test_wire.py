@@ -21,7 +21,9 @@ def _split_everywhere(body: bytes) -> list[list[bytes]]:
 
 FINISHED = b'data: {"candidates": [{"content": {}}]}\n\ndata: {"candidates": [{"finishReason": "STOP"}]}\n\n'
 CUT = b'data: {"candidates": [{"content": {}}]}\n\n'
-GARBLED = b'data: {"candidates": []}\n\ndata: {not json\n\ndata: {"candidates": [{"finishReason": "STOP"}]}\n\n'
+GARBLED = (
+    b'data: {"candidates": []}\n\ndata: {not json\n\ndata: {"candidates": [{"finishReason": "STOP"}]}\n\n'
+)
 
 
 @pytest.mark.parametrize(("body", "complete"), [(FINISHED, True), (CUT, False), (GARBLED, False)])

@@ -4,8 +4,14 @@ from chat_app.state.following import Following
 
 
 def row(message_id: str, seq: int, status: str = "complete", content: str = "", model_id: str = "m") -> dict:
-    return {"id": message_id, "seq": seq, "status": status, "content": content, "model_id": model_id,
-            "role": "assistant"}
+    return {
+        "id": message_id,
+        "seq": seq,
+        "status": status,
+        "content": content,
+        "model_id": model_id,
+        "role": "assistant",
+    }
 
 
 def delta(message_id: str, at: int, text: str, replayed: bool = False) -> dict:
@@ -31,8 +37,15 @@ def test_a_view_opening_mid_reply_joins_the_saved_text_to_the_replayed_deltas():
     following = Following()
     done, outcome = following.settle([row("r", 2, "streaming", "tok1 tok2")], kind_of)
     assert done == [] and outcome.went_live == "r"
-    outcome = following.apply([start("r", True), delta("r", 0, "tok1", True), delta("r", 4, " tok2", True),
-                               delta("r", 9, " tok3", True), delta("r", 14, " tok4")])
+    outcome = following.apply(
+        [
+            start("r", True),
+            delta("r", 0, "tok1", True),
+            delta("r", 4, " tok2", True),
+            delta("r", 9, " tok3", True),
+            delta("r", 14, " tok4"),
+        ]
+    )
     assert following.live.text == "tok1 tok2 tok3 tok4"
     assert outcome.changed and not outcome.catch_up
 
@@ -40,8 +53,16 @@ def test_a_view_opening_mid_reply_joins_the_saved_text_to_the_replayed_deltas():
 def test_replayed_events_of_an_earlier_run_of_the_same_reply_are_ignored():
     following = Following()
     following.settle([row("r", 2, "streaming", "new")], kind_of)
-    following.apply([start("r", True), delta("r", 0, "an old answer that was regenerated", True), end("r", True),
-                     start("r", True), delta("r", 0, "new", True), delta("r", 3, " text", True)])
+    following.apply(
+        [
+            start("r", True),
+            delta("r", 0, "an old answer that was regenerated", True),
+            end("r", True),
+            start("r", True),
+            delta("r", 0, "new", True),
+            delta("r", 3, " text", True),
+        ]
+    )
     assert following.live.text == "new text"
 
 
@@ -94,8 +115,18 @@ def test_the_end_of_a_reply_the_view_did_not_show_asks_for_the_saved_messages():
 def test_generation_progress_is_shown():
     following = Following()
     following.apply([start("g", kind="image")])
-    following.apply([{"type": "progress", "message_id": "g", "kind": "image", "status": "processing",
-                      "percent": 40, "elapsed": 3.2}])
+    following.apply(
+        [
+            {
+                "type": "progress",
+                "message_id": "g",
+                "kind": "image",
+                "status": "processing",
+                "percent": 40,
+                "elapsed": 3.2,
+            }
+        ]
+    )
     live = following.live
     assert (live.kind, live.status, live.percent, live.elapsed) == ("image", "processing", 40, 3.2)
 

@@ -22,8 +22,14 @@ from chat_app.migrations import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -50,8 +56,9 @@ def app_environment(port: int, database_url: str, extra: dict[str, str] | None =
 
 
 @contextmanager
-def serving_process(argv: list[str], ready_url: str, *, log_path: Path | None = None,
-                    timeout: float = 30) -> Iterator[subprocess.Popen]:
+def serving_process(
+    argv: list[str], ready_url: str, *, log_path: Path | None = None, timeout: float = 30
+) -> Iterator[subprocess.Popen]:
     """A helper server (a fake provider, an OpenID Connect provider) in its own process group,
     ready once `ready_url` answers 200; stopped afterwards, even on failure."""
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
@@ -91,8 +98,12 @@ def isolated_copy(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     web = ROOT / ".web"
     if web.is_dir():
-        shutil.copytree(web, dest / ".web", symlinks=True,
-                        ignore=shutil.ignore_patterns("node_modules", "build", ".react-router"))
+        shutil.copytree(
+            web,
+            dest / ".web",
+            symlinks=True,
+            ignore=shutil.ignore_patterns("node_modules", "build", ".react-router"),
+        )
         if (web / "node_modules").is_dir():
             (dest / ".web" / "node_modules").symlink_to(web / "node_modules")
     return dest
@@ -107,9 +118,22 @@ class AppProcess:
         reflex = str(Path(sys.executable).with_name("reflex"))
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [reflex, "run", "--env", "prod", "--single-port",
-                 "--frontend-port", str(port), "--backend-port", str(port)],
-                cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    reflex,
+                    "run",
+                    "--env",
+                    "prod",
+                    "--single-port",
+                    "--frontend-port",
+                    str(port),
+                    "--backend-port",
+                    str(port),
+                ],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def wait_until_up(self, timeout: float = 300) -> None:
@@ -118,8 +142,10 @@ class AppProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the app exited early:\n{self.log_path.read_text()[-4000:]}")
             try:
-                if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200 and \
-                        httpx.get(f"{self.url}/login", timeout=5, follow_redirects=True).status_code == 200:
+                if (
+                    httpx.get(f"{self.url}/ping", timeout=2).status_code == 200
+                    and httpx.get(f"{self.url}/login", timeout=5, follow_redirects=True).status_code == 200
+                ):
                     return
             except httpx.HTTPError:
                 pass
