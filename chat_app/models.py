@@ -69,6 +69,9 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
+MAX_TITLE_LENGTH = 120  # what a title may hold; the column is wider, for room to change it
+
+
 class ChatSession(SQLModel, table=True):
     __tablename__ = "chat_sessions"
     __table_args__ = (sa.Index("ix_chat_sessions_user_recent", "user_id", "updated_at"),)

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from chat_app.api.common import in_thread, require_user
 from chat_app.db import session_scope
-from chat_app.services import catalog, keys
+from chat_app.services import catalog
 from chat_app.services.errors import Invalid
 
 _PARAMS = {"type", "provider", "capability", "q", "sort", "order"}
@@ -27,8 +27,8 @@ async def list_models(request: Request) -> Response:
         with session_scope() as session:
             user = require_user(request, session=session)
             return catalog.list_models(
-                own_keys=frozenset(keys.own_key_providers(user.id, session=session)),
                 session=session,
+                reader=user,
                 type=params.get("type"),
                 provider=params.get("provider"),
                 capabilities=tuple(params.getlist("capability")),

@@ -13,7 +13,7 @@ def model_select() -> rx.Component:
             lambda m: rx.el.option(
                 m["label"],
                 value=m["id"],
-                disabled=m["available"] == "false",
+                disabled=~m["available"],
                 title=m["reason"],
             ),
         ),
@@ -141,7 +141,7 @@ def composer() -> rx.Component:
                 attach_button(),
                 # Only the owner changes a chat's model; an editor sees which one answers.
                 rx.cond(
-                    ChatState.role == "editor",
+                    ~ChatState.can_set_model,
                     rx.badge(
                         ChatState.model_name,
                         color_scheme="gray",

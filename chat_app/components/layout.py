@@ -7,6 +7,7 @@ from chat_app.components.messages import message_list
 from chat_app.components.share import share_button
 from chat_app.components.sidebar import sidebar
 from chat_app.state.chat import ChatState
+from chat_app.state.sidebar import SidebarState
 
 
 def _top_bar() -> rx.Component:
@@ -14,7 +15,7 @@ def _top_bar() -> rx.Component:
         rx.icon_button(
             rx.icon("menu", size=18),
             variant="ghost",
-            on_click=ChatState.toggle_sidebar,
+            on_click=SidebarState.toggle_sidebar,
             class_name="menu-button",
             aria_label="Show chats",
         ),
@@ -29,11 +30,11 @@ def _top_bar() -> rx.Component:
             custom_attrs={"data-testid": "chat-title"},
         ),
         rx.spacer(),
-        rx.cond((ChatState.role == "owner") & (ChatState.chat_id != ""), share_button()),
+        rx.cond(ChatState.can_share & (ChatState.chat_id != ""), share_button()),
         rx.cond(
-            (ChatState.role != "owner") & (ChatState.chat_id != ""),
+            ~ChatState.can_share & (ChatState.chat_id != ""),
             rx.badge(
-                rx.cond(ChatState.role == "editor", "Shared with you · can edit", "Read only"),
+                rx.cond(ChatState.can_post, "Shared with you · can edit", "Read only"),
                 color_scheme="gray",
                 custom_attrs={"data-testid": "role-badge"},
             ),
@@ -139,7 +140,9 @@ def _empty() -> rx.Component:
 def chat_shell() -> rx.Component:
     return rx.box(
         sidebar(),
-        rx.cond(ChatState.sidebar_open, rx.box(class_name="backdrop", on_click=ChatState.toggle_sidebar)),
+        rx.cond(
+            SidebarState.sidebar_open, rx.box(class_name="backdrop", on_click=SidebarState.toggle_sidebar)
+        ),
         rx.vstack(
             _top_bar(),
             rx.cond(
@@ -153,7 +156,7 @@ def chat_shell() -> rx.Component:
                             rx.cond(ChatState.is_empty, _empty(), message_list()),
                             class_name="conversation",
                         ),
-                        rx.cond(ChatState.role == "editor", _editor_note()),
+                        rx.cond(ChatState.can_post & ~ChatState.can_set_model, _editor_note()),
                         rx.cond(ChatState.can_post, composer(), _read_only_bar()),
                     ),
                 ),

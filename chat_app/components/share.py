@@ -9,13 +9,13 @@ def _invitee(invite) -> rx.Component:
     return rx.hstack(
         rx.vstack(
             rx.text(invite["email"], size="2", trim="end"),
-            rx.text(rx.cond(invite["joined"] == "true", "joined", "invited"), size="1", color_scheme="gray"),
+            rx.text(rx.cond(invite["joined"], "joined", "invited"), size="1", color_scheme="gray"),
             spacing="0",
             flex="1 1 12em",
             min_width="0",
         ),
         rx.cond(
-            (invite["joined"] == "false"),
+            ~invite["joined"],
             rx.button(
                 rx.icon("link", size=12),
                 "Copy invite",
@@ -28,7 +28,7 @@ def _invitee(invite) -> rx.Component:
         ),
         rx.text("Can edit", size="1"),
         rx.switch(
-            checked=invite["can_edit"] == "true",
+            checked=invite["can_edit"],
             on_change=lambda value: ShareState.set_invitee_edit(invite["email"], value),
             aria_label="Can edit",
             custom_attrs={"data-testid": "invitee-can-edit"},
@@ -50,7 +50,7 @@ def _invitee(invite) -> rx.Component:
         custom_attrs={
             "data-testid": "invitee",
             "data-email": invite["email"],
-            "data-can-edit": invite["can_edit"],
+            "data-can-edit": rx.cond(invite["can_edit"], "true", "false"),
         },
     )
 

@@ -2,8 +2,9 @@
 
 import reflex as rx
 
-from chat_app.services.views import ChatView
+from chat_app.services.views import MAX_TITLE_LENGTH, ChatView
 from chat_app.state.chat import ChatState
+from chat_app.state.sidebar import SidebarState
 
 
 def _chat_item(chat: ChatView) -> rx.Component:
@@ -18,7 +19,7 @@ def _chat_item(chat: ChatView) -> rx.Component:
             rx.icon("pencil", size=14),
             size="1",
             variant="ghost",
-            on_click=ChatState.ask_rename(chat["id"], chat["title"]),
+            on_click=SidebarState.ask_rename(chat["id"], chat["title"]),
             aria_label="Rename chat",
             custom_attrs={"data-testid": "rename-chat"},
         ),
@@ -27,7 +28,7 @@ def _chat_item(chat: ChatView) -> rx.Component:
             size="1",
             variant="ghost",
             color_scheme="red",
-            on_click=ChatState.ask_delete(chat["id"]),
+            on_click=SidebarState.ask_delete(chat["id"]),
             aria_label="Delete chat",
             custom_attrs={"data-testid": "delete-chat"},
         ),
@@ -55,8 +56,8 @@ def _rename_dialog() -> rx.Component:
                 rx.vstack(
                     rx.input(
                         name="title",
-                        default_value=ChatState.rename_title,
-                        max_length=120,
+                        default_value=SidebarState.rename_title,
+                        max_length=MAX_TITLE_LENGTH,
                         auto_focus=True,
                         custom_attrs={"data-testid": "rename-input"},
                         width="100%",
@@ -67,18 +68,18 @@ def _rename_dialog() -> rx.Component:
                             type="button",
                             variant="soft",
                             color_scheme="gray",
-                            on_click=ChatState.cancel_rename,
+                            on_click=SidebarState.cancel_rename,
                         ),
                         rx.button("Save", type="submit", custom_attrs={"data-testid": "rename-save"}),
                         justify="end",
                         width="100%",
                     ),
                 ),
-                on_submit=ChatState.rename_chat,
+                on_submit=SidebarState.rename_chat,
             ),
         ),
-        open=ChatState.rename_id != "",
-        on_open_change=lambda _open: ChatState.cancel_rename(),
+        open=SidebarState.rename_id != "",
+        on_open_change=lambda _open: SidebarState.cancel_rename(),
     )
 
 
@@ -89,13 +90,15 @@ def _delete_dialog() -> rx.Component:
             rx.alert_dialog.description("The chat and all its messages are deleted for good."),
             rx.hstack(
                 rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=ChatState.cancel_delete)
+                    rx.button(
+                        "Cancel", variant="soft", color_scheme="gray", on_click=SidebarState.cancel_delete
+                    )
                 ),
                 rx.alert_dialog.action(
                     rx.button(
                         "Delete",
                         color_scheme="red",
-                        on_click=ChatState.delete_chat,
+                        on_click=SidebarState.delete_chat,
                         custom_attrs={"data-testid": "confirm-delete"},
                     )
                 ),
@@ -104,7 +107,7 @@ def _delete_dialog() -> rx.Component:
                 margin_top="1em",
             ),
         ),
-        open=ChatState.delete_id != "",
+        open=SidebarState.delete_id != "",
     )
 
 
@@ -125,9 +128,9 @@ def sidebar() -> rx.Component:
         ),
         rx.scroll_area(
             rx.vstack(
-                rx.foreach(ChatState.chats, _chat_item),
+                rx.foreach(SidebarState.chats, _chat_item),
                 rx.cond(
-                    ChatState.shared_chats.length() > 0,
+                    SidebarState.shared_chats.length() > 0,
                     rx.vstack(
                         rx.text(
                             "Shared with you",
@@ -136,7 +139,7 @@ def sidebar() -> rx.Component:
                             weight="bold",
                             padding_top="12px",
                         ),
-                        rx.foreach(ChatState.shared_chats, _shared_item),
+                        rx.foreach(SidebarState.shared_chats, _shared_item),
                         spacing="1",
                         width="100%",
                     ),
@@ -185,6 +188,6 @@ def sidebar() -> rx.Component:
         ),
         _rename_dialog(),
         _delete_dialog(),
-        class_name=rx.cond(ChatState.sidebar_open, "sidebar open", "sidebar"),
+        class_name=rx.cond(SidebarState.sidebar_open, "sidebar open", "sidebar"),
         spacing="3",
     )

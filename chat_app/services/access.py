@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -87,6 +88,33 @@ def counts_for(actor: User):
 
 def can(role: Role, action: str) -> bool:
     return role in _ALLOWED[action]
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What a page may offer its reader in a chat: the same rule, as flags the page can show."""
+
+    can_post: bool
+    can_stop: bool
+    can_share: bool
+    can_rename: bool
+    can_delete: bool
+    can_set_model: bool
+
+
+def permissions(role: Role) -> Permissions:
+    return Permissions(
+        can_post=can(role, "post"),
+        can_stop=can(role, "stop"),
+        can_share=can(role, "share"),
+        can_rename=can(role, "rename"),
+        can_delete=can(role, "delete"),
+        can_set_model=can(role, "set_model"),
+    )
+
+
+# A person writing the first message of a new chat is about to own it.
+NEW_CHAT = permissions(Role.owner)
 
 
 def authorize(

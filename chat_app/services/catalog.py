@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from chat_app import catalog as files
 from chat_app.catalog import CatalogModel
-from chat_app.models import ModelEntry, utcnow
+from chat_app.models import ModelEntry, User, utcnow
+from chat_app.services import keys
 from chat_app.services.errors import Invalid
 from chat_app.services.providers import PROVIDERS, configuration_gap
 
@@ -277,9 +278,10 @@ def list_models(
     q: str | None = None,
     sort: str = "name",
     order: str = "asc",
-    own_keys: frozenset[str] = frozenset(),
+    reader: User | None = None,
 ) -> list[dict]:
-    """The catalog as people see it, filtered and sorted; bad parameters raise Invalid."""
+    """The catalog as `reader` sees it, filtered and sorted; bad parameters raise Invalid."""
+    own_keys = _own_keys(reader, session=session)
     _check_choice("type", type, files.MODEL_TYPES)
     _check_choice("sort", sort, SORTS)
     _check_choice("order", order, ORDERS)
@@ -311,6 +313,18 @@ def list_models(
         "context": lambda i: i["context_window"] or 0,
     }
     return sorted(infos, key=keys[sort], reverse=order == "desc")
+
+
+def _own_keys(reader: User | None, *, session: Session) -> frozenset[str]:
+    """Providers `reader` stored a key for: models that need one are available to them."""
+    return frozenset(keys.own_key_providers(reader.id, session=session)) if reader else frozenset()
+
+
+def default_model_for(person: User, *, session: Session) -> str | None:
+    """The model a new chat of `person` starts with: their choice, else the catalog's default."""
+    return person.default_model_id or default_model_id(
+        session=session, own_keys=_own_keys(person, session=session)
+    )
 
 
 def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:

@@ -9,14 +9,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import ChatSession, Message, MessageStatus, User, utcnow
+from chat_app.models import MAX_TITLE_LENGTH, ChatSession, Message, MessageStatus, User, utcnow
 from chat_app.services import access, keys, media, workers
-from chat_app.services.catalog import default_model_id, resolve_model, unavailable_reason
+from chat_app.services.catalog import default_model_for, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
 from chat_app.services.views import MessageView, message_view
 from chat_app.settings import get_settings
 
-MAX_TITLE_LENGTH = 120
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
 REPLY_IN_FLIGHT = "A reply is still being written. Wait for it or stop it first."
 
@@ -30,7 +29,7 @@ def create_chat(owner: User, *, session: Session, model_id: str | None = None) -
         raise Invalid("That model is not in the catalog.")
     chat = ChatSession(
         user_id=owner.id,
-        model_id=model_id or owner.default_model_id or default_model_id(session=session),
+        model_id=model_id or default_model_for(owner, session=session),
         share_token=new_share_token(),
     )
     session.add(chat)

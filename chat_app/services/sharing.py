@@ -11,6 +11,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import TypedDict
 
 from sqlmodel import Session, select
 
@@ -40,27 +41,39 @@ def invite_link(invite: SharedAccess) -> str:
 # ----- what the owner sees and changes -------------------------------------------------
 
 
-def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> dict:
+class InviteView(TypedDict):
+    email: str
+    can_edit: bool
+    joined: bool  # the invited person opened their link (the invitation is bound to their account)
+    invite_link: str
+
+
+class ShareView(TypedDict):
+    chat_id: str
+    is_public: bool
+    link: str
+    email_enabled: bool
+    invites: list[InviteView]
+
+
+def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> ShareView:
     """The sharing settings of a chat, as the owner sees them."""
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
     invites = session.exec(
         select(SharedAccess).where(SharedAccess.session_id == chat.id).order_by(SharedAccess.created_at)
     ).all()
-    return {
-        "chat_id": str(chat.id),
-        "is_public": chat.is_public,
-        "link": share_link(chat),
-        "email_enabled": mailer.enabled(),
-        "invites": [
-            {
-                "email": i.email,
-                "can_edit": i.can_edit,
-                "joined": i.user_id is not None,
-                "invite_link": invite_link(i),
-            }
+    return ShareView(
+        chat_id=str(chat.id),
+        is_public=chat.is_public,
+        link=share_link(chat),
+        email_enabled=mailer.enabled(),
+        invites=[
+            InviteView(
+                email=i.email, can_edit=i.can_edit, joined=i.user_id is not None, invite_link=invite_link(i)
+            )
             for i in invites
         ],
-    }
+    )
 
 
 def set_public(actor: User, chat_id: uuid.UUID | str, is_public: bool, *, session: Session) -> ChatSession:
@@ -199,8 +212,13 @@ class Visit:
     role: str = ""
 
 
+def _well_formed(token: object) -> bool:
+    """Checked before any query: a malformed token is not worth a database read."""
+    return isinstance(token, str) and TOKEN_FORMAT.fullmatch(token) is not None
+
+
 def chat_for_token(token: str, *, session: Session) -> ChatSession:
-    if not isinstance(token, str) or not TOKEN_FORMAT.fullmatch(token):
+    if not _well_formed(token):
         raise NotFound(_NO_LINK)
     chat = session.exec(select(ChatSession).where(ChatSession.share_token == token)).first()
     if chat is None:
@@ -229,7 +247,7 @@ def claim_invite(actor: User, invite_token: str, *, session: Session) -> str:
     match proves it is this account's mailbox.
     """
     wrong = NotFound("This invitation does not work. Ask the chat's owner to invite you again.")
-    if not isinstance(invite_token, str) or not TOKEN_FORMAT.fullmatch(invite_token):
+    if not _well_formed(invite_token):
         raise wrong
     row = session.exec(select(SharedAccess).where(SharedAccess.invite_token == invite_token)).first()
     if row is None:
@@ -267,7 +285,7 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     now = utcnow()
     copy = ChatSession(
         user_id=actor.id,
-        title=source.title[:190],
+        title=source.title,  # within the column: every title is checked where it is set
         model_id=source.model_id,
         share_token=new_share_token(),
         created_at=now,

@@ -30,6 +30,14 @@ def link_for(user: User) -> str:
     return f"{get_settings().public_url}/api/auth/verify/{token_for(user)}"
 
 
+def confirmation_to_send(user: User) -> tuple[str, str] | None:
+    """The (address, link) of the confirmation email `user` should get, or None when there is
+    none to send: the address is confirmed already, or this server sends no email."""
+    if user.email_verified or not mailer.enabled():
+        return None
+    return user.email, link_for(user)
+
+
 def confirm(actor: User, token: str, *, session: Session, max_age: int = VALID_FOR) -> None:
     try:
         payload = _serializer().loads(token, max_age=max_age)

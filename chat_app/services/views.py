@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
 from chat_app.models import ChatSession, MediaFile, Message
 
 

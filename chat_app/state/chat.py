@@ -1,28 +1,25 @@
-"""The chat page: sidebar, history, the reply in flight, composer and model selection."""
+"""The chat page: opening a chat (or a link to one), its history, sending and the model."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
+from typing import TypedDict
 from urllib.parse import quote
 
 import reflex as rx
+from sqlmodel import Session
 
-from chat_app.db import session_scope
-from chat_app.models import Message
-from chat_app.services import access, accounts, chats, keys, replies, runtime, sharing
-from chat_app.services.catalog import default_model_id, list_models
+from chat_app.models import ChatSession, User
+from chat_app.services import access, catalog, chats, replies, sharing
 from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState
-from chat_app.state.following import Following, Outcome
+from chat_app.state.live_reply import LiveReplyMixin
+from chat_app.state.sidebar import SidebarState, sidebar_lists
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
-IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
-RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
-SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
 HISTORY_PAGE = 50  # messages a chat opens with; older ones come a page at a time as the reader scrolls up
 
 # Pages of older messages live in the browser only: the state keeps the latest page, so it stays
@@ -40,131 +37,125 @@ def _put_earlier_on_top(rows: list[MessageView]) -> list:
     return [rx.call_script("window.chatKeepPlace?.()"), EARLIER.push(page)]
 
 
-def _model_options(user, session) -> list[dict[str, str]]:
-    own_keys = frozenset(keys.own_key_providers(user.id, session=session))
+class ModelOption(TypedDict):
+    id: str
+    label: str
+    available: bool
+    reason: str
+    type: str
+    name: str
+    image_refusal: str  # why this model cannot take an image attachment ("" when it can)
+    video_refusal: str
+
+
+def _model_options(user: User | None, session: Session) -> list[ModelOption]:
+    if user is None:
+        return []
     return [
-        {
-            "id": m["id"],
-            "label": m["name"] if m["available"] else f"{m['name']} (unavailable)",
-            "available": "true" if m["available"] else "false",
-            "reason": m["unavailable_reason"],
-            "type": m["type"],
-            "name": m["name"],
-            # Why this model cannot take an image or a video attachment ("" when it can).
-            "image_refusal": chats.refusal_for(m["name"], m["type"], m["capabilities"], {"image"}),
-            "video_refusal": chats.refusal_for(m["name"], m["type"], m["capabilities"], {"video"}),
-        }
-        for m in list_models(session=session, sort="provider", own_keys=own_keys)
+        ModelOption(
+            id=m["id"],
+            label=m["name"] if m["available"] else f"{m['name']} (unavailable)",
+            available=m["available"],
+            reason=m["unavailable_reason"],
+            type=m["type"],
+            name=m["name"],
+            image_refusal=chats.refusal_for(m["name"], m["type"], m["capabilities"], {"image"}),
+            video_refusal=chats.refusal_for(m["name"], m["type"], m["capabilities"], {"video"}),
+        )
+        for m in catalog.list_models(session=session, sort="provider", reader=user)
     ]
 
 
-def _opened(chat, role, session):
+Opened = tuple[ChatView, access.Role, list[MessageView], float]
+
+
+def _opened(chat: ChatSession, role: access.Role, session: Session) -> Opened:
     """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
     than a page, to know whether there are older ones) and what its replies cost."""
     latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
     return (
         chat_view(chat),
-        role.value,
+        role,
         chats.message_views(latest, session=session),
         chats.chat_cost(chat.id, session=session),
     )
 
 
-def _sidebars(user, session) -> tuple[list[ChatView], list[ChatView]]:
-    """The person's own chats and the chats others shared with them."""
-    return (
-        [chat_view(c) for c in chats.list_chats(user, session=session)],
-        [chat_view(c) for c in sharing.shared_with(user, session=session)],
-    )
-
-
-class ChatState(AttachmentsMixin, AuthState):
-    chats: list[ChatView] = []
-    shared_chats: list[ChatView] = []  # chats others shared with this person
+class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     no_access: bool = False  # a link or an invitation that does not let this person in, or access removed
     no_access_message: str = ""
     chat_id: str = ""
     chat_title: str = ""
-    role: str = ""
-    # Each update re-sends every var it assigns, whole. So the history loaded with the page is
-    # never assigned while replies stream; what arrives later goes to the short `recent` list, and
-    # the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters.
-    messages: list[MessageView] = []
-    recent: list[MessageView] = []
+    # What the reader may do here, decided by the access rule (a new chat is the writer's own).
+    can_post: bool = True
+    can_share: bool = False
+    can_set_model: bool = True
+    messages: list[MessageView] = []  # the latest page, loaded with the chat; see LiveReplyMixin
     has_earlier: bool = False  # older messages than the page shown exist
     _oldest_seq: int = 0  # the oldest message shown
     chat_cost: str = ""  # what the chat's replies cost so far, summed by the database
-    hidden_id: str = ""  # a shown reply that is being regenerated
-    live_id: str = ""
-    live_sealed: str = ""
-    live_tail: str = ""
-    live_kind: str = "text"  # text | image | video: what the reply in flight makes
-    live_status: str = ""  # a generation's status: starting | processing | downloading
-    live_percent: int = -1  # from the model's logs; -1 when it gives none
-    live_elapsed: str = ""
-    _following: Following = Following()  # what the live channel and the database said so far
     model_id: str = ""
-    models: list[dict[str, str]] = []
+    models: list[ModelOption] = []
     notice: str = ""
     not_found: bool = False
-    sidebar_open: bool = False
-    rename_id: str = ""
-    rename_title: str = ""
-    delete_id: str = ""
-    _follow_generation: int = 0
 
     # ----- loading -------------------------------------------------------------------
     @rx.event
     async def load_home(self):
         def work(user, session):
-            default = user.default_model_id or default_model_id(session=session) or ""
-            return user.email, default, _sidebars(user, session), _model_options(user, session)
+            default = catalog.default_model_for(user, session=session) or ""
+            return user.email, default, sidebar_lists(user, session), _model_options(user, session)
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        self.user_email, self.model_id, (self.chats, self.shared_chats), self.models = result
+        self.user_email, self.model_id, lists, self.models = result
+        (await self.get_state(SidebarState)).show(lists)
         return EARLIER.push([])
 
     def _reset_chat(self) -> None:
-        self.chat_id = self.chat_title = self.role = self.notice = ""
-        self.messages, self.recent = [], []
+        self.chat_id = self.chat_title = self.notice = ""
+        self._allow(access.NEW_CHAT)
+        self.messages = []
         self.has_earlier, self._oldest_seq, self.chat_cost = False, 0, ""
-        self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
-        self._clear_progress()
+        self._stop_following()
         self.attachments = []
-        self._following = Following()
         self.not_found = self.no_access = False
         self.no_access_message = ""
-        self.sidebar_open = False
-        self._follow_generation += 1
+
+    def _allow(self, permissions: access.Permissions) -> None:
+        self.can_post = permissions.can_post
+        self.can_share = permissions.can_share
+        self.can_set_model = permissions.can_set_model
 
     @rx.event
     async def load_chat(self):
         chat_id = self._last_path_part()
 
         def work(user, session):
-            default = user.default_model_id or default_model_id(session=session) or ""
+            default = catalog.default_model_for(user, session=session) or ""
             about_user = (user.email, default, _model_options(user, session))
             try:
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:
-                return about_user, _sidebars(user, session), None
-            return about_user, _sidebars(user, session), _opened(chat, role, session)
+                return about_user, sidebar_lists(user, session), None
+            return about_user, sidebar_lists(user, session), _opened(chat, role, session)
 
         self._reset_chat()
         result, effect = await self._act(work)
         if effect:
             return effect
-        (self.user_email, default, self.models), (self.chats, self.shared_chats), found = result
+        (self.user_email, default, self.models), lists, found = result
+        (await self.get_state(SidebarState)).show(lists)
         if found is None:
             self.not_found = True
             return
         return self._show_chat(found, default)
 
-    def _show_chat(self, found, default: str):
-        chat, self.role, rows, cost = found
+    def _show_chat(self, found: Opened, default: str):
+        chat, role, rows, cost = found
+        self._allow(access.permissions(role))
         self.has_earlier = len(rows) > HISTORY_PAGE
         rows = rows[-HISTORY_PAGE:]
         self._oldest_seq = rows[0]["seq"] if rows else 0
@@ -218,8 +209,8 @@ class ChatState(AttachmentsMixin, AuthState):
             visit = sharing.open_link(user, token, session=session)
             about_user = (
                 user.email if user else "",
-                _sidebars(user, session) if user else ([], []),
-                _model_options(user, session) if user else [],
+                sidebar_lists(user, session),
+                _model_options(user, session),
             )
             if visit.outcome is not sharing.Outcome.public:
                 return visit, about_user, None
@@ -227,11 +218,8 @@ class ChatState(AttachmentsMixin, AuthState):
             return visit, about_user, _opened(chat, role, session)
 
         self._reset_chat()
-        (
-            visit,
-            (self.user_email, (self.chats, self.shared_chats), self.models),
-            found,
-        ) = await self._as_visitor(work)
+        visit, (self.user_email, lists, self.models), found = await self._as_visitor(work)
+        (await self.get_state(SidebarState)).show(lists)
         if visit.outcome is sharing.Outcome.open:
             return rx.redirect(f"/chat/{visit.chat_id}")
         if visit.outcome is sharing.Outcome.sign_in:
@@ -313,7 +301,7 @@ class ChatState(AttachmentsMixin, AuthState):
         except access.NoAccess as exc:
             return self._refusal(exc)
         except Forbidden as exc:  # the owner made this person a reader meanwhile
-            self.role = access.Role.viewer.value
+            self._allow(access.permissions(access.Role.viewer))
             return rx.toast.error(str(exc))
         except DomainError as exc:
             self.notice = str(exc)  # said beside the composer, which keeps the text
@@ -328,9 +316,7 @@ class ChatState(AttachmentsMixin, AuthState):
         # The chat moves to the top of the sidebar here: no database read before the reply's first token.
         if title is not None:
             self.chat_title = title
-        self.chats = [{**c, "title": title or c["title"]} for c in self.chats if c["id"] == target] + [
-            c for c in self.chats if c["id"] != target
-        ]
+        (await self.get_state(SidebarState)).put_on_top(target, title)
         return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply]
 
     @rx.event
@@ -363,137 +349,10 @@ class ChatState(AttachmentsMixin, AuthState):
             return effect
         await replies.stop_in_chat(allowed)
 
-    # ----- following the live channel ------------------------------------------------
-    @rx.event(background=True)
-    async def follow_reply(self):
-        """Follow the chat's live channel while the view is open: replies started by this tab,
-        another tab, the API or another worker appear and grow here. A newer follower (or another
-        chat) ends it."""
-        async with self:
-            self._follow_generation += 1
-            generation, chat_id = self._follow_generation, self.chat_id
-        if not chat_id:
-            return
-        loop = asyncio.get_running_loop()
-        async with runtime.current().channel.follow(chat_id) as subscription:
-            # The database is read after the channel's replay: together they miss nothing.
-            await self._catch_up(chat_id)
-            heard = loop.time()
-            while loop.time() - heard < IDLE_FOLLOW_LIMIT:
-                batch = await subscription.next_batch(timeout=1.0)
-                async with self:
-                    if self._follow_generation != generation:
-                        return
-                    following = self._plain_following()
-                    outcome = following.apply(batch)
-                    if batch:
-                        self._following = following
-                    self._show_outcome(outcome)
-                    live = following.live is not None
-                if batch:
-                    heard = loop.time()
-                if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
-                    await self._catch_up(chat_id)
-                    if live:
-                        heard = loop.time()
-
     def _kind_of(self, model_id: str) -> str:
         return next((m["type"] for m in self.models if m["id"] == model_id), "text")
 
-    def _clear_progress(self) -> None:
-        self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
-
-    def _plain_following(self) -> Following:
-        """The view's following as a plain object: its rules run on every batch of events, and
-        Reflex's change tracking would wrap each attribute they touch. Assign it back to keep it."""
-        return getattr(self._following, "__wrapped__", self._following)
-
-    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> None:
-        """This view just started (or restarted) `message_id`: show it as the reply in flight."""
-        following = self._plain_following()
-        if after_seq is not None:
-            following.last_seq = after_seq
-        following.go_live(message_id, "", kind)
-        self._following = following
-        self._show_outcome(Outcome(changed=True, went_live=message_id))
-
-    def _show_outcome(self, outcome: Outcome) -> None:
-        if outcome.went_live:
-            self._hide_saved(outcome.went_live)
-        if outcome.changed:
-            self._show_live()
-
-    def _hide_saved(self, message_id: str) -> None:
-        """A shown message is being produced again: its saved version steps aside meanwhile."""
-        if any(m["id"] == message_id for m in self.recent):
-            self.recent = [m for m in self.recent if m["id"] != message_id]
-        elif any(m["id"] == message_id for m in self.messages):
-            self.hidden_id = message_id
-
-    def _show_live(self) -> None:
-        """Put the reply in flight into the vars the page shows, assigning only what changed."""
-        live = self._plain_following().live
-        if live is None:
-            if self.live_id:
-                self.live_id = self.live_sealed = self.live_tail = ""
-                self._clear_progress()
-            return
-        if self.live_id != live.message_id:
-            self.live_id = live.message_id
-        cut = len(live.text) - len(live.text) % SEAL_AT
-        if self.live_sealed != live.text[:cut]:
-            self.live_sealed = live.text[:cut]
-        if self.live_tail != live.text[cut:]:
-            self.live_tail = live.text[cut:]
-        if self.live_kind != live.kind:
-            self.live_kind = live.kind
-        if live.kind != "text":
-            self.live_status = live.status or "starting"
-            self.live_percent = live.percent
-            self.live_elapsed = f"{int(live.elapsed) // 60}:{int(live.elapsed) % 60:02d}"
-
-    async def _catch_up(self, chat_id: str) -> None:
-        """Read what the view has not shown yet: saved replies, messages from other tabs, the
-        saved text of the reply in flight."""
-        async with self:
-            after, awaiting = self._following.last_seq, list(self._following.awaiting)
-        token = self._session_token()
-
-        def work():
-            with session_scope() as session:
-                reader = accounts.user_for_token(token, session=session)
-                try:  # access can be taken away while the chat is open
-                    access.authorize(reader, chat_id, "read", session=session)
-                except access.NoAccess:
-                    return None
-                rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
-                seen = {str(m.id) for m in rows}
-                rows += [session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen]
-                views = chats.message_views([m for m in rows if m is not None], session=session)
-                return views, chats.chat_cost(uuid.UUID(chat_id), session=session)
-
-        fresh = await asyncio.to_thread(work)
-        async with self:
-            if self.chat_id != chat_id:
-                return
-            if fresh is None:
-                self._deny("You no longer have access to this chat.")
-                return
-            # Settling saved messages is idempotent, so even a follower that a newer one has
-            # replaced applies what it read: nothing it read may be lost.
-            following = self._plain_following()
-            rows, cost = fresh
-            done, outcome = following.settle(rows, self._kind_of)
-            self._following = following
-            self._show_outcome(outcome)
-            if self.chat_cost != money(cost):
-                self.chat_cost = money(cost)
-            if done:
-                ids = {m["id"] for m in done}
-                # A regenerated message's new version joins the recent ones; the loaded one stays hidden.
-                self.recent = [m for m in self.recent if m["id"] not in ids] + done
-
-    # ----- model, sidebar, rename, delete --------------------------------------------
+    # ----- the model ---------------------------------------------------------------
     @rx.event
     async def set_model(self, model_id: str):
         chat_id = self.chat_id
@@ -508,54 +367,6 @@ class ChatState(AttachmentsMixin, AuthState):
         if effect:
             return effect
         self.model_id = model_id
-
-    @rx.event
-    def toggle_sidebar(self):
-        self.sidebar_open = not self.sidebar_open
-
-    @rx.event
-    def ask_rename(self, chat_id: str, title: str):
-        self.rename_id, self.rename_title = chat_id, title
-
-    @rx.event
-    def cancel_rename(self):
-        self.rename_id = ""
-
-    @rx.event
-    async def rename_chat(self, form_data: dict):
-        chat_id, title = self.rename_id, str(form_data.get("title", ""))
-        renamed, effect = await self._act(
-            lambda user, session: chat_view(chats.rename_chat(user, chat_id, title, session=session))
-        )
-        if effect:
-            return effect
-        self.rename_id = ""
-        self.chats = [renamed if c["id"] == chat_id else c for c in self.chats]
-        if chat_id == self.chat_id:
-            self.chat_title = renamed["title"]
-
-    @rx.event
-    def ask_delete(self, chat_id: str):
-        self.delete_id = chat_id
-
-    @rx.event
-    def cancel_delete(self):
-        self.delete_id = ""
-
-    @rx.event
-    async def delete_chat(self):
-        chat_id = self.delete_id
-        _, effect = await self._act(lambda user, session: chats.delete_chat(user, chat_id, session=session))
-        if effect:
-            return effect
-        self.delete_id = ""
-        self.chats = [c for c in self.chats if c["id"] != chat_id]
-        if chat_id == self.chat_id:
-            return rx.redirect("/")
-
-    @rx.var
-    def is_streaming(self) -> bool:
-        return self.live_id != ""
 
     @rx.var
     def model_type(self) -> str:
@@ -585,7 +396,3 @@ class ChatState(AttachmentsMixin, AuthState):
         if any(a["kind"] == "video" for a in self.attachments) and model["video_refusal"]:
             return model["video_refusal"]
         return model["image_refusal"]
-
-    @rx.var
-    def can_post(self) -> bool:
-        return self.role in ("owner", "editor") or self.chat_id == ""

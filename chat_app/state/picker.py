@@ -6,7 +6,7 @@ from typing import TypedDict
 
 import reflex as rx
 
-from chat_app.services import catalog, keys
+from chat_app.services import catalog
 from chat_app.services.errors import DomainError
 from chat_app.state.auth import AuthState
 from chat_app.state.chat import ChatState
@@ -85,8 +85,8 @@ class PickerState(AuthState):
 
         def work(user, session):
             return catalog.list_models(
-                own_keys=frozenset(keys.own_key_providers(user.id, session=session)),
                 session=session,
+                reader=user,
                 type=None if kind == "all" else kind,
                 q=query or None,
                 sort=sort,

@@ -49,13 +49,15 @@ class SettingsState(AuthState):
     @rx.event
     async def send_confirmation(self):
         def work(user, session):
-            return None if user.email_verified else (user.email, verification.link_for(user))
+            return user.email_verified, verification.confirmation_to_send(user)
 
-        confirm, effect = await self._act(work)
+        result, effect = await self._act(work)
         if effect:
             return effect
+        self.email_verified, confirm = result
         if confirm is None:
-            self.email_verified = True
+            if not self.email_verified:
+                self.verify_message = "This server does not send email."
             return
         if await asyncio.to_thread(verification.send, *confirm):
             self.verify_message = (

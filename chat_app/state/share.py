@@ -16,7 +16,7 @@ class ShareState(ChatState):
     share_open: bool = False
     is_public: bool = False
     share_link: str = ""
-    invites: list[dict[str, str]] = []  # email, can_edit / joined ("true" | "false"), invite_link
+    invites: list[sharing.InviteView] = []
     email_enabled: bool = False
     invite_can_edit: bool = False
     share_notice: str = ""
@@ -27,15 +27,7 @@ class ShareState(ChatState):
             view["link"],
             view["email_enabled"],
         )
-        self.invites = [
-            {
-                "email": i["email"],
-                "can_edit": "true" if i["can_edit"] else "false",
-                "joined": "true" if i["joined"] else "false",
-                "invite_link": i["invite_link"],
-            }
-            for i in view["invites"]
-        ]
+        self.invites = view["invites"]
 
     async def _change(self, change):
         """Apply an owner's change, then show the sharing settings as they now are."""

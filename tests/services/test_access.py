@@ -64,3 +64,22 @@ def test_authorize(session, world, actor, action, outcome):
     else:
         with pytest.raises(outcome):
             access.authorize(world[actor], world["chat"].id, action, session=session)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_permissions_shown_to_a_page_are_the_rule_itself(session, world, role):
+    """Every flag a page gets says what `authorize` would allow: the page cannot offer more or less."""
+    flags = access.permissions(role)
+    actor = {Role.owner: "owner", Role.editor: "editor", Role.viewer: "viewer", Role.none: "stranger"}[role]
+    for action in ("post", "stop", "share", "rename", "delete", "set_model"):
+        try:
+            access.authorize(world[actor], world["chat"].id, action, session=session)
+            allowed = True
+        except (Forbidden, NotFound):
+            allowed = False
+        assert getattr(flags, f"can_{action}") is allowed, action
+
+
+def test_a_new_chat_is_its_writers_own():
+    assert access.NEW_CHAT == access.permissions(Role.owner)
+    assert access.NEW_CHAT.can_post and access.NEW_CHAT.can_set_model

@@ -1,0 +1,185 @@
+"""The reply in flight as a view shows it: following the chat's live channel and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING
+
+import reflex as rx
+
+from chat_app.db import session_scope
+from chat_app.models import Message
+from chat_app.services import access, accounts, chats, runtime
+from chat_app.services.views import MessageView, money
+from chat_app.state.following import Following, Outcome
+
+IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
+RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
+SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
+
+
+class LiveReplyMixin(rx.State, mixin=True):
+    """Each update re-sends every var it assigns, whole. So the history loaded with the page is
+    never assigned while replies stream; what arrives later goes to the short `recent` list, and
+    the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters."""
+
+    recent: list[MessageView] = []
+    hidden_id: str = ""  # a shown reply that is being regenerated
+    live_id: str = ""
+    live_sealed: str = ""
+    live_tail: str = ""
+    live_kind: str = "text"  # text | image | video: what the reply in flight makes
+    live_status: str = ""  # a generation's status: starting | processing | downloading
+    live_percent: int = -1  # from the model's logs; -1 when it gives none
+    live_elapsed: str = ""
+    _following: Following = Following()  # what the live channel and the database said so far
+    _follow_generation: int = 0
+
+    if TYPE_CHECKING:  # what the chat page's state, which this is mixed into, provides
+        chat_id: str
+        messages: list[MessageView]
+        chat_cost: str
+
+        def _kind_of(self, model_id: str) -> str: ...
+        def _deny(self, message: str) -> None: ...
+        def _session_token(self) -> str | None: ...
+
+    def _stop_following(self) -> None:
+        """The view shows another chat (or none): forget the reply in flight and end the follower."""
+        self.recent = []
+        self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
+        self._clear_progress()
+        self._following = Following()
+        self._follow_generation += 1
+
+    @rx.event(background=True)
+    async def follow_reply(self):
+        """Follow the chat's live channel while the view is open: replies started by this tab,
+        another tab, the API or another worker appear and grow here. A newer follower (or another
+        chat) ends it."""
+        async with self:
+            self._follow_generation += 1
+            generation, chat_id = self._follow_generation, self.chat_id
+        if not chat_id:
+            return
+        loop = asyncio.get_running_loop()
+        async with runtime.current().channel.follow(chat_id) as subscription:
+            # The database is read after the channel's replay: together they miss nothing.
+            await self._catch_up(chat_id)
+            heard = loop.time()
+            while loop.time() - heard < IDLE_FOLLOW_LIMIT:
+                batch = await subscription.next_batch(timeout=1.0)
+                async with self:
+                    if self._follow_generation != generation:
+                        return
+                    following = self._plain_following()
+                    outcome = following.apply(batch)
+                    if batch:
+                        self._following = following
+                    self._show_outcome(outcome)
+                    live = following.live is not None
+                if batch:
+                    heard = loop.time()
+                if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
+                    await self._catch_up(chat_id)
+                    if live:
+                        heard = loop.time()
+
+    def _clear_progress(self) -> None:
+        self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
+
+    def _plain_following(self) -> Following:
+        """The view's following as a plain object: its rules run on every batch of events, and
+        Reflex's change tracking would wrap each attribute they touch. Assign it back to keep it."""
+        return getattr(self._following, "__wrapped__", self._following)
+
+    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> None:
+        """This view just started (or restarted) `message_id`: show it as the reply in flight."""
+        following = self._plain_following()
+        if after_seq is not None:
+            following.last_seq = after_seq
+        following.go_live(message_id, "", kind)
+        self._following = following
+        self._show_outcome(Outcome(changed=True, went_live=message_id))
+
+    def _show_outcome(self, outcome: Outcome) -> None:
+        if outcome.went_live:
+            self._hide_saved(outcome.went_live)
+        if outcome.changed:
+            self._show_live()
+
+    def _hide_saved(self, message_id: str) -> None:
+        """A shown message is being produced again: its saved version steps aside meanwhile."""
+        if any(m["id"] == message_id for m in self.recent):
+            self.recent = [m for m in self.recent if m["id"] != message_id]
+        elif any(m["id"] == message_id for m in self.messages):
+            self.hidden_id = message_id
+
+    def _show_live(self) -> None:
+        """Put the reply in flight into the vars the page shows, assigning only what changed."""
+        live = self._plain_following().live
+        if live is None:
+            if self.live_id:
+                self.live_id = self.live_sealed = self.live_tail = ""
+                self._clear_progress()
+            return
+        if self.live_id != live.message_id:
+            self.live_id = live.message_id
+        cut = len(live.text) - len(live.text) % SEAL_AT
+        if self.live_sealed != live.text[:cut]:
+            self.live_sealed = live.text[:cut]
+        if self.live_tail != live.text[cut:]:
+            self.live_tail = live.text[cut:]
+        if self.live_kind != live.kind:
+            self.live_kind = live.kind
+        if live.kind != "text":
+            self.live_status = live.status or "starting"
+            self.live_percent = live.percent
+            self.live_elapsed = f"{int(live.elapsed) // 60}:{int(live.elapsed) % 60:02d}"
+
+    async def _catch_up(self, chat_id: str) -> None:
+        """Read what the view has not shown yet: saved replies, messages from other tabs, the
+        saved text of the reply in flight."""
+        async with self:
+            after, awaiting = self._following.last_seq, list(self._following.awaiting)
+        token = self._session_token()
+
+        def work() -> tuple[list[MessageView], float] | None:
+            with session_scope() as session:
+                reader = accounts.user_for_token(token, session=session)
+                try:  # access can be taken away while the chat is open
+                    access.authorize(reader, chat_id, "read", session=session)
+                except access.NoAccess:
+                    return None
+                rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
+                seen = {str(m.id) for m in rows}
+                waited = (session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen)
+                rows += [m for m in waited if m is not None]
+                views = chats.message_views(rows, session=session)
+                return views, chats.chat_cost(uuid.UUID(chat_id), session=session)
+
+        fresh = await asyncio.to_thread(work)
+        async with self:
+            if self.chat_id != chat_id:
+                return
+            if fresh is None:
+                self._deny("You no longer have access to this chat.")
+                return
+            # Settling saved messages is idempotent, so even a follower that a newer one has
+            # replaced applies what it read: nothing it read may be lost.
+            following = self._plain_following()
+            rows, cost = fresh
+            done, outcome = following.settle(rows, self._kind_of)
+            self._following = following
+            self._show_outcome(outcome)
+            if self.chat_cost != money(cost):
+                self.chat_cost = money(cost)
+            if done:
+                ids = {m["id"] for m in done}
+                # A regenerated message's new version joins the recent ones; the loaded one stays hidden.
+                self.recent = [m for m in self.recent if m["id"] not in ids] + done
+
+    @rx.var
+    def is_streaming(self) -> bool:
+        return self.live_id != ""

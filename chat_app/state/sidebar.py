@@ -1,0 +1,89 @@
+"""The sidebar: the person's chats and those shared with them, rename and delete."""
+
+from __future__ import annotations
+
+import reflex as rx
+from sqlmodel import Session
+
+from chat_app.models import User
+from chat_app.services import chats, sharing
+from chat_app.services.views import ChatView, chat_view
+from chat_app.state.auth import AuthState
+
+
+def sidebar_lists(user: User | None, session: Session) -> tuple[list[ChatView], list[ChatView]]:
+    """The person's own chats and the chats others shared with them (none for a visitor)."""
+    if user is None:
+        return [], []
+    return (
+        [chat_view(c) for c in chats.list_chats(user, session=session)],
+        [chat_view(c) for c in sharing.shared_with(user, session=session)],
+    )
+
+
+class SidebarState(AuthState):
+    chats: list[ChatView] = []
+    shared_chats: list[ChatView] = []  # chats others shared with this person
+    sidebar_open: bool = False  # on a phone-width screen
+    rename_id: str = ""
+    rename_title: str = ""
+    delete_id: str = ""
+
+    def show(self, lists: tuple[list[ChatView], list[ChatView]]) -> None:
+        """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
+        self.chats, self.shared_chats = lists
+        self.sidebar_open = False
+
+    def put_on_top(self, chat_id: str, title: str | None) -> None:
+        """A message was sent in `chat_id`: it moves to the top, named by `title` when it has a new one."""
+        moved = [c | {"title": title or c["title"]} for c in self.chats if c["id"] == chat_id]
+        self.chats = moved + [c for c in self.chats if c["id"] != chat_id]
+
+    @rx.event
+    def toggle_sidebar(self):
+        self.sidebar_open = not self.sidebar_open
+
+    @rx.event
+    def ask_rename(self, chat_id: str, title: str):
+        self.rename_id, self.rename_title = chat_id, title
+
+    @rx.event
+    def cancel_rename(self):
+        self.rename_id = ""
+
+    @rx.event
+    async def rename_chat(self, form_data: dict):
+        chat_id, title = self.rename_id, str(form_data.get("title", ""))
+        renamed, effect = await self._act(
+            lambda user, session: chat_view(chats.rename_chat(user, chat_id, title, session=session))
+        )
+        if effect:
+            return effect
+        self.rename_id = ""
+        self.chats = [renamed if c["id"] == chat_id else c for c in self.chats]
+        # The open chat's header shows the title too. (Imported here: the chat page's state
+        # imports this one.)
+        from chat_app.state.chat import ChatState
+
+        page = await self.get_state(ChatState)
+        if page.chat_id == chat_id:
+            page.chat_title = renamed["title"]
+
+    @rx.event
+    def ask_delete(self, chat_id: str):
+        self.delete_id = chat_id
+
+    @rx.event
+    def cancel_delete(self):
+        self.delete_id = ""
+
+    @rx.event
+    async def delete_chat(self):
+        chat_id = self.delete_id
+        _, effect = await self._act(lambda user, session: chats.delete_chat(user, chat_id, session=session))
+        if effect:
+            return effect
+        self.delete_id = ""
+        self.chats = [c for c in self.chats if c["id"] != chat_id]
+        if self.router.url.path.rstrip("/") == f"/chat/{chat_id}":
+            return rx.redirect("/")
