@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, create_engine
 
 from chat_app.settings import get_settings
@@ -20,7 +22,7 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
-        @sa.event.listens_for(engine, "connect")
+        @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
             # ON DELETE rules need foreign keys on; WAL lets readers run beside the writer.
             cur = dbapi_conn.cursor()
@@ -39,7 +41,7 @@ def _queue_writers(engine: sa.Engine, lock: threading.RLock) -> None:
     (up to 100 ms each), which under load costs seconds. SQLite serves one process, so its
     write transactions queue on a lock here instead: each starts the moment the last one ends."""
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
+    @event.listens_for(engine, "before_cursor_execute")
     def _take(conn, _cursor, statement, _params, _context, _many) -> None:
         if not conn.info.get("writing") and statement.lstrip()[:7].upper().startswith(_DML):
             lock.acquire()
@@ -49,8 +51,8 @@ def _queue_writers(engine: sa.Engine, lock: threading.RLock) -> None:
         if conn.info.pop("writing", False):
             lock.release()
 
-    sa.event.listen(engine, "commit", _give)
-    sa.event.listen(engine, "rollback", _give)
+    event.listen(engine, "commit", _give)
+    event.listen(engine, "rollback", _give)
 
 
 @lru_cache(maxsize=4)
@@ -68,3 +70,9 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def rows_changed(result: sa.Result) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -43,8 +43,9 @@ class MessageStatus(enum.StrEnum):
     stopped = "stopped"
 
 
+# SQLModel types `__tablename__` as a declared attribute; a plain name is what it documents.
 class User(SQLModel, table=True):
-    __tablename__ = "users"
+    __tablename__ = "users"  # pyright: ignore[reportAssignmentType]
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
@@ -58,7 +59,7 @@ class User(SQLModel, table=True):
 
 
 class AuthSession(SQLModel, table=True):
-    __tablename__ = "auth_sessions"
+    __tablename__ = "auth_sessions"  # pyright: ignore[reportAssignmentType]
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
@@ -73,7 +74,7 @@ MAX_TITLE_LENGTH = 120  # what a title may hold; the column is wider, for room t
 
 
 class ChatSession(SQLModel, table=True):
-    __tablename__ = "chat_sessions"
+    __tablename__ = "chat_sessions"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (sa.Index("ix_chat_sessions_user_recent", "user_id", "updated_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -90,7 +91,7 @@ IN_FLIGHT_SQL = "status IN ('pending', 'streaming')"
 
 
 class Message(SQLModel, table=True):
-    __tablename__ = "messages"
+    __tablename__ = "messages"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (
         sa.UniqueConstraint("session_id", "seq", name="uq_messages_session_seq"),
         # At most one reply in flight per chat, whichever worker or machine took the send.
@@ -130,7 +131,7 @@ class MediaFile(SQLModel, table=True):
     owner can see it meanwhile.
     """
 
-    __tablename__ = "media_files"
+    __tablename__ = "media_files"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (sa.Index("ix_media_files_owner_pending", "owner_id", "message_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -162,7 +163,7 @@ class SharedAccess(SQLModel, table=True):
     link reached the invited mailbox, which is the proof a password account lacks.
     """
 
-    __tablename__ = "shared_access"
+    __tablename__ = "shared_access"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (
         sa.UniqueConstraint("session_id", "email", name="uq_shared_access_session_email"),
         sa.UniqueConstraint("invite_token", name="uq_shared_access_invite_token"),
@@ -180,7 +181,7 @@ class SharedAccess(SQLModel, table=True):
 class ModelEntry(SQLModel, table=True):
     """One model of the catalog, seeded and upgraded from the catalog files (and Ollama)."""
 
-    __tablename__ = "models"
+    __tablename__ = "models"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (sa.Index("ix_models_type_position", "type", "position"),)
 
     id: str = Field(primary_key=True, max_length=200)
@@ -208,7 +209,7 @@ class ModelEntry(SQLModel, table=True):
 class UserApiKey(SQLModel, table=True):
     """A person's own provider key, encrypted with the server's secret; never sent back out."""
 
-    __tablename__ = "user_api_keys"
+    __tablename__ = "user_api_keys"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (sa.UniqueConstraint("user_id", "provider", name="uq_user_api_keys_user_provider"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -52,7 +52,7 @@ def _model(raw: dict, providers: dict[str, str], source: str, **overrides) -> Ca
         id=data["id"],
         name=data["name"],
         provider=data["provider"],
-        provider_name=data.get("provider_name") or providers.get(data["provider"], data["provider"]),
+        provider_name=str(data.get("provider_name") or providers.get(data["provider"], data["provider"])),
         type=data["type"],
         litellm_model=data.get("litellm_model"),
         replicate_model=data.get("replicate_model"),

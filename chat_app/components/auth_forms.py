@@ -1,5 +1,7 @@
 """Sign-in and registration forms: plain HTML posts, so the session cookie stays httpOnly."""
 
+from typing import Literal
+
 import reflex as rx
 from reflex.vars.function import FunctionStringVar
 
@@ -9,7 +11,7 @@ from chat_app.state.auth import AuthState
 _encode = FunctionStringVar.create("encodeURIComponent")
 
 
-def _field(label: str, name: str, kind: str, testid: str, **props) -> rx.Component:
+def _field(label: str, name: str, kind: Literal["email", "password"], testid: str, **props) -> rx.Component:
     return rx.el.label(
         rx.text(label, size="2", weight="medium"),
         rx.el.input(

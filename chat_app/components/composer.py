@@ -63,6 +63,7 @@ def attach_button() -> rx.Component:
         padding="0",
     )
     file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
+    assert isinstance(file_input, rx.Component)
     file_input.custom_attrs["data-testid"] = "file-input"
     file_input.custom_attrs["aria-label"] = "Attach images or videos"
     return zone
@@ -126,11 +127,14 @@ def composer() -> rx.Component:
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="content",
-                placeholder=rx.match(
-                    ChatState.model_type,
-                    ("image", "Describe the image to generate…"),
-                    ("video", "Describe the video to generate…"),
-                    "Message… (Enter to send, Shift+Enter for a new line)",
+                placeholder=rx.cond(
+                    ChatState.model_type == "image",
+                    "Describe the image to generate…",
+                    rx.cond(
+                        ChatState.model_type == "video",
+                        "Describe the video to generate…",
+                        "Message… (Enter to send, Shift+Enter for a new line)",
+                    ),
                 ),
                 enter_key_submit=True,
                 rows=2,

@@ -45,7 +45,7 @@ def media_preview(item: MediaView) -> rx.Component:
 
 def _media(message: MessageView) -> rx.Component:
     return rx.cond(
-        message["media"].length() > 0,
+        message["media"],  # a list is true when it is not empty
         rx.box(rx.foreach(message["media"], media_preview), class_name="media-grid"),
     )
 
@@ -89,10 +89,10 @@ def history_message(message: MessageView) -> rx.Component:
         rx.cond(
             message["output_tokens"] > 0,
             rx.text(
-                message["input_tokens"].to_string()
-                + " in · "
-                + message["output_tokens"].to_string()
-                + " out",
+                message["input_tokens"],
+                " in · ",
+                message["output_tokens"],
+                " out",
                 size="1",
                 color_scheme="gray",
             ),

@@ -45,7 +45,7 @@ def _option(model: PickerModel) -> rx.Component:
             align="center",
         ),
         type="button",
-        disabled=~model["available"],
+        disabled=rx.cond(model["available"], False, True),
         on_click=PickerState.choose(model["id"]),
         class_name=rx.cond(model["id"] == ChatState.model_id, "model-option chosen", "model-option"),
         custom_attrs={

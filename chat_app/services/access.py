@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_app.models import ChatSession, MediaFile, SharedAccess, User
 from chat_app.services.errors import Forbidden, NotFound
@@ -80,10 +80,10 @@ def counts_for(actor: User):
     an unbound one for the account whose email is the invited one *and verified*, since anyone
     can register an address they do not own.
     """
-    bound = SharedAccess.user_id == actor.id
+    bound = col(SharedAccess.user_id) == actor.id
     if not actor.email_verified:
         return bound
-    return sa.or_(bound, sa.and_(SharedAccess.user_id.is_(None), SharedAccess.email == actor.email))
+    return sa.or_(bound, sa.and_(col(SharedAccess.user_id).is_(None), col(SharedAccess.email) == actor.email))
 
 
 def can(role: Role, action: str) -> bool:

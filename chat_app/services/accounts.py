@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_app.models import AuthSession, User, utcnow
 from chat_app.services.errors import Invalid, TooManyAttempts
@@ -129,10 +129,10 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
     # One query: every request and every page event asks it.
     return session.exec(
         select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
+        .join(AuthSession, col(AuthSession.user_id) == User.id)
         .where(
             AuthSession.token_hash == _hash_token(token),
-            AuthSession.revoked_at.is_(None),
+            col(AuthSession.revoked_at).is_(None),
             AuthSession.expires_at > now,
         )
     ).first()
@@ -163,7 +163,7 @@ def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) 
         user.email_verified = True
         user.password_hash = None
         for row in session.exec(
-            select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            select(AuthSession).where(AuthSession.user_id == user.id, col(AuthSession.revoked_at).is_(None))
         ):
             row.revoked_at = utcnow()
             session.add(row)

@@ -18,9 +18,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from chat_app.db import session_scope
-from chat_app.models import IN_FLIGHT_SQL, ChatSession, Message, MessageStatus, utcnow
+from chat_app.models import IN_FLIGHT_SQL, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,14 @@ class BatchWriter:
                 await asyncio.to_thread(_save, rows, engine)
 
 
+# Core tables: executemany() takes Core statements.
+_MESSAGES = SQLModel.metadata.tables["messages"]
+_CHATS = SQLModel.metadata.tables["chat_sessions"]
+
+
 def _save_endings(endings: list[Ending], engine: sa.Engine | None) -> None:
     now = utcnow()
-    messages, chats = Message.__table__, ChatSession.__table__
+    messages, chats = _MESSAGES, _CHATS
     with session_scope(engine) as session:
         connection = session.connection()
         connection.execute(
@@ -155,9 +161,9 @@ def _save_endings(endings: list[Ending], engine: sa.Engine | None) -> None:
 def _save(rows: list[dict], engine: sa.Engine | None) -> None:
     now = utcnow()
     statement = (
-        sa.update(Message.__table__)
+        sa.update(_MESSAGES)
         # A literal IN: an expanding IN parameter cannot go into executemany().
-        .where(Message.__table__.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
+        .where(_MESSAGES.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
         .values(content=sa.bindparam("text"), status=MessageStatus.streaming.value, updated_at=now)
     )
     with session_scope(engine) as session:

@@ -10,7 +10,7 @@ from typing import TypedDict
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_app.models import ChatSession, User, UserApiKey, utcnow
 from chat_app.services.errors import Invalid, NotFound
@@ -102,7 +102,7 @@ def _decrypt(ciphertext: str) -> str | None:
 def _payers(author_id: uuid.UUID | None, chat_id: uuid.UUID):
     """Keys of the author or of the chat's owner (the owner found in the same query)."""
     owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
-    return sa.or_(UserApiKey.user_id == author_id, UserApiKey.user_id == owner)
+    return sa.or_(col(UserApiKey.user_id) == author_id, col(UserApiKey.user_id) == owner)
 
 
 def paying_providers(author_id: uuid.UUID, chat_id: uuid.UUID, *, session: Session) -> frozenset[str]:

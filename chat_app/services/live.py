@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ KEEP = 2000  # entries a chat's log keeps: over a minute and a half of a streami
 LINGER = 120  # seconds a chat's log outlives its last entry
 URGENT = frozenset({"start", "end"})  # never held back by the window
 POOL_SIZE = 8  # Redis connections a worker publishes and replays with (its reader has its own)
+
+if TYPE_CHECKING:
+    from redis.typing import KeyT, StreamIdT
 
 
 def parse_id(raw: str) -> EventId:
@@ -103,6 +106,7 @@ class Log(Protocol):
 
     async def read(self, chat_id: str) -> list[Entry]:
         """Everything the chat's log retains."""
+        ...
 
     async def send_control(self, command: Event) -> None:
         """Tell every worker (stop requests)."""
@@ -408,7 +412,10 @@ class RedisLog:
                 while True:
                     followed = channel.followed()
                     self._cursors = {c: self._cursors[c] for c in followed if c in self._cursors}
-                    streams = {**fixed, **{self._key(c): cursor for c, cursor in self._cursors.items()}}
+                    streams: dict[KeyT, StreamIdT] = {
+                        **fixed,
+                        **{self._key(c): cursor for c, cursor in self._cursors.items()},
+                    }
                     answer = await self._reader.xread(streams, count=500, block=self._block_ms)
                     for key, entries in answer or ():
                         if not entries:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
-from chat_app.db import session_scope
+from chat_app.db import rows_changed, session_scope
 from chat_app.models import ChatSession, Message, MessageStatus, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.batch_writer import Ending
@@ -108,8 +108,10 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         job.kind = model.type
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
+            assert isinstance(prompt, list)  # plan_for gives a text model the conversation
             usage = await _stream_text(job, model, prompt, deadlines, own_key)
         else:
+            assert isinstance(prompt, str)  # and an image or video model one request
             made = await generation.generate(
                 model, prompt, own_key=own_key, on_progress=lambda p: _publish_progress(job, p)
             )
@@ -215,19 +217,21 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
     was taken for gone): then the files are let go."""
     with session_scope(job.engine) as session:
         now = utcnow()
-        ended = session.execute(
-            sa.update(Message)
-            .where(Message.id == uuid.UUID(job.message_id), Message.status.in_(chats.IN_FLIGHT))
-            .values(
-                content=job.text,
-                status=status.value,
-                error=error,
-                input_tokens=usage[0],
-                output_tokens=usage[1],
-                cost=cost,
-                updated_at=now,
+        ended = rows_changed(
+            session.execute(
+                sa.update(Message)
+                .where(col(Message.id) == uuid.UUID(job.message_id), col(Message.status).in_(chats.IN_FLIGHT))
+                .values(
+                    content=job.text,
+                    status=status.value,
+                    error=error,
+                    input_tokens=usage[0],
+                    output_tokens=usage[1],
+                    cost=cost,
+                    updated_at=now,
+                )
             )
-        ).rowcount
+        )
         if not ended:
             for stored in made:
                 media.forget_files(stored)
@@ -242,7 +246,7 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
                 message_id=uuid.UUID(job.message_id),
             )
         session.execute(
-            sa.update(ChatSession).where(ChatSession.id == uuid.UUID(job.chat_id)).values(updated_at=now)
+            sa.update(ChatSession).where(col(ChatSession.id) == uuid.UUID(job.chat_id)).values(updated_at=now)
         )
 
 
@@ -329,9 +333,9 @@ def reap(
     now = utcnow()
     with session_scope(engine) as session:
         rows = session.execute(
-            sa.select(Message.id, Message.session_id, Message.runner, Message.updated_at).where(
-                Message.status.in_(chats.IN_FLIGHT)
-            )
+            sa.select(
+                col(Message.id), col(Message.session_id), col(Message.runner), col(Message.updated_at)
+            ).where(col(Message.status).in_(chats.IN_FLIGHT))
         ).all()
     if not rows:
         return []
@@ -361,11 +365,17 @@ def _end_dead(
 ) -> bool:
     """End a reply nobody produces any more, keeping its saved text; False if it ended meanwhile."""
     with session_scope(engine) as session:
-        condition = Message.runner.is_(None) if runner is None else Message.runner == runner
+        condition = col(Message.runner).is_(None) if runner is None else col(Message.runner) == runner
         return bool(
-            session.execute(
-                sa.update(Message)
-                .where(Message.id == uuid.UUID(message_id), Message.status.in_(chats.IN_FLIGHT), condition)
-                .values(status=status.value, error=error, updated_at=utcnow())
-            ).rowcount
+            rows_changed(
+                session.execute(
+                    sa.update(Message)
+                    .where(
+                        col(Message.id) == uuid.UUID(message_id),
+                        col(Message.status).in_(chats.IN_FLIGHT),
+                        condition,
+                    )
+                    .values(status=status.value, error=error, updated_at=utcnow())
+                )
+            )
         )

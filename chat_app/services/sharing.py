@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TypedDict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_app.models import ChatSession, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
 from chat_app.services import access, mailer, media
@@ -60,7 +60,7 @@ def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> Sh
     """The sharing settings of a chat, as the owner sees them."""
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
     invites = session.exec(
-        select(SharedAccess).where(SharedAccess.session_id == chat.id).order_by(SharedAccess.created_at)
+        select(SharedAccess).where(SharedAccess.session_id == chat.id).order_by(col(SharedAccess.created_at))
     ).all()
     return ShareView(
         chat_id=str(chat.id),
@@ -268,9 +268,9 @@ def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[Chat
     return list(
         session.exec(
             select(ChatSession)
-            .join(SharedAccess, SharedAccess.session_id == ChatSession.id)
+            .join(SharedAccess, col(SharedAccess.session_id) == ChatSession.id)
             .where(access.counts_for(actor), ChatSession.user_id != actor.id)
-            .order_by(ChatSession.updated_at.desc())
+            .order_by(col(ChatSession.updated_at).desc())
             .limit(limit)
         )
     )
@@ -295,8 +295,8 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     session.flush()
     rows = session.exec(
         select(Message)
-        .where(Message.session_id == source.id, Message.status.notin_(IN_FLIGHT))
-        .order_by(Message.seq)
+        .where(Message.session_id == source.id, col(Message.status).notin_(IN_FLIGHT))
+        .order_by(col(Message.seq))
     ).all()
     files = media.media_of([m.id for m in rows], session=session)
     storage, copied_keys = get_storage(), []

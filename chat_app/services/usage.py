@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from chat_app.models import ChatSession, Message, User
 from chat_app.services.views import money
@@ -23,13 +23,13 @@ def totals(user: User, *, session: Session) -> UsageTotals:
     """Every reply in the person's own chats (one indexed aggregate query)."""
     row = session.execute(
         sa.select(
-            sa.func.count(Message.id),
+            sa.func.count(col(Message.id)),
             sa.func.coalesce(sa.func.sum(Message.input_tokens), 0),
             sa.func.coalesce(sa.func.sum(Message.output_tokens), 0),
             sa.func.coalesce(sa.func.sum(Message.cost), 0.0),
         )
-        .join(ChatSession, ChatSession.id == Message.session_id)
-        .where(ChatSession.user_id == user.id, Message.role == "assistant")
+        .join(ChatSession, col(ChatSession.id) == Message.session_id)
+        .where(col(ChatSession.user_id) == user.id, col(Message.role) == "assistant")
     ).one()
     return UsageTotals(
         replies=row[0],

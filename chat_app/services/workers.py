@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 import threading
-from typing import Protocol
+from typing import Protocol, cast
 
 log = logging.getLogger(__name__)
 
@@ -117,5 +117,5 @@ class RedisLiveness:
         ordered = sorted(workers)
         if not ordered:
             return set()
-        found = self._redis.mget([self._key(w) for w in ordered])
+        found = cast(list[bytes | None], self._redis.mget([self._key(w) for w in ordered]))  # the sync client
         return {w for w, beat in zip(ordered, found, strict=True) if beat is not None}

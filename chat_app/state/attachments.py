@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reflex as rx
+from sqlmodel import Session
 
+from chat_app.models import User
 from chat_app.services import media
 from chat_app.services.errors import Invalid, Unauthenticated
 from chat_app.services.views import media_view
+from chat_app.state.auth import Refused
+
+T = TypeVar("T")
 
 
 def _chip(view) -> dict[str, str]:
@@ -50,9 +57,17 @@ async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
 class AttachmentsMixin(rx.State, mixin=True):
     """Mixed into ChatState (which sends the attachments with the next message)."""
 
-    attachments: list[dict[str, str]] = []  # uploaded, waiting to be sent with the next message
-    uploading: bool = False
-    upload_percent: int = 0
+    # uploaded, waiting to be sent with the next message
+    attachments: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    uploading: rx.Field[bool] = rx.field(False)
+    upload_percent: rx.Field[int] = rx.field(0)
+
+    if TYPE_CHECKING:  # what the states this is mixed into provide
+        notice: rx.Field[str]
+
+        async def _as_user(self, work: Callable[[User, Session], T]) -> T: ...
+        async def _act(self, work: Callable[[User, Session], T]) -> T | Refused: ...
+        def _login_redirect(self) -> Any: ...
 
     @rx.event(background=True)
     async def attach_files(self, chunks: rx.UploadChunkIterator):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -33,14 +34,22 @@ AUTH_ERRORS = {
 }
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A service call that did not happen, and the effect the page shows instead: a sign-in
+    redirect or a toast saying why."""
+
+    effect: Any
+
+
 class AuthState(rx.State):
     """Base of every state that needs the user; the token never leaves the server."""
 
-    user_email: str = ""
-    auth_error: str = ""
-    form_email: str = ""
-    next_path: str = "/"
-    oidc_providers: list[dict[str, str]] = []
+    user_email: rx.Field[str] = rx.field("")
+    auth_error: rx.Field[str] = rx.field("")
+    form_email: rx.Field[str] = rx.field("")
+    next_path: rx.Field[str] = rx.field("/")
+    oidc_providers: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     def _session_token(self) -> str | None:
         raw = self.router.headers.cookie or ""
@@ -77,17 +86,14 @@ class AuthState(rx.State):
 
         return await asyncio.to_thread(run)
 
-    async def _act(self, work):
-        """Run a service call for the signed-in user; on failure, the effect to show instead.
-
-        Returns (result, None) on success, else (None, effect) with a redirect or a toast.
-        """
+    async def _act(self, work: Callable[[User, Session], T]) -> T | Refused:
+        """Run a service call for the signed-in user; on failure, what the page shows instead."""
         try:
-            return await self._as_user(work), None
+            return await self._as_user(work)
         except Unauthenticated:
-            return None, self._login_redirect()
+            return Refused(self._login_redirect())
         except DomainError as exc:
-            return None, self._refusal(exc)
+            return Refused(self._refusal(exc))
 
     def _refusal(self, exc: DomainError):
         """What the page does when a service refuses: say why. States with more to show override it."""

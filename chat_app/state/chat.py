@@ -15,7 +15,7 @@ from chat_app.services import access, catalog, chats, replies, sharing
 from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
-from chat_app.state.auth import AuthState
+from chat_app.state.auth import AuthState, Refused
 from chat_app.state.live_reply import LiveReplyMixin
 from chat_app.state.sidebar import SidebarState, sidebar_lists
 
@@ -82,22 +82,24 @@ def _opened(chat: ChatSession, role: access.Role, session: Session) -> Opened:
 
 
 class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
-    no_access: bool = False  # a link or an invitation that does not let this person in, or access removed
-    no_access_message: str = ""
-    chat_id: str = ""
-    chat_title: str = ""
+    # a link or an invitation that does not let this person in, or access removed
+    no_access: rx.Field[bool] = rx.field(False)
+    no_access_message: rx.Field[str] = rx.field("")
+    chat_id: rx.Field[str] = rx.field("")
+    chat_title: rx.Field[str] = rx.field("")
     # What the reader may do here, decided by the access rule (a new chat is the writer's own).
-    can_post: bool = True
-    can_share: bool = False
-    can_set_model: bool = True
-    messages: list[MessageView] = []  # the latest page, loaded with the chat; see LiveReplyMixin
-    has_earlier: bool = False  # older messages than the page shown exist
+    can_post: rx.Field[bool] = rx.field(True)
+    can_share: rx.Field[bool] = rx.field(False)
+    can_set_model: rx.Field[bool] = rx.field(True)
+    # the latest page, loaded with the chat; see LiveReplyMixin
+    messages: rx.Field[list[MessageView]] = rx.field(default_factory=list)
+    has_earlier: rx.Field[bool] = rx.field(False)  # older messages than the page shown exist
     _oldest_seq: int = 0  # the oldest message shown
-    chat_cost: str = ""  # what the chat's replies cost so far, summed by the database
-    model_id: str = ""
-    models: list[ModelOption] = []
-    notice: str = ""
-    not_found: bool = False
+    chat_cost: rx.Field[str] = rx.field("")  # what the chat's replies cost so far, summed by the database
+    model_id: rx.Field[str] = rx.field("")
+    models: rx.Field[list[ModelOption]] = rx.field(default_factory=list)
+    notice: rx.Field[str] = rx.field("")
+    not_found: rx.Field[bool] = rx.field(False)
 
     # ----- loading -------------------------------------------------------------------
     @rx.event
@@ -107,9 +109,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             return user.email, default, sidebar_lists(user, session), _model_options(user, session)
 
         self._reset_chat()
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         self.user_email, self.model_id, lists, self.models = result
         (await self.get_state(SidebarState)).show(lists)
         return EARLIER.push([])
@@ -143,9 +145,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             return about_user, sidebar_lists(user, session), _opened(chat, role, session)
 
         self._reset_chat()
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         (self.user_email, default, self.models), lists, found = result
         (await self.get_state(SidebarState)).show(lists)
         if found is None:
@@ -227,6 +229,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         if visit.outcome is sharing.Outcome.no_access:
             self._deny("You don't have access to this chat. Ask its owner to share it with you.")
             return
+        assert found is not None  # what is left is a public chat, opened in `work`
         return self._show_chat(found, "")
 
     @rx.event
@@ -267,11 +270,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         chat_id = self.chat_id
         if not self.user_email:
             return rx.redirect(f"/login?next={quote(self.router.url.path)}")
-        copy, effect = await self._act(
+        copy = await self._act(
             lambda user, session: chat_view(sharing.continue_in_my_account(user, chat_id, session=session))
         )
-        if effect:
-            return effect
+        if isinstance(copy, Refused):
+            return copy.effect
         return rx.redirect(f"/chat/{copy['id']}")
 
     # ----- sending -------------------------------------------------------------------
@@ -327,9 +330,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
             return chats.message_views([again], session=session)[0], replies.plan_for(again, session=session)
 
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         reply, plan = result
         replies.start_reply(chat_id, reply["id"], plan=plan)
         self._go_live(reply["id"], self._kind_of(reply["model_id"]))
@@ -342,11 +345,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         chat_id = self.chat_id or (
             self._last_path_part() if self.router.url.path.startswith("/chat/") else ""
         )
-        allowed, effect = await self._act(
+        allowed = await self._act(
             lambda user, session: str(access.authorize(user, chat_id, "stop", session=session)[0].id)
         )
-        if effect:
-            return effect
+        if isinstance(allowed, Refused):
+            return allowed.effect
         await replies.stop_in_chat(allowed)
 
     def _kind_of(self, model_id: str) -> str:
@@ -363,9 +366,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             else:
                 chats.set_default_model(user, model_id, session=session)
 
-        _, effect = await self._act(work)
-        if effect:
-            return effect
+        done = await self._act(work)
+        if isinstance(done, Refused):
+            return done.effect
         self.model_id = model_id
 
     @rx.var

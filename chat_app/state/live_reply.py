@@ -24,22 +24,22 @@ class LiveReplyMixin(rx.State, mixin=True):
     never assigned while replies stream; what arrives later goes to the short `recent` list, and
     the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters."""
 
-    recent: list[MessageView] = []
-    hidden_id: str = ""  # a shown reply that is being regenerated
-    live_id: str = ""
-    live_sealed: str = ""
-    live_tail: str = ""
-    live_kind: str = "text"  # text | image | video: what the reply in flight makes
-    live_status: str = ""  # a generation's status: starting | processing | downloading
-    live_percent: int = -1  # from the model's logs; -1 when it gives none
-    live_elapsed: str = ""
+    recent: rx.Field[list[MessageView]] = rx.field(default_factory=list)
+    hidden_id: rx.Field[str] = rx.field("")  # a shown reply that is being regenerated
+    live_id: rx.Field[str] = rx.field("")
+    live_sealed: rx.Field[str] = rx.field("")
+    live_tail: rx.Field[str] = rx.field("")
+    live_kind: rx.Field[str] = rx.field("text")  # text | image | video: what the reply in flight makes
+    live_status: rx.Field[str] = rx.field("")  # a generation's status: starting | processing | downloading
+    live_percent: rx.Field[int] = rx.field(-1)  # from the model's logs; -1 when it gives none
+    live_elapsed: rx.Field[str] = rx.field("")
     _following: Following = Following()  # what the live channel and the database said so far
     _follow_generation: int = 0
 
     if TYPE_CHECKING:  # what the chat page's state, which this is mixed into, provides
-        chat_id: str
-        messages: list[MessageView]
-        chat_cost: str
+        chat_id: rx.Field[str]
+        messages: rx.Field[list[MessageView]]
+        chat_cost: rx.Field[str]
 
         def _kind_of(self, model_id: str) -> str: ...
         def _deny(self, message: str) -> None: ...

@@ -73,12 +73,12 @@ def _groups(infos: list[dict]) -> list[ModelGroup]:
 
 
 class PickerState(AuthState):
-    is_open: bool = False
-    model_type: str = "all"
-    query: str = ""
-    sort: str = "provider"
-    groups: list[ModelGroup] = []
-    error: str = ""
+    is_open: rx.Field[bool] = rx.field(False)
+    model_type: rx.Field[str] = rx.field("all")
+    query: rx.Field[str] = rx.field("")
+    sort: rx.Field[str] = rx.field("provider")
+    groups: rx.Field[list[ModelGroup]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
 
     async def _reload(self):
         kind, query, sort = self.model_type, self.query, self.sort

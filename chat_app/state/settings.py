@@ -9,22 +9,24 @@ import reflex as rx
 from chat_app.services import keys, mailer, usage, verification
 from chat_app.services.keys import KeySummary
 from chat_app.services.usage import UsageTotals
-from chat_app.state.auth import AuthState
+from chat_app.state.auth import AuthState, Refused
 
 
 class SettingsState(AuthState):
     # Only summaries ever reach the browser: "set" and the last four characters, never a key.
-    api_keys: list[KeySummary] = []
-    totals: UsageTotals = UsageTotals(
-        replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00"
+    api_keys: rx.Field[list[KeySummary]] = rx.field(default_factory=list)
+    totals: rx.Field[UsageTotals] = rx.field(
+        default_factory=lambda: UsageTotals(
+            replies=0, input_tokens=0, output_tokens=0, cost=0.0, cost_label="$0.00"
+        )
     )
-    email_verified: bool = False
-    email_enabled: bool = False  # the server can send email (confirmation links)
-    verify_message: str = ""
+    email_verified: rx.Field[bool] = rx.field(False)
+    email_enabled: rx.Field[bool] = rx.field(False)  # the server can send email (confirmation links)
+    verify_message: rx.Field[str] = rx.field("")
 
     @rx.event
     async def load_settings(self):
-        result, effect = await self._act(
+        result = await self._act(
             lambda user, session: (
                 user.email,
                 keys.summaries(user, session=session),
@@ -32,8 +34,8 @@ class SettingsState(AuthState):
                 user.email_verified,
             )
         )
-        if effect:
-            return effect
+        if isinstance(result, Refused):
+            return result.effect
         self.user_email, self.api_keys, self.totals, self.email_verified = result
         self.email_enabled = mailer.enabled()
         params = self.router.url.query_parameters
@@ -51,9 +53,9 @@ class SettingsState(AuthState):
         def work(user, session):
             return user.email_verified, verification.confirmation_to_send(user)
 
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         self.email_verified, confirm = result
         if confirm is None:
             if not self.email_verified:
@@ -74,9 +76,9 @@ class SettingsState(AuthState):
             keys.set_key(user, provider, raw, session=session)
             return keys.summaries(user, session=session)
 
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         self.api_keys = result
         return rx.toast.success("Key saved. Your requests use it now.")
 
@@ -86,8 +88,8 @@ class SettingsState(AuthState):
             keys.delete_key(user, provider, session=session)
             return keys.summaries(user, session=session)
 
-        result, effect = await self._act(work)
-        if effect:
-            return effect
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
         self.api_keys = result
         return rx.toast.success("Key deleted.")

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 import reflex as rx
+from sqlmodel import Session
 
+from chat_app.models import User
 from chat_app.services import sharing
+from chat_app.state.auth import Refused
 from chat_app.state.chat import ChatState
 
 INVITE_EMAIL_ID = "invite-email"
+T = TypeVar("T")
 
 
 class ShareState(ChatState):
-    share_open: bool = False
-    is_public: bool = False
-    share_link: str = ""
-    invites: list[sharing.InviteView] = []
-    email_enabled: bool = False
-    invite_can_edit: bool = False
-    share_notice: str = ""
+    share_open: rx.Field[bool] = rx.field(False)
+    is_public: rx.Field[bool] = rx.field(False)
+    share_link: rx.Field[str] = rx.field("")
+    invites: rx.Field[list[sharing.InviteView]] = rx.field(default_factory=list)
+    email_enabled: rx.Field[bool] = rx.field(False)
+    invite_can_edit: rx.Field[bool] = rx.field(False)
+    share_notice: rx.Field[str] = rx.field("")
 
-    def _show(self, view: dict) -> None:
+    def _show(self, view: sharing.ShareView) -> None:
         self.is_public, self.share_link, self.email_enabled = (
             view["is_public"],
             view["link"],
@@ -29,7 +35,7 @@ class ShareState(ChatState):
         )
         self.invites = view["invites"]
 
-    async def _change(self, change):
+    async def _change(self, change: Callable[[User, str, Session], T]) -> T | Refused:
         """Apply an owner's change, then show the sharing settings as they now are."""
         chat_id = self.chat_id
 
@@ -37,19 +43,19 @@ class ShareState(ChatState):
             result = change(user, chat_id, session)
             return result, sharing.share_view(user, chat_id, session=session)
 
-        outcome, effect = await self._act(work)
-        if effect:
-            return None, effect
+        outcome = await self._act(work)
+        if isinstance(outcome, Refused):
+            return outcome
         result, view = outcome
         self._show(view)
-        return result, None
+        return result
 
     @rx.event
     async def open_share(self):
         self.share_notice, self.invite_can_edit = "", False
-        _, effect = await self._change(lambda user, chat_id, session: None)
-        if effect:
-            return effect
+        done = await self._change(lambda user, chat_id, session: None)
+        if isinstance(done, Refused):
+            return done.effect
         self.share_open = True
 
     @rx.event
@@ -58,10 +64,11 @@ class ShareState(ChatState):
 
     @rx.event
     async def set_public(self, is_public: bool):
-        _, effect = await self._change(
+        done = await self._change(
             lambda user, chat_id, session: sharing.set_public(user, chat_id, is_public, session=session)
         )
-        return effect
+        if isinstance(done, Refused):
+            return done.effect
 
     @rx.event
     def set_invite_can_edit(self, can_edit: bool):
@@ -70,11 +77,11 @@ class ShareState(ChatState):
     @rx.event
     async def send_invites(self, form_data: dict):
         emails, can_edit = str(form_data.get("emails", "")), self.invite_can_edit
-        fresh, effect = await self._change(
+        fresh = await self._change(
             lambda user, chat_id, session: sharing.invite(user, chat_id, emails, can_edit, session=session)
         )
-        if effect:
-            return effect
+        if isinstance(fresh, Refused):
+            return fresh.effect
         emailed = await asyncio.to_thread(sharing.notify, fresh) if fresh else []
         unsent = [i.email for i in fresh if i.email not in emailed]
         if not fresh:
@@ -90,26 +97,32 @@ class ShareState(ChatState):
 
     @rx.event
     async def set_invitee_edit(self, email: str, can_edit: bool):
-        _, effect = await self._change(
+        done = await self._change(
             lambda user, chat_id, session: sharing.set_can_edit(
                 user, chat_id, email, can_edit, session=session
             )
         )
-        return effect
+        if isinstance(done, Refused):
+            return done.effect
 
     @rx.event
     async def remove_invitee(self, email: str):
-        _, effect = await self._change(
+        done = await self._change(
             lambda user, chat_id, session: sharing.remove_invite(user, chat_id, email, session=session)
         )
-        return effect
+        if isinstance(done, Refused):
+            return done.effect
 
     @rx.event
     async def rotate_link(self):
-        _, effect = await self._change(
+        done = await self._change(
             lambda user, chat_id, session: sharing.rotate_link(user, chat_id, session=session)
         )
-        return effect or rx.toast.info("A new link is ready. The old one no longer works.")
+        return (
+            done.effect
+            if isinstance(done, Refused)
+            else rx.toast.info("A new link is ready. The old one no longer works.")
+        )
 
     @rx.event
     def copy_link(self):

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from chat_app.models import User
 from chat_app.services import chats, sharing
 from chat_app.services.views import ChatView, chat_view
-from chat_app.state.auth import AuthState
+from chat_app.state.auth import AuthState, Refused
 
 
 def sidebar_lists(user: User | None, session: Session) -> tuple[list[ChatView], list[ChatView]]:
@@ -22,12 +22,13 @@ def sidebar_lists(user: User | None, session: Session) -> tuple[list[ChatView], 
 
 
 class SidebarState(AuthState):
-    chats: list[ChatView] = []
-    shared_chats: list[ChatView] = []  # chats others shared with this person
-    sidebar_open: bool = False  # on a phone-width screen
-    rename_id: str = ""
-    rename_title: str = ""
-    delete_id: str = ""
+    chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
+    # chats others shared with this person
+    shared_chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
+    sidebar_open: rx.Field[bool] = rx.field(False)  # on a phone-width screen
+    rename_id: rx.Field[str] = rx.field("")
+    rename_title: rx.Field[str] = rx.field("")
+    delete_id: rx.Field[str] = rx.field("")
 
     def show(self, lists: tuple[list[ChatView], list[ChatView]]) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
@@ -36,7 +37,9 @@ class SidebarState(AuthState):
 
     def put_on_top(self, chat_id: str, title: str | None) -> None:
         """A message was sent in `chat_id`: it moves to the top, named by `title` when it has a new one."""
-        moved = [c | {"title": title or c["title"]} for c in self.chats if c["id"] == chat_id]
+        moved = [c.copy() for c in self.chats if c["id"] == chat_id]
+        for chat in moved:
+            chat["title"] = title or chat["title"]
         self.chats = moved + [c for c in self.chats if c["id"] != chat_id]
 
     @rx.event
@@ -54,11 +57,11 @@ class SidebarState(AuthState):
     @rx.event
     async def rename_chat(self, form_data: dict):
         chat_id, title = self.rename_id, str(form_data.get("title", ""))
-        renamed, effect = await self._act(
+        renamed = await self._act(
             lambda user, session: chat_view(chats.rename_chat(user, chat_id, title, session=session))
         )
-        if effect:
-            return effect
+        if isinstance(renamed, Refused):
+            return renamed.effect
         self.rename_id = ""
         self.chats = [renamed if c["id"] == chat_id else c for c in self.chats]
         # The open chat's header shows the title too. (Imported here: the chat page's state
@@ -80,9 +83,9 @@ class SidebarState(AuthState):
     @rx.event
     async def delete_chat(self):
         chat_id = self.delete_id
-        _, effect = await self._act(lambda user, session: chats.delete_chat(user, chat_id, session=session))
-        if effect:
-            return effect
+        done = await self._act(lambda user, session: chats.delete_chat(user, chat_id, session=session))
+        if isinstance(done, Refused):
+            return done.effect
         self.delete_id = ""
         self.chats = [c for c in self.chats if c["id"] != chat_id]
         if self.router.url.path.rstrip("/") == f"/chat/{chat_id}":
