@@ -64,7 +64,7 @@ async def in_session(work: Callable[[Session], T]) -> T:
     return await run_in_threadpool(run)
 
 
-class Need(Enum):
+class _Need(Enum):
     """Whether a handler asks for the user (or the body), and whether it may go without."""
 
     absent = "absent"
@@ -79,8 +79,8 @@ class _Spec:
     handler: Callable[..., Any]
     status_code: int
     then: FollowUp | None
-    user: Need
-    body: Need
+    user: _Need
+    body: _Need
     names: frozenset[str]
     path_params: tuple[str, ...]
     runs_on_loop: bool
@@ -102,8 +102,8 @@ class _Spec:
             handler=handler,
             status_code=status_code,
             then=then,
-            user=_need(handler, names, hints, "user", User),
-            body=_need(handler, names, hints, "body", JsonObject),
+            user=_need(handler, names, hints, "user", User, "User"),
+            body=_need(handler, names, hints, "body", JsonObject, "JsonObject"),
             names=names,
             path_params=tuple(sorted(names & in_path)),
             runs_on_loop=runs_on_loop,
@@ -111,16 +111,21 @@ class _Spec:
 
 
 def _need(
-    handler: Callable[..., Any], names: frozenset[str], hints: dict[str, Any], name: str, kind: Any
-) -> Need:
+    handler: Callable[..., Any],
+    names: frozenset[str],
+    hints: dict[str, Any],
+    name: str,
+    kind: Any,
+    label: str,
+) -> _Need:
     if name not in names:
-        return Need.absent
+        return _Need.absent
     hint = hints.get(name)
     if hint == kind:
-        return Need.required
+        return _Need.required
     if hint == kind | None:
-        return Need.optional
-    raise TypeError(f"{handler.__qualname__}: annotate `{name}` as {kind} or {kind} | None.")
+        return _Need.optional
+    raise TypeError(f"{handler.__qualname__}: annotate `{name}` as {label} or {label} | None.")
 
 
 class Router:
@@ -181,12 +186,12 @@ async def _serve(spec: _Spec, request: Request) -> Response:
     if "request" in spec.names:
         given["request"] = request
     token = session_token(request)
-    body_follows = spec.body is Need.required or (spec.body is Need.optional and _carries_body(request))
+    body_follows = spec.body is _Need.required or (spec.body is _Need.optional and _carries_body(request))
     # Who asks is settled before a byte of the body is read (a signed-out client is refused unread),
     # in a short transaction of its own: none is held open while the client sends.
-    if spec.user is not Need.absent and (body_follows or spec.runs_on_loop):
+    if spec.user is not _Need.absent and (body_follows or spec.runs_on_loop):
         given["user"] = await in_session(partial(_user_for, token, spec.user))
-    if spec.body is not Need.absent:
+    if spec.body is not _Need.absent:
         given["body"] = await json_object(request) if body_follows else None
     if spec.runs_on_loop:
         result = await spec.handler(**given)
@@ -203,17 +208,17 @@ def _call(spec: _Spec, token: str | None, given: dict[str, Any], session: Sessio
     if "user" in arguments:
         if arguments["user"] is not None:
             session.add(arguments["user"])  # found in the earlier transaction: now part of this one
-    elif spec.user is not Need.absent:
+    elif spec.user is not _Need.absent:
         arguments["user"] = _user_for(token, spec.user, session)
     if "session" in spec.names:
         arguments["session"] = session
     return spec.handler(**arguments)
 
 
-def _user_for(token: str | None, need: Need, session: Session) -> User | None:
+def _user_for(token: str | None, need: _Need, session: Session) -> User | None:
     """The one place a request's user is found from its session cookie."""
     user = accounts.user_for_token(token, session=session)
-    if user is None and need is Need.required:
+    if user is None and need is _Need.required:
         raise Unauthenticated("Sign in to continue.")
     return user
 
