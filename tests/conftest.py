@@ -191,6 +191,21 @@ def redis_prefix(redis_url) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider on 127.0.0.1 (PyPI's oidc-provider-mock)."""
+    import sys
+    from pathlib import Path
+
+    from tests.support.app_server import free_port, serving_process
+
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
+    with serving_process([exe, "-p", str(port)], f"{issuer}/.well-known/openid-configuration"):
+        yield issuer
+
+
+@pytest.fixture(scope="session")
 def fake_smtp():
     from tests.fakes.smtp import FakeSmtp
 

@@ -12,13 +12,13 @@ def make_api() -> Starlette:
     """Mounted in the Reflex app (whose lifespan runs the runtime), or served on its own (tests)."""
     return Starlette(
         routes=[
-            *auth.routes(),
+            *auth.router.routes(),
             *oidc.routes(),
-            *chats.routes(),
-            *models.routes(),
-            *keys.routes(),
-            *media.routes(),
-            *share.routes(),
+            *chats.router.routes(),
+            *models.router.routes(),
+            *keys.router.routes(),
+            *media.router.routes(),
+            *share.router.routes(),
         ],
         exception_handlers={DomainError: domain_error_handler},
         lifespan=lambda _app: runtime.lifespan(),

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
-from chat_app.api.common import (
-    current_user,
-    error_response,
-    in_thread,
-    json_object,
-    require_user,
-    safe_next,
-    same_origin,
-    session_token,
-)
-from chat_app.db import session_scope
-from chat_app.services import accounts, mailer, verification
+from chat_app.api.common import error_response, in_thread, json_object, same_origin, session_token
+from chat_app.api.endpoints import Router, in_session
+from chat_app.models import User
+from chat_app.services import accounts, verification
 from chat_app.services.errors import DomainError
+from chat_app.services.redirects import safe_next
 from chat_app.settings import get_settings
+
+router = Router()
+
+# What a confirmation email needs: the address and its link.
+SignIn = Callable[..., User]  # accounts.authenticate or accounts.register: (email, password, *, session)
 
 
 def set_session_cookie(response: Response, token: str) -> None:
@@ -60,8 +60,10 @@ def _back_to_form(page: str, exc: DomainError, fields: dict[str, str]) -> Respon
     return RedirectResponse(f"{page}?{urlencode(query)}", status_code=303)
 
 
-def _password_route(page: str, action):
-    async def endpoint(request: Request) -> Response:
+def _password_route(page: str, action: SignIn) -> Callable[[Request], Awaitable[Response]]:
+    """A sign-in form's endpoint: refused cross-site, answered by a redirect (or JSON when asked)."""
+
+    async def sign_in(request: Request) -> Response:
         if not same_origin(request):
             return JSONResponse({"error": "Cross-site sign-in is not allowed.", "code": "origin"}, 403)
         try:
@@ -70,7 +72,7 @@ def _password_route(page: str, action):
             return error_response(exc)
         email, password = fields.get("email", ""), fields.get("password", "")
         try:
-            token, confirm = await in_thread(_sign_in_with, action, email, password)
+            token, confirm = await in_session(partial(_sign_in_with, action, email, password))
         except DomainError as exc:
             return error_response(exc) if wants_json else _back_to_form(page, exc, fields)
         if confirm is not None and action is accounts.register:
@@ -83,85 +85,58 @@ def _password_route(page: str, action):
         set_session_cookie(response, token)
         return response
 
-    return endpoint
+    return sign_in
 
 
-def _sign_in_with(action, email: str, password: str):
+def _sign_in_with(
+    action: SignIn, email: str, password: str, session: Session
+) -> tuple[str, verification.Confirmation | None]:
     """The new session's token, and what a confirmation email needs when the address is unproven."""
-    with session_scope() as session:
-        user = action(email, password, session=session)
-        token = accounts.create_session(user, session=session, days=get_settings().session_days)
-        confirm = None
-        if not user.email_verified and mailer.enabled():
-            confirm = (user.email, verification.link_for(user))
-        return token, confirm
+    user = action(email, password, session=session)
+    token = accounts.create_session(user, session=session, days=get_settings().session_days)
+    return token, verification.confirmation_to_send(user)
 
 
+router.post("/api/auth/login")(_password_route("/login", accounts.authenticate))
+router.post("/api/auth/register")(_password_route("/register", accounts.register))
+
+
+@router.post("/api/auth/logout")
 async def logout(request: Request) -> Response:
     if not same_origin(request):
         return JSONResponse({"error": "Cross-site sign-out is not allowed.", "code": "origin"}, 403)
     token = session_token(request)
-
-    def revoke() -> None:
-        with session_scope() as session:
-            accounts.revoke_session(token, session=session)
-
-    await in_thread(revoke)
+    await in_session(lambda session: accounts.revoke_session(token, session=session))
     wants_json = request.headers.get("accept", "").startswith("application/json")
     response: Response = JSONResponse({"ok": True}) if wants_json else RedirectResponse("/login", 303)
     clear_session_cookie(response)
     return response
 
 
-async def me(request: Request) -> Response:
-    def load() -> dict:
-        with session_scope() as session:
-            user = require_user(request, session=session)
-            return {"id": str(user.id), "email": user.email, "email_verified": user.email_verified}
-
-    return JSONResponse(await in_thread(load))
+@router.get("/api/me")
+def me(user: User) -> dict:
+    return {"id": str(user.id), "email": user.email, "email_verified": user.email_verified}
 
 
-async def verify(request: Request) -> Response:
+@router.get("/api/auth/verify/{token}")
+def verify(user: User | None, session: Session, token: str, request: Request) -> Response:
     """Open the link from the confirmation email: signed in as its account, the address is confirmed."""
-    token = request.path_params["token"]
-
-    def work():
-        with session_scope() as session:
-            user = current_user(request, session=session)
-            if user is None:
-                return None
-            verification.confirm(user, token, session=session)
-            return True
-
-    try:
-        done = await in_thread(work)
-    except DomainError as exc:
-        return RedirectResponse(f"/settings?{urlencode({'verify_error': exc.code})}", status_code=303)
-    if done is None:
+    if user is None:
         return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    try:
+        verification.confirm(user, token, session=session)
+    except DomainError as exc:  # raised before anything changed
+        return RedirectResponse(f"/settings?{urlencode({'verify_error': exc.code})}", status_code=303)
     return RedirectResponse("/settings?verified=1", status_code=303)
 
 
-async def resend(request: Request) -> Response:
-    def work():
-        with session_scope() as session:
-            user = require_user(request, session=session)
-            if user.email_verified or not mailer.enabled():
-                return None
-            return user.email, verification.link_for(user)
-
-    confirm = await in_thread(work)
+async def _send_confirmation(confirm: verification.Confirmation | None) -> dict:
+    """After the commit, off the event loop: a slow mail server holds nothing."""
     sent = confirm is not None and await in_thread(verification.send, *confirm)
-    return JSONResponse({"sent": bool(sent)})
+    return {"sent": bool(sent)}
 
 
-def routes() -> list[Route]:
-    return [
-        Route("/api/auth/login", _password_route("/login", accounts.authenticate), methods=["POST"]),
-        Route("/api/auth/register", _password_route("/register", accounts.register), methods=["POST"]),
-        Route("/api/auth/logout", logout, methods=["POST"]),
-        Route("/api/me", me, methods=["GET"]),
-        Route("/api/auth/verify/{token}", verify, methods=["GET"]),
-        Route("/api/auth/verify", resend, methods=["POST"]),
-    ]
+@router.post("/api/auth/verify", then=_send_confirmation)
+def resend(user: User) -> verification.Confirmation | None:
+    """What a new confirmation email needs, unless the address is confirmed or mail is off."""
+    return verification.confirmation_to_send(user)

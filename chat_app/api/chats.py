@@ -2,58 +2,53 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from sqlmodel import Session
 
-from chat_app.api.common import current_user, in_thread, json_object, require_user
-from chat_app.db import session_scope
+from chat_app.api.endpoints import JsonObject, Router
+from chat_app.models import ChatSession, User
 from chat_app.services import access, chats, replies
+from chat_app.services.access import Role
 from chat_app.services.errors import Invalid
-from chat_app.services.views import chat_view
+from chat_app.services.views import ChatView, MessageView, chat_view
+
+router = Router()
+
+# A posted message as its transaction leaves it: the chat, the reply's plan, both messages' views.
+Posted = tuple[str, replies.Plan, MessageView, MessageView]
 
 
-async def list_or_create(request: Request) -> Response:
-    body = await json_object(request) if request.method == "POST" else {}
-
-    def work():
-        with session_scope() as session:
-            user = require_user(request, session=session)
-            if request.method == "POST":
-                return chat_view(chats.create_chat(user, session=session, model_id=body.get("model_id")))
-            return [chat_view(c) for c in chats.list_chats(user, session=session)]
-
-    result = await in_thread(work)
-    return JSONResponse(result, status_code=201 if request.method == "POST" else 200)
+@router.get("/api/chats")
+def list_chats(user: User, session: Session) -> list[ChatView]:
+    return [chat_view(c) for c in chats.list_chats(user, session=session)]
 
 
-async def one_chat(request: Request) -> Response:
-    chat_id = request.path_params["chat_id"]
-    body = await json_object(request) if request.method == "PATCH" else {}
-
-    def work():
-        with session_scope() as session:
-            # A public chat can be read signed out, like its link; changes need a signed-in user.
-            if request.method == "GET":
-                user = current_user(request, session=session)
-            else:
-                user = require_user(request, session=session)
-            if request.method == "DELETE":
-                chats.delete_chat(user, chat_id, session=session)
-                return None
-            if request.method == "PATCH":
-                if "title" in body:
-                    chats.rename_chat(user, chat_id, str(body["title"]), session=session)
-                if "model_id" in body:
-                    chats.set_chat_model(user, chat_id, str(body["model_id"]), session=session)
-            chat, role = access.authorize(user, chat_id, "read", session=session)
-            return chat_payload(chat, role, session=session)
-
-    result = await in_thread(work)
-    return Response(status_code=204) if result is None else JSONResponse(result)
+@router.post("/api/chats", status_code=201)
+def create_chat(user: User, session: Session, body: JsonObject) -> ChatView:
+    return chat_view(chats.create_chat(user, session=session, model_id=body.get("model_id")))
 
 
-def chat_payload(chat, role, *, session) -> dict:
+@router.get("/api/chats/{chat_id}")
+def read_chat(user: User | None, session: Session, chat_id: str) -> dict:
+    """A public chat can be read signed out, like its link; changes need a signed-in user."""
+    chat, role = access.authorize(user, chat_id, "read", session=session)
+    return chat_payload(chat, role, session=session)
+
+
+@router.patch("/api/chats/{chat_id}")
+def update_chat(user: User, session: Session, chat_id: str, body: JsonObject) -> dict:
+    if "title" in body:
+        chats.rename_chat(user, chat_id, str(body["title"]), session=session)
+    if "model_id" in body:
+        chats.set_chat_model(user, chat_id, str(body["model_id"]), session=session)
+    return read_chat(user, session, chat_id)
+
+
+@router.delete("/api/chats/{chat_id}")
+def delete_chat(user: User, session: Session, chat_id: str) -> None:
+    chats.delete_chat(user, chat_id, session=session)
+
+
+def chat_payload(chat: ChatSession, role: Role, *, session: Session) -> dict:
     """A chat with the reader's role and its messages (each with its files)."""
     return {
         **chat_view(chat),
@@ -62,52 +57,34 @@ def chat_payload(chat, role, *, session) -> dict:
     }
 
 
-async def post_message(request: Request) -> Response:
-    chat_id = request.path_params["chat_id"]
-    body = await json_object(request)
-
-    def work():
-        with session_scope() as session:
-            user = require_user(request, session=session)
-            content = body.get("content", "")
-            if not isinstance(content, str):
-                raise Invalid("Send the message text as a string in `content`.")
-            attachments = body.get("attachments", [])
-            if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
-                raise Invalid("Send `attachments` as a list of uploaded file ids.")
-            mine, reply = chats.post_message(
-                user,
-                chat_id,
-                content,
-                session=session,
-                model_id=body.get("model_id"),
-                attachment_ids=attachments,
-            )
-            views = chats.message_views([mine, reply], session=session)
-            return str(mine.session_id), replies.plan_for(reply, session=session), *views
-
-    real_chat_id, plan, mine, reply = await in_thread(work)
-    replies.start_reply(real_chat_id, reply["id"], plan=plan)
-    return JSONResponse({"message": mine, "reply": reply}, status_code=202)
+async def _start_reply(posted: Posted) -> dict:
+    """The reply starts once its pending row is committed."""
+    chat_id, plan, mine, reply = posted
+    replies.start_reply(chat_id, reply["id"], plan=plan)
+    return {"message": mine, "reply": reply}
 
 
-async def stop(request: Request) -> Response:
-    chat_id = request.path_params["chat_id"]
+@router.post("/api/chats/{chat_id}/messages", status_code=202, then=_start_reply)
+def post_message(user: User, session: Session, chat_id: str, body: JsonObject) -> Posted:
+    content = body.get("content", "")
+    if not isinstance(content, str):
+        raise Invalid("Send the message text as a string in `content`.")
+    attachments = body.get("attachments", [])
+    if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
+        raise Invalid("Send `attachments` as a list of uploaded file ids.")
+    mine, reply = chats.post_message(
+        user, chat_id, content, session=session, model_id=body.get("model_id"), attachment_ids=attachments
+    )
+    mine_view, reply_view = chats.message_views([mine, reply], session=session)
+    return str(mine.session_id), replies.plan_for(reply, session=session), mine_view, reply_view
 
-    def work():
-        with session_scope() as session:
-            user = require_user(request, session=session)
-            chat, _ = access.authorize(user, chat_id, "stop", session=session)
-            return str(chat.id)
 
-    stopped = await replies.stop_in_chat(await in_thread(work))
-    return JSONResponse({"stopped": stopped})
+async def _stop_replies(chat_id: str) -> dict:
+    return {"stopped": await replies.stop_in_chat(chat_id)}
 
 
-def routes() -> list[Route]:
-    return [
-        Route("/api/chats", list_or_create, methods=["GET", "POST"]),
-        Route("/api/chats/{chat_id}", one_chat, methods=["GET", "PATCH", "DELETE"]),
-        Route("/api/chats/{chat_id}/messages", post_message, methods=["POST"]),
-        Route("/api/chats/{chat_id}/stop", stop, methods=["POST"]),
-    ]
+@router.post("/api/chats/{chat_id}/stop", then=_stop_replies)
+def stop(user: User, session: Session, chat_id: str) -> str:
+    """The chat to stop, once the user may stop its reply."""
+    chat, _ = access.authorize(user, chat_id, "stop", session=session)
+    return str(chat.id)

@@ -1,14 +1,11 @@
-"""What every route shares: the signed-in user, JSON errors, safe redirects."""
+"""What every route shares: the session cookie, JSON bodies and errors, the same-origin check."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat_app.models import User
-from chat_app.services import accounts
 from chat_app.services.errors import (
     DomainError,
     Forbidden,
@@ -24,18 +21,6 @@ _STATUS = {NotFound: 404, Forbidden: 403, Invalid: 400, Unauthenticated: 401, To
 
 def session_token(request: Request) -> str | None:
     return request.cookies.get(get_settings().cookie_name)
-
-
-def current_user(request: Request, *, session: Session) -> User | None:
-    """The signed-in user, or None for a signed-out visitor (who may still read public chats)."""
-    return accounts.user_for_token(session_token(request), session=session)
-
-
-def require_user(request: Request, *, session: Session) -> User:
-    user = current_user(request, session=session)
-    if user is None:
-        raise Unauthenticated("Sign in to continue.")
-    return user
 
 
 def error_response(exc: DomainError) -> JSONResponse:
@@ -60,13 +45,6 @@ async def json_object(request: Request) -> dict:
     return body
 
 
-def safe_next(value: str | None, default: str = "/") -> str:
-    """Only same-site paths: never an open redirect to another host."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return default
-    return value
-
-
 def same_origin(request: Request) -> bool:
     """Refuse cross-site form posts (login CSRF); browsers send Origin on POST."""
     origin = request.headers.get("origin")
@@ -77,5 +55,5 @@ def same_origin(request: Request) -> bool:
 
 
 async def in_thread(fn, *args, **kwargs):
-    """Database work runs off the event loop."""
+    """Blocking work (mail, file checks) runs off the event loop."""
     return await run_in_threadpool(fn, *args, **kwargs)

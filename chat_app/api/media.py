@@ -7,22 +7,26 @@ service piece by piece, so a large video never sits whole in memory or in a spoo
 from __future__ import annotations
 
 import asyncio
+import uuid
 from email.message import Message as HeaderParser
+from functools import partial
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.responses import FileResponse, Response, StreamingResponse
 
-from chat_app.api.common import current_user, in_thread, require_user
-from chat_app.db import session_scope
+from chat_app.api.endpoints import Router, in_session
+from chat_app.models import User
 from chat_app.services import access, media
-from chat_app.services.errors import Invalid
+from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import get_storage
-from chat_app.services.views import media_view
+from chat_app.services.views import MediaView, media_view
 
 MAX_FILES_PER_REQUEST = 10
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the files themselves
+
+router = Router()
 
 
 class _FileParts:
@@ -78,11 +82,12 @@ class _FileParts:
             intake.discard()
 
 
-async def upload(request: Request) -> Response:
+@router.post("/api/upload", status_code=201)
+async def upload(user: User, request: Request) -> dict:
+    """Runs on the event loop to read the stream; the user is known before a byte of it is read."""
     kind, params = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or b"boundary" not in params:
         raise Invalid("Send files as multipart/form-data, in a field named `file`.")
-    user_id = await in_thread(_signed_in, request)
     declared = int(request.headers.get("content-length") or 0)
     limits = media.Limits.configured()
     if declared > MAX_FILES_PER_REQUEST * max(limits.image_bytes, limits.video_bytes) + MULTIPART_SLACK:
@@ -98,38 +103,34 @@ async def upload(request: Request) -> Response:
         stored = [await asyncio.to_thread(intake.finish) for intake in parts.intakes]
     finally:
         parts.discard()
-
-    def record():
-        with session_scope() as session:
-            return [media_view(media.record(s, owner_id=user_id, session=session)) for s in stored]
-
     try:
-        views = await in_thread(record)
+        views = await in_session(partial(_record, stored, user.id))
     except Exception:
         for s in stored:
             media.forget_files(s)
         raise
-    return JSONResponse({"files": views}, status_code=201)
+    return {"files": views}
 
 
-def _signed_in(request: Request):
-    with session_scope() as session:
-        return require_user(request, session=session).id
+def _record(stored: list[media.Stored], owner_id: uuid.UUID, session: Session) -> list[MediaView]:
+    return [media_view(media.record(s, owner_id=owner_id, session=session)) for s in stored]
 
 
-async def file(request: Request) -> Response:
-    media_id, thumb = request.path_params["media_id"], request.url.path.endswith("/thumb")
+@router.get("/api/media/{media_id}")
+def media_file(user: User | None, session: Session, media_id: str) -> Response:
+    row = access.authorize_media(user, media_id, session=session)
+    return _file_response(row.storage_key, row.mime_type)
 
-    def work():
-        with session_scope() as session:
-            actor = current_user(request, session=session)
-            row = access.authorize_media(actor, media_id, session=session)
-            key = row.thumb_key if thumb else row.storage_key
-            return key, ("image/jpeg" if thumb else row.mime_type)
 
-    key, mime = await in_thread(work)
-    if key is None:
-        return JSONResponse({"error": "This file has no preview.", "code": "not_found"}, status_code=404)
+@router.get("/api/media/{media_id}/thumb")
+def media_thumb(user: User | None, session: Session, media_id: str) -> Response:
+    row = access.authorize_media(user, media_id, session=session)
+    if row.thumb_key is None:
+        raise NotFound("This file has no preview.", code="not_found")
+    return _file_response(row.thumb_key, "image/jpeg")
+
+
+def _file_response(key: str, mime: str) -> Response:
     headers = {
         "X-Content-Type-Options": "nosniff",
         # Opened directly, a file can never run script or load anything.
@@ -148,11 +149,3 @@ async def file(request: Request) -> Response:
                 yield block
 
     return StreamingResponse(chunks(), media_type=mime, headers=headers)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/api/upload", upload, methods=["POST"]),
-        Route("/api/media/{media_id}", file, methods=["GET", "HEAD"]),
-        Route("/api/media/{media_id}/thumb", file, methods=["GET", "HEAD"]),
-    ]

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc.errors import JoseError  # what Authlib 1.9 raises for a bad ID token
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
 from chat_app.api.auth import set_session_cookie
-from chat_app.api.common import in_thread, safe_next
-from chat_app.db import session_scope
+from chat_app.api.endpoints import Router, in_session
 from chat_app.services import accounts
 from chat_app.services.errors import DomainError
+from chat_app.services.redirects import safe_next
 from chat_app.settings import OidcProvider, get_settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,10 @@ def make_oidc_app() -> Starlette:
             client_kwargs={"scope": "openid email profile"},
         )
 
-    async def login(request: Request) -> Response:
-        name = request.path_params["provider"]
+    router = Router()
+
+    @router.get("/{name}/login")
+    async def login(request: Request, name: str) -> Response:
         if name not in providers:
             return _failed("oidc_unknown")
         request.session["next"] = safe_next(request.query_params.get("next"))
@@ -59,8 +63,8 @@ def make_oidc_app() -> Starlette:
             log.warning("OIDC sign-in with %s could not start: %r", name, exc)
             return _failed("oidc", request.session.pop("next", "/"))
 
-    async def callback(request: Request) -> Response:
-        name = request.path_params["provider"]
+    @router.get("/{name}/callback")
+    async def callback(request: Request, name: str) -> Response:
         next_path = safe_next(request.session.pop("next", "/"))
         if name not in providers:
             return _failed("oidc_unknown", next_path)
@@ -74,7 +78,7 @@ def make_oidc_app() -> Starlette:
         email = claims.get("email") if isinstance(claims.get("email"), str) else None
         verified = claims.get("email_verified") in (True, "true")
         try:
-            session_token = await in_thread(_sign_in, email, verified)
+            session_token = await in_session(partial(_sign_in, email, verified))
         except DomainError as exc:
             return _failed(exc.code, next_path)
         response = RedirectResponse(next_path, status_code=303)
@@ -82,10 +86,7 @@ def make_oidc_app() -> Starlette:
         return response
 
     return Starlette(
-        routes=[
-            Route("/{provider}/login", login, methods=["GET"]),
-            Route("/{provider}/callback", callback, methods=["GET"]),
-        ],
+        routes=router.routes(),
         # Authlib keeps the state and nonce of a sign-in in flight in this short-lived cookie.
         middleware=[
             Middleware(
@@ -100,10 +101,9 @@ def make_oidc_app() -> Starlette:
     )
 
 
-def _sign_in(email: str | None, verified: bool) -> str:
-    with session_scope() as session:
-        user = accounts.user_for_oidc(email, verified, session=session)
-        return accounts.create_session(user, session=session, days=get_settings().session_days)
+def _sign_in(email: str | None, verified: bool, session: Session) -> str:
+    user = accounts.user_for_oidc(email, verified, session=session)
+    return accounts.create_session(user, session=session, days=get_settings().session_days)
 
 
 def routes() -> list[Mount]:

@@ -16,6 +16,7 @@ from chat_app.services.errors import Invalid
 from chat_app.settings import get_settings
 
 VALID_FOR = 3 * 24 * 3600  # seconds
+Confirmation = tuple[str, str]  # the address and the link to send it
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -30,7 +31,7 @@ def link_for(user: User) -> str:
     return f"{get_settings().public_url}/api/auth/verify/{token_for(user)}"
 
 
-def confirmation_to_send(user: User) -> tuple[str, str] | None:
+def confirmation_to_send(user: User) -> Confirmation | None:
     """The (address, link) of the confirmation email `user` should get, or None when there is
     none to send: the address is confirmed already, or this server sends no email."""
     if user.email_verified or not mailer.enabled():

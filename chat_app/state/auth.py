@@ -16,6 +16,7 @@ from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts
 from chat_app.services.errors import DomainError, Unauthenticated
+from chat_app.services.redirects import safe_next
 from chat_app.settings import get_settings
 
 T = TypeVar("T")
@@ -113,5 +114,5 @@ class AuthState(rx.State):
             message = f"Too many failed attempts. Try again in {wait} seconds."
         self.auth_error = message
         self.form_email = params.get("email", "")[:320]
-        self.next_path = params.get("next", "/") if params.get("next", "/").startswith("/") else "/"
+        self.next_path = safe_next(params.get("next"))
         self.oidc_providers = [{"name": p.name, "label": p.label} for p in get_settings().oidc_providers]

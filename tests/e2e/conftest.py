@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.conftest import catalog_versions
 from tests.fakes.providers import FakeProviders
 from tests.fakes.replicate import FakeReplicate
-from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app, serving_process
+from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
 
 PASSWORD = "correct horse battery"
 
@@ -42,16 +41,6 @@ def fake() -> Iterator[FakeProviders]:
 def replicate_fake() -> Iterator[FakeReplicate]:
     with FakeReplicate(start_delay=0.5, duration=2.5, versions=catalog_versions()) as fake_replicate:
         yield fake_replicate
-
-
-@pytest.fixture(scope="session")
-def oidc_provider() -> Iterator[str]:
-    """A real OpenID Connect provider on 127.0.0.1 (PyPI's oidc-provider-mock)."""
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
-    with serving_process([exe, "-p", str(port)], f"{issuer}/.well-known/openid-configuration"):
-        yield issuer
 
 
 @pytest.fixture(scope="session")

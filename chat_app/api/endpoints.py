@@ -1,0 +1,236 @@
+"""How a route is written: a plain function of what it needs, handed in by parameter name (the way
+FastAPI reads dependencies, on plain Starlette), one function per method and path.
+
+    router = Router()
+
+    @router.patch("/api/chats/{chat_id}")
+    def update_chat(user: User, session: Session, chat_id: str, body: JsonObject) -> dict: ...
+
+What a handler may ask for:
+- `user: User`: the signed-in user. A signed-out request is refused (401) first, its body unread.
+  `user: User | None`: the user, or None for a signed-out visitor (who may read public chats).
+- `session: Session`: the one transaction the handler runs in, committed when it returns and
+  rolled back when it raises. Only plain `def` handlers get one: they run off the event loop.
+- `body: JsonObject`: the request body, which must be a JSON object, read once the user is known.
+  `body: JsonObject | None`: the same when the request carries a body, else None.
+- `query: QueryParams`, `request: Request`, and every `{name}` of the route's path, as a string.
+
+`async def` handlers (streamed uploads, sign-in forms) get the same user and body and open their
+own transactions with `in_session`. What a handler returns is the answer: None is 204, a Response
+is sent as it is, anything else is JSON with the route's status. `then` runs on the event loop
+after the commit (start a reply, send mail), and what it returns is answered instead.
+Domain errors become JSON errors in one place, the app's exception handler.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, compile_path
+
+from chat_app.api.common import json_object, session_token
+from chat_app.db import session_scope
+from chat_app.models import User
+from chat_app.services import accounts
+from chat_app.services.errors import Unauthenticated
+
+T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
+
+JsonObject = dict[str, Any]
+FollowUp = Callable[[Any], Awaitable[Any]]
+
+# Parameter names the router fills in; any other parameter must be a `{name}` of the path.
+_PROVIDED = frozenset({"user", "session", "body", "query", "request"})
+
+
+async def in_session(work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one transaction, off the event loop: committed when it returns."""
+
+    def run() -> T:
+        with session_scope() as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+class _Need(Enum):
+    """Whether a handler asks for the user (or the body), and whether it may go without."""
+
+    absent = "absent"
+    optional = "optional"
+    required = "required"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One handler, read once when it is registered: what to hand it and how to answer."""
+
+    handler: Callable[..., Any]
+    status_code: int
+    then: FollowUp | None
+    user: _Need
+    body: _Need
+    names: frozenset[str]
+    path_params: tuple[str, ...]
+    runs_on_loop: bool
+
+    @classmethod
+    def of(cls, handler: Callable[..., Any], path: str, *, status_code: int, then: FollowUp | None) -> _Spec:
+        names = frozenset(inspect.signature(handler).parameters)
+        hints = typing.get_type_hints(handler)
+        in_path = frozenset(compile_path(path)[2])
+        unknown = names - _PROVIDED - in_path
+        if unknown:
+            raise TypeError(f"{handler.__qualname__} asks for {sorted(unknown)}, which {path} does not have.")
+        runs_on_loop = inspect.iscoroutinefunction(handler)
+        if runs_on_loop and "session" in names:
+            raise TypeError(
+                f"{handler.__qualname__} runs on the event loop: open a transaction with in_session."
+            )
+        return cls(
+            handler=handler,
+            status_code=status_code,
+            then=then,
+            user=_need(handler, names, hints, "user", User, "User"),
+            body=_need(handler, names, hints, "body", JsonObject, "JsonObject"),
+            names=names,
+            path_params=tuple(sorted(names & in_path)),
+            runs_on_loop=runs_on_loop,
+        )
+
+
+def _need(
+    handler: Callable[..., Any],
+    names: frozenset[str],
+    hints: dict[str, Any],
+    name: str,
+    kind: Any,
+    label: str,
+) -> _Need:
+    if name not in names:
+        return _Need.absent
+    hint = hints.get(name)
+    if hint == kind:
+        return _Need.required
+    if hint == kind | None:
+        return _Need.optional
+    raise TypeError(f"{handler.__qualname__}: annotate `{name}` as {label} or {label} | None.")
+
+
+class Router:
+    """A module's endpoints, one per method and path; `routes()` builds fresh Starlette routes.
+
+    Each path is one Starlette route listing all its methods, so any other method is answered
+    405 with the full `Allow` header. HEAD is served by the GET endpoint.
+    """
+
+    def __init__(self) -> None:
+        self._paths: dict[str, dict[str, _Spec]] = {}
+
+    def get(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
+        return self._endpoint("GET", path, status_code, then)
+
+    def post(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
+        return self._endpoint("POST", path, status_code, then)
+
+    def put(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
+        return self._endpoint("PUT", path, status_code, then)
+
+    def patch(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
+        return self._endpoint("PATCH", path, status_code, then)
+
+    def delete(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
+        return self._endpoint("DELETE", path, status_code, then)
+
+    def _endpoint(self, method: str, path: str, status_code: int, then: FollowUp | None) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            methods = self._paths.setdefault(path, {})
+            if method in methods:
+                raise ValueError(
+                    f"{method} {path} has an endpoint already: {methods[method].handler.__qualname__}."
+                )
+            methods[method] = _Spec.of(handler, path, status_code=status_code, then=then)
+            return handler  # still a plain function, callable as it is
+
+        return register
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(path, _dispatch(methods), methods=list(methods)) for path, methods in self._paths.items()
+        ]
+
+
+def _dispatch(methods: dict[str, _Spec]) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        # Starlette answered 405 already for a method not listed; HEAD is listed with GET.
+        return await _serve(methods.get(request.method) or methods["GET"], request)
+
+    return endpoint
+
+
+async def _serve(spec: _Spec, request: Request) -> Response:
+    given: dict[str, Any] = {name: request.path_params[name] for name in spec.path_params}
+    if "query" in spec.names:
+        given["query"] = request.query_params
+    if "request" in spec.names:
+        given["request"] = request
+    token = session_token(request)
+    body_follows = spec.body is _Need.required or (spec.body is _Need.optional and _carries_body(request))
+    # Who asks is settled before a byte of the body is read (a signed-out client is refused unread),
+    # in a short transaction of its own: none is held open while the client sends.
+    if spec.user is not _Need.absent and (body_follows or spec.runs_on_loop):
+        given["user"] = await in_session(partial(_user_for, token, spec.user))
+    if spec.body is not _Need.absent:
+        given["body"] = await json_object(request) if body_follows else None
+    if spec.runs_on_loop:
+        result = await spec.handler(**given)
+    else:
+        result = await in_session(partial(_call, spec, token, given))
+    if spec.then is not None:
+        result = await spec.then(result)
+    return _answer(result, spec.status_code)
+
+
+def _call(spec: _Spec, token: str | None, given: dict[str, Any], session: Session) -> Any:
+    """The handler inside its transaction; the user is found in it too unless known already."""
+    arguments = dict(given)
+    if "user" in arguments:
+        if arguments["user"] is not None:
+            session.add(arguments["user"])  # found in the earlier transaction: now part of this one
+    elif spec.user is not _Need.absent:
+        arguments["user"] = _user_for(token, spec.user, session)
+    if "session" in spec.names:
+        arguments["session"] = session
+    return spec.handler(**arguments)
+
+
+def _user_for(token: str | None, need: _Need, session: Session) -> User | None:
+    """The one place a request's user is found from its session cookie."""
+    user = accounts.user_for_token(token, session=session)
+    if user is None and need is _Need.required:
+        raise Unauthenticated("Sign in to continue.")
+    return user
+
+
+def _carries_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > 0
+
+
+def _answer(result: Any, status_code: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    return JSONResponse(result, status_code=status_code)
