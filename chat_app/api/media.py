@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from email.message import Message as HeaderParser
 from functools import partial
+from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
@@ -28,6 +29,9 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the files themselve
 
 router = Router()
 
+if TYPE_CHECKING:  # declared for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
+
 
 class _FileParts:
     """Multipart callbacks that feed every file part into its own media intake."""
@@ -39,7 +43,7 @@ class _FileParts:
         self._header_value = b""
         self._headers: dict[str, str] = {}
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda d, s, e: setattr(self, "_header_name", self._header_name + d[s:e]),

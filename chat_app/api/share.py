@@ -34,26 +34,30 @@ def _flag(body: JsonObject, name: str) -> bool:
 
 
 @router.get("/api/share")
-def read_share(user: User, session: Session, query: QueryParams, body: JsonObject | None) -> dict:
+def read_share(
+    user: User, session: Session, query: QueryParams, body: JsonObject | None
+) -> sharing.ShareView:
     # GET and DELETE may name the chat (and person) in the query; writes send JSON.
     return sharing.share_view(user, _chat_id(query if body is None else body), session=session)
 
 
-async def _email_invitations(invited: tuple[dict, list[sharing.Invitation]]) -> dict:
+async def _email_invitations(invited: tuple[sharing.ShareView, list[sharing.Invitation]]) -> dict:
     """After the commit: a slow mail server holds no transaction open."""
     view, fresh = invited
     return {**view, "emailed": await in_thread(sharing.notify, fresh)}
 
 
 @router.post("/api/share", status_code=201, then=_email_invitations)
-def invite(user: User, session: Session, body: JsonObject) -> tuple[dict, list[sharing.Invitation]]:
+def invite(
+    user: User, session: Session, body: JsonObject
+) -> tuple[sharing.ShareView, list[sharing.Invitation]]:
     chat_id = _chat_id(body)
     fresh = sharing.invite(user, chat_id, body.get("emails"), _flag(body, "can_edit"), session=session)
     return sharing.share_view(user, chat_id, session=session), fresh
 
 
 @router.patch("/api/share")
-def update_share(user: User, session: Session, body: JsonObject) -> dict:
+def update_share(user: User, session: Session, body: JsonObject) -> sharing.ShareView:
     chat_id = _chat_id(body)
     if "is_public" in body:
         sharing.set_public(user, chat_id, _flag(body, "is_public"), session=session)
@@ -71,7 +75,7 @@ def remove_invite(user: User, session: Session, query: QueryParams, body: JsonOb
 
 
 @router.post("/api/share/rotate")
-def rotate(user: User, session: Session, body: JsonObject) -> dict:
+def rotate(user: User, session: Session, body: JsonObject) -> sharing.ShareView:
     chat_id = _chat_id(body)
     sharing.rotate_link(user, chat_id, session=session)
     return sharing.share_view(user, chat_id, session=session)
