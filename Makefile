@@ -58,10 +58,11 @@ test: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/basedpyright
 	$(BIN)/python -m pytest
 
 lint: install-dev
-	$(BIN)/ruff check . && $(BIN)/lint-imports
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/basedpyright
 
 clean:
 	rm -rf .web .states $(TOOLS)
