@@ -80,10 +80,12 @@ class SmtpSettings:
 
 
 class Settings(BaseSettings):
-    """Every variable the app reads, by its environment name; derived values are properties."""
+    """Every variable the app reads, by its environment name, but the providers' keys and
+    endpoints (see provider_variable); values derived from them are properties."""
 
-    # Blank counts as unset (REDIS_URL="" falls through to REFLEX_REDIS_URL), as it always has.
-    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, extra="ignore")
+    # Names are matched exactly, and blank counts as unset (REDIS_URL="" falls through to
+    # REFLEX_REDIS_URL), as they always were.
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, env_ignore_empty=True, extra="ignore")
 
     database_url: DatabaseUrl = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL", repr=False)
     public_url: PublicUrl = Field("http://localhost:3000", validation_alias="PUBLIC_URL")

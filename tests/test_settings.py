@@ -147,6 +147,11 @@ def test_each_bad_variable_is_named(clean_env):
     assert "SMTP_PORT must be a port number from 1 to 65535, got 'y'." in str(refused.value)
 
 
+def test_names_are_matched_exactly(clean_env):
+    clean_env.setenv("llm_total_timeout", "abc")
+    assert load_settings().total_timeout == 600.0
+
+
 def test_redis_url_comes_from_redis_url_else_reflex_redis_url(clean_env):
     clean_env.setenv("REFLEX_REDIS_URL", "redis://reflex:6379/0")
     assert load_settings().redis_url == "redis://reflex:6379/0"
