@@ -8,7 +8,6 @@ BUN_VERSION := 1.4.5
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := 0
-export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: run test install install-dev bun chromium migrate lint clean
 

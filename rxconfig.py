@@ -5,12 +5,12 @@ from pathlib import Path
 import reflex as rx
 from dotenv import load_dotenv
 
-from chat_app.settings import get_settings
+from chat_app.settings import settings_or_exit
 
 # An operator's .env fills in what the real environment does not set.
 load_dotenv(Path(__file__).with_name(".env"), override=False)
 
-_settings = get_settings()
+_settings = settings_or_exit()  # a bad value stops start-up here, with a sentence naming it
 
 config = rx.Config(
     app_name="chat_app",

@@ -5,14 +5,14 @@ from sqlmodel import SQLModel
 import chat_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from chat_app.db import make_engine
-from chat_app.settings import get_settings
+from chat_app.settings import settings_or_exit
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("database_url") or get_settings().database_url
+    return config.attributes.get("database_url") or settings_or_exit().database_url
 
 
 def run_migrations_offline() -> None:

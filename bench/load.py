@@ -47,7 +47,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -55,6 +54,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench import streaming_cost  # noqa: E402
 from bench.reflex_viewer import Viewer  # noqa: E402
 from chat_app.models import Message  # noqa: E402
+from chat_app.services.litellm_loader import load_litellm  # noqa: E402
 from tests.fakes.providers import provider_env  # noqa: E402
 from tests.support.app_server import (  # noqa: E402
     AppProcess,
@@ -103,9 +103,7 @@ def fake_provider_process(log_path: Path | None = None) -> Iterator[str]:
 
 async def _litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
     """N streams at once through litellm.acompletion, as the app asks for them (one process)."""
-    import litellm
-
-    litellm.suppress_debug_info = True
+    litellm = load_litellm()
 
     delays: list[float] = []  # the provider sends a token -> LiteLLM hands it over: the floor
 

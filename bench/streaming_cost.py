@@ -33,7 +33,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -42,6 +41,7 @@ from chat_app.db import make_engine  # noqa: E402
 from chat_app.migrations import prepare  # noqa: E402
 from chat_app.models import Message, User  # noqa: E402
 from chat_app.services import accounts, chats  # noqa: E402
+from chat_app.services.litellm_loader import load_litellm  # noqa: E402
 from chat_app.state.chat import HISTORY_PAGE  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
 from tests.support.app_server import (  # noqa: E402
@@ -245,9 +245,7 @@ async def direct_ttft(base_url: str, history: int, runs: int) -> dict[str, list[
     every call opens a new connection. (On loopback the fake answers a reused connection about
     40 ms later than a new one, whatever the client; see bench/README.md.)
     """
-    import litellm
-
-    litellm.suppress_debug_info = True
+    litellm = load_litellm()
     messages = [
         {"role": "user" if i % 2 else "assistant", "content": f"message {i}"} for i in range(1, history + 1)
     ]

@@ -7,7 +7,7 @@ import sys
 from alembic.config import Config
 
 from alembic import command
-from chat_app.settings import PROJECT_ROOT, get_settings
+from chat_app.settings import PROJECT_ROOT, get_settings, settings_or_exit
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -46,5 +46,6 @@ def prepare(database_url: str | None = None) -> int:
 
 
 if __name__ == "__main__":
+    settings_or_exit()  # a bad value stops here, with a sentence naming it
     count = prepare(sys.argv[1] if len(sys.argv) > 1 else None)
     print(f"Database migrated; {count} models in the catalog.")

@@ -1,29 +1,61 @@
-"""Typed settings, read from the environment once.
+"""Typed settings, read from the environment once and checked as they are read.
 
 Names follow the conventions operators already use (LiteLLM's and Replicate's own
-variables), so an existing environment works unchanged. No reflex import here.
+variables), so an existing environment works unchanged. A value the app cannot use stops
+start-up with one sentence naming the variable, never a silent default. No reflex import here.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import secrets
+import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'chat_app.db'}"
+GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+SMTP_SECURITIES = ("starttls", "ssl", "none")
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+class SettingsError(ValueError):
+    """A variable holds a value the app cannot use; the message names it and says what it needs."""
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
+@dataclass(frozen=True)
+class Expected:
+    """What a variable must hold, said in the sentence that stops start-up when it does not."""
+
+    what: str
+    secret: bool = False  # the sentence does not repeat the value (it may carry a password)
+
+
+# The kinds of value a variable holds, each with what it must be.
+_POSITIVE = Field(gt=0, allow_inf_nan=False)
+Seconds = Annotated[float, _POSITIVE, Expected("a positive number of seconds")]
+Days = Annotated[float, _POSITIVE, Expected("a positive number of days")]
+Megabytes = Annotated[float, _POSITIVE, Expected("a positive number of megabytes")]
+Megapixels = Annotated[float, _POSITIVE, Expected("a positive number of megapixels")]
+Characters = Annotated[int, Field(gt=0), Expected("a positive whole number of characters")]
+WorkerCount = Annotated[int, Field(gt=0), Expected("a positive whole number of worker processes")]
+Port = Annotated[int, Field(ge=1, le=65535), Expected("a port number from 1 to 65535")]
+SmtpSecurity = Annotated[str, Expected("one of starttls, ssl or none")]
+PublicUrl = Annotated[str, Expected("the address people open, starting with http:// or https://")]
+DatabaseUrl = Annotated[
+    str, Expected("a database URL such as postgresql+psycopg://user:password@host:5432/chat_app", secret=True)
+]
+RedisUrl = Annotated[str, Expected("a Redis URL such as redis://host:6379/0", secret=True)]
 
 
 @dataclass(frozen=True)
@@ -47,110 +79,186 @@ class SmtpSettings:
     security: str  # starttls | ssl | none
 
 
-def _smtp() -> SmtpSettings | None:
-    host = _env("SMTP_HOST")
-    if not host:
-        return None
-    port = int(_env_float("SMTP_PORT", 587))
-    default_security = {587: "starttls", 465: "ssl"}.get(port, "none")
-    return SmtpSettings(
-        host=host,
-        port=port,
-        username=_env("SMTP_USERNAME"),
-        password=_env("SMTP_PASSWORD"),
-        sender=_env("SMTP_FROM", f"Chat App <no-reply@{host}>"),
-        security=_env("SMTP_SECURITY", default_security).lower(),
+class Settings(BaseSettings):
+    """Every variable the app reads, by its environment name, but the providers' keys and
+    endpoints (see provider_variable); values derived from them are properties."""
+
+    # Names are matched exactly, and blank counts as unset (REDIS_URL="" falls through to
+    # REFLEX_REDIS_URL), as they always were.
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, env_ignore_empty=True, extra="ignore")
+
+    database_url: DatabaseUrl = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL", repr=False)
+    public_url: PublicUrl = Field("http://localhost:3000", validation_alias="PUBLIC_URL")
+    # Unset: PUBLIC_URL alone (public_url is declared first, so its value is there to use).
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="ALLOWED_ORIGINS", validate_default=True
     )
-
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    public_url: str
-    allowed_origins: tuple[str, ...]
-    session_days: float
-    cookie_secure: bool
-    secret_key: str
+    session_days: Days = Field(30.0, validation_alias="SESSION_DAYS")
+    # Unset: a per-install secret kept on local disk.
+    secret_key: str = Field("", validation_alias="SECRET_KEY", repr=False, validate_default=True)
     # Deadlines applied to every model stream, whatever the provider does.
-    first_token_timeout: float
-    chunk_gap_timeout: float
-    total_timeout: float
-    max_message_chars: int
-    operator_catalog: str  # path of the operator's own catalog file, or ""
+    first_token_timeout: Seconds = Field(60.0, validation_alias="LLM_FIRST_TOKEN_TIMEOUT")
+    chunk_gap_timeout: Seconds = Field(30.0, validation_alias="LLM_CHUNK_GAP_TIMEOUT")
+    total_timeout: Seconds = Field(600.0, validation_alias="LLM_TOTAL_TIMEOUT")
+    max_message_chars: Characters = Field(32000, validation_alias="MAX_MESSAGE_CHARS")
+    # The path of the operator's own catalog file, or "".
+    operator_catalog: str = Field("", validation_alias="MODEL_CATALOG_FILE")
     # Media: where files live and what an upload may be.
-    media_dir: str
-    max_image_bytes: int
-    max_video_bytes: int
-    max_image_pixels: int  # bounds decoding work and memory (decompression bombs)
-    generation_timeout: float  # seconds an image/video generation may take before it is cancelled
-    generation_poll_interval: float
+    media_dir: str = Field(str(PROJECT_ROOT / "data" / "media"), validation_alias="MEDIA_DIR")
+    max_image_mb: Megabytes = Field(20.0, validation_alias="MAX_IMAGE_MB")
+    max_video_mb: Megabytes = Field(200.0, validation_alias="MAX_VIDEO_MB")
+    max_image_megapixels: Megapixels = Field(50.0, validation_alias="MAX_IMAGE_MEGAPIXELS")
+    # Seconds an image/video generation may take before it is cancelled, and between two looks.
+    generation_timeout: Seconds = Field(900.0, validation_alias="GENERATION_TIMEOUT")
+    generation_poll_interval: Seconds = Field(1.0, validation_alias="GENERATION_POLL_INTERVAL")
     # Redis, when set, carries the live channel, stop requests and worker liveness across
     # processes and machines (and Reflex keeps each tab's state there); "" means one process.
-    redis_url: str = ""
-    redis_prefix: str = "chat_app"  # namespaces our keys, so several installs can share one Redis
-    oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
-    smtp: SmtpSettings | None = None  # None: no email goes out (invitation links are shown to copy)
+    redis_url: RedisUrl = Field(
+        "", validation_alias=AliasChoices("REDIS_URL", "REFLEX_REDIS_URL"), repr=False
+    )
+    # Namespaces our keys, so several installs can share one Redis.
+    redis_prefix: str = Field("chat_app", validation_alias="REDIS_KEY_PREFIX")
+    # Granian reads it to start workers; the app, to warn when they have no Redis to share.
+    granian_workers: WorkerCount = Field(1, validation_alias="GRANIAN_WORKERS")
+    google_client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
+    google_client_secret: str = Field("", validation_alias="GOOGLE_CLIENT_SECRET", repr=False)
+    google_discovery_url: str = Field(GOOGLE_DISCOVERY_URL, validation_alias="GOOGLE_DISCOVERY_URL")
+    oidc_client_id: str = Field("", validation_alias="OIDC_CLIENT_ID")
+    oidc_client_secret: str = Field("", validation_alias="OIDC_CLIENT_SECRET", repr=False)
+    oidc_discovery_url: str = Field("", validation_alias="OIDC_DISCOVERY_URL")
+    oidc_label: str = Field("Single sign-on", validation_alias="OIDC_LABEL")
+    # Unset SMTP_HOST: no email goes out (invitation links are shown to copy).
+    smtp_host: str = Field("", validation_alias="SMTP_HOST")
+    smtp_port: Port = Field(587, validation_alias="SMTP_PORT")
+    smtp_username: str = Field("", validation_alias="SMTP_USERNAME")
+    smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
+    smtp_from: str = Field("", validation_alias="SMTP_FROM")  # unset: Chat App <no-reply@SMTP_HOST>
+    smtp_security: SmtpSecurity = Field("", validation_alias="SMTP_SECURITY")  # unset: by the port
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, data: Any) -> Any:
+        """Surrounding spaces are dropped and a blank value counts as unset."""
+        if not isinstance(data, dict):
+            return data
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in stripped.items() if v != ""}
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return tuple(o.strip() for o in value.split(",") if o.strip()) if isinstance(value, str) else value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_default(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        public_url = info.data.get("public_url")  # absent when PUBLIC_URL itself was refused
+        return value or ((public_url,) if public_url else ())
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str) -> str:
+        return value or _dev_secret()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("not a Redis URL")
+        return value
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _smtp_security(cls, value: str) -> str:
+        if value and value.lower() not in SMTP_SECURITIES:
+            raise ValueError("not a known security")
+        return value.lower()
 
     @property
     def cookie_name(self) -> str:
         return "chat_session"
 
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
 
-def _oidc_providers() -> tuple[OidcProvider, ...]:
-    providers = []
-    if _env("GOOGLE_CLIENT_ID") and _env("GOOGLE_CLIENT_SECRET"):
-        providers.append(
-            OidcProvider(
-                name="google",
-                label="Google",
-                client_id=_env("GOOGLE_CLIENT_ID"),
-                client_secret=_env("GOOGLE_CLIENT_SECRET"),
-                discovery_url=_env(
-                    "GOOGLE_DISCOVERY_URL",
-                    "https://accounts.google.com/.well-known/openid-configuration",
-                ),
+    @property
+    def max_image_bytes(self) -> int:
+        return int(self.max_image_mb * 1024 * 1024)
+
+    @property
+    def max_video_bytes(self) -> int:
+        return int(self.max_video_mb * 1024 * 1024)
+
+    @property
+    def max_image_pixels(self) -> int:
+        """Bounds decoding work and memory (decompression bombs)."""
+        return int(self.max_image_megapixels * 1_000_000)
+
+    @property
+    def oidc_providers(self) -> tuple[OidcProvider, ...]:
+        """Google when both its id and secret are set; any OIDC provider when its id and discovery URL are."""
+        providers = []
+        if self.google_client_id and self.google_client_secret:
+            providers.append(
+                OidcProvider(
+                    name="google",
+                    label="Google",
+                    client_id=self.google_client_id,
+                    client_secret=self.google_client_secret,
+                    discovery_url=self.google_discovery_url,
+                )
             )
-        )
-    if _env("OIDC_CLIENT_ID") and _env("OIDC_DISCOVERY_URL"):
-        providers.append(
-            OidcProvider(
-                name="oidc",
-                label=_env("OIDC_LABEL", "Single sign-on"),
-                client_id=_env("OIDC_CLIENT_ID"),
-                client_secret=_env("OIDC_CLIENT_SECRET"),
-                discovery_url=_env("OIDC_DISCOVERY_URL"),
+        if self.oidc_client_id and self.oidc_discovery_url:
+            providers.append(
+                OidcProvider(
+                    name="oidc",
+                    label=self.oidc_label,
+                    client_id=self.oidc_client_id,
+                    client_secret=self.oidc_client_secret,
+                    discovery_url=self.oidc_discovery_url,
+                )
             )
+        return tuple(providers)
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """None: no email goes out (invitation links are shown to copy)."""
+        if not self.smtp_host:
+            return None
+        return SmtpSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            sender=self.smtp_from or f"Chat App <no-reply@{self.smtp_host}>",
+            security=self.smtp_security or {587: "starttls", 465: "ssl"}.get(self.smtp_port, "none"),
         )
-    return tuple(providers)
 
 
-def load_settings() -> Settings:
-    default_db = f"sqlite:///{PROJECT_ROOT / 'data' / 'chat_app.db'}"
-    public_url = _env("PUBLIC_URL", "http://localhost:3000").rstrip("/")
-    origins = _env("ALLOWED_ORIGINS")
-    return Settings(
-        database_url=_env("DATABASE_URL", default_db),
-        public_url=public_url,
-        allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) or (public_url,),
-        session_days=_env_float("SESSION_DAYS", 30.0),
-        cookie_secure=public_url.startswith("https://"),
-        secret_key=_env("SECRET_KEY") or _dev_secret(),
-        first_token_timeout=_env_float("LLM_FIRST_TOKEN_TIMEOUT", 60.0),
-        chunk_gap_timeout=_env_float("LLM_CHUNK_GAP_TIMEOUT", 30.0),
-        total_timeout=_env_float("LLM_TOTAL_TIMEOUT", 600.0),
-        max_message_chars=int(_env_float("MAX_MESSAGE_CHARS", 32000)),
-        operator_catalog=_env("MODEL_CATALOG_FILE"),
-        media_dir=_env("MEDIA_DIR", str(PROJECT_ROOT / "data" / "media")),
-        max_image_bytes=int(_env_float("MAX_IMAGE_MB", 20) * 1024 * 1024),
-        max_video_bytes=int(_env_float("MAX_VIDEO_MB", 200) * 1024 * 1024),
-        max_image_pixels=int(_env_float("MAX_IMAGE_MEGAPIXELS", 50) * 1_000_000),
-        generation_timeout=_env_float("GENERATION_TIMEOUT", 900.0),
-        generation_poll_interval=_env_float("GENERATION_POLL_INTERVAL", 1.0),
-        redis_url=_env("REDIS_URL") or _env("REFLEX_REDIS_URL"),
-        redis_prefix=_env("REDIS_KEY_PREFIX", "chat_app"),
-        oidc_providers=_oidc_providers(),
-        smtp=_smtp(),
-    )
+def provider_variable(name: str) -> str:
+    """A provider's key or endpoint by its variable's name ("" when unset).
+
+    Read when asked for rather than once: an operator's catalog names key variables of its
+    own (`key_env`), so which names matter is only known from the catalog.
+    """
+    return os.environ.get(name, "").strip()
 
 
 def _dev_secret() -> str:
@@ -158,8 +266,6 @@ def _dev_secret() -> str:
     path = PROJECT_ROOT / "data" / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    import secrets
-
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     path.write_text(value)
@@ -167,6 +273,51 @@ def _dev_secret() -> str:
     return value
 
 
+def _field_named(variable: str) -> FieldInfo | None:
+    """The field an environment variable fills (errors carry the variable's name)."""
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        if variable in names:
+            return field
+    return None
+
+
+def _variable_set(variable: str, field: FieldInfo | None) -> str:
+    """Of a field's names (REDIS_URL or REFLEX_REDIS_URL), the one the operator set."""
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices):
+        return next((str(n) for n in alias.choices if os.environ.get(str(n), "").strip()), variable)
+    return variable
+
+
+def _sentence(error: ErrorDetails) -> str:
+    variable = str(error["loc"][0]) if error["loc"] else "A setting"
+    field = _field_named(variable)
+    name = _variable_set(variable, field)
+    expected = next((m for m in field.metadata if isinstance(m, Expected)), None) if field else None
+    if expected is None:
+        return f"{name} is not valid: {error['msg']}."
+    got = "" if expected.secret else f", got {error['input']!r}"
+    return f"{name} must be {expected.what}{got}."
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; SettingsError names each variable that holds a bad value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(" ".join(_sentence(error) for error in exc.errors())) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    """For entry points: the settings, or the process stops with the sentence (not a traceback)."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        sys.exit(str(exc))

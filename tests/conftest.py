@@ -7,8 +7,6 @@ import os
 import uuid
 from collections.abc import Iterator
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session

@@ -4,7 +4,6 @@ discovering Ollama's models, availability, and the filtered, sorted listing."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,13 +19,16 @@ from chat_app.catalog import CatalogModel
 from chat_app.models import ModelEntry, User, utcnow
 from chat_app.services import keys
 from chat_app.services.errors import Invalid
+from chat_app.services.litellm_loader import load_litellm
 from chat_app.services.providers import PROVIDERS, configuration_gap
+from chat_app.settings import get_settings, provider_variable
 
 log = logging.getLogger(__name__)
 
 SORTS = ("name", "provider", "price", "context")
 ORDERS = ("asc", "desc")
 OLLAMA_CHECK_EVERY = 30.0  # seconds between looks at Ollama's model list
+OLLAMA_API_BASE = PROVIDERS["ollama"].base_env
 
 
 # ----- seeding -------------------------------------------------------------------------
@@ -34,8 +36,7 @@ def _litellm_facts(litellm_model: str | None) -> dict:
     """Context window and prices from LiteLLM's bundled price map, when it knows the model."""
     if not litellm_model:
         return {}
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
+    litellm = load_litellm()
 
     info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
     if not info:
@@ -52,8 +53,7 @@ def _litellm_facts(litellm_model: str | None) -> dict:
 
 def litellm_supports_vision(litellm_model: str) -> bool | None:
     """LiteLLM's own vision flag, or None when it does not know the model."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
+    litellm = load_litellm()
 
     info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
     return None if not info else bool(info.get("supports_vision"))
@@ -118,7 +118,7 @@ def ollama_gap(*, session: Session, force: bool = False) -> str:
 
     The models it has appear in the catalog as text models.
     """
-    base = os.environ.get("OLLAMA_API_BASE", "").rstrip("/")
+    base = provider_variable(OLLAMA_API_BASE).rstrip("/")
     if not base:
         return "Ollama is not configured: the server has no OLLAMA_API_BASE."
     checked_at, reason = _ollama_state.get(base, (0.0, ""))
@@ -289,7 +289,7 @@ def list_models(
         _check_choice("capability", capability, files.CAPABILITIES)
     if q is not None and len(q) > 200:
         raise Invalid("Keep the search under 200 characters.")
-    if os.environ.get("OLLAMA_API_BASE"):
+    if provider_variable(OLLAMA_API_BASE):
         ollama_gap(session=session)  # refreshes the discovered models at most every 30 s
     rows = session.exec(select(ModelEntry).order_by(ModelEntry.position))
     infos = []
@@ -341,7 +341,6 @@ def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()
 def sync_configured_catalog() -> int:
     """Seed or upgrade the catalog of the configured database (at start-up and after migrating)."""
     from chat_app.db import session_scope
-    from chat_app.settings import get_settings
 
     with session_scope() as session:
         return sync_catalog(session=session, operator_file=get_settings().operator_catalog or None)

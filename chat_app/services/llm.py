@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from chat_app.catalog import CatalogModel
 from chat_app.services import wire
+from chat_app.services.litellm_loader import load_litellm
 from chat_app.services.providers import call_options, provider_label
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +54,11 @@ class ProviderError(Exception):
     """A provider failure, said as a sentence for people."""
 
 
-def _litellm():
-    import litellm  # imported lazily: it costs about two seconds
-
-    litellm.suppress_debug_info = True
-    return litellm
-
-
 def describe_error(exc: BaseException, provider_label: str) -> str:
     """One sentence for a failed provider call, without secrets."""
     if isinstance(exc, ProviderError):
         return str(exc)
-    litellm = _litellm()
+    litellm = load_litellm()
     # LiteLLM wraps some failures (e.g. Gemini's 429 and 5xx) in a mid-stream fallback error.
     inner = getattr(exc, "original_exception", None)
     if isinstance(inner, Exception) and inner is not exc:
@@ -139,7 +130,7 @@ async def stream_reply(
     own_key: str | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
-    litellm = _litellm()
+    litellm = load_litellm()
     label = provider_label(model)
     started = time.monotonic()
 
@@ -237,6 +228,7 @@ async def stream_reply(
 
 def _handler(watch: wire.FinishWatch):
     """A LiteLLM HTTP handler for one call, on the shared pool, that reports the finish marker."""
+    load_litellm()
     from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
     return AsyncHTTPHandler(transport=wire.watched_transport(watch))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from chat_app.catalog import CatalogModel
+from chat_app.settings import provider_variable
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,10 @@ def configuration_gap(model: CatalogModel, *, own_key: bool = False) -> str:
     known = PROVIDERS.get(model.provider)
     label = provider_label(model)
     key_env = _key_env(model)
-    if key_env and not os.environ.get(key_env) and not own_key:
+    if key_env and not provider_variable(key_env) and not own_key:
         hint = " You can add your own key in Settings." if known is not None and not model.key_env else ""
         return f"{label} is not configured: the server has no {key_env}.{hint}"
-    if known is not None and known.key_env is None and not os.environ.get(known.base_env):
+    if known is not None and known.key_env is None and not provider_variable(known.base_env):
         return f"{label} is not configured: the server has no {known.base_env}."
     if known is None and not model.api_base:
         return f"{label} has no endpoint configured."
@@ -55,18 +55,17 @@ def configuration_gap(model: CatalogModel, *, own_key: bool = False) -> str:
 
 
 def call_options(model: CatalogModel, own_key: str | None = None) -> dict[str, str]:
-    """api_key/api_base for LiteLLM, read per call so a changed environment takes effect.
+    """api_key/api_base for LiteLLM, read per call (see settings.provider_variable).
 
     A person's own key, when given, is used instead of the server's.
     """
     options: dict[str, str] = {}
     key_env = _key_env(model)
-    if own_key:
-        options["api_key"] = own_key
-    elif key_env and os.environ.get(key_env):
-        options["api_key"] = os.environ[key_env]
+    server_key = provider_variable(key_env) if key_env else ""
+    if own_key or server_key:
+        options["api_key"] = own_key or server_key
     known = PROVIDERS.get(model.provider)
-    base = model.api_base or (os.environ.get(known.base_env) if known else None)
+    base = model.api_base or (provider_variable(known.base_env) if known else None)
     if base:
         options["api_base"] = base
     return options

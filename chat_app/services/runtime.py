@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -107,12 +106,12 @@ async def close_current() -> None:
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     """For the app's lifespan: start at once (the reaper ends what a previous run left in flight)."""
-    workers_wanted = os.environ.get("GRANIAN_WORKERS", "1").strip()
-    if not get_settings().redis_url and workers_wanted.isdigit() and int(workers_wanted) > 1:
+    settings = get_settings()
+    if not settings.redis_url and settings.granian_workers > 1:
         log.error(
             "GRANIAN_WORKERS=%s without REDIS_URL: each worker would keep its own replies and live "
             "views. Set REDIS_URL to run several workers.",
-            workers_wanted,
+            settings.granian_workers,
         )
     current().engines.add(None)
     try:

@@ -6,10 +6,6 @@ Besides checking the fakes, these tests pin down what LiteLLM 1.106 does with br
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
-
 import asyncio
 import json
 import subprocess
@@ -21,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import litellm
 import pytest
-from litellm.exceptions import MidStreamFallbackError
 
+from chat_app.services.litellm_loader import load_litellm
 from tests.fakes.providers import FakeProviders, Script, split_words
+
+litellm = load_litellm()  # offline: with the price map it ships
+MidStreamFallbackError = litellm.exceptions.MidStreamFallbackError
 
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 

@@ -1,0 +1,248 @@
+"""Settings: every variable read once, its default when unset, and a bad value stops start-up
+with one sentence naming it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import AliasChoices
+
+from chat_app import settings
+from chat_app.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _variables() -> list[str]:
+    names: list[str] = []
+    for field in settings.Settings.model_fields.values():
+        alias = field.validation_alias
+        names += [str(n) for n in alias.choices] if isinstance(alias, AliasChoices) else [str(alias)]
+    return names
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """None of the app's variables set; the per-install secret kept under tmp_path."""
+    for name in _variables():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path)
+    return monkeypatch
+
+
+def test_every_variable_has_its_default_when_unset(clean_env, tmp_path):
+    s = load_settings()
+    assert s.database_url == settings.DEFAULT_DATABASE_URL
+    assert s.public_url == "http://localhost:3000"
+    assert s.allowed_origins == ("http://localhost:3000",)
+    assert s.cookie_secure is False
+    assert s.cookie_name == "chat_session"
+    assert s.session_days == 30.0
+    assert (s.first_token_timeout, s.chunk_gap_timeout, s.total_timeout) == (60.0, 30.0, 600.0)
+    assert s.max_message_chars == 32000
+    assert s.operator_catalog == ""
+    assert s.media_dir == str(ROOT / "data" / "media")
+    assert (s.max_image_bytes, s.max_video_bytes) == (20 * 1024 * 1024, 200 * 1024 * 1024)
+    assert s.max_image_pixels == 50_000_000
+    assert (s.generation_timeout, s.generation_poll_interval) == (900.0, 1.0)
+    assert (s.redis_url, s.redis_prefix, s.granian_workers) == ("", "chat_app", 1)
+    assert s.oidc_providers == ()
+    assert s.smtp is None
+    # The secret is made once per install and kept.
+    assert s.secret_key == (tmp_path / "data" / "secret_key").read_text()
+    assert load_settings().secret_key == s.secret_key
+
+
+def test_blank_counts_as_unset_and_spaces_are_dropped(clean_env):
+    clean_env.setenv("LLM_TOTAL_TIMEOUT", "")
+    clean_env.setenv("SESSION_DAYS", "  7 ")
+    clean_env.setenv("REDIS_KEY_PREFIX", " ")
+    clean_env.setenv("SECRET_KEY", " s3cret\n")
+    s = load_settings()
+    assert (s.total_timeout, s.session_days, s.redis_prefix, s.secret_key) == (
+        600.0,
+        7.0,
+        "chat_app",
+        "s3cret",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "sentence"),
+    [
+        ("LLM_TOTAL_TIMEOUT", "abc", "LLM_TOTAL_TIMEOUT must be a positive number of seconds, got 'abc'."),
+        (
+            "LLM_FIRST_TOKEN_TIMEOUT",
+            "-5",
+            "LLM_FIRST_TOKEN_TIMEOUT must be a positive number of seconds, got '-5'.",
+        ),
+        (
+            "LLM_CHUNK_GAP_TIMEOUT",
+            "0",
+            "LLM_CHUNK_GAP_TIMEOUT must be a positive number of seconds, got '0'.",
+        ),
+        ("GENERATION_TIMEOUT", "nan", "GENERATION_TIMEOUT must be a positive number of seconds, got 'nan'."),
+        (
+            "GENERATION_POLL_INTERVAL",
+            "1s",
+            "GENERATION_POLL_INTERVAL must be a positive number of seconds, got '1s'.",
+        ),
+        ("SESSION_DAYS", "a month", "SESSION_DAYS must be a positive number of days, got 'a month'."),
+        ("MAX_IMAGE_MB", "inf", "MAX_IMAGE_MB must be a positive number of megabytes, got 'inf'."),
+        ("MAX_VIDEO_MB", "200MB", "MAX_VIDEO_MB must be a positive number of megabytes, got '200MB'."),
+        (
+            "MAX_IMAGE_MEGAPIXELS",
+            "-1",
+            "MAX_IMAGE_MEGAPIXELS must be a positive number of megapixels, got '-1'.",
+        ),
+        (
+            "MAX_MESSAGE_CHARS",
+            "1.5",
+            "MAX_MESSAGE_CHARS must be a positive whole number of characters, got '1.5'.",
+        ),
+        (
+            "GRANIAN_WORKERS",
+            "two",
+            "GRANIAN_WORKERS must be a positive whole number of worker processes, got 'two'.",
+        ),
+        ("SMTP_PORT", "99999", "SMTP_PORT must be a port number from 1 to 65535, got '99999'."),
+        ("SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of starttls, ssl or none, got 'tls'."),
+        (
+            "PUBLIC_URL",
+            "chat.example.com",
+            "PUBLIC_URL must be the address people open, starting with http:// or https://, "
+            "got 'chat.example.com'.",
+        ),
+        # URLs may carry a password: the sentence does not repeat them.
+        (
+            "DATABASE_URL",
+            "user:hunter2@db",
+            "DATABASE_URL must be a database URL such as postgresql+psycopg://user:password@host:5432/chat_app.",
+        ),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a Redis URL such as redis://host:6379/0."),
+        (
+            "REFLEX_REDIS_URL",
+            "localhost:6379",
+            "REFLEX_REDIS_URL must be a Redis URL such as redis://host:6379/0.",
+        ),
+    ],
+)
+def test_a_bad_value_is_refused_with_a_sentence_naming_the_variable(clean_env, variable, value, sentence):
+    clean_env.setenv(variable, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == sentence
+
+
+def test_each_bad_variable_is_named(clean_env):
+    clean_env.setenv("LLM_TOTAL_TIMEOUT", "x")
+    clean_env.setenv("SMTP_PORT", "y")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "LLM_TOTAL_TIMEOUT must be a positive number of seconds, got 'x'." in str(refused.value)
+    assert "SMTP_PORT must be a port number from 1 to 65535, got 'y'." in str(refused.value)
+
+
+def test_names_are_matched_exactly(clean_env):
+    clean_env.setenv("llm_total_timeout", "abc")
+    assert load_settings().total_timeout == 600.0
+
+
+def test_redis_url_comes_from_redis_url_else_reflex_redis_url(clean_env):
+    clean_env.setenv("REFLEX_REDIS_URL", "redis://reflex:6379/0")
+    assert load_settings().redis_url == "redis://reflex:6379/0"
+    clean_env.setenv("REDIS_URL", "")  # blank: still Reflex's
+    assert load_settings().redis_url == "redis://reflex:6379/0"
+    clean_env.setenv("REDIS_URL", "redis://ours:6379/1")
+    assert load_settings().redis_url == "redis://ours:6379/1"
+
+
+def test_values_derived_from_others(clean_env):
+    clean_env.setenv("PUBLIC_URL", "https://chat.example.com/")
+    s = load_settings()
+    assert (s.public_url, s.allowed_origins, s.cookie_secure) == (
+        "https://chat.example.com",
+        ("https://chat.example.com",),
+        True,
+    )
+    clean_env.setenv("ALLOWED_ORIGINS", " https://a.example, https://b.example ,")
+    clean_env.setenv("MAX_IMAGE_MB", "1.5")
+    s = load_settings()
+    assert s.allowed_origins == ("https://a.example", "https://b.example")
+    assert s.max_image_bytes == int(1.5 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(("port", "security"), [("587", "starttls"), ("465", "ssl"), ("25", "none")])
+def test_smtp_security_follows_the_port_unless_set(clean_env, port, security):
+    clean_env.setenv("SMTP_HOST", "mail.example.com")
+    clean_env.setenv("SMTP_PORT", port)
+    smtp = load_settings().smtp
+    assert smtp is not None
+    assert (smtp.port, smtp.security, smtp.sender) == (
+        int(port),
+        security,
+        "Chat App <no-reply@mail.example.com>",
+    )
+    clean_env.setenv("SMTP_SECURITY", "SSL")
+    assert load_settings().smtp.security == "ssl"
+
+
+def test_oidc_providers_appear_only_when_configured(clean_env):
+    clean_env.setenv("GOOGLE_CLIENT_ID", "g-id")
+    assert load_settings().oidc_providers == ()  # the secret is missing
+    clean_env.setenv("GOOGLE_CLIENT_SECRET", "g-secret")
+    clean_env.setenv("OIDC_CLIENT_ID", "o-id")
+    clean_env.setenv("OIDC_DISCOVERY_URL", "https://idp.example/.well-known/openid-configuration")
+    google, oidc = load_settings().oidc_providers
+    assert (google.name, google.client_secret, google.discovery_url) == (
+        "google",
+        "g-secret",
+        settings.GOOGLE_DISCOVERY_URL,
+    )
+    assert (oidc.name, oidc.label, oidc.client_id) == ("oidc", "Single sign-on", "o-id")
+
+
+def test_secrets_stay_out_of_the_settings_repr(clean_env):
+    clean_env.setenv("SECRET_KEY", "top-secret-key")
+    clean_env.setenv("SMTP_PASSWORD", "mail-password")
+    clean_env.setenv("DATABASE_URL", "postgresql+psycopg://app:db-password@db/chat")
+    shown = repr(load_settings())
+    assert "top-secret-key" not in shown and "mail-password" not in shown and "db-password" not in shown
+
+
+def test_settings_are_read_once_until_the_cache_is_cleared(clean_env):
+    clean_env.setenv("SESSION_DAYS", "3")
+    settings.get_settings.cache_clear()
+    try:
+        first = settings.get_settings()
+        clean_env.setenv("SESSION_DAYS", "4")
+        assert settings.get_settings() is first
+        settings.get_settings.cache_clear()
+        assert settings.get_settings().session_days == 4.0
+    finally:
+        settings.get_settings.cache_clear()
+
+
+def test_provider_variables_are_read_when_asked(monkeypatch):
+    monkeypatch.setenv("LAB_API_KEY", " k-123 \n")
+    assert settings.provider_variable("LAB_API_KEY") == "k-123"
+    monkeypatch.delenv("LAB_API_KEY")
+    assert settings.provider_variable("LAB_API_KEY") == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "chat_app.migrations"],  # `make migrate`
+        [sys.executable, "-c", "import rxconfig"],  # what `reflex run` loads first, in every worker
+    ],
+)
+def test_a_bad_value_stops_start_up_with_the_sentence(command, tmp_path):
+    env = {**os.environ, "LLM_TOTAL_TIMEOUT": "abc", "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "LLM_TOTAL_TIMEOUT must be a positive number of seconds, got 'abc'."
