@@ -305,7 +305,7 @@ def _sentence(error: ErrorDetails) -> str:
 def load_settings() -> Settings:
     """The settings from the environment; SettingsError names each variable that holds a bad value."""
     try:
-        return Settings()
+        return Settings()  # pyright: ignore[reportCallIssue]  (every field is read from the environment)
     except ValidationError as exc:
         raise SettingsError(" ".join(_sentence(error) for error in exc.errors())) from None
 

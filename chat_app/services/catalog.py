@@ -12,7 +12,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from chat_app import catalog as files
 from chat_app.catalog import CatalogModel
@@ -29,6 +29,8 @@ SORTS = ("name", "provider", "price", "context")
 ORDERS = ("asc", "desc")
 OLLAMA_CHECK_EVERY = 30.0  # seconds between looks at Ollama's model list
 OLLAMA_API_BASE = PROVIDERS["ollama"].base_env
+
+_MODELS = SQLModel.metadata.tables["models"]  # the Core table, for dialect upserts
 
 
 # ----- seeding -------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def sync_catalog(*, session: Session, operator_file: str | Path | None = None) -
     for position, model in enumerate(every):
         _upsert(session, model, version=version, position=position, enabled=model.id not in disabled)
     keep = {m.id for m in every}
-    for row in session.exec(select(ModelEntry).where(ModelEntry.source.in_(("catalog", "operator")))):
+    for row in session.exec(select(ModelEntry).where(col(ModelEntry.source).in_(("catalog", "operator")))):
         if row.id not in keep:
             session.delete(row)
     session.flush()
@@ -166,12 +168,12 @@ def _record_ollama_models(names: list[str], *, session: Session) -> None:
     if found:
         dialect = session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(ModelEntry.__table__).values(list(found.values()))
+        statement = insert(_MODELS).values(list(found.values()))
         updates = {c: statement.excluded[c] for c in next(iter(found.values())) if c != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
     gone = [i for i in stored if i not in found]
     if gone:
-        session.execute(sa.delete(ModelEntry).where(ModelEntry.id.in_(gone)))
+        session.execute(sa.delete(ModelEntry).where(col(ModelEntry.id).in_(gone)))
     for row in stored.values():  # written around the ORM: read again when next asked for
         session.expire(row)
     _catalog_changed()
@@ -210,7 +212,7 @@ def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | N
     Ollama's list changes, so a lookup is kept a few seconds; this process's own writes clear it."""
     if not model_id:
         return None
-    key = (str(session.get_bind().url), model_id)
+    key = (str(session.get_bind().engine.url), model_id)
     now = time.monotonic()
     cached = _resolved.get(key)
     if cached is not None and now - cached[0] < RESOLVED_FOR:
@@ -291,7 +293,7 @@ def list_models(
         raise Invalid("Keep the search under 200 characters.")
     if provider_variable(OLLAMA_API_BASE):
         ollama_gap(session=session)  # refreshes the discovered models at most every 30 s
-    rows = session.exec(select(ModelEntry).order_by(ModelEntry.position))
+    rows = session.exec(select(ModelEntry).order_by(col(ModelEntry.position)))
     infos = []
     providers_seen = set()
     for row in rows:
@@ -330,7 +332,7 @@ def default_model_for(person: User, *, session: Session) -> str | None:
 def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:
     """The first available text model, else the first text model."""
     rows = list(
-        session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(ModelEntry.position))
+        session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position)))
     )
     for row in rows:
         if not unavailable_reason(as_catalog_model(row), session=session, own_keys=own_keys):

@@ -81,5 +81,5 @@ def test_permissions_shown_to_a_page_are_the_rule_itself(session, world, role):
 
 
 def test_a_new_chat_is_its_writers_own():
-    assert access.NEW_CHAT == access.permissions(Role.owner)
+    assert access.permissions(Role.owner) == access.NEW_CHAT
     assert access.NEW_CHAT.can_post and access.NEW_CHAT.can_set_model
