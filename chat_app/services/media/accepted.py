@@ -1,0 +1,25 @@
+"""The images and videos we accept, by content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaType:
+    kind: str  # image | video
+    extension: str  # what the stored file is named with
+    format: str  # the Pillow format or container the content must open as
+
+
+# By content: the mime type the bytes really are -> what we do with them.
+ACCEPTED: dict[str, MediaType] = {
+    "image/jpeg": MediaType("image", "jpg", "JPEG"),
+    "image/png": MediaType("image", "png", "PNG"),
+    "image/webp": MediaType("image", "webp", "WEBP"),
+    "image/gif": MediaType("image", "gif", "GIF"),
+    "video/mp4": MediaType("video", "mp4", "mp4"),
+    "video/quicktime": MediaType("video", "mov", "mov"),
+    "video/webm": MediaType("video", "webm", "webm"),
+}
+ACCEPTED_LIST = "JPEG, PNG, WebP or GIF images and MP4, WebM or QuickTime videos"
