@@ -18,7 +18,7 @@ from chat_app.api.common import current_user, in_thread, require_user
 from chat_app.db import session_scope
 from chat_app.services import access, media
 from chat_app.services.errors import Invalid
-from chat_app.services.storage import get_storage
+from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.services.views import media_view
 
 MAX_FILES_PER_REQUEST = 10
@@ -103,12 +103,8 @@ async def upload(request: Request) -> Response:
         with session_scope() as session:
             return [media_view(media.record(s, owner_id=user_id, session=session)) for s in stored]
 
-    try:
+    with files_deleted_on_error(media.storage_keys(stored)):
         views = await in_thread(record)
-    except Exception:
-        for s in stored:
-            media.forget_files(s)
-        raise
     return JSONResponse({"files": views}, status_code=201)
 
 

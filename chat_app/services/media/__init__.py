@@ -16,7 +16,6 @@ from chat_app.services.media.records import (
     delete,
     delete_files_after_commit,
     discard_upload,
-    forget_files,
     keys_of_chat,
     media_of,
     pending_uploads,
@@ -24,7 +23,7 @@ from chat_app.services.media.records import (
     sweep_unsent,
 )
 from chat_app.services.media.sniff import HEAD_BYTES, sniff
-from chat_app.services.media.stored import CHUNK, Stored
+from chat_app.services.media.stored import CHUNK, Stored, storage_keys
 
 __all__ = [
     "ACCEPTED",
@@ -42,12 +41,12 @@ __all__ = [
     "delete",
     "delete_files_after_commit",
     "discard_upload",
-    "forget_files",
     "keys_of_chat",
     "media_of",
     "pending_uploads",
     "prompt_part",
     "record",
     "sniff",
+    "storage_keys",
     "sweep_unsent",
 ]

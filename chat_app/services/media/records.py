@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from chat_app.models import MediaFile, User, utcnow
 from chat_app.services.errors import Invalid
 from chat_app.services.media.stored import Stored
-from chat_app.services.storage import Storage, get_storage
+from chat_app.services.storage import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +65,6 @@ def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta
     ).all()
     delete(stale, session=session)
     return len(stale)
-
-
-def forget_files(stored: Stored, storage: Storage | None = None) -> None:
-    """Remove a stored file whose record could not be saved."""
-    storage = storage or get_storage()
-    for key in (stored.storage_key, stored.thumb_key):
-        if key:
-            storage.delete(key)
 
 
 def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[MediaFile]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,11 @@ class Stored:
     height: int | None
     duration: float | None
     original_name: str | None
+
+
+def storage_keys(files: Iterable[Stored]) -> list[str]:
+    """Every key these files occupy (file and preview), to remove them when their record fails."""
+    return [key for stored in files for key in (stored.storage_key, stored.thumb_key) if key]
 
 
 def sha256_and_size(path: Path) -> tuple[str, int]:
