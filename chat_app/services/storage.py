@@ -34,8 +34,6 @@ class Storage(Protocol):
 
     def open(self, key: str) -> BinaryIO: ...
 
-    def size(self, key: str) -> int: ...
-
     def delete(self, key: str) -> None:
         """Remove a file; a missing one is not an error."""
 
@@ -80,9 +78,6 @@ class LocalDiskStorage:
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
-
-    def size(self, key: str) -> int:
-        return self._path(key).stat().st_size
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
