@@ -21,7 +21,7 @@ from chat_app.api.endpoints import Router, in_session
 from chat_app.models import User
 from chat_app.services import access, media
 from chat_app.services.errors import Invalid, NotFound
-from chat_app.services.storage import get_storage
+from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.services.views import MediaView, media_view
 
 MAX_FILES_PER_REQUEST = 10
@@ -107,12 +107,8 @@ async def upload(user: User, request: Request) -> dict:
         stored = [await asyncio.to_thread(intake.finish) for intake in parts.intakes]
     finally:
         parts.discard()
-    try:
+    with files_deleted_on_error(media.storage_keys(stored)):
         views = await in_session(partial(_record, stored, user.id))
-    except Exception:
-        for s in stored:
-            media.forget_files(s)
-        raise
     return {"files": views}
 
 

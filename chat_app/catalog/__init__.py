@@ -108,8 +108,3 @@ def operator_models(path: Path, providers: dict[str, str]) -> tuple[int, list[Ca
                 )
             )
     return data["version"], found, set(data.get("disabled", []))
-
-
-def find_model(model_id: str | None) -> CatalogModel | None:
-    """A model of the shipped catalog file (without database or run-time data)."""
-    return next((m for m in shipped()[1] if m.id == model_id), None)

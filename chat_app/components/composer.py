@@ -3,6 +3,7 @@
 import reflex as rx
 
 from chat_app.components.picker import model_picker
+from chat_app.services.views import FILE_PICKER_ACCEPT
 from chat_app.state.chat import COMPOSER_ID, ChatState
 
 
@@ -26,16 +27,6 @@ def model_select() -> rx.Component:
 
 
 UPLOAD_ID = "attach"
-# What the file picker offers; the server still judges every file by its content.
-ACCEPT = {
-    "image/jpeg": [".jpg", ".jpeg"],
-    "image/png": [".png"],
-    "image/webp": [".webp"],
-    "image/gif": [".gif"],
-    "video/mp4": [".mp4", ".m4v"],
-    "video/webm": [".webm"],
-    "video/quicktime": [".mov"],
-}
 
 
 def attach_button() -> rx.Component:
@@ -52,7 +43,7 @@ def attach_button() -> rx.Component:
             custom_attrs={"data-testid": "attach-button"},
         ),
         id=UPLOAD_ID,
-        accept=ACCEPT,
+        accept=FILE_PICKER_ACCEPT,  # the server still judges every file by its content
         multiple=True,
         disabled=(ChatState.attach_refusal != "") | ChatState.uploading,
         on_drop=ChatState.attach_files(

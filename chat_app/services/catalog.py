@@ -53,14 +53,6 @@ def _litellm_facts(litellm_model: str | None) -> dict:
     return facts
 
 
-def litellm_supports_vision(litellm_model: str) -> bool | None:
-    """LiteLLM's own vision flag, or None when it does not know the model."""
-    litellm = load_litellm()
-
-    info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
-    return None if not info else bool(info.get("supports_vision"))
-
-
 def _row_values(model: CatalogModel, *, version: int, position: int, enabled: bool) -> dict:
     """A models row for a catalog model."""
     values = {k: v for k, v in asdict(model).items() if k != "enabled"}

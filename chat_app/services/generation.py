@@ -21,6 +21,7 @@ from chat_app.catalog import CatalogModel
 from chat_app.services import media, providers
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import ProviderError
+from chat_app.services.storage import files_deleted_on_error
 from chat_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -138,16 +139,15 @@ async def generate(
         raise ProviderError(f"{model.name} finished without producing anything.")
     on_progress(Progress("downloading", 100, time.monotonic() - started))
     stored: list[media.Stored] = []
-    try:
+    written: list[str] = []  # the outputs kept so far go if a later one fails or the reply is stopped
+    with files_deleted_on_error(written, on=BaseException):
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
         ) as http:
             for url in urls:
-                stored.append(await download(http, url))
-    except BaseException:
-        for done in stored:
-            media.forget_files(done)
-        raise
+                output = await download(http, url)
+                stored.append(output)
+                written.extend(media.storage_keys([output]))
     return stored
 
 

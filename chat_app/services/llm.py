@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from chat_app.catalog import CatalogModel
@@ -122,6 +122,95 @@ def _connection_failure(exc: BaseException) -> str:
     return ""
 
 
+class _ReplyTimer:
+    """One reply's three deadlines: how long the next wait may take, and what to say when it ran out."""
+
+    def __init__(self, deadlines: Deadlines, label: str):
+        self.deadlines, self.label = deadlines, label
+        self.started = time.monotonic()
+        self.got_text = False  # until the first text the first-token deadline applies, then the gap
+
+    def time_left(self) -> float:
+        """Seconds the next wait may take; ProviderError when the whole reply is out of time."""
+        left = self.deadlines.total - (time.monotonic() - self.started)
+        if left <= 0:
+            raise self._cut_off()
+        if self.got_text:
+            step = self.deadlines.chunk_gap
+        else:
+            step = self.deadlines.first_token - (time.monotonic() - self.started)
+        return max(0.0, min(left, step))
+
+    def expired(self) -> ProviderError:
+        """The error for a wait that ran out: which deadline passed, said for people."""
+        if time.monotonic() - self.started >= self.deadlines.total:
+            return self._cut_off()
+        if self.got_text:
+            return ProviderError(
+                f"{self.label} stopped sending for {self.deadlines.chunk_gap:.0f} s; the reply was cut off."
+            )
+        return self.no_start()
+
+    def no_start(self) -> ProviderError:
+        return ProviderError(
+            f"{self.label} did not start answering within {self.deadlines.first_token:.0f} s."
+        )
+
+    def _cut_off(self) -> ProviderError:
+        return ProviderError(
+            f"{self.label} took longer than {self.deadlines.total:.0f} s; the reply was cut off."
+        )
+
+
+class _TimedChunks:
+    """A provider's stream whose every chunk is awaited no longer than the timer allows.
+
+    Failures come out as ProviderError sentences. A plain iterator, not a generator: it runs for
+    every token of every reply.
+    """
+
+    def __init__(self, stream, timer: _ReplyTimer):
+        self._chunks = stream.__aiter__()
+        self._timer = timer
+
+    def __aiter__(self) -> _TimedChunks:
+        return self
+
+    async def __anext__(self):
+        try:
+            # asyncio.timeout, not wait_for: no task per chunk
+            async with asyncio.timeout(self._timer.time_left()):
+                return await self._chunks.__anext__()
+        except TimeoutError:
+            raise self._timer.expired() from None
+        except (StopAsyncIteration, ProviderError):
+            raise
+        except Exception as exc:
+            log.warning("%s stream failed: %s", self._timer.label, _causes(exc))
+            raise ProviderError(describe_error(exc, self._timer.label)) from exc
+
+
+async def _open_stream(request: Callable[[], Awaitable], timer: _ReplyTimer):
+    """Send the request within the first-token deadline; failures come out as ProviderError sentences."""
+    label = timer.label
+    try:
+        async with asyncio.timeout(timer.time_left()):
+            try:
+                return await request()
+            except Exception as exc:
+                if _connection_failure(exc) != "broken":
+                    raise
+                # A pooled connection the provider had just closed (idle keep-alive): the request
+                # never reached it, so it is sent again at once, on a fresh connection.
+                log.info("%s closed a pooled connection as it was used; sending again", label)
+                return await request()
+    except TimeoutError:
+        raise timer.no_start() from None
+    except Exception as exc:
+        log.warning("%s request failed: %s", label, _causes(exc))
+        raise ProviderError(describe_error(exc, label)) from exc
+
+
 async def stream_reply(
     model: CatalogModel,
     messages: Sequence[dict],
@@ -132,14 +221,7 @@ async def stream_reply(
     """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
     litellm = load_litellm()
     label = provider_label(model)
-    started = time.monotonic()
-
-    def limit(first: bool) -> float:
-        left = deadlines.total - (time.monotonic() - started)
-        if left <= 0:
-            raise ProviderError(f"{label} took longer than {deadlines.total:.0f} s; the reply was cut off.")
-        step = deadlines.first_token - (time.monotonic() - started) if first else deadlines.chunk_gap
-        return max(0.0, min(left, step))
+    timer = _ReplyTimer(deadlines, label)
 
     # Gemini's finish signal is only visible on the wire (see wire.py).
     watch = wire.FinishWatch(b'"finishReason"') if model.provider == "gemini" else None
@@ -157,54 +239,11 @@ async def stream_reply(
             **extra,
         )
 
-    try:
-        async with asyncio.timeout(limit(first=True)):
-            try:
-                stream = await request()
-            except Exception as exc:
-                if _connection_failure(exc) != "broken":
-                    raise
-                # A pooled connection the provider had just closed (idle keep-alive): the request
-                # never reached it, so it is sent again at once, on a fresh connection.
-                log.info("%s closed a pooled connection as it was used; sending again", label)
-                stream = await request()
-    except TimeoutError:
-        raise ProviderError(
-            f"{label} did not start answering within {deadlines.first_token:.0f} s."
-        ) from None
-    except Exception as exc:
-        log.warning("%s request failed: %s", label, _causes(exc))
-        raise ProviderError(describe_error(exc, label)) from exc
-
+    stream = await _open_stream(request, timer)
     finish_reason: str | None = None
     input_tokens = output_tokens = None
-    got_text = False
-    iterator = stream.__aiter__()
     try:
-        while True:
-            try:
-                # asyncio.timeout, not wait_for: no task per chunk (this runs for every token of every reply)
-                async with asyncio.timeout(limit(first=not got_text)):
-                    chunk = await iterator.__anext__()
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                if time.monotonic() - started >= deadlines.total:
-                    raise ProviderError(
-                        f"{label} took longer than {deadlines.total:.0f} s; the reply was cut off."
-                    ) from None
-                if got_text:
-                    raise ProviderError(
-                        f"{label} stopped sending for {deadlines.chunk_gap:.0f} s; the reply was cut off."
-                    ) from None
-                raise ProviderError(
-                    f"{label} did not start answering within {deadlines.first_token:.0f} s."
-                ) from None
-            except ProviderError:
-                raise
-            except Exception as exc:
-                log.warning("%s stream failed: %s", label, _causes(exc))
-                raise ProviderError(describe_error(exc, label)) from exc
+        async for chunk in _TimedChunks(stream, timer):
             usage = getattr(chunk, "usage", None)
             if usage:
                 input_tokens = getattr(usage, "prompt_tokens", None) or input_tokens
@@ -212,7 +251,7 @@ async def stream_reply(
             for choice in chunk.choices or ():
                 text = getattr(choice.delta, "content", None)
                 if text:
-                    got_text = True
+                    timer.got_text = True
                     yield TextDelta(text)
                 if choice.finish_reason:
                     finish_reason = choice.finish_reason

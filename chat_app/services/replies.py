@@ -24,6 +24,7 @@ from chat_app.models import ChatSession, Message, MessageStatus, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
+from chat_app.services.storage import delete_files, files_deleted_on_error
 
 log = logging.getLogger(__name__)
 
@@ -126,30 +127,31 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         writer = runtime.current().writer
         writer.forget(job.message_id, job.engine)
         try:
-            if model is not None and made:  # a generation's end records its files: its own transaction
-                cost = generation.cost(model, made)
-                await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
-            else:  # with the other replies ending now, in one batch
-                cost = llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
-                await asyncio.shield(
-                    writer.end(
-                        Ending(
-                            job.message_id,
-                            job.chat_id,
-                            job.text,
-                            status.value,
-                            error,
-                            usage[0],
-                            usage[1],
-                            cost,
-                        ),
-                        job.engine,
+            with files_deleted_on_error(media.storage_keys(made)):
+                if model is not None and made:  # a generation's end records its files: its own transaction
+                    cost = generation.cost(model, made)
+                    await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
+                else:  # with the other replies ending now, in one batch
+                    cost = (
+                        llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
                     )
-                )
+                    await asyncio.shield(
+                        writer.end(
+                            Ending(
+                                job.message_id,
+                                job.chat_id,
+                                job.text,
+                                status.value,
+                                error,
+                                usage[0],
+                                usage[1],
+                                cost,
+                            ),
+                            job.engine,
+                        )
+                    )
         except Exception:
             log.exception("could not save the end of reply %s", job.message_id)
-            for stored in made:
-                media.forget_files(stored)
         finally:
             _jobs.pop(job.message_id, None)
             _publish(
@@ -233,8 +235,7 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
             )
         )
         if not ended:
-            for stored in made:
-                media.forget_files(stored)
+            delete_files(media.storage_keys(made))
             return
         reply = session.get(Message, uuid.UUID(job.message_id))
         for stored in made:

@@ -20,7 +20,7 @@ from chat_app.services import access, mailer, media
 from chat_app.services.accounts import normalize_email
 from chat_app.services.chats import IN_FLIGHT, new_share_token
 from chat_app.services.errors import Invalid, NotFound
-from chat_app.services.storage import get_storage
+from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.settings import get_settings
 
 MAX_EMAILS_PER_REQUEST = 50
@@ -300,7 +300,7 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     ).all()
     files = media.media_of([m.id for m in rows], session=session)
     storage, copied_keys = get_storage(), []
-    try:
+    with files_deleted_on_error(copied_keys, storage=storage, on=BaseException):
         for seq, message in enumerate(rows, start=1):
             twin = Message(
                 session_id=copy.id,
@@ -321,10 +321,6 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
             for original in files.get(message.id, []):
                 session.add(_copy_file(original, copy.id, twin.id, actor.id, storage, copied_keys))
         session.flush()
-    except BaseException:
-        for key in copied_keys:
-            storage.delete(key)
-        raise
     return copy
 
 

@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
@@ -31,8 +33,6 @@ class Storage(Protocol):
         """The same bytes under a new key (object stores copy on their side); returns the new key."""
 
     def open(self, key: str) -> BinaryIO: ...
-
-    def size(self, key: str) -> int: ...
 
     def delete(self, key: str) -> None:
         """Remove a file; a missing one is not an error."""
@@ -79,9 +79,6 @@ class LocalDiskStorage:
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
 
-    def size(self, key: str) -> int:
-        return self._path(key).stat().st_size
-
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -96,3 +93,28 @@ def _storage_at(root: str) -> LocalDiskStorage:
 
 def get_storage() -> Storage:
     return _storage_at(get_settings().media_dir)
+
+
+def delete_files(keys: Iterable[str], storage: Storage | None = None) -> None:
+    """Remove these files now: stored, but their record was not (or will never be) saved."""
+    storage = storage or get_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+@contextmanager
+def files_deleted_on_error(
+    keys: Iterable[str], *, storage: Storage | None = None, on: type[BaseException] = Exception
+) -> Iterator[None]:
+    """If the block fails, delete the files at `keys` and let the failure go on, so no file stays
+    behind without its record. `keys` is read only then: a list the block fills as it writes is covered.
+
+    `on` is Exception by default: a block awaiting a save that runs in a thread must keep the files
+    when only the waiting is cancelled (the save may still commit). A block that writes the files
+    itself passes BaseException, so a stop removes them too.
+    """
+    try:
+        yield
+    except on:
+        delete_files(keys, storage)
+        raise

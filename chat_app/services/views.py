@@ -6,6 +6,13 @@ from typing import TypedDict
 
 from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
 from chat_app.models import ChatSession, MediaFile, Message
+from chat_app.services.media.accepted import ACCEPTED
+
+# What the file picker offers (mime type -> file name extensions), from the table the server judges
+# uploads by, so the picker never offers a file the server refuses nor hides one it takes.
+FILE_PICKER_ACCEPT: dict[str, list[str]] = {
+    mime: list(accepted.file_extensions) for mime, accepted in ACCEPTED.items()
+}
 
 
 class ChatView(TypedDict):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from chat_app.models import User
 from chat_app.services import media
 from chat_app.services.errors import Invalid, Unauthenticated
+from chat_app.services.storage import files_deleted_on_error
 from chat_app.services.views import media_view
 from chat_app.state.auth import Refused
 
@@ -92,15 +93,14 @@ class AttachmentsMixin(rx.State, mixin=True):
             return stored
 
         stored = await asyncio.to_thread(judge_all)
-        try:
-            kept = await self._as_user(
-                lambda user, session: [
-                    media_view(media.record(s, owner_id=user.id, session=session)) for s in stored
-                ]
-            )
-        except Exception as exc:  # signed out meanwhile, or the records failed: keep no stray files
-            for item in stored:
-                media.forget_files(item)
+        try:  # signed out meanwhile, or the records failed: keep no stray files
+            with files_deleted_on_error(media.storage_keys(stored)):
+                kept = await self._as_user(
+                    lambda user, session: [
+                        media_view(media.record(s, owner_id=user.id, session=session)) for s in stored
+                    ]
+                )
+        except Exception as exc:
             kept = []
             refused.append(
                 "Sign in again to attach files."

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from chat_app.catalog import CatalogModel, find_model
+from chat_app.catalog import CatalogModel, shipped
 from chat_app.services import llm
 
 TEXT_MODELS = [
@@ -26,7 +26,9 @@ OLLAMA = CatalogModel(
 
 
 def _model(model_id: str) -> CatalogModel:
-    return OLLAMA if model_id == OLLAMA.id else find_model(model_id)
+    if model_id == OLLAMA.id:
+        return OLLAMA
+    return next(m for m in shipped()[1] if m.id == model_id)
 
 
 FAST = llm.Deadlines(first_token=3, chunk_gap=1.5, total=20)
@@ -131,7 +133,7 @@ def test_cost_comes_from_the_catalogs_prices():
     )
     assert llm.reply_cost(model, 1_000_000, 100_000) == 3.5
     assert llm.reply_cost(model, None, None) is None
-    assert llm.reply_cost(find_model("replicate/stability-ai/sdxl"), 10, 10) is None
+    assert llm.reply_cost(_model("replicate/stability-ai/sdxl"), 10, 10) is None
 
 
 async def test_a_provider_that_cannot_be_reached_is_said_so_not_called_a_server_error(monkeypatch):

@@ -1,0 +1,136 @@
+"""The rows of stored files: recorded, found, swept when never sent, deleted with their files."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from chat_app.models import MediaFile, User, utcnow
+from chat_app.services.errors import Invalid
+from chat_app.services.media.stored import Stored
+from chat_app.services.storage import get_storage
+
+log = logging.getLogger(__name__)
+
+
+def record(
+    stored: Stored,
+    *,
+    owner_id: uuid.UUID | None,
+    session: Session,
+    chat_id: uuid.UUID | None = None,
+    message_id: uuid.UUID | None = None,
+) -> MediaFile:
+    """Save the row of a stored file. Without a message it is an upload waiting to be sent."""
+    if message_id is None and owner_id is not None:
+        sweep_unsent(owner_id, session=session)
+    row = MediaFile(
+        session_id=chat_id,
+        message_id=message_id,
+        owner_id=owner_id,
+        kind=stored.kind,
+        mime_type=stored.mime_type,
+        byte_size=stored.byte_size,
+        width=stored.width,
+        height=stored.height,
+        duration=stored.duration,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        thumb_key=stored.thumb_key,
+        original_name=stored.original_name,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+UNSENT_KEPT_FOR = timedelta(days=1)
+
+
+def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta = UNSENT_KEPT_FOR) -> int:
+    """Remove the owner's uploads that were never sent (a closed tab, a removed chip).
+
+    Called when they upload again, so abandoned files never pile up (index ix_media_files_owner_pending).
+    """
+    stale = session.exec(
+        select(MediaFile).where(
+            MediaFile.owner_id == owner_id,
+            MediaFile.message_id.is_(None),
+            MediaFile.created_at < utcnow() - older_than,
+        )
+    ).all()
+    delete(stale, session=session)
+    return len(stale)
+
+
+def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[MediaFile]:
+    """The actor's own unsent uploads named by `ids`, in that order; anything else is refused."""
+    if not ids:
+        return []
+    try:
+        wanted = [uuid.UUID(str(i)) for i in ids]
+    except ValueError:
+        raise Invalid("One of the attachments is not valid. Attach the file again.") from None
+    rows = {
+        row.id: row
+        for row in session.exec(
+            select(MediaFile).where(
+                MediaFile.id.in_(wanted), MediaFile.owner_id == owner.id, MediaFile.message_id.is_(None)
+            )
+        )
+    }
+    if len(rows) != len(set(wanted)):
+        raise Invalid("One of the attachments is gone or already sent. Attach the file again.")
+    return [rows[i] for i in dict.fromkeys(wanted)]
+
+
+def discard_upload(owner: User, media_id: str, *, session: Session) -> None:
+    """Remove one of the owner's unsent uploads (a chip taken off the composer)."""
+    delete(pending_uploads(owner, [media_id], session=session), session=session)
+
+
+def media_of(message_ids: list[uuid.UUID], *, session: Session) -> dict[uuid.UUID, list[MediaFile]]:
+    """Every file of these messages, grouped by message, in upload order (one indexed query)."""
+    grouped: dict[uuid.UUID, list[MediaFile]] = {}
+    if not message_ids:
+        return grouped
+    for row in session.exec(
+        select(MediaFile).where(MediaFile.message_id.in_(message_ids)).order_by(MediaFile.created_at)
+    ):
+        grouped.setdefault(row.message_id, []).append(row)
+    return grouped
+
+
+def keys_of_chat(chat_id: uuid.UUID, *, session: Session) -> list[str]:
+    """Storage keys of a chat's files, to remove once its rows are gone."""
+    rows = session.exec(
+        sa.select(MediaFile.storage_key, MediaFile.thumb_key).where(MediaFile.session_id == chat_id)
+    ).all()
+    return [k for pair in rows for k in pair if k]
+
+
+def delete(rows: list[MediaFile], *, session: Session) -> None:
+    """Delete these records; their files go once the deletion is committed."""
+    delete_files_after_commit(session, [k for row in rows for k in (row.storage_key, row.thumb_key) if k])
+    for row in rows:
+        session.delete(row)
+
+
+def delete_files_after_commit(session: Session, keys: list[str]) -> None:
+    """Files go only when the rows naming them are really gone."""
+    if not keys:
+        return
+    storage = get_storage()
+
+    def _delete(_session) -> None:
+        for key in keys:
+            try:
+                storage.delete(key)
+            except OSError:
+                log.warning("could not delete media file %s", key, exc_info=True)
+
+    sa.event.listen(session, "after_commit", _delete, once=True)
