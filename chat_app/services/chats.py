@@ -6,7 +6,8 @@ import secrets
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
 from chat_app.models import MAX_TITLE_LENGTH, ChatSession, Message, MessageStatus, User, utcnow
@@ -43,7 +44,7 @@ def list_chats(user: User, *, session: Session, limit: int = 200) -> list[ChatSe
         session.exec(
             select(ChatSession)
             .where(ChatSession.user_id == user.id)
-            .order_by(ChatSession.updated_at.desc())
+            .order_by(col(ChatSession.updated_at).desc())
             .limit(limit)
         )
     )
@@ -96,13 +97,13 @@ def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
 
 def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     """A chat's messages in order (unique index on session_id, seq)."""
-    return list(session.exec(select(Message).where(Message.session_id == chat_id).order_by(Message.seq)))
+    return list(session.exec(select(Message).where(Message.session_id == chat_id).order_by(col(Message.seq))))
 
 
 def latest_messages(chat_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
     """The chat's last `limit` messages, in order: what a view opens with, however long the chat."""
     newest = session.exec(
-        select(Message).where(Message.session_id == chat_id).order_by(Message.seq.desc()).limit(limit)
+        select(Message).where(Message.session_id == chat_id).order_by(col(Message.seq).desc()).limit(limit)
     )
     return list(reversed(list(newest)))
 
@@ -112,7 +113,7 @@ def messages_before(chat_id: uuid.UUID, before_seq: int, *, session: Session, li
     older = session.exec(
         select(Message)
         .where(Message.session_id == chat_id, Message.seq < before_seq)
-        .order_by(Message.seq.desc())
+        .order_by(col(Message.seq).desc())
         .limit(limit)
     )
     return list(reversed(list(older)))
@@ -130,7 +131,7 @@ def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> l
         session.exec(
             select(Message)
             .where(Message.session_id == chat_id, Message.seq > after_seq)
-            .order_by(Message.seq)
+            .order_by(col(Message.seq))
         )
     )
 
@@ -149,7 +150,7 @@ def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
 def reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     """The chat's reply being written, if any (at most one: a partial unique index)."""
     return session.exec(
-        select(Message).where(Message.session_id == chat_id, Message.status.in_(IN_FLIGHT))
+        select(Message).where(Message.session_id == chat_id, col(Message.status).in_(IN_FLIGHT))
     ).first()
 
 
@@ -270,7 +271,7 @@ def restart_last_reply(
     """Regenerate (or retry) the chat's last reply in place."""
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
     last = session.exec(
-        select(Message).where(Message.session_id == chat.id).order_by(Message.seq.desc())
+        select(Message).where(Message.session_id == chat.id).order_by(col(Message.seq).desc())
     ).first()
     if last is None or last.role != "assistant":
         raise Invalid("There is no reply to regenerate.")
@@ -297,7 +298,7 @@ def _flush_one_reply_per_chat(session: Session) -> None:
     the database: one reply in flight per chat, and one message per place in it."""
     try:
         session.flush()
-    except sa.exc.IntegrityError:
+    except IntegrityError:
         raise Invalid(REPLY_IN_FLIGHT) from None
 
 
@@ -309,9 +310,9 @@ def prompt_for(reply: Message, *, session: Session) -> list[dict]:
     """
     # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
     rows = session.execute(
-        sa.select(Message.id, Message.role, Message.content)
-        .where(Message.session_id == reply.session_id, Message.seq < reply.seq)
-        .order_by(Message.seq)
+        sa.select(col(Message.id), col(Message.role), col(Message.content))
+        .where(col(Message.session_id) == reply.session_id, col(Message.seq) < reply.seq)
+        .order_by(col(Message.seq))
     ).all()
     files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
     prompt: list[dict] = []

@@ -43,10 +43,10 @@ def percent_from_logs(logs: str | None) -> int | None:
 
 
 def _client(model: CatalogModel, own_key: str | None):
-    import replicate  # imported when first needed, like LiteLLM
+    from replicate.client import Client  # imported when first needed, like LiteLLM
 
     options = providers.call_options(model, own_key)
-    return replicate.Client(
+    return Client(
         api_token=options.get("api_key"),
         base_url=options.get("api_base"),
         timeout=httpx.Timeout(30.0, connect=10.0),

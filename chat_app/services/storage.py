@@ -25,12 +25,14 @@ class Storage(Protocol):
 
     def staging_file(self) -> tempfile._TemporaryFileWrapper:
         """A temporary file to receive bytes before they are judged; deleted on close."""
+        ...
 
     def put(self, key: str, source: Path) -> None:
         """Take a finished file in under `key`."""
 
     def copy(self, key: str) -> str:
         """The same bytes under a new key (object stores copy on their side); returns the new key."""
+        ...
 
     def open(self, key: str) -> BinaryIO: ...
 

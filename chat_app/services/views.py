@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypedDict
 
 from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
@@ -10,7 +11,7 @@ from chat_app.services.media.accepted import ACCEPTED
 
 # What the file picker offers (mime type -> file name extensions), from the table the server judges
 # uploads by, so the picker never offers a file the server refuses nor hides one it takes.
-FILE_PICKER_ACCEPT: dict[str, list[str]] = {
+FILE_PICKER_ACCEPT: dict[str, Sequence[str]] = {
     mime: list(accepted.file_extensions) for mime, accepted in ACCEPTED.items()
 }
 

@@ -79,4 +79,4 @@ def store_image(path: Path, intake: Intake, accepted: MediaType) -> Stored:
         raise Invalid("This image has too many pixels to open safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise Invalid("This image is damaged or incomplete and could not be read.") from exc
-    return Stored("image", intake.mime_type, size, sha, key, thumb_key, width, height, None, intake.name)
+    return Stored("image", intake.judged_type, size, sha, key, thumb_key, width, height, None, intake.name)

@@ -91,7 +91,14 @@ class Intake:
                 raise Invalid(f"This {kind} is larger than the {_mb(limit)} limit.")
         self._file.write(data)
 
-    def _decide_type(self) -> None:
+    @property
+    def judged_type(self) -> str:
+        """The type the content was judged to be: known once the first bytes are read."""
+        if self.mime_type is None:
+            raise RuntimeError("The file's type is judged from its first bytes, which have not come yet.")
+        return self.mime_type
+
+    def _decide_type(self) -> str:
         mime = sniff(self._head)
         if mime is None:
             raise Invalid(f"This file is not a supported image or video. Send {ACCEPTED_LIST}.")
@@ -103,16 +110,16 @@ class Intake:
                     f"This file says it is {declared} but its content is {mime}; it was not accepted."
                 )
         self.mime_type = mime
+        return mime
 
     def finish(self) -> Stored:
         """Judge the whole file and move it (cleaned) into storage. Blocking: run off the event loop."""
         try:
             if self.size == 0:
                 raise Invalid("This file is empty.")
-            if self.mime_type is None:
-                self._decide_type()  # a file shorter than HEAD_BYTES
+            mime = self.mime_type or self._decide_type()  # decided here for a file shorter than HEAD_BYTES
             self._file.flush()
-            accepted = ACCEPTED[self.mime_type]
+            accepted = ACCEPTED[mime]
             store = store_image if accepted.kind == "image" else store_video
             return store(Path(self._file.name), self, accepted)
         finally:

@@ -7,7 +7,8 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 
 from chat_app.models import MediaFile, User, utcnow
 from chat_app.services.errors import Invalid
@@ -59,11 +60,11 @@ def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta
     stale = session.exec(
         select(MediaFile).where(
             MediaFile.owner_id == owner_id,
-            MediaFile.message_id.is_(None),
+            col(MediaFile.message_id).is_(None),
             MediaFile.created_at < utcnow() - older_than,
         )
     ).all()
-    delete(stale, session=session)
+    delete(list(stale), session=session)
     return len(stale)
 
 
@@ -79,7 +80,9 @@ def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[Me
         row.id: row
         for row in session.exec(
             select(MediaFile).where(
-                MediaFile.id.in_(wanted), MediaFile.owner_id == owner.id, MediaFile.message_id.is_(None)
+                col(MediaFile.id).in_(wanted),
+                MediaFile.owner_id == owner.id,
+                col(MediaFile.message_id).is_(None),
             )
         )
     }
@@ -99,16 +102,21 @@ def media_of(message_ids: list[uuid.UUID], *, session: Session) -> dict[uuid.UUI
     if not message_ids:
         return grouped
     for row in session.exec(
-        select(MediaFile).where(MediaFile.message_id.in_(message_ids)).order_by(MediaFile.created_at)
+        select(MediaFile)
+        .where(col(MediaFile.message_id).in_(message_ids))
+        .order_by(col(MediaFile.created_at))
     ):
-        grouped.setdefault(row.message_id, []).append(row)
+        if row.message_id is not None:  # the query asks for sent files only
+            grouped.setdefault(row.message_id, []).append(row)
     return grouped
 
 
 def keys_of_chat(chat_id: uuid.UUID, *, session: Session) -> list[str]:
     """Storage keys of a chat's files, to remove once its rows are gone."""
-    rows = session.exec(
-        sa.select(MediaFile.storage_key, MediaFile.thumb_key).where(MediaFile.session_id == chat_id)
+    rows = session.execute(
+        sa.select(col(MediaFile.storage_key), col(MediaFile.thumb_key)).where(
+            col(MediaFile.session_id) == chat_id
+        )
     ).all()
     return [k for pair in rows for k in pair if k]
 
@@ -133,4 +141,4 @@ def delete_files_after_commit(session: Session, keys: list[str]) -> None:
             except OSError:
                 log.warning("could not delete media file %s", key, exc_info=True)
 
-    sa.event.listen(session, "after_commit", _delete, once=True)
+    event.listen(session, "after_commit", _delete, once=True)

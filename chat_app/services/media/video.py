@@ -23,6 +23,7 @@ _CONTAINERS = {"mp4": "mov,mp4", "mov": "mov,mp4", "webm": "matroska,webm"}
 
 def store_video(path: Path, intake: Intake, accepted: MediaType) -> Stored:
     import av  # PyAV: FFmpeg's demuxers and decoders, imported only when a video arrives
+    from av.error import FFmpegError
 
     storage, container_name = intake.storage, accepted.format
     try:
@@ -39,7 +40,7 @@ def store_video(path: Path, intake: Intake, accepted: MediaType) -> Stored:
                 duration = float(stream.duration * stream.time_base)
             width, height = stream.codec_context.width or None, stream.codec_context.height or None
             poster = _poster(container, stream)
-    except av.error.FFmpegError as exc:
+    except FFmpegError as exc:
         raise Invalid("This video is damaged or in a form that could not be read.") from exc
     with storage.staging_file() as clean:
         kept = (
@@ -51,7 +52,7 @@ def store_video(path: Path, intake: Intake, accepted: MediaType) -> Stored:
     thumb_key = save_thumbnail(poster, storage) if poster is not None else None
     return Stored(
         "video",
-        intake.mime_type,
+        intake.judged_type,
         size,
         sha,
         key,
@@ -78,6 +79,7 @@ def _remux_without_metadata(source: Path, target: Path, container_name: str) -> 
     False when the file cannot be remuxed (it is then kept as it came).
     """
     import av
+    from av.error import FFmpegError
 
     muxer, options = _MUXERS[container_name]
     try:
@@ -90,18 +92,18 @@ def _remux_without_metadata(source: Path, target: Path, container_name: str) -> 
                 packet.stream = twins[packet.stream.index]
                 out.mux(packet)
         return True
-    except (av.error.FFmpegError, ValueError):
+    except (FFmpegError, ValueError):
         log.warning("could not remux an uploaded video; keeping it as it came", exc_info=True)
         return False
 
 
 def _poster(container, stream) -> Image.Image | None:
     """The first frame, or None when it cannot be decoded (the page shows a placeholder)."""
-    import av
+    from av.error import FFmpegError
 
     try:
         for frame in container.decode(stream):
             return frame.to_image()
-    except (av.error.FFmpegError, ValueError):
+    except (FFmpegError, ValueError):
         log.info("no poster frame for a video", exc_info=True)
     return None
