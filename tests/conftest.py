@@ -1,5 +1,5 @@
-"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)
-and small factories."""
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+the app pointed at it, and the local fakes of remote services. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from chat_app.db import make_engine
 from chat_app.migrations import prepare
-from chat_app.models import ChatSession, User
-from chat_app.services import accounts, chats
+from chat_app.services import accounts
+from tests.support.catalog import catalog_versions
 from tests.support.databases import postgres_schema
 
 _BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -50,18 +50,6 @@ def provider_env(monkeypatch):
     """Configure one provider (OpenAI) so text models are usable in service tests."""
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")
-
-
-def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
-    user = accounts.register(email or f"user-{uuid.uuid4().hex[:8]}@example.com", password, session=session)
-    session.commit()
-    return user
-
-
-def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> ChatSession:
-    chat = chats.create_chat(owner, session=session, model_id=model_id)
-    session.commit()
-    return chat
 
 
 @pytest.fixture(scope="session")
@@ -109,14 +97,6 @@ def api(app_settings):
         yield client
 
 
-def api_user(client, email: str | None = None, password: str = "correct horse") -> str:
-    """Register through the API; the client keeps the session cookie. Returns the email."""
-    email = email or f"api-{uuid.uuid4().hex[:8]}@example.com"
-    response = client.post("/api/auth/register", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return email
-
-
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""
@@ -129,15 +109,6 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in this thread
     once started, which the async tests before them must not meet."""
     items.sort(key=lambda item: "/e2e/" in str(item.path))
-
-
-def catalog_versions() -> dict[str, str]:
-    """Version id -> owner/name for the catalog's version-pinned Replicate models."""
-    from chat_app.catalog import shipped
-
-    _, models = shipped()
-    pinned = [m.replicate_model for m in models if m.replicate_model and ":" in m.replicate_model]
-    return {ref.split(":", 1)[1]: ref.split(":", 1)[0] for ref in pinned}
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 import time
 
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 
 def _wait_for_reply(api, chat_id: str, timeout: float = 15) -> dict:

@@ -7,8 +7,8 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import api_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import api_user
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 

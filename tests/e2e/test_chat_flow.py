@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD, choose_model, register, send, sign_in, unique_email
+from tests.support.browser import PASSWORD, choose_model, register, send, sign_in, unique_email
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, not committed

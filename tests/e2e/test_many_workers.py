@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from chat_app.services.batch_writer import SAVE_EVERY
-from tests.e2e.conftest import PASSWORD, pages_on, register, send, sign_in
 from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
+from tests.support.browser import PASSWORD, pages_on, register, send, sign_in
 from tests.support.databases import postgres_schema
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'

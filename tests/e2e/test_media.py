@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import choose_model, register, send
 from tests.fakes import media_samples as samples
+from tests.support.browser import choose_model, register, send
 
 PREVIEW = '[data-testid="media-preview"]'
 

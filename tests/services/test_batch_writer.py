@@ -11,7 +11,7 @@ from chat_app.models import Message
 from chat_app.services import chats, replies
 from chat_app.services.batch_writer import SAVE_EVERY
 from chat_app.services.llm import Deadlines
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 from tests.support.replies import wait_until_done
 
 REPLIES = 30

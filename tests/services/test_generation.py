@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from chat_app.models import MediaFile, Message
 from chat_app.services import chats, generation, replies
 from chat_app.services.storage import get_storage
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 from tests.support.replies import live_events, wait_until_done
 
 FLUX = "replicate/black-forest-labs/flux-schnell"  # an official model: model predictions

@@ -13,7 +13,7 @@ from chat_app.models import Message, utcnow
 from chat_app.services import chats, replies, workers
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import Deadlines
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 from tests.support.replies import live_events, wait_until_done
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)

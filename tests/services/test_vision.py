@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from chat_app.models import Message
 from chat_app.services import chats, media, replies
-from tests.conftest import make_chat, make_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import make_chat, make_user
 from tests.support.replies import wait_until_done
 
 
