@@ -16,6 +16,9 @@ from sqlmodel import Session
 from chat_app.db import make_engine
 from chat_app.migrations import prepare
 from chat_app.services import accounts
+from tests.fakes.providers import FakeProviders
+from tests.fakes.replicate import FakeReplicate
+from tests.fakes.smtp import FakeSmtp
 from tests.support.catalog import catalog_versions
 from tests.support.databases import postgres_schema
 
@@ -52,20 +55,29 @@ def provider_env(monkeypatch):
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")
 
 
-@pytest.fixture(scope="session")
-def fake_providers():
-    from tests.fakes.providers import FakeProviders
+# The local fakes of remote services: one server per protocol for the whole run (`*_server`, which
+# the browser tests' app processes are pointed at), seen by each test with nothing recorded by
+# earlier tests (`fake_*`), or with the app configured to use it (`*_env`).
 
-    with FakeProviders() as fake:
-        yield fake
+
+@pytest.fixture(scope="session")
+def provider_server() -> Iterator[FakeProviders]:
+    """The LLM providers (OpenAI-compatible, Anthropic, Gemini, Ollama) on one local server."""
+    with FakeProviders() as server:
+        yield server
 
 
 @pytest.fixture
-def fake_env(fake_providers, monkeypatch):
+def fake_providers(provider_server) -> FakeProviders:
+    provider_server.clear()
+    return provider_server
+
+
+@pytest.fixture
+def fake_env(fake_providers, monkeypatch) -> FakeProviders:
     """Every provider pointed at the local fakes, through LiteLLM's standard variables."""
     for name, value in fake_providers.env().items():
         monkeypatch.setenv(name, value)
-    fake_providers.clear()
     return fake_providers
 
 
@@ -112,24 +124,29 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def fake_replicate():
-    from tests.fakes.replicate import FakeReplicate
-
-    with FakeReplicate(start_delay=0.2, duration=0.8, versions=catalog_versions()) as fake:
-        yield fake
+def replicate_server() -> Iterator[FakeReplicate]:
+    """Replicate's API, knowing the catalog's version-pinned models."""
+    with FakeReplicate(versions=catalog_versions()) as server:
+        yield server
 
 
 @pytest.fixture
-def replicate_env(fake_replicate, app_settings, monkeypatch):
-    """Replicate pointed at the local fake, polled quickly."""
+def fake_replicate(replicate_server) -> FakeReplicate:
+    replicate_server.clear()
+    return replicate_server
+
+
+@pytest.fixture
+def replicate_env(fake_replicate, app_settings, monkeypatch) -> Iterator[FakeReplicate]:
+    """Replicate pointed at the local fake, with quick generations polled quickly."""
     from chat_app import settings
 
     for name, value in fake_replicate.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("GENERATION_POLL_INTERVAL", "0.1")
     settings.get_settings.cache_clear()
-    fake_replicate.clear()
-    return fake_replicate
+    with fake_replicate.paced(start_delay=0.2, duration=0.8):
+        yield fake_replicate
 
 
 @pytest.fixture
@@ -162,20 +179,24 @@ def redis_prefix(redis_url) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def fake_smtp():
-    from tests.fakes.smtp import FakeSmtp
-
-    with FakeSmtp() as smtp:
-        yield smtp
+def smtp_server() -> Iterator[FakeSmtp]:
+    """An SMTP server keeping what it receives."""
+    with FakeSmtp() as server:
+        yield server
 
 
 @pytest.fixture
-def smtp_env(fake_smtp, app_settings, monkeypatch):
+def fake_smtp(smtp_server) -> FakeSmtp:
+    smtp_server.inbox.clear()
+    return smtp_server
+
+
+@pytest.fixture
+def smtp_env(fake_smtp, app_settings, monkeypatch) -> FakeSmtp:
     """Email goes to the local SMTP server."""
     from chat_app import settings
 
     for name, value in fake_smtp.env().items():
         monkeypatch.setenv(name, value)
     settings.get_settings.cache_clear()
-    fake_smtp.inbox.clear()
     return fake_smtp

@@ -10,26 +10,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.fakes.providers import FakeProviders
-from tests.fakes.replicate import FakeReplicate
 from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app, serving_process
 from tests.support.browser import chromium_path, pages_on
-from tests.support.catalog import catalog_versions
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
 
 
-@pytest.fixture(scope="session")
-def fake() -> Iterator[FakeProviders]:
-    with FakeProviders() as providers:
-        yield providers
-
-
-@pytest.fixture(scope="session")
-def replicate_fake() -> Iterator[FakeReplicate]:
-    with FakeReplicate(start_delay=0.5, duration=2.5, versions=catalog_versions()) as fake_replicate:
-        yield fake_replicate
+@pytest.fixture(autouse=True)
+def watchable_generations(replicate_server) -> Iterator[None]:
+    """Generations slow enough for a person to see their progress and cancel them."""
+    with replicate_server.paced(start_delay=0.5, duration=2.5):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +46,13 @@ def app_database(app_data) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(fake, replicate_fake, fake_smtp, oidc_provider, app_data, app_database) -> Iterator[str]:
+def app_url(
+    provider_server, replicate_server, smtp_server, oidc_provider, app_data, app_database
+) -> Iterator[str]:
     port = free_port()
     data = app_data
     extra = {
-        **fake.env(),
+        **provider_server.env(),
         "LLM_FIRST_TOKEN_TIMEOUT": "8",
         "LLM_CHUNK_GAP_TIMEOUT": "4",
         "LLM_TOTAL_TIMEOUT": "60",
@@ -66,10 +60,10 @@ def app_url(fake, replicate_fake, fake_smtp, oidc_provider, app_data, app_databa
         "OIDC_CLIENT_SECRET": "chat-app-tests-secret",
         "OIDC_DISCOVERY_URL": f"{oidc_provider}/.well-known/openid-configuration",
         "OIDC_LABEL": "Test SSO",
-        **replicate_fake.env(),  # image and video models listed as available, served by the fake
+        **replicate_server.env(),  # image and video models listed as available, served by the fake
         "GENERATION_POLL_INTERVAL": "0.3",
         "MEDIA_DIR": str(data / "media"),
-        **fake_smtp.env(),  # invitations and address confirmations really go out, to a local server
+        **smtp_server.env(),  # invitations and address confirmations really go out, to a local server
     }
     env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
