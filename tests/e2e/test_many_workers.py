@@ -20,6 +20,7 @@ from chat_app.services.batch_writer import SAVE_EVERY
 from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
 from tests.support.browser import PASSWORD, pages_on, register, send, sign_in
 from tests.support.databases import postgres_schema
+from tests.support.waiting import chat_in_flight, wait_for_reply
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 WORKERS_PER_INSTANCE = "2"
@@ -199,13 +200,7 @@ def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake_prov
         assert codes == [202, 400], {n: (r.status_code, r.text) for n, r in answers.items()}
         refused = next(r for r in answers.values() if r.status_code == 400)
         assert "still being written" in refused.json()["error"]
-        deadline = time.monotonic() + 15
-        while client_a.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] in (
-            "pending",
-            "streaming",
-        ):
-            assert time.monotonic() < deadline, "the reply did not finish"
-            time.sleep(0.1)
+        wait_for_reply(chat_in_flight(client_a, chat_id))
     messages = client_a.get(f"/api/chats/{chat_id}").json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert all(m["status"] == "complete" for m in messages)
