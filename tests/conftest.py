@@ -118,8 +118,12 @@ def cheap_password_hashing(monkeypatch):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
-    once started, which the async tests before them must not meet."""
+    """Browser tests are marked e2e (`-m "not e2e"` leaves them out) and run last: Playwright's
+    sync API keeps an event loop running in this thread once started, which the async tests
+    before them must not meet."""
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 

@@ -13,7 +13,6 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app, serving_process
 from tests.support.browser import chromium_path, pages_on
 
-pytestmark = pytest.mark.e2e
 expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
 
 
