@@ -52,7 +52,6 @@ import psutil  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from bench.streaming_cost import progress  # noqa: E402
-from tests.e2e.conftest import PASSWORD, choose_model, register  # noqa: E402
 from tests.fakes import media_samples  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
 from tests.support.app_server import (  # noqa: E402
@@ -62,6 +61,7 @@ from tests.support.app_server import (  # noqa: E402
     isolated_copy,
     running_app,
 )
+from tests.support.browser import PASSWORD, choose_model, register  # noqa: E402
 
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB = 200

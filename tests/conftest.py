@@ -1,5 +1,5 @@
-"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)
-and small factories."""
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+the app pointed at it, and the local fakes of remote services. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from sqlmodel import Session
 
 from chat_app.db import make_engine
 from chat_app.migrations import prepare
-from chat_app.models import ChatSession, User
-from chat_app.services import accounts, chats
+from chat_app.services import accounts
+from tests.fakes.providers import FakeProviders
+from tests.fakes.replicate import FakeReplicate
+from tests.fakes.smtp import FakeSmtp
+from tests.support.catalog import catalog_versions
 from tests.support.databases import postgres_schema
 
 _BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -50,32 +53,29 @@ def provider_env(monkeypatch):
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")
 
 
-def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
-    user = accounts.register(email or f"user-{uuid.uuid4().hex[:8]}@example.com", password, session=session)
-    session.commit()
-    return user
-
-
-def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> ChatSession:
-    chat = chats.create_chat(owner, session=session, model_id=model_id)
-    session.commit()
-    return chat
+# The local fakes of remote services: one server per protocol for the whole run (`*_server`, which
+# the browser tests' app processes are pointed at), seen by each test with nothing recorded by
+# earlier tests (`fake_*`), or with the app configured to use it (`*_env`).
 
 
 @pytest.fixture(scope="session")
-def fake_providers():
-    from tests.fakes.providers import FakeProviders
-
-    with FakeProviders() as fake:
-        yield fake
+def provider_server() -> Iterator[FakeProviders]:
+    """The LLM providers (OpenAI-compatible, Anthropic, Gemini, Ollama) on one local server."""
+    with FakeProviders() as server:
+        yield server
 
 
 @pytest.fixture
-def fake_env(fake_providers, monkeypatch):
+def fake_providers(provider_server) -> FakeProviders:
+    provider_server.clear()
+    return provider_server
+
+
+@pytest.fixture
+def fake_env(fake_providers, monkeypatch) -> FakeProviders:
     """Every provider pointed at the local fakes, through LiteLLM's standard variables."""
     for name, value in fake_providers.env().items():
         monkeypatch.setenv(name, value)
-    fake_providers.clear()
     return fake_providers
 
 
@@ -107,14 +107,6 @@ def api(app_settings):
         yield client
 
 
-def api_user(client, email: str | None = None, password: str = "correct horse") -> str:
-    """Register through the API; the client keeps the session cookie. Returns the email."""
-    email = email or f"api-{uuid.uuid4().hex[:8]}@example.com"
-    response = client.post("/api/auth/register", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return email
-
-
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""
@@ -124,39 +116,39 @@ def cheap_password_hashing(monkeypatch):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
-    once started, which the async tests before them must not meet."""
+    """Browser tests are marked e2e (`-m "not e2e"` leaves them out) and run last: Playwright's
+    sync API keeps an event loop running in this thread once started, which the async tests
+    before them must not meet."""
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
-def catalog_versions() -> dict[str, str]:
-    """Version id -> owner/name for the catalog's version-pinned Replicate models."""
-    from chat_app.catalog import shipped
-
-    _, models = shipped()
-    pinned = [m.replicate_model for m in models if m.replicate_model and ":" in m.replicate_model]
-    return {ref.split(":", 1)[1]: ref.split(":", 1)[0] for ref in pinned}
-
-
 @pytest.fixture(scope="session")
-def fake_replicate():
-    from tests.fakes.replicate import FakeReplicate
-
-    with FakeReplicate(start_delay=0.2, duration=0.8, versions=catalog_versions()) as fake:
-        yield fake
+def replicate_server() -> Iterator[FakeReplicate]:
+    """Replicate's API, knowing the catalog's version-pinned models."""
+    with FakeReplicate(versions=catalog_versions()) as server:
+        yield server
 
 
 @pytest.fixture
-def replicate_env(fake_replicate, app_settings, monkeypatch):
-    """Replicate pointed at the local fake, polled quickly."""
+def fake_replicate(replicate_server) -> FakeReplicate:
+    replicate_server.clear()
+    return replicate_server
+
+
+@pytest.fixture
+def replicate_env(fake_replicate, app_settings, monkeypatch) -> Iterator[FakeReplicate]:
+    """Replicate pointed at the local fake, with quick generations polled quickly."""
     from chat_app import settings
 
     for name, value in fake_replicate.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("GENERATION_POLL_INTERVAL", "0.1")
     settings.get_settings.cache_clear()
-    fake_replicate.clear()
-    return fake_replicate
+    with fake_replicate.paced(start_delay=0.2, duration=0.8):
+        yield fake_replicate
 
 
 @pytest.fixture
@@ -204,20 +196,24 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def fake_smtp():
-    from tests.fakes.smtp import FakeSmtp
-
-    with FakeSmtp() as smtp:
-        yield smtp
+def smtp_server() -> Iterator[FakeSmtp]:
+    """An SMTP server keeping what it receives."""
+    with FakeSmtp() as server:
+        yield server
 
 
 @pytest.fixture
-def smtp_env(fake_smtp, app_settings, monkeypatch):
+def fake_smtp(smtp_server) -> FakeSmtp:
+    smtp_server.inbox.clear()
+    return smtp_server
+
+
+@pytest.fixture
+def smtp_env(fake_smtp, app_settings, monkeypatch) -> FakeSmtp:
     """Email goes to the local SMTP server."""
     from chat_app import settings
 
     for name, value in fake_smtp.env().items():
         monkeypatch.setenv(name, value)
     settings.get_settings.cache_clear()
-    fake_smtp.inbox.clear()
     return fake_smtp

@@ -27,7 +27,7 @@ def test_schema_has_the_indexes_the_queries_need(engine):
 def test_deleting_a_user_cascades_to_chats_and_messages(session, provider_env):
     from chat_app.models import ChatSession, Message
     from chat_app.services import chats
-    from tests.conftest import make_chat, make_user
+    from tests.support.factories import make_chat, make_user
 
     user = make_user(session)
     chat = make_chat(session, user)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from chat_app.db import get_engine
 from chat_app.models import AuthSession, utcnow
 from chat_app.services import accounts
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 
 def test_register_sets_an_httponly_lax_cookie_and_me_answers(api):

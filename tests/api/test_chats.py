@@ -2,17 +2,8 @@
 
 import time
 
-from tests.conftest import api_user
-
-
-def _wait_for_reply(api, chat_id: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        chat = api.get(f"/api/chats/{chat_id}").json()
-        if chat["messages"] and chat["messages"][-1]["status"] not in ("pending", "streaming"):
-            return chat
-        time.sleep(0.1)
-    raise AssertionError("the reply did not finish")
+from tests.support.factories import api_user
+from tests.support.waiting import chat_in_flight, wait_for_reply
 
 
 def test_create_post_and_read_back_the_streamed_reply(api, fake_env):
@@ -23,7 +14,8 @@ def test_create_post_and_read_back_the_streamed_reply(api, fake_env):
     posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": "hello [[tokens=4]]"})
     assert posted.status_code == 202
     assert posted.json()["reply"]["status"] == "pending"
-    done = _wait_for_reply(api, chat_id)
+    wait_for_reply(chat_in_flight(api, chat_id))
+    done = api.get(f"/api/chats/{chat_id}").json()
     assert [m["role"] for m in done["messages"]] == ["user", "assistant"]
     assert done["messages"][1]["content"] == "tok1 tok2 tok3 tok4"
     assert done["messages"][1]["status"] == "complete" and done["messages"][1]["output_tokens"] == 4
@@ -35,7 +27,7 @@ def test_another_user_gets_404_for_everything_about_the_chat(api, fake_env):
     api_user(api)
     chat_id = api.post("/api/chats", json={}).json()["id"]
     api.post(f"/api/chats/{chat_id}/messages", json={"content": "secret [[tokens=2]]"})
-    _wait_for_reply(api, chat_id)
+    wait_for_reply(chat_in_flight(api, chat_id))
     api.cookies.clear()
     api_user(api)
     for method, path, body in [
@@ -89,7 +81,8 @@ def test_rename_delete_and_stop(api, fake_env):
     api.post(f"/api/chats/{chat_id}/messages", json={"content": "[[tokens=300]] [[delay=0.05]]"})
     time.sleep(1.0)
     assert api.post(f"/api/chats/{chat_id}/stop").json() == {"stopped": True}
-    done = _wait_for_reply(api, chat_id)
+    wait_for_reply(chat_in_flight(api, chat_id))
+    done = api.get(f"/api/chats/{chat_id}").json()
     assert done["messages"][-1]["status"] == "stopped"
     assert api.delete(f"/api/chats/{chat_id}").status_code == 204
     assert api.get(f"/api/chats/{chat_id}").status_code == 404

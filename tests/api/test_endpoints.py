@@ -23,7 +23,7 @@ from chat_app.db import get_engine, session_scope
 from chat_app.models import User
 from chat_app.services import accounts
 from chat_app.services.errors import DomainError, Invalid
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 # ---- the real API ------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Own keys over HTTP: stored, summarized, used for availability, deletable; never echoed."""
 
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 KEY = "sk-api-own-deepseek-5555"
 

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
-from tests.conftest import api_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import api_user
 
 
 def _upload(api, data: bytes, name="cat.png", mime="image/png"):

@@ -1,6 +1,6 @@
 """GET /api/models: every query parameter, bad values, stable field names, no secrets."""
 
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 FIELDS = {
     "id",

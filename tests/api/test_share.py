@@ -7,8 +7,9 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import api_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import api_user
+from tests.support.waiting import chat_in_flight, wait_for_reply
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 
@@ -51,19 +52,8 @@ def shared(client_for, fake_env):
         assert people[who].post(f"/api/invites/{_token(invite['invite_link'])}").json() == {
             "chat_id": chat["id"]
         }
-    _wait_idle(owner, chat["id"])
+    wait_for_reply(chat_in_flight(owner, chat["id"]))
     return people, chat, file, _token(view["link"])
-
-
-def _wait_idle(client, chat_id):
-    import time
-
-    for _ in range(100):
-        messages = client.get(f"/api/chats/{chat_id}").json()["messages"]
-        if all(m["status"] not in ("pending", "streaming") for m in messages):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the reply did not end")
 
 
 def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
@@ -78,7 +68,7 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
         posted = c.post(f"/api/chats/{chat['id']}/messages", json={"content": f"from {who} [[tokens=1]]"})
         got[(who, "post")] = posted.status_code
         if posted.status_code == 202:
-            _wait_idle(people["owner"], chat["id"])
+            wait_for_reply(chat_in_flight(people["owner"], chat["id"]))
         uploaded = c.post("/api/upload", files={"file": ("mine.png", samples.png(), "image/png")})
         attachments = [f["id"] for f in uploaded.json()["files"]] if uploaded.status_code == 201 else []
         attached = c.post(
@@ -87,7 +77,7 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
         )
         got[(who, "attach")] = attached.status_code
         if attached.status_code == 202:
-            _wait_idle(people["owner"], chat["id"])
+            wait_for_reply(chat_in_flight(people["owner"], chat["id"]))
     return got
 
 

@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from tests.conftest import api_user
+from tests.support.factories import api_user
 
 LINK = re.compile(r"http://testserver(/api/auth/verify/[A-Za-z0-9_.\-]+)")
 
@@ -63,7 +63,7 @@ def test_an_old_link_has_expired(session, app_settings):
 
     from chat_app.services import verification
     from chat_app.services.errors import Invalid
-    from tests.conftest import make_user
+    from tests.support.factories import make_user
 
     user = make_user(session)
     with pytest.raises(Invalid, match="expired"):

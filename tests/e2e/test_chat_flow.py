@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD, choose_model, register, send, sign_in, unique_email
+from tests.support.browser import PASSWORD, choose_model, register, send, sign_in, unique_email
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, not committed
@@ -41,7 +41,7 @@ def _watch_renders(page: Page, until_status: str, timeout: float = 30) -> list[s
     raise AssertionError(f"the reply never reached {until_status}; saw {seen[-3:]}")
 
 
-def test_register_chat_stream_reload_and_sign_out(page: Page, fake):
+def test_register_chat_stream_reload_and_sign_out(page: Page, fake_providers):
     register(page)
     choose_model(page, "openai/gpt-4o")
     send(page, "Count for me [[tokens=30]] [[delay=0.12]]")
@@ -66,7 +66,9 @@ def test_register_chat_stream_reload_and_sign_out(page: Page, fake):
     expect(_last_reply(page)).to_contain_text("tok1 tok2")
     # The provider got the whole conversation once, not per token.
     assert [
-        r["json"]["messages"][-1]["content"] for r in fake.chat_requests if "Count for me" in str(r["json"])
+        r["json"]["messages"][-1]["content"]
+        for r in fake_providers.chat_requests
+        if "Count for me" in str(r["json"])
     ][:1]
     page.get_by_test_id("sign-out").click()
     page.wait_for_url(re.compile(r"/login"))
@@ -120,7 +122,7 @@ def test_stop_keeps_the_partial_reply(page: Page):
     expect(page.get_by_test_id("send-button")).to_be_visible()
 
 
-def test_provider_errors_show_inline_and_keep_the_message(page: Page, fake):
+def test_provider_errors_show_inline_and_keep_the_message(page: Page, fake_providers):
     register(page)
     choose_model(page, "openai/gpt-4o")  # takes consecutive user turns as they are
     send(page, "please fail [[error=429]]")
@@ -130,10 +132,10 @@ def test_provider_errors_show_inline_and_keep_the_message(page: Page, fake):
     expect(reply.get_by_test_id("retry-button")).to_be_visible()
     expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("please fail")
     # A stream cut mid-way is an error with its partial text kept, never "complete".
-    calls = len(fake.chat_requests)
+    calls = len(fake_providers.chat_requests)
     reply.get_by_test_id("retry-button").click()
     for _ in range(100):  # the retry reached the provider (the error shown may still be the first one)
-        if len(fake.chat_requests) > calls:
+        if len(fake_providers.chat_requests) > calls:
             break
         page.wait_for_timeout(50)
     expect(page.get_by_test_id("retry-button")).to_be_visible()  # shown again once the retry has ended
@@ -228,7 +230,7 @@ def test_enter_sends_and_shift_enter_adds_a_line(page: Page):
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
 
 
-def test_a_second_tab_follows_the_reply_and_can_stop_it(page: Page, fake):
+def test_a_second_tab_follows_the_reply_and_can_stop_it(page: Page, fake_providers):
     register(page)
     send(page, "go on for a while [[tokens=300]] [[delay=0.05]]")
     chat_id = _chat_id(page)
@@ -246,13 +248,13 @@ def test_a_second_tab_follows_the_reply_and_can_stop_it(page: Page, fake):
     send(page, "short one [[tokens=3]]")
     expect(page.get_by_test_id("message")).to_have_count(4)
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
-    calls = len(fake.chat_requests)
+    calls = len(fake_providers.chat_requests)
     page.get_by_test_id("regenerate-button").click()
     for _ in range(100):
-        if len(fake.chat_requests) > calls:
+        if len(fake_providers.chat_requests) > calls:
             break
         page.wait_for_timeout(50)
-    assert len(fake.chat_requests) > calls, "regenerate should call the provider again"
+    assert len(fake_providers.chat_requests) > calls, "regenerate should call the provider again"
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
     expect(_last_reply(page)).to_contain_text("tok3")
     expect(page.get_by_test_id("message")).to_have_count(4)

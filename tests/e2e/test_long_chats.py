@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from chat_app.db import make_engine
 from chat_app.models import ChatSession, Message, User, utcnow
-from tests.e2e.conftest import register
+from tests.support.browser import register
 
 MESSAGES = 130  # two pages and a bit above the first one
 PAGE = 50

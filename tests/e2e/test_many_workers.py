@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from chat_app.services.batch_writer import SAVE_EVERY
-from tests.e2e.conftest import PASSWORD, pages_on, register, send, sign_in
 from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
+from tests.support.browser import PASSWORD, pages_on, register, send, sign_in
 from tests.support.databases import postgres_schema
+from tests.support.waiting import chat_in_flight, wait_for_reply
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 WORKERS_PER_INSTANCE = "2"
@@ -40,7 +41,7 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def instances(fake, replicate_fake, database, tmp_path_factory) -> Iterator[list[AppProcess]]:
+def instances(provider_server, replicate_server, database, tmp_path_factory) -> Iterator[list[AppProcess]]:
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"e2e-{uuid.uuid4().hex[:8]}"
     specs = []
@@ -51,8 +52,8 @@ def instances(fake, replicate_fake, database, tmp_path_factory) -> Iterator[list
             port,
             database,
             {
-                **fake.env(),
-                **replicate_fake.env(),
+                **provider_server.env(),
+                **replicate_server.env(),
                 "REDIS_URL": redis_url,
                 "REDIS_KEY_PREFIX": prefix,
                 "GRANIAN_WORKERS": WORKERS_PER_INSTANCE,
@@ -104,8 +105,8 @@ def _owner_on_both(on) -> tuple[Page, Page, str]:
     return page_a, page_b, email
 
 
-def _the_stream_for(fake, marker: str) -> dict:
-    return next(r for r in reversed(fake.chat_requests) if marker in str(r["json"]))
+def _the_stream_for(fake_providers, marker: str) -> dict:
+    return next(r for r in reversed(fake_providers.chat_requests) if marker in str(r["json"]))
 
 
 def test_a_reply_sent_on_one_instance_grows_on_the_other_and_survives_a_reload_there(on):
@@ -125,7 +126,7 @@ def test_a_reply_sent_on_one_instance_grows_on_the_other_and_survives_a_reload_t
     expect(_last_reply(page_a).locator(".message-markdown")).to_have_text(expected)
 
 
-def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_second(on, fake):
+def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_second(on, fake_providers):
     page_a, page_b, _ = _owner_on_both(on)
     send(page_a, "stop me from elsewhere [[tokens=400]] [[delay=0.05]]")
     chat_id = _chat_id(page_a)
@@ -135,7 +136,7 @@ def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_se
     page_b.get_by_test_id("stop-button").click()
     expect(_last_reply(page_a)).to_have_attribute("data-status", "stopped")
     expect(_last_reply(page_b)).to_have_attribute("data-status", "stopped")
-    stream = _the_stream_for(fake, "stop me from elsewhere")["stream"]
+    stream = _the_stream_for(fake_providers, "stop me from elsewhere")["stream"]
     assert stream["ended_at"] is not None and not stream["finished"]
     assert stream["ended_at"] - clicked < 1.0, "the provider's stream was cancelled within a second"
     kept = _last_reply(page_a).inner_text()
@@ -146,7 +147,7 @@ def test_stop_on_one_instance_cancels_the_reply_running_on_the_other_within_a_se
 
 
 def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_from_there(
-    on, replicate_fake
+    on, fake_replicate
 ):
     page_a, page_b, _ = _owner_on_both(on)
     page_a.get_by_test_id("model-select").select_option("replicate/black-forest-labs/flux-schnell")
@@ -159,13 +160,13 @@ def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_
     expect(_last_reply(page_b)).to_have_attribute("data-status", "stopped")
     prediction = next(
         p
-        for p in reversed(list(replicate_fake.predictions.values()))
+        for p in reversed(list(fake_replicate.predictions.values()))
         if "a lighthouse" in str(p.get("input"))
     )
     assert prediction["status"] == "canceled"
 
 
-def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake):
+def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake_providers):
     a, b = instances
     client_a = httpx.Client(base_url=a.url, timeout=30)
     client_a.post(
@@ -199,19 +200,15 @@ def test_two_sends_at_once_on_both_instances_give_one_reply(instances, fake):
         assert codes == [202, 400], {n: (r.status_code, r.text) for n, r in answers.items()}
         refused = next(r for r in answers.values() if r.status_code == 400)
         assert "still being written" in refused.json()["error"]
-        deadline = time.monotonic() + 15
-        while client_a.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] in (
-            "pending",
-            "streaming",
-        ):
-            assert time.monotonic() < deadline, "the reply did not finish"
-            time.sleep(0.1)
+        wait_for_reply(chat_in_flight(client_a, chat_id))
     messages = client_a.get(f"/api/chats/{chat_id}").json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert all(m["status"] == "complete" for m in messages)
 
 
-def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_retry(on, instances, fake):
+def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_retry(
+    on, instances, fake_providers
+):
     a, _ = instances
     page_a, page_b, _ = _owner_on_both(on)
     send(page_a, "the machine dies [[tokens=400]] [[delay=0.05]]")
@@ -232,7 +229,9 @@ def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_re
     expect(_last_reply(page_b)).to_contain_text("tok400")
 
 
-def test_an_instance_asked_to_stop_ends_its_replies_saved_before_it_exits(instances, database, fake):
+def test_an_instance_asked_to_stop_ends_its_replies_saved_before_it_exits(
+    instances, database, fake_providers
+):
     _, b = instances
     client = httpx.Client(base_url=b.url, timeout=30)
     client.post(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import choose_model, register, send
 from tests.fakes import media_samples as samples
+from tests.support.browser import choose_model, register, send
 
 PREVIEW = '[data-testid="media-preview"]'
 
@@ -16,10 +16,10 @@ def _attach(page: Page, name: str, data: bytes, mime: str) -> None:
     )
 
 
-def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
+def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake_providers):
     register(page)
     choose_model(page, "openai/gpt-4o")
-    fake.clear()
+    fake_providers.clear()
     _attach(page, "<img src=x onerror=alert(1)> holiday.jpg", samples.jpeg_with_exif(), "image/jpeg")
     chip = page.get_by_test_id("attachment")
     expect(chip).to_be_visible()
@@ -37,7 +37,7 @@ def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake):
     expect(
         page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]')
     ).to_have_count(1)
-    (request,) = fake.chat_requests
+    (request,) = fake_providers.chat_requests
     (image,) = request["messages"][-1]["images"]
     assert image["mime"] == "image/jpeg" and image["data"]
 
@@ -67,7 +67,7 @@ def test_a_refused_file_says_why_and_attaches_nothing(page: Page):
     expect(page.get_by_test_id("attachment")).to_have_count(0)
 
 
-def test_generate_an_image_with_progress_then_the_picture(page: Page, replicate_fake):
+def test_generate_an_image_with_progress_then_the_picture(page: Page, fake_replicate):
     register(page)
     choose_model(page, "replicate/black-forest-labs/flux-schnell")
     send(page, "a lighthouse at dusk")
@@ -82,7 +82,7 @@ def test_generate_an_image_with_progress_then_the_picture(page: Page, replicate_
     expect(picture.locator("img")).to_have_js_property("complete", True)
     assert picture.locator("img").evaluate("img => img.naturalWidth") > 0
     src = picture.locator("img").get_attribute("src")
-    assert src.startswith("/api/media/") and replicate_fake.url not in page.content()
+    assert src.startswith("/api/media/") and fake_replicate.url not in page.content()
 
 
 def test_generate_a_video_and_play_it(page: Page):
@@ -100,7 +100,7 @@ def test_generate_a_video_and_play_it(page: Page):
     page.wait_for_function("v => v.currentTime > 0", arg=video.element_handle(), timeout=10_000)
 
 
-def test_cancel_a_generation(page: Page, replicate_fake):
+def test_cancel_a_generation(page: Page, fake_replicate):
     register(page)
     choose_model(page, "replicate/black-forest-labs/flux-schnell")
     send(page, "a slow painting [[hang]]")
@@ -109,7 +109,7 @@ def test_cancel_a_generation(page: Page, replicate_fake):
     reply = page.locator('[data-testid="message"][data-role="assistant"]')
     expect(reply).to_have_attribute("data-status", "stopped")
     expect(page.get_by_test_id("regenerate-button")).to_be_visible()
-    hung = [p for p in replicate_fake.predictions.values() if "[[hang]]" in p["input"]["prompt"]]
+    hung = [p for p in fake_replicate.predictions.values() if "[[hang]]" in p["input"]["prompt"]]
     assert hung and all(p["status"] == "canceled" for p in hung)
 
 

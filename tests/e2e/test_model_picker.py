@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import register, send
+from tests.support.browser import register, send
 
 OPTION = '[data-testid="model-option"]'
 

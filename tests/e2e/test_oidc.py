@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import register, send, unique_email
+from tests.support.browser import register, send, unique_email
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 

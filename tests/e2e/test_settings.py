@@ -5,12 +5,12 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import register, send
+from tests.support.browser import register, send
 
 OWN_KEY = "sk-my-own-deepseek-key-9876"
 
 
-def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
+def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake_providers):
     received: list[str] = []  # everything the server sends this page over the websocket
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(str(payload))))
     register(page)
@@ -30,7 +30,7 @@ def test_own_key_is_used_for_my_replies_and_never_shown_back(page: Page, fake):
     send(page, "on my own key [[tokens=5]]")
     reply = page.locator('[data-testid="message"][data-role="assistant"]').last
     expect(reply).to_have_attribute("data-status", "complete")
-    assert fake.chat_requests[-1]["headers"]["authorization"] == f"Bearer {OWN_KEY}"
+    assert fake_providers.chat_requests[-1]["headers"]["authorization"] == f"Bearer {OWN_KEY}"
     assert OWN_KEY not in page.content()
     page.goto("/settings")
     expect(page.get_by_test_id("usage-total-tokens")).to_contain_text("5 out")

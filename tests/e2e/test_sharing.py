@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import register, send, unique_email
+from tests.support.browser import register, send, unique_email
 
 INVITE = re.compile(r"http://localhost:\d+(/invite/[A-Za-z0-9_-]{32})")
 

@@ -29,6 +29,8 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -605,6 +607,18 @@ class FakeReplicate(BackgroundServer):
     def version_for(self, model: str) -> str:
         """A version id that ``POST /v1/predictions`` resolves to ``model`` (``owner/name``)."""
         return self.backend.register(model)
+
+    @contextmanager
+    def paced(self, *, start_delay: float, duration: float) -> Iterator[None]:
+        """New predictions spend these seconds starting and processing while the block runs, so one
+        fake serves tests that want quick generations and tests that watch them; the pace before
+        comes back afterwards."""
+        before = (self.backend.start_delay, self.backend.duration)
+        self.backend.start_delay, self.backend.duration = start_delay, duration
+        try:
+            yield
+        finally:
+            self.backend.start_delay, self.backend.duration = before
 
     def clear(self) -> None:
         """Forget recorded requests, downloads and predictions."""

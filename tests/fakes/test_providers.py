@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 
 from chat_app.services.litellm_loader import load_litellm
 from tests.fakes.providers import FakeProviders, Script, split_words
+from tests.support.app_server import free_port
 
 litellm = load_litellm()  # offline: with the price map it ships
 MidStreamFallbackError = litellm.exceptions.MidStreamFallbackError
@@ -35,8 +35,8 @@ class Target:
     model: str
     suffix: str
 
-    def base(self, fake: FakeProviders) -> str:
-        return fake.base_url + self.suffix
+    def base(self, fake_providers: FakeProviders) -> str:
+        return fake_providers.base_url + self.suffix
 
 
 TARGETS = {
@@ -55,17 +55,6 @@ PROVIDERS = list(TARGETS)
 CUT_DETECTABLE = {"openai": True, "deepseek": True, "anthropic": True, "gemini": False, "ollama": True}
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviders]:
-    with FakeProviders() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean(fake: FakeProviders) -> None:
-    fake.clear()
-
-
 @dataclass
 class Outcome:
     """Everything a consumer of ``acompletion(stream=True)`` observes, plus the wrapper's flags."""
@@ -78,7 +67,7 @@ class Outcome:
 
 
 async def run_stream(
-    fake: FakeProviders, provider: str, content: Any, key: str = "sk-test", **kwargs: Any
+    fake_providers: FakeProviders, provider: str, content: Any, key: str = "sk-test", **kwargs: Any
 ) -> Outcome:
     """Stream one user message through LiteLLM; a raised error is captured, not propagated."""
     target, outcome = TARGETS[provider], Outcome()
@@ -87,7 +76,7 @@ async def run_stream(
             model=target.model,
             messages=[{"role": "user", "content": content}],
             stream=True,
-            api_base=target.base(fake),
+            api_base=target.base(fake_providers),
             api_key=key,
             **kwargs,
         )
@@ -112,24 +101,28 @@ FULL_REPLY = f"You said: {SIX_WORDS}"
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_stream_yields_exact_text_finish_and_usage(fake: FakeProviders, provider: str) -> None:
-    out = await run_stream(fake, provider, SIX_WORDS, stream_options={"include_usage": True})
+async def test_stream_yields_exact_text_finish_and_usage(
+    fake_providers: FakeProviders, provider: str
+) -> None:
+    out = await run_stream(fake_providers, provider, SIX_WORDS, stream_options={"include_usage": True})
     assert out.error is None
     assert out.text == FULL_REPLY
     assert out.finish_reasons == ["stop"]
     assert (out.usage.prompt_tokens, out.usage.completion_tokens) == (6, len(split_words(FULL_REPLY)))
     assert out.wrapper.received_finish_reason == ("stop" if CUT_DETECTABLE[provider] else None)
-    assert [r["provider"] for r in fake.chat_requests] == [provider if provider != "deepseek" else "openai"]
+    assert [r["provider"] for r in fake_providers.chat_requests] == [
+        provider if provider != "deepseek" else "openai"
+    ]
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_non_stream_completion(fake: FakeProviders, provider: str) -> None:
+async def test_non_stream_completion(fake_providers: FakeProviders, provider: str) -> None:
     target = TARGETS[provider]
     response = await litellm.acompletion(
         model=target.model,
         messages=[{"role": "user", "content": "hi there"}],
-        api_base=target.base(fake),
+        api_base=target.base(fake_providers),
         api_key="sk-test",
     )
     assert response.choices[0].message.content == "You said: hi there"
@@ -139,24 +132,24 @@ async def test_non_stream_completion(fake: FakeProviders, provider: str) -> None
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_max_tokens_gives_length(fake: FakeProviders, provider: str) -> None:
-    out = await run_stream(fake, provider, "[[tokens=10]] [[delay=0]]", max_tokens=3)
+async def test_max_tokens_gives_length(fake_providers: FakeProviders, provider: str) -> None:
+    out = await run_stream(fake_providers, provider, "[[tokens=10]] [[delay=0]]", max_tokens=3)
     assert (out.text, out.finish_reasons) == ("tok1 tok2 tok3", ["length"])
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_fake_env_points_litellm_here(
-    fake: FakeProviders, provider: str, monkeypatch: pytest.MonkeyPatch
+    fake_providers: FakeProviders, provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in fake.env().items():
+    for name, value in fake_providers.env().items():
         monkeypatch.setenv(name, value)
     response = await litellm.acompletion(
         model=TARGETS[provider].model, stream=True, messages=[{"role": "user", "content": "via env"}]
     )
     assert "".join([c.choices[0].delta.content or "" async for c in response]) == "You said: via env"
     header, value = ENV_KEY_HEADERS[provider]
-    assert fake.chat_requests[-1]["headers"].get(header) == value
+    assert fake_providers.chat_requests[-1]["headers"].get(header) == value
 
 
 ENV_KEY_HEADERS = {
@@ -180,14 +173,14 @@ ENV_KEY_HEADERS = {
         ("  spaced   out  [[delay=0]] ", "You said: spaced   out"),
     ],
 )
-async def test_directive_replies(fake: FakeProviders, content: str, expected: str) -> None:
-    out = await run_stream(fake, "openai", content)
+async def test_directive_replies(fake_providers: FakeProviders, content: str, expected: str) -> None:
+    out = await run_stream(fake_providers, "openai", content)
     assert out.text == expected
 
 
 @pytest.mark.asyncio
-async def test_markdown_reply(fake: FakeProviders) -> None:
-    out = await run_stream(fake, "anthropic", "[[markdown]] [[delay=0]]")
+async def test_markdown_reply(fake_providers: FakeProviders) -> None:
+    out = await run_stream(fake_providers, "anthropic", "[[markdown]] [[delay=0]]")
     assert out.text.startswith("# ") and "\n- " in out.text and "```python\n" in out.text
 
 
@@ -212,38 +205,38 @@ def test_script_parses_combined_directives() -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize(("content", "key"), [("hi", "bad-key"), ("hi [[error=401]]", "sk-test")])
 async def test_auth_failure_is_authentication_error(
-    fake: FakeProviders, provider: str, content: str, key: str
+    fake_providers: FakeProviders, provider: str, content: str, key: str
 ) -> None:
-    out = await run_stream(fake, provider, content, key=key)
+    out = await run_stream(fake_providers, provider, content, key=key)
     assert isinstance(out.error, litellm.AuthenticationError)
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_rate_limit(fake: FakeProviders, provider: str) -> None:
+async def test_rate_limit(fake_providers: FakeProviders, provider: str) -> None:
     """Gemini is the odd one: its 429 arrives on first iteration wrapped in MidStreamFallbackError."""
-    out = await run_stream(fake, provider, "hi [[error=429]]", max_retries=0)
+    out = await run_stream(fake_providers, provider, "hi [[error=429]]", max_retries=0)
     if provider == "gemini":
         assert isinstance(out.error, MidStreamFallbackError)
         assert out.error.is_pre_first_chunk and out.error.status_code == 429
         assert isinstance(out.error.original_exception, litellm.RateLimitError)
     else:
         assert isinstance(out.error, litellm.RateLimitError)
-    assert len(fake.chat_requests) == 1
+    assert len(fake_providers.chat_requests) == 1
 
 
 @pytest.mark.asyncio
-async def test_openai_sdk_retries_rate_limits_by_default(fake: FakeProviders) -> None:
+async def test_openai_sdk_retries_rate_limits_by_default(fake_providers: FakeProviders) -> None:
     """Only the openai/ route (OpenAI SDK, max_retries=2) retries: 3 requests, ~1.3 s, then the error."""
-    out = await run_stream(fake, "openai", "hi [[error=429]]")
+    out = await run_stream(fake_providers, "openai", "hi [[error=429]]")
     assert isinstance(out.error, litellm.RateLimitError)
-    assert len(fake.chat_requests) == 3
+    assert len(fake_providers.chat_requests) == 3
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_server_error(fake: FakeProviders, provider: str) -> None:
-    out = await run_stream(fake, provider, "hi [[error=500]]", max_retries=0)
+async def test_server_error(fake_providers: FakeProviders, provider: str) -> None:
+    out = await run_stream(fake_providers, provider, "hi [[error=500]]", max_retries=0)
     error = out.error.original_exception if isinstance(out.error, MidStreamFallbackError) else out.error
     assert isinstance(error, litellm.InternalServerError)
 
@@ -253,8 +246,10 @@ async def test_server_error(fake: FakeProviders, provider: str) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_cut_stream_is_reported_as_stop(fake: FakeProviders, provider: str) -> None:
-    out = await run_stream(fake, provider, f"{SIX_WORDS} [[cut]]", stream_options={"include_usage": True})
+async def test_cut_stream_is_reported_as_stop(fake_providers: FakeProviders, provider: str) -> None:
+    out = await run_stream(
+        fake_providers, provider, f"{SIX_WORDS} [[cut]]", stream_options={"include_usage": True}
+    )
     assert out.error is None
     assert out.text == "You said: one two"  # 4 of 8 chunks
     assert out.finish_reasons == ["stop"]  # synthesised by LiteLLM, not sent by the fake
@@ -277,8 +272,8 @@ BADLINE = {
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_badline_behaviour(fake: FakeProviders, provider: str) -> None:
-    out = await run_stream(fake, provider, f"{SIX_WORDS} [[badline]]")
+async def test_badline_behaviour(fake_providers: FakeProviders, provider: str) -> None:
+    out = await run_stream(fake_providers, provider, f"{SIX_WORDS} [[badline]]")
     behaviour = BADLINE[provider]
     if behaviour == "raise":
         assert isinstance(out.error, MidStreamFallbackError)
@@ -297,14 +292,14 @@ async def test_badline_behaviour(fake: FakeProviders, provider: str) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_image_part_reaches_provider(fake: FakeProviders, provider: str) -> None:
+async def test_image_part_reaches_provider(fake_providers: FakeProviders, provider: str) -> None:
     content = [
         {"type": "text", "text": "what is this?"},
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1PX}"}},
     ]
-    out = await run_stream(fake, provider, content)
+    out = await run_stream(fake_providers, provider, content)
     assert out.text == "You said: what is this?"
-    user = fake.chat_requests[-1]["messages"][-1]
+    user = fake_providers.chat_requests[-1]["messages"][-1]
     if provider == "deepseek":  # LiteLLM flattens DeepSeek content to text and drops images
         assert user["images"] == []
     else:
@@ -313,7 +308,7 @@ async def test_image_part_reaches_provider(fake: FakeProviders, provider: str) -
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_system_and_history_are_parsed(fake: FakeProviders, provider: str) -> None:
+async def test_system_and_history_are_parsed(fake_providers: FakeProviders, provider: str) -> None:
     target = TARGETS[provider]
     messages = [
         {"role": "system", "content": "Be brief."},
@@ -322,10 +317,14 @@ async def test_system_and_history_are_parsed(fake: FakeProviders, provider: str)
         {"role": "user", "content": "second [[delay=0]]"},
     ]
     response = await litellm.acompletion(
-        model=target.model, messages=messages, stream=True, api_base=target.base(fake), api_key="sk-test"
+        model=target.model,
+        messages=messages,
+        stream=True,
+        api_base=target.base(fake_providers),
+        api_key="sk-test",
     )
     assert "".join([c.choices[0].delta.content or "" async for c in response]) == "You said: second"
-    recorded = fake.chat_requests[-1]["messages"]
+    recorded = fake_providers.chat_requests[-1]["messages"]
     assert [(m["role"], m["text"]) for m in recorded] == [
         ("system", "Be brief."),
         ("user", "first"),
@@ -338,13 +337,15 @@ async def test_system_and_history_are_parsed(fake: FakeProviders, provider: str)
 
 
 def _post(
-    fake: FakeProviders,
+    fake_providers: FakeProviders,
     path: str,
     body: dict[str, Any],
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
 ) -> httpx.Response:
-    return httpx.post(fake.base_url + path, json=body, headers=headers or {}, params=params, timeout=10)
+    return httpx.post(
+        fake_providers.base_url + path, json=body, headers=headers or {}, params=params, timeout=10
+    )
 
 
 OPENAI_BODY = {"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True}}
@@ -356,9 +357,12 @@ def _sse_data(response: httpx.Response) -> list[str]:
     return [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
 
 
-def test_openai_wire_format(fake: FakeProviders) -> None:
+def test_openai_wire_format(fake_providers: FakeProviders) -> None:
     response = _post(
-        fake, "/v1/chat/completions", OPENAI_BODY | {"messages": [{"role": "user", "content": "a b"}]}, AUTH
+        fake_providers,
+        "/v1/chat/completions",
+        OPENAI_BODY | {"messages": [{"role": "user", "content": "a b"}]},
+        AUTH,
     )
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     data = _sse_data(response)
@@ -369,14 +373,14 @@ def test_openai_wire_format(fake: FakeProviders) -> None:
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 2 + 4
 
 
-def test_anthropic_wire_format(fake: FakeProviders) -> None:
+def test_anthropic_wire_format(fake_providers: FakeProviders) -> None:
     body = {
         "model": "claude-haiku-4-5",
         "max_tokens": 100,
         "stream": True,
         "messages": [{"role": "user", "content": "a b"}],
     }
-    response = _post(fake, "/v1/messages", body, ANTHROPIC_HEADERS)
+    response = _post(fake_providers, "/v1/messages", body, ANTHROPIC_HEADERS)
     events = [line[7:] for line in response.text.splitlines() if line.startswith("event: ")]
     assert events == [
         "message_start",
@@ -390,37 +394,40 @@ def test_anthropic_wire_format(fake: FakeProviders) -> None:
     assert json.loads(_sse_data(response)[-2])["delta"]["stop_reason"] == "end_turn"
 
 
-def test_anthropic_requires_version_and_key(fake: FakeProviders) -> None:
+def test_anthropic_requires_version_and_key(fake_providers: FakeProviders) -> None:
     body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}
-    no_version = _post(fake, "/v1/messages", body, {"x-api-key": "k"})
-    no_key = _post(fake, "/v1/messages", body, {"anthropic-version": "2023-06-01"})
+    no_version = _post(fake_providers, "/v1/messages", body, {"x-api-key": "k"})
+    no_key = _post(fake_providers, "/v1/messages", body, {"anthropic-version": "2023-06-01"})
     assert (no_version.status_code, no_version.json()["error"]["type"]) == (400, "invalid_request_error")
     assert (no_key.status_code, no_key.json()["type"]) == (401, "error")
 
 
-def test_gemini_wire_format_and_query_key(fake: FakeProviders) -> None:
+def test_gemini_wire_format_and_query_key(fake_providers: FakeProviders) -> None:
     body = {"contents": [{"role": "user", "parts": [{"text": "a b"}]}]}
     response = _post(
-        fake, "/v1beta/models/gemini-2.5-flash:streamGenerateContent", body, params={"alt": "sse", "key": "k"}
+        fake_providers,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        body,
+        params={"alt": "sse", "key": "k"},
     )
     assert response.status_code == 200 and "\r\n\r\n" in response.text
     chunks = [json.loads(d) for d in _sse_data(response)]
     assert [c["candidates"][0].get("finishReason") for c in chunks] == [None] * 4 + ["STOP"]
     assert chunks[-1]["usageMetadata"]["candidatesTokenCount"] == 4
-    missing = _post(fake, "/v1beta/models/gemini-2.5-flash:generateContent", body)
+    missing = _post(fake_providers, "/v1beta/models/gemini-2.5-flash:generateContent", body)
     assert (missing.status_code, missing.json()["error"]["status"]) == (403, "PERMISSION_DENIED")
 
 
-def test_ollama_wire_format_and_endpoints(fake: FakeProviders) -> None:
+def test_ollama_wire_format_and_endpoints(fake_providers: FakeProviders) -> None:
     response = _post(
-        fake, "/api/chat", {"model": "qwen2.5:0.5b", "messages": [{"role": "user", "content": "a"}]}
+        fake_providers, "/api/chat", {"model": "qwen2.5:0.5b", "messages": [{"role": "user", "content": "a"}]}
     )
     assert response.headers["content-type"] == "application/x-ndjson"
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert [line["done"] for line in lines] == [False, False, False, True]
     assert lines[-1]["done_reason"] == "stop" and lines[-1]["eval_count"] == 3
-    assert httpx.get(fake.base_url + "/").text == "Ollama is running"
-    names = [m["name"] for m in httpx.get(fake.base_url + "/api/tags").json()["models"]]
+    assert httpx.get(fake_providers.base_url + "/").text == "Ollama is running"
+    names = [m["name"] for m in httpx.get(fake_providers.base_url + "/api/tags").json()["models"]]
     assert {"llama3.2:latest", "qwen2.5:0.5b"} <= set(names)
 
 
@@ -434,7 +441,11 @@ def test_ollama_wire_format_and_endpoints(fake: FakeProviders) -> None:
     ],
 )
 def test_cut_and_badline_on_the_wire(
-    fake: FakeProviders, path: str, body: dict[str, Any], headers: dict[str, str], finish_marker: str
+    fake_providers: FakeProviders,
+    path: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    finish_marker: str,
 ) -> None:
     def call(text: str) -> str:
         message = (
@@ -442,7 +453,7 @@ def test_cut_and_badline_on_the_wire(
             if "models/" in path
             else {"messages": [{"role": "user", "content": text}]}
         )
-        return _post(fake, path, body | message, headers, {"alt": "sse"}).text
+        return _post(fake_providers, path, body | message, headers, {"alt": "sse"}).text
 
     assert finish_marker in call("a b c d")
     cut = call("a b c d [[cut]]")  # 3 of the 6 chunks "You", " said:", " a", " b", " c", " d"
@@ -450,9 +461,11 @@ def test_cut_and_badline_on_the_wire(
     assert "{not json" in call("a b c d [[badline]]")
 
 
-def test_first_delay_sends_headers_at_once(fake: FakeProviders) -> None:
+def test_first_delay_sends_headers_at_once(fake_providers: FakeProviders) -> None:
     body = OPENAI_BODY | {"messages": [{"role": "user", "content": "[[first_delay=0.4]] [[stall=0.3]] a b"}]}
-    with httpx.stream("POST", fake.base_url + "/v1/chat/completions", json=body, headers=AUTH) as response:
+    with httpx.stream(
+        "POST", fake_providers.base_url + "/v1/chat/completions", json=body, headers=AUTH
+    ) as response:
         start = time.monotonic()
         assert response.status_code == 200  # headers already here
         stamps = [(time.monotonic() - start, line) for line in response.iter_lines() if '"content":"' in line]
@@ -464,33 +477,40 @@ def test_first_delay_sends_headers_at_once(fake: FakeProviders) -> None:
 # --------------------------------------------------------------------------- runner
 
 
-def test_records_requests_with_lowercase_headers_and_query(fake: FakeProviders) -> None:
-    _post(fake, "/v1beta/models/g:generateContent", {"contents": []}, {"X-Goog-Api-Key": "k"}, {"foo": "bar"})
-    (record,) = fake.requests
+def test_records_requests_with_lowercase_headers_and_query(fake_providers: FakeProviders) -> None:
+    _post(
+        fake_providers,
+        "/v1beta/models/g:generateContent",
+        {"contents": []},
+        {"X-Goog-Api-Key": "k"},
+        {"foo": "bar"},
+    )
+    (record,) = fake_providers.requests
     assert record["path"] == "/v1beta/models/g:generateContent" and record["query"] == {"foo": "bar"}
     assert record["headers"]["x-goog-api-key"] == "k" and record["json"] == {"contents": []}
-    fake.clear()
-    assert fake.requests == []
+    fake_providers.clear()
+    assert fake_providers.requests == []
 
 
 @pytest.mark.asyncio
-async def test_ollama_show_is_called_by_litellm(fake: FakeProviders) -> None:
+async def test_ollama_show_is_called_by_litellm(fake_providers: FakeProviders) -> None:
     """LiteLLM POSTs /api/show after Ollama calls (model info); the fake answers and records it."""
     target = Target("ollama_chat/fresh-model:latest", "")  # model info is lru-cached per model
     response = await litellm.acompletion(
         model=target.model,
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
-        api_base=target.base(fake),
+        api_base=target.base(fake_providers),
     )
     assert "".join([c.choices[0].delta.content or "" async for c in response]) == "You said: hi"
     await asyncio.sleep(0.2)
-    assert ("POST", "/api/show") in [(r["method"], r["path"]) for r in fake.requests if r["kind"] == "meta"]
+    assert ("POST", "/api/show") in [
+        (r["method"], r["path"]) for r in fake_providers.requests if r["kind"] == "meta"
+    ]
 
 
 def test_standalone_module_serves() -> None:
-    with FakeProviders() as probe:  # borrow a free port, then release it
-        port = probe.port
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.providers", "--port", str(port)],
         cwd=Path(__file__).resolve().parents[2],

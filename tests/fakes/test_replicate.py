@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -20,21 +18,16 @@ from replicate.exceptions import ModelError, ReplicateError
 from replicate.prediction import Prediction
 
 from tests.fakes.replicate import BAD_TOKEN, GOOD_TOKEN, UNKNOWN_MODEL, FakeReplicate, Script, version_id
+from tests.support.app_server import free_port
 
 FLUX = "black-forest-labs/flux-schnell"
 ZEROSCOPE = "anotherjesse/zeroscope-v2-xl"
 FAST = "[[start_delay=0]] [[duration=0.1]]"
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeReplicate]:
-    with FakeReplicate() as server:
-        yield server
-
-
 @pytest.fixture
-def client(fake: FakeReplicate) -> replicate.Client:
-    client = replicate.Client(api_token=GOOD_TOKEN, base_url=fake.url)
+def client(fake_replicate: FakeReplicate) -> replicate.Client:
+    client = replicate.Client(api_token=GOOD_TOKEN, base_url=fake_replicate.url)
     client.poll_interval = 0.05
     return client
 
@@ -62,7 +55,7 @@ async def _download(url: str) -> httpx.Response:
 
 
 async def test_official_model_prediction_runs_to_success(
-    fake: FakeReplicate, client: replicate.Client
+    fake_replicate: FakeReplicate, client: replicate.Client
 ) -> None:
     prediction = await client.models.predictions.async_create(
         model=FLUX, input={"prompt": "a cat [[duration=0.5]]"}
@@ -72,8 +65,8 @@ async def test_official_model_prediction_runs_to_success(
     assert prediction.version == version_id(FLUX)
     assert prediction.output is None and prediction.logs == "" and prediction.started_at is None
     assert prediction.urls == {
-        "get": f"{fake.url}/v1/predictions/{prediction.id}",
-        "cancel": f"{fake.url}/v1/predictions/{prediction.id}/cancel",
+        "get": f"{fake_replicate.url}/v1/predictions/{prediction.id}",
+        "cancel": f"{fake_replicate.url}/v1/predictions/{prediction.id}/cancel",
         "web": f"https://replicate.com/p/{prediction.id}",
     }
 
@@ -94,19 +87,19 @@ async def test_official_model_prediction_runs_to_success(
 
     assert isinstance(prediction.output, list) and len(prediction.output) == 1
     url = prediction.output[0]
-    assert url == f"{fake.url}/files/{prediction.id}-0.png"
+    assert url == f"{fake_replicate.url}/files/{prediction.id}-0.png"
     response = await _download(url)
     assert response.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(response.content)) as image:
         assert image.format == "PNG" and image.size == (64, 48)
-    assert f"/files/{prediction.id}-0.png" in fake.downloads
+    assert f"/files/{prediction.id}-0.png" in fake_replicate.downloads
 
-    create = next(r for r in fake.requests if r["path"] == f"/v1/models/{FLUX}/predictions")
+    create = next(r for r in fake_replicate.requests if r["path"] == f"/v1/models/{FLUX}/predictions")
     assert create["method"] == "POST"
     assert create["json"] == {"input": {"prompt": "a cat [[duration=0.5]]"}}
     assert create["headers"]["authorization"] == f"Bearer {GOOD_TOKEN}"
     assert create["headers"]["user-agent"].startswith("replicate-python/")
-    assert fake.predictions[prediction.id]["status"] == "succeeded"
+    assert fake_replicate.predictions[prediction.id]["status"] == "succeeded"
 
 
 async def test_outputs_directive_gives_several_distinct_images(client: replicate.Client) -> None:
@@ -120,9 +113,9 @@ async def test_outputs_directive_gives_several_distinct_images(client: replicate
 
 
 async def test_version_prediction_of_video_model_gives_playable_mp4(
-    fake: FakeReplicate, client: replicate.Client
+    fake_replicate: FakeReplicate, client: replicate.Client
 ) -> None:
-    version = fake.version_for(ZEROSCOPE)
+    version = fake_replicate.version_for(ZEROSCOPE)
     assert len(version) == 64
     prediction = await client.predictions.async_create(version=version, input={"prompt": f"a dog {FAST}"})
     assert prediction.status == "processing" and prediction.model == ZEROSCOPE  # start_delay=0
@@ -135,7 +128,9 @@ async def test_version_prediction_of_video_model_gives_playable_mp4(
     with av.open(io.BytesIO(response.content)) as container:
         assert container.streams.video and container.streams.video[0].codec_context.name == "h264"
         assert container.duration and container.duration > 0
-    create = next(r for r in fake.requests if r["method"] == "POST" and r["path"] == "/v1/predictions")
+    create = next(
+        r for r in fake_replicate.requests if r["method"] == "POST" and r["path"] == "/v1/predictions"
+    )
     assert create["json"] == {"version": version, "input": {"prompt": f"a dog {FAST}"}}
 
 
@@ -170,12 +165,12 @@ async def test_malformed_version_is_rejected(client: replicate.Client) -> None:
     assert caught.value.status == 422 and caught.value.title == "Invalid version or not permitted"
 
 
-async def test_prefer_wait_blocks_until_done(fake: FakeReplicate, client: replicate.Client) -> None:
+async def test_prefer_wait_blocks_until_done(fake_replicate: FakeReplicate, client: replicate.Client) -> None:
     prediction = await client.models.predictions.async_create(
         model=FLUX, input={"prompt": "x [[start_delay=0.05]] [[duration=0.1]]"}, wait=5
     )
     assert prediction.status == "succeeded" and prediction.output
-    assert fake.requests[-1]["headers"]["prefer"] == "wait=5"
+    assert fake_replicate.requests[-1]["headers"]["prefer"] == "wait=5"
 
 
 async def test_prefer_wait_that_runs_out_answers_starting(client: replicate.Client) -> None:
@@ -194,7 +189,7 @@ async def test_prefer_wait_that_runs_out_answers_starting(client: replicate.Clie
 # --------------------------------------------------------------------------- cancel and failure
 
 
-async def test_cancel_a_hung_prediction(fake: FakeReplicate, client: replicate.Client) -> None:
+async def test_cancel_a_hung_prediction(fake_replicate: FakeReplicate, client: replicate.Client) -> None:
     prediction = await client.models.predictions.async_create(
         model=FLUX, input={"prompt": "x [[hang]] [[start_delay=0.05]]"}
     )
@@ -206,7 +201,7 @@ async def test_cancel_a_hung_prediction(fake: FakeReplicate, client: replicate.C
     assert canceled.status == "canceled" and canceled.output is None
     assert canceled.completed_at and canceled.completed_at.endswith("Z")
     assert canceled.metrics and canceled.metrics["predict_time"] > 0
-    assert fake.requests[-1]["path"] == f"/v1/predictions/{prediction.id}/cancel"
+    assert fake_replicate.requests[-1]["path"] == f"/v1/predictions/{prediction.id}/cancel"
 
     await asyncio.sleep(0.1)
     again = await client.predictions.async_get(prediction.id)
@@ -250,8 +245,8 @@ def test_run_of_failing_model_raises_model_error(client: replicate.Client) -> No
 # --------------------------------------------------------------------------- errors
 
 
-async def test_bad_token_is_unauthenticated(fake: FakeReplicate) -> None:
-    bad = replicate.Client(api_token=BAD_TOKEN, base_url=fake.url)
+async def test_bad_token_is_unauthenticated(fake_replicate: FakeReplicate) -> None:
+    bad = replicate.Client(api_token=BAD_TOKEN, base_url=fake_replicate.url)
     with pytest.raises(ReplicateError) as caught:
         await bad.models.predictions.async_create(model=FLUX, input={"prompt": "x"})
     assert caught.value.status == 401
@@ -262,8 +257,8 @@ async def test_bad_token_is_unauthenticated(fake: FakeReplicate) -> None:
     assert caught.value.status == 401
 
 
-def test_missing_token_gets_problem_json(fake: FakeReplicate) -> None:
-    response = httpx.post(f"{fake.url}/v1/predictions", json={"version": "a" * 64, "input": {}})
+def test_missing_token_gets_problem_json(fake_replicate: FakeReplicate) -> None:
+    response = httpx.post(f"{fake_replicate.url}/v1/predictions", json={"version": "a" * 64, "input": {}})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
@@ -279,12 +274,14 @@ async def test_create_error_422(client: replicate.Client) -> None:
     assert caught.value.status == 422 and caught.value.title == "Input validation failed"
 
 
-async def test_create_error_429_has_retry_after(fake: FakeReplicate, client: replicate.Client) -> None:
+async def test_create_error_429_has_retry_after(
+    fake_replicate: FakeReplicate, client: replicate.Client
+) -> None:
     with pytest.raises(ReplicateError) as caught:
         await client.models.predictions.async_create(model=FLUX, input={"prompt": "x [[create_error=429]]"})
     assert caught.value.status == 429 and caught.value.detail and "throttled" in caught.value.detail
     raw = httpx.post(
-        f"{fake.url}/v1/models/{FLUX}/predictions",
+        f"{fake_replicate.url}/v1/models/{FLUX}/predictions",
         json={"input": {"prompt": "[[create_error=429]]"}},
         headers={"Authorization": f"Bearer {GOOD_TOKEN}"},
     )
@@ -300,25 +297,27 @@ async def test_unknown_prediction_is_404(client: replicate.Client) -> None:
     assert caught.value.status == 404
 
 
-def test_unknown_file_is_404(fake: FakeReplicate) -> None:
-    assert httpx.get(f"{fake.url}/files/nope-0.png").status_code == 404
+def test_unknown_file_is_404(fake_replicate: FakeReplicate) -> None:
+    assert httpx.get(f"{fake_replicate.url}/files/nope-0.png").status_code == 404
 
 
 # --------------------------------------------------------------------------- sync client, models, misc
 
 
-def test_sync_run_returns_url_list(fake: FakeReplicate, client: replicate.Client) -> None:
+def test_sync_run_returns_url_list(fake_replicate: FakeReplicate, client: replicate.Client) -> None:
     output = client.run(FLUX, input={"prompt": "x [[duration=0.2]]"})
     assert isinstance(output, list) and len(output) == 1
-    assert isinstance(output[0], str) and output[0].startswith(f"{fake.url}/files/")
-    assert fake.requests[-1]["headers"]["prefer"] == "wait"
+    assert isinstance(output[0], str) and output[0].startswith(f"{fake_replicate.url}/files/")
+    assert fake_replicate.requests[-1]["headers"]["prefer"] == "wait"
     assert httpx.get(output[0]).content.startswith(b"\x89PNG")
 
 
-def test_models_get_and_run_by_version(fake: FakeReplicate, client: replicate.Client) -> None:
+def test_models_get_and_run_by_version(fake_replicate: FakeReplicate, client: replicate.Client) -> None:
     model = client.models.get(ZEROSCOPE)
     assert model.owner == "anotherjesse" and model.name == "zeroscope-v2-xl"
-    assert model.latest_version is not None and model.latest_version.id == fake.version_for(ZEROSCOPE)
+    assert model.latest_version is not None and model.latest_version.id == fake_replicate.version_for(
+        ZEROSCOPE
+    )
     output = client.run(f"{ZEROSCOPE}:{model.latest_version.id}", input={"prompt": FAST})
     assert isinstance(output, str) and output.endswith(".mp4")
 
@@ -333,23 +332,34 @@ async def test_html_directive_serves_html_labelled_png(client: replicate.Client)
     assert response.content.lstrip().lower().startswith(b"<!doctype html")
 
 
-def test_env_points_default_client_here(fake: FakeReplicate, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in fake.env().items():
+def test_env_points_default_client_here(
+    fake_replicate: FakeReplicate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in fake_replicate.env().items():
         monkeypatch.setenv(name, value)
     prediction = replicate.Client().models.predictions.create(model=FLUX, input={"prompt": "x"})
-    assert prediction.id in fake.predictions
-    assert fake.requests[-1]["headers"]["authorization"] == f"Bearer {GOOD_TOKEN}"
+    assert prediction.id in fake_replicate.predictions
+    assert fake_replicate.requests[-1]["headers"]["authorization"] == f"Bearer {GOOD_TOKEN}"
 
 
-def test_clear_and_timing_defaults() -> None:
-    with FakeReplicate(start_delay=0, duration=0) as fake:
-        client = replicate.Client(api_token=GOOD_TOKEN, base_url=fake.url)
+def test_paced_times_new_predictions_then_restores_the_pace_and_clear_forgets(
+    fake_replicate: FakeReplicate,
+) -> None:
+    pace = (fake_replicate.backend.start_delay, fake_replicate.backend.duration)
+    client = replicate.Client(api_token=GOOD_TOKEN, base_url=fake_replicate.url)
+    with fake_replicate.paced(start_delay=0, duration=0):
         prediction = client.models.predictions.create(model=FLUX, input={"prompt": "x"})
         time.sleep(0.05)
-        assert fake.predictions[prediction.id]["status"] == "succeeded"
-        assert fake.requests
-        fake.clear()
-        assert fake.requests == [] and fake.downloads == [] and fake.predictions == {}
+        assert fake_replicate.predictions[prediction.id]["status"] == "succeeded"
+    assert (fake_replicate.backend.start_delay, fake_replicate.backend.duration) == pace
+    with pytest.raises(RuntimeError), fake_replicate.paced(start_delay=9, duration=9):
+        raise RuntimeError
+    assert (fake_replicate.backend.start_delay, fake_replicate.backend.duration) == pace
+    assert fake_replicate.requests
+    fake_replicate.clear()
+    assert (
+        fake_replicate.requests == [] and fake_replicate.downloads == [] and fake_replicate.predictions == {}
+    )
 
 
 def test_script_parsing() -> None:
@@ -358,9 +368,7 @@ def test_script_parsing() -> None:
 
 
 def test_standalone_module_serves() -> None:
-    with socket.socket() as probe:  # borrow a free port, then release it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.replicate", "--port", str(port)],
         cwd=Path(__file__).resolve().parents[2],

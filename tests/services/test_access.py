@@ -4,7 +4,7 @@ from chat_app.models import SharedAccess
 from chat_app.services import access
 from chat_app.services.access import Role
 from chat_app.services.errors import Forbidden, NotFound
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from sqlmodel import select
 from chat_app.models import AuthSession, utcnow
 from chat_app.services import accounts
 from chat_app.services.errors import Invalid, TooManyAttempts
-from tests.conftest import make_user
+from tests.support.factories import make_user
 
 
 def test_register_normalizes_the_email_and_stores_only_a_hash(session):

@@ -11,8 +11,8 @@ from chat_app.models import Message
 from chat_app.services import chats, replies
 from chat_app.services.batch_writer import SAVE_EVERY
 from chat_app.services.llm import Deadlines
-from tests.conftest import make_chat, make_user
-from tests.support.replies import wait_until_done
+from tests.support.factories import make_chat, make_user
+from tests.support.waiting import wait_for_reply_job
 
 REPLIES = 30
 
@@ -42,7 +42,7 @@ async def test_thirty_streaming_replies_are_saved_and_ended_in_a_few_batches(eng
         for chat_id, reply_id in posted:
             replies.start_reply(chat_id, reply_id, engine=engine, deadlines=Deadlines(5, 5, 60))
         for _, reply_id in posted:
-            await wait_until_done(reply_id)
+            await wait_for_reply_job(reply_id)
         streamed = time.monotonic() - started
     finally:
         event.remove(engine, "before_cursor_execute", count)

@@ -4,7 +4,7 @@ from sqlmodel import select
 from chat_app.models import Message
 from chat_app.services import chats
 from chat_app.services.errors import Invalid, NotFound
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 
 
 def test_posting_saves_the_message_and_a_pending_reply_and_titles_the_chat(session, provider_env):

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 from chat_app.models import MediaFile, Message
 from chat_app.services import chats, generation, replies
 from chat_app.services.storage import get_storage
-from tests.conftest import make_chat, make_user
-from tests.support.replies import live_events, wait_until_done
+from tests.support.factories import make_chat, make_user
+from tests.support.live import live_events
+from tests.support.waiting import wait_for_reply_job, wait_until
 
 FLUX = "replicate/black-forest-labs/flux-schnell"  # an official model: model predictions
 SDXL = "replicate/stability-ai/sdxl"  # a community model pinned to a version
@@ -33,14 +34,9 @@ async def _run(engine, text: str, model_id: str, *, during=None):
     chat_id, asked_id, reply_id = _post(engine, text, model_id)
     async with live_events(chat_id) as events:
         replies.start_reply(chat_id, reply_id, engine=engine)
-        for _ in range(400):
-            if during is not None and await during(chat_id, events):
-                during = None
-            if not replies.is_running(reply_id):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the generation did not end")
+        if during is not None:
+            await during(chat_id, events)
+        await wait_for_reply_job(reply_id)
     with Session(engine) as session:
         reply = session.get(Message, uuid.UUID(reply_id))
         files = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
@@ -110,9 +106,11 @@ async def test_a_bad_token_says_so(engine, replicate_env, monkeypatch):
 
 async def test_cancel_stops_the_prediction_upstream(engine, replicate_env):
     async def cancel_when_processing(chat_id, events):
-        if any(e["type"] == "progress" and e["status"] == "processing" for e in events):
-            return await replies.stop_in_chat(chat_id, engine=engine)
-        return False
+        def processing() -> bool:
+            return any(e["type"] == "progress" and e["status"] == "processing" for e in events)
+
+        await asyncio.to_thread(wait_until, processing, what="progress while processing")
+        assert await replies.stop_in_chat(chat_id, engine=engine)
 
     reply, files, _, _ = await _run(engine, "forever [[hang]]", FLUX, during=cancel_when_processing)
     assert reply.status == "stopped" and files == []
@@ -145,7 +143,7 @@ async def test_regenerating_replaces_the_old_picture(engine, replicate_env):
         session.commit()
     assert not old_path.exists()
     replies.start_reply(str(reply.session_id), str(reply.id), engine=engine)
-    await wait_until_done(reply.id)
+    await wait_for_reply_job(reply.id)
     with Session(engine) as session:
         again = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
         assert len(again) == 1 and again[0].id != files[0].id
@@ -169,7 +167,7 @@ async def test_a_persons_own_replicate_key_pays_for_their_generation(engine, rep
         _, reply = chats.post_message(user, chat.id, "a kite [[duration=0.2]]", session=session)
         session.commit()
     replies.start_reply(str(chat.id), str(reply.id), engine=engine)
-    await wait_until_done(reply.id)
+    await wait_for_reply_job(reply.id)
     with Session(engine) as session:
         assert session.get(Message, reply.id).status == "complete"
     created = next(r for r in replicate_env.requests if r["method"] == "POST")

@@ -6,7 +6,7 @@ from sqlmodel import select
 from chat_app.models import UserApiKey
 from chat_app.services import catalog, chats, keys
 from chat_app.services.errors import Invalid, NotFound
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 
 KEY = "sk-own-deepseek-key-1234"
 

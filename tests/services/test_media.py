@@ -13,8 +13,8 @@ from chat_app.models import MediaFile
 from chat_app.services import access, chats, media
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import LocalDiskStorage
-from tests.conftest import make_chat, make_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import make_chat, make_user
 
 LIMITS = media.Limits(image_bytes=2 * 1024 * 1024, video_bytes=4 * 1024 * 1024, image_pixels=25_000_000)
 

@@ -13,8 +13,9 @@ from chat_app.models import Message, utcnow
 from chat_app.services import chats, replies, workers
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import Deadlines
-from tests.conftest import make_chat, make_user
-from tests.support.replies import live_events, wait_until_done
+from tests.support.factories import make_chat, make_user
+from tests.support.live import live_events
+from tests.support.waiting import wait_for_reply_job
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)
 
@@ -44,7 +45,7 @@ async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fak
             await asyncio.sleep(0.05)
         assert midway.status == "streaming"
         assert midway.content.startswith("tok1")  # saved as it goes, not only at the end
-        await wait_until_done(reply_id)
+        await wait_for_reply_job(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "complete"
     assert saved.content == " ".join(f"tok{i}" for i in range(1, 13))
@@ -65,7 +66,7 @@ async def test_deltas_are_coalesced_at_the_source(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=60]] [[delay=0.005]]")
     async with live_events(chat_id) as events:
         replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-        await wait_until_done(reply_id)
+        await wait_for_reply_job(reply_id)
     deltas = [e for e in events if e["type"] == "delta"]
     assert "".join(e["text"] for e in deltas) == _load(engine, reply_id).content
     assert deltas[0]["text"] == "tok1"  # the first token goes out at once, alone
@@ -78,7 +79,7 @@ async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_en
     await asyncio.sleep(0.6)
     assert replies.is_running(reply_id)
     assert await replies.stop_in_chat(chat_id, engine=engine) is True
-    await wait_until_done(reply_id)
+    await wait_for_reply_job(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "stopped"
     assert saved.content.startswith("tok1") and "tok100" not in saved.content
@@ -88,7 +89,7 @@ async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_en
 async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=10]] [[cut]]", model_id="anthropic/claude-haiku-4-5")
     replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-    await wait_until_done(reply_id)
+    await wait_for_reply_job(reply_id)
     saved = _load(engine, reply_id)
     assert saved.status == "error"
     assert "ended the reply early" in saved.error
@@ -195,7 +196,7 @@ async def test_a_reply_is_paid_with_the_authors_own_key(engine, fake_env, monkey
         session.commit()
         chat_id, reply_id = str(chat.id), str(reply.id)
     replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-    await wait_until_done(reply_id)
+    await wait_for_reply_job(reply_id)
     assert _load(engine, reply_id).status == "complete"
     sent = fake_env.chat_requests[-1]["headers"]["authorization"]
     assert sent == "Bearer sk-own-key-for-deepseek"

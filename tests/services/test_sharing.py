@@ -9,8 +9,8 @@ from chat_app.models import MediaFile, Message, SharedAccess
 from chat_app.services import access, chats, media, sharing
 from chat_app.services.errors import Forbidden, Invalid, NotFound
 from chat_app.services.storage import get_storage
-from tests.conftest import make_chat, make_user
 from tests.fakes import media_samples as samples
+from tests.support.factories import make_chat, make_user
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 ACTIONS = ("read", "post", "fetch_media", "share", "rotate", "rename", "delete")

@@ -1,6 +1,6 @@
 from chat_app.models import Message
 from chat_app.services import usage
-from tests.conftest import make_chat, make_user
+from tests.support.factories import make_chat, make_user
 
 
 def test_totals_add_up_the_replies_of_the_persons_own_chats(session):

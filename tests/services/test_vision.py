@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from chat_app.models import Message
 from chat_app.services import chats, media, replies
-from tests.conftest import make_chat, make_user
 from tests.fakes import media_samples as samples
-from tests.support.replies import wait_until_done
+from tests.support.factories import make_chat, make_user
+from tests.support.waiting import wait_for_reply_job
 
 
 def _upload(user, session, data: bytes, name: str, mime: str):
@@ -32,7 +32,7 @@ async def _ask(engine, model_id: str, files: list[tuple[bytes, str, str]], text=
         _, reply = chats.post_message(user, chat.id, text, session=session, attachment_ids=ids)
         session.commit()
     replies.start_reply(str(chat.id), str(reply.id), engine=engine)
-    await wait_until_done(reply.id)
+    await wait_for_reply_job(reply.id)
     with Session(engine) as session:
         return session.get(Message, reply.id)
 
@@ -85,6 +85,6 @@ async def test_earlier_images_stay_in_the_conversation(engine, app_settings, fak
         session.commit()
     fake_env.clear()
     replies.start_reply(str(chat_id), str(reply.id), engine=engine)
-    await wait_until_done(reply.id)
+    await wait_for_reply_job(reply.id)
     messages = fake_env.chat_requests[0]["messages"]
     assert [len(m["images"]) for m in messages] == [1, 0, 0]

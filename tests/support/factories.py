@@ -1,0 +1,31 @@
+"""Small factories: people and chats made through the services (or, for API tests, the API itself)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from sqlmodel import Session
+
+from chat_app.models import ChatSession, User
+from chat_app.services import accounts, chats
+
+
+def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
+    user = accounts.register(email or f"user-{uuid.uuid4().hex[:8]}@example.com", password, session=session)
+    session.commit()
+    return user
+
+
+def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> ChatSession:
+    chat = chats.create_chat(owner, session=session, model_id=model_id)
+    session.commit()
+    return chat
+
+
+def api_user(client: httpx.Client, email: str | None = None, password: str = "correct horse") -> str:
+    """Register through the API; the client keeps the session cookie. Returns the email."""
+    email = email or f"api-{uuid.uuid4().hex[:8]}@example.com"
+    response = client.post("/api/auth/register", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return email
