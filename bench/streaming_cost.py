@@ -121,7 +121,7 @@ def seed(database_url: str, plan: dict[str, list[int]]) -> dict[str, list[str]]:
                 session.add(chat)
                 session.add_all(
                     Message(
-                        session_id=chat.id,
+                        chat_id=chat.id,
                         seq=i,
                         role="user" if i % 2 else "assistant",
                         content=f"message {i}",

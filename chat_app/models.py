@@ -70,10 +70,14 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
+# The product's tables say "session" for a chat (`chat_sessions`, `*.session_id`); the Python side
+# says chat. Core statements and table constraints use the column's own name, `session_id`.
+_IN_SESSION_ID = {"name": "session_id"}
+
 MAX_TITLE_LENGTH = 120  # what a title may hold; the column is wider, for room to change it
 
 
-class ChatSession(SQLModel, table=True):
+class Chat(SQLModel, table=True):
     __tablename__ = "chat_sessions"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (sa.Index("ix_chat_sessions_user_recent", "user_id", "updated_at"),)
 
@@ -105,7 +109,9 @@ class Message(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
+    chat_id: uuid.UUID = Field(
+        foreign_key="chat_sessions.id", ondelete="CASCADE", sa_column_kwargs=_IN_SESSION_ID
+    )
     seq: int = Field(description="position in the chat, 1-based")
     # Who wrote it (or asked for this reply): their own provider key pays for the reply.
     author_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
@@ -135,8 +141,12 @@ class MediaFile(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_media_files_owner_pending", "owner_id", "message_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    session_id: uuid.UUID | None = Field(
-        default=None, foreign_key="chat_sessions.id", ondelete="CASCADE", index=True
+    chat_id: uuid.UUID | None = Field(
+        default=None,
+        foreign_key="chat_sessions.id",
+        ondelete="CASCADE",
+        index=True,
+        sa_column_kwargs=_IN_SESSION_ID,
     )
     message_id: uuid.UUID | None = Field(
         default=None, foreign_key="messages.id", ondelete="CASCADE", index=True
@@ -170,7 +180,9 @@ class SharedAccess(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    session_id: uuid.UUID = Field(foreign_key="chat_sessions.id", ondelete="CASCADE")
+    chat_id: uuid.UUID = Field(
+        foreign_key="chat_sessions.id", ondelete="CASCADE", sa_column_kwargs=_IN_SESSION_ID
+    )
     email: str = Field(max_length=320, index=True)
     can_edit: bool = Field(default=False)
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)

@@ -25,7 +25,7 @@ def test_schema_has_the_indexes_the_queries_need(engine):
 
 
 def test_deleting_a_user_cascades_to_chats_and_messages(session, provider_env):
-    from chat_app.models import ChatSession, Message
+    from chat_app.models import Chat, Message
     from chat_app.services import chats
     from tests.support.factories import make_chat, make_user
 
@@ -35,5 +35,5 @@ def test_deleting_a_user_cascades_to_chats_and_messages(session, provider_env):
     session.commit()
     session.execute(sa.delete(chat_app.models.User).where(chat_app.models.User.id == user.id))
     session.commit()
-    assert session.exec(sa.select(sa.func.count()).select_from(ChatSession)).one()[0] == 0
+    assert session.exec(sa.select(sa.func.count()).select_from(Chat)).one()[0] == 0
     assert session.exec(sa.select(sa.func.count()).select_from(Message)).one()[0] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from chat_app.api.endpoints import JsonObject, Router
-from chat_app.models import ChatSession, User
+from chat_app.models import Chat, User
 from chat_app.services import access, chats, replies
 from chat_app.services.access import Role
 from chat_app.services.errors import Invalid
@@ -48,7 +48,7 @@ def delete_chat(user: User, session: Session, chat_id: str) -> None:
     chats.delete_chat(user, chat_id, session=session)
 
 
-def chat_payload(chat: ChatSession, role: Role, *, session: Session) -> dict:
+def chat_payload(chat: Chat, role: Role, *, session: Session) -> dict:
     """A chat with the reader's role and its messages (each with its files)."""
     return {
         **chat_view(chat),
@@ -76,7 +76,7 @@ def post_message(user: User, session: Session, chat_id: str, body: JsonObject) -
         user, chat_id, content, session=session, model_id=body.get("model_id"), attachment_ids=attachments
     )
     mine_view, reply_view = chats.message_views([mine, reply], session=session)
-    return str(mine.session_id), replies.plan_for(reply, session=session), mine_view, reply_view
+    return str(mine.chat_id), replies.plan_for(reply, session=session), mine_view, reply_view
 
 
 async def _stop_replies(chat_id: str) -> dict:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from chat_app.models import ChatSession, MediaFile, SharedAccess, User
+from chat_app.models import Chat, MediaFile, SharedAccess, User
 from chat_app.services.errors import Forbidden, NotFound
 
 
@@ -51,7 +51,7 @@ class NoAccess(NotFound):
 _NO_ACCESS = "This chat does not exist, or you do not have access to it."
 
 
-def role_for(actor: User | None, chat: ChatSession, *, session: Session) -> Role:
+def role_for(actor: User | None, chat: Chat, *, session: Session) -> Role:
     """The actor's role in the chat; anonymous visitors are `None`."""
     role = member_role(actor, chat, session=session)
     if role is Role.none and chat.is_public:
@@ -59,14 +59,14 @@ def role_for(actor: User | None, chat: ChatSession, *, session: Session) -> Role
     return role
 
 
-def member_role(actor: User | None, chat: ChatSession, *, session: Session) -> Role:
+def member_role(actor: User | None, chat: Chat, *, session: Session) -> Role:
     """The role the actor holds as owner or invitee, leaving aside whether the chat is public."""
     if actor is None:
         return Role.none
     if chat.user_id == actor.id:
         return Role.owner
     invite = session.exec(
-        select(SharedAccess).where(SharedAccess.session_id == chat.id, counts_for(actor))
+        select(SharedAccess).where(SharedAccess.chat_id == chat.id, counts_for(actor))
     ).first()
     if invite is None:
         return Role.none
@@ -119,12 +119,12 @@ NEW_CHAT = permissions(Role.owner)
 
 def authorize(
     actor: User | None, chat_id: uuid.UUID | str, action: str, *, session: Session
-) -> tuple[ChatSession, Role]:
+) -> tuple[Chat, Role]:
     """Load a chat the actor may act on, or raise NotFound.
 
     Anything short of permission is "not found", so nobody learns that a chat exists.
     """
-    chat = session.get(ChatSession, _as_uuid(chat_id))
+    chat = session.get(Chat, _as_uuid(chat_id))
     if chat is None:
         raise NoAccess(_NO_ACCESS)
     role = role_for(actor, chat, session=session)
@@ -155,12 +155,12 @@ def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: S
         raise NotFound(_NO_FILE) from None
     if row is None:
         raise NotFound(_NO_FILE)
-    if row.session_id is None:
+    if row.chat_id is None:
         if actor is None or row.owner_id != actor.id:
             raise NotFound(_NO_FILE)
         return row
     try:
-        authorize(actor, row.session_id, "read", session=session)
+        authorize(actor, row.chat_id, "read", session=session)
     except NotFound:
         raise NotFound(_NO_FILE) from None
     return row

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import MAX_TITLE_LENGTH, ChatSession, Message, MessageStatus, User, utcnow
+from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
 from chat_app.services import access, keys, media, workers
 from chat_app.services.catalog import default_model_for, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
@@ -25,10 +25,10 @@ def new_share_token() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits
 
 
-def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> ChatSession:
+def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> Chat:
     if model_id and resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
-    chat = ChatSession(
+    chat = Chat(
         user_id=owner.id,
         model_id=model_id or default_model_for(owner, session=session),
         share_token=new_share_token(),
@@ -38,14 +38,11 @@ def create_chat(owner: User, *, session: Session, model_id: str | None = None) -
     return chat
 
 
-def list_chats(user: User, *, session: Session, limit: int = 200) -> list[ChatSession]:
+def list_chats(user: User, *, session: Session, limit: int = 200) -> list[Chat]:
     """The user's own chats, most recently active first (index ix_chat_sessions_user_recent)."""
     return list(
         session.exec(
-            select(ChatSession)
-            .where(ChatSession.user_id == user.id)
-            .order_by(col(ChatSession.updated_at).desc())
-            .limit(limit)
+            select(Chat).where(Chat.user_id == user.id).order_by(col(Chat.updated_at).desc()).limit(limit)
         )
     )
 
@@ -61,10 +58,10 @@ def _clean_title(title: str) -> str:
 
 def title_of(chat_id: uuid.UUID, *, session: Session) -> str:
     """A chat's title as it is now (the first message names a new chat)."""
-    return session.exec(select(ChatSession.title).where(ChatSession.id == chat_id)).one()
+    return session.exec(select(Chat.title).where(Chat.id == chat_id)).one()
 
 
-def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: Session) -> ChatSession:
+def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: Session) -> Chat:
     chat, _ = access.authorize(actor, chat_id, "rename", session=session)
     chat.title = _clean_title(title)
     session.add(chat)
@@ -77,7 +74,7 @@ def delete_chat(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> N
     session.delete(chat)
 
 
-def set_chat_model(actor: User, chat_id: uuid.UUID | str, model_id: str, *, session: Session) -> ChatSession:
+def set_chat_model(actor: User, chat_id: uuid.UUID | str, model_id: str, *, session: Session) -> Chat:
     chat, _ = access.authorize(actor, chat_id, "set_model", session=session)
     if resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
@@ -97,13 +94,13 @@ def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
 
 def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     """A chat's messages in order (unique index on session_id, seq)."""
-    return list(session.exec(select(Message).where(Message.session_id == chat_id).order_by(col(Message.seq))))
+    return list(session.exec(select(Message).where(Message.chat_id == chat_id).order_by(col(Message.seq))))
 
 
 def latest_messages(chat_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
     """The chat's last `limit` messages, in order: what a view opens with, however long the chat."""
     newest = session.exec(
-        select(Message).where(Message.session_id == chat_id).order_by(col(Message.seq).desc()).limit(limit)
+        select(Message).where(Message.chat_id == chat_id).order_by(col(Message.seq).desc()).limit(limit)
     )
     return list(reversed(list(newest)))
 
@@ -112,7 +109,7 @@ def messages_before(chat_id: uuid.UUID, before_seq: int, *, session: Session, li
     """Up to `limit` messages just before `before_seq`, in order: the page above what a view shows."""
     older = session.exec(
         select(Message)
-        .where(Message.session_id == chat_id, Message.seq < before_seq)
+        .where(Message.chat_id == chat_id, Message.seq < before_seq)
         .order_by(col(Message.seq).desc())
         .limit(limit)
     )
@@ -121,7 +118,7 @@ def messages_before(chat_id: uuid.UUID, before_seq: int, *, session: Session, li
 
 def chat_cost(chat_id: uuid.UUID, *, session: Session) -> float:
     """What the chat's replies cost so far, summed by the database."""
-    total = session.exec(select(sa.func.sum(Message.cost)).where(Message.session_id == chat_id)).one()
+    total = session.exec(select(sa.func.sum(Message.cost)).where(Message.chat_id == chat_id)).one()
     return float(total or 0.0)
 
 
@@ -130,7 +127,7 @@ def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> l
     return list(
         session.exec(
             select(Message)
-            .where(Message.session_id == chat_id, Message.seq > after_seq)
+            .where(Message.chat_id == chat_id, Message.seq > after_seq)
             .order_by(col(Message.seq))
         )
     )
@@ -143,18 +140,18 @@ def message_views(rows: list[Message], *, session: Session) -> list[MessageView]
 
 
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
-    current = session.exec(select(sa.func.max(Message.seq)).where(Message.session_id == chat_id)).one()
+    current = session.exec(select(sa.func.max(Message.seq)).where(Message.chat_id == chat_id)).one()
     return (current or 0) + 1
 
 
 def reply_in_flight(chat_id: uuid.UUID, *, session: Session) -> Message | None:
     """The chat's reply being written, if any (at most one: a partial unique index)."""
     return session.exec(
-        select(Message).where(Message.session_id == chat_id, col(Message.status).in_(IN_FLIGHT))
+        select(Message).where(Message.chat_id == chat_id, col(Message.status).in_(IN_FLIGHT))
     ).first()
 
 
-def _usable_model(model_id: str | None, actor: User, chat: ChatSession, *, session: Session) -> CatalogModel:
+def _usable_model(model_id: str | None, actor: User, chat: Chat, *, session: Session) -> CatalogModel:
     model = resolve_model(model_id, session=session)
     if model is None:
         raise Invalid("Choose a model for this chat.")
@@ -229,7 +226,7 @@ def post_message(
     seq = _next_seq(chat.id, session=session)
     now = utcnow()
     user_message = Message(
-        session_id=chat.id,
+        chat_id=chat.id,
         seq=seq,
         role="user",
         content=content,
@@ -238,7 +235,7 @@ def post_message(
         updated_at=now,
     )
     reply = Message(
-        session_id=chat.id,
+        chat_id=chat.id,
         seq=seq + 1,
         role="assistant",
         status=MessageStatus.pending.value,
@@ -255,7 +252,7 @@ def post_message(
     session.add_all([user_message, reply, chat])
     _flush_one_reply_per_chat(session)
     for file in files:
-        file.session_id, file.message_id = chat.id, user_message.id
+        file.chat_id, file.message_id = chat.id, user_message.id
         session.add(file)
     return user_message, reply
 
@@ -271,7 +268,7 @@ def restart_last_reply(
     """Regenerate (or retry) the chat's last reply in place."""
     chat, _ = access.authorize(actor, chat_id, "post", session=session)
     last = session.exec(
-        select(Message).where(Message.session_id == chat.id).order_by(col(Message.seq).desc())
+        select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq).desc())
     ).first()
     if last is None or last.role != "assistant":
         raise Invalid("There is no reply to regenerate.")
@@ -311,7 +308,7 @@ def prompt_for(reply: Message, *, session: Session) -> list[dict]:
     # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
     rows = session.execute(
         sa.select(col(Message.id), col(Message.role), col(Message.content))
-        .where(col(Message.session_id) == reply.session_id, col(Message.seq) < reply.seq)
+        .where(col(Message.chat_id) == reply.chat_id, col(Message.seq) < reply.seq)
         .order_by(col(Message.seq))
     ).all()
     files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
@@ -329,7 +326,7 @@ def prompt_for(reply: Message, *, session: Session) -> list[dict]:
 def generation_prompt(reply: Message, *, session: Session) -> str:
     """What an image or video model is asked for: the user's message just before the reply."""
     asked = session.exec(
-        select(Message).where(Message.session_id == reply.session_id, Message.seq == reply.seq - 1)
+        select(Message).where(Message.chat_id == reply.chat_id, Message.seq == reply.seq - 1)
     ).first()
     if asked is None or not asked.content:
         raise Invalid("There is no prompt to generate from.")

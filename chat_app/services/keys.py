@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session, col, select
 
-from chat_app.models import ChatSession, User, UserApiKey, utcnow
+from chat_app.models import Chat, User, UserApiKey, utcnow
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.providers import PROVIDERS
 from chat_app.settings import get_settings
@@ -101,7 +101,7 @@ def _decrypt(ciphertext: str) -> str | None:
 
 def _payers(author_id: uuid.UUID | None, chat_id: uuid.UUID):
     """Keys of the author or of the chat's owner (the owner found in the same query)."""
-    owner = select(ChatSession.user_id).where(ChatSession.id == chat_id).scalar_subquery()
+    owner = select(Chat.user_id).where(Chat.id == chat_id).scalar_subquery()
     return sa.or_(col(UserApiKey.user_id) == author_id, col(UserApiKey.user_id) == owner)
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
-from chat_app.models import ChatSession, Message, MessageStatus, utcnow
+from chat_app.models import Chat, Message, MessageStatus, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
@@ -202,7 +202,7 @@ def plan_for(reply: Message, *, session: Session) -> Plan:
         prompt = chats.generation_prompt(reply, session=session)
     own_key = None
     if model.key_env is None:  # an operator's endpoint has its own key, never a person's
-        own_key = keys.paying_key(reply.author_id, reply.session_id, model.provider, session=session)
+        own_key = keys.paying_key(reply.author_id, reply.chat_id, model.provider, session=session)
     return Plan(model, prompt, own_key)
 
 
@@ -246,9 +246,7 @@ def _finish(job: ReplyJob, status, error, usage, cost, made) -> None:
                 chat_id=uuid.UUID(job.chat_id),
                 message_id=uuid.UUID(job.message_id),
             )
-        session.execute(
-            sa.update(ChatSession).where(col(ChatSession.id) == uuid.UUID(job.chat_id)).values(updated_at=now)
-        )
+        session.execute(sa.update(Chat).where(col(Chat.id) == uuid.UUID(job.chat_id)).values(updated_at=now))
 
 
 # ----- stop, from any view on any worker ---------------------------------------------------
@@ -335,7 +333,7 @@ def reap(
     with session_scope(engine) as session:
         rows = session.execute(
             sa.select(
-                col(Message.id), col(Message.session_id), col(Message.runner), col(Message.updated_at)
+                col(Message.id), col(Message.chat_id), col(Message.runner), col(Message.updated_at)
             ).where(col(Message.status).in_(chats.IN_FLIGHT))
         ).all()
     if not rows:
@@ -357,7 +355,7 @@ def reap(
     ended = []
     for row in dead:
         if _end_dead(str(row.id), row.runner, MessageStatus.error, INTERRUPTED, engine):
-            ended.append((str(row.session_id), str(row.id)))
+            ended.append((str(row.chat_id), str(row.id)))
     return ended
 
 

@@ -15,7 +15,7 @@ from typing import TypedDict
 
 from sqlmodel import Session, col, select
 
-from chat_app.models import ChatSession, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
+from chat_app.models import Chat, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
 from chat_app.services import access, mailer, media
 from chat_app.services.accounts import normalize_email
 from chat_app.services.chats import IN_FLIGHT, new_share_token
@@ -30,7 +30,7 @@ TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{32}")
 _NO_LINK = "This link does not work. It may have been changed by the chat's owner."
 
 
-def share_link(chat: ChatSession) -> str:
+def share_link(chat: Chat) -> str:
     return f"{get_settings().public_url}/share/{chat.share_token}"
 
 
@@ -60,7 +60,7 @@ def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> Sh
     """The sharing settings of a chat, as the owner sees them."""
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
     invites = session.exec(
-        select(SharedAccess).where(SharedAccess.session_id == chat.id).order_by(col(SharedAccess.created_at))
+        select(SharedAccess).where(SharedAccess.chat_id == chat.id).order_by(col(SharedAccess.created_at))
     ).all()
     return ShareView(
         chat_id=str(chat.id),
@@ -76,7 +76,7 @@ def share_view(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> Sh
     )
 
 
-def set_public(actor: User, chat_id: uuid.UUID | str, is_public: bool, *, session: Session) -> ChatSession:
+def set_public(actor: User, chat_id: uuid.UUID | str, is_public: bool, *, session: Session) -> Chat:
     chat, _ = access.authorize(actor, chat_id, "share", session=session)
     chat.is_public = bool(is_public)
     session.add(chat)
@@ -134,7 +134,7 @@ def invite(
     if actor.email in wanted:
         raise Invalid("You own this chat already; invite other people.")
     existing = {
-        i.email: i for i in session.exec(select(SharedAccess).where(SharedAccess.session_id == chat.id)).all()
+        i.email: i for i in session.exec(select(SharedAccess).where(SharedAccess.chat_id == chat.id)).all()
     }
     if len(existing) + len([e for e in wanted if e not in existing]) > MAX_INVITES_PER_CHAT:
         raise Invalid(f"A chat can be shared with at most {MAX_INVITES_PER_CHAT} people.")
@@ -143,7 +143,7 @@ def invite(
         row = existing.get(email)
         if row is None:
             row = SharedAccess(
-                session_id=chat.id,
+                chat_id=chat.id,
                 email=email,
                 can_edit=bool(can_edit),
                 invite_token=secrets.token_urlsafe(24),
@@ -170,13 +170,13 @@ def notify(invitations: list[Invitation]) -> list[str]:
     return sent
 
 
-def _invite_row(chat: ChatSession, email: str, *, session: Session) -> SharedAccess:
+def _invite_row(chat: Chat, email: str, *, session: Session) -> SharedAccess:
     try:
         email = normalize_email(email)
     except Invalid:
         raise NotFound("That person has no access to this chat.") from None
     row = session.exec(
-        select(SharedAccess).where(SharedAccess.session_id == chat.id, SharedAccess.email == email)
+        select(SharedAccess).where(SharedAccess.chat_id == chat.id, SharedAccess.email == email)
     ).first()
     if row is None:
         raise NotFound("That person has no access to this chat.")
@@ -217,10 +217,10 @@ def _well_formed(token: object) -> bool:
     return isinstance(token, str) and TOKEN_FORMAT.fullmatch(token) is not None
 
 
-def chat_for_token(token: str, *, session: Session) -> ChatSession:
+def chat_for_token(token: str, *, session: Session) -> Chat:
     if not _well_formed(token):
         raise NotFound(_NO_LINK)
-    chat = session.exec(select(ChatSession).where(ChatSession.share_token == token)).first()
+    chat = session.exec(select(Chat).where(Chat.share_token == token)).first()
     if chat is None:
         raise NotFound(_NO_LINK)
     return chat
@@ -260,17 +260,17 @@ def claim_invite(actor: User, invite_token: str, *, session: Session) -> str:
         raise wrong
     row.user_id = actor.id
     session.add(row)
-    return str(row.session_id)
+    return str(row.chat_id)
 
 
-def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[ChatSession]:
+def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[Chat]:
     """Chats others shared with this person, most recently active first."""
     return list(
         session.exec(
-            select(ChatSession)
-            .join(SharedAccess, col(SharedAccess.session_id) == ChatSession.id)
-            .where(access.counts_for(actor), ChatSession.user_id != actor.id)
-            .order_by(col(ChatSession.updated_at).desc())
+            select(Chat)
+            .join(SharedAccess, col(SharedAccess.chat_id) == Chat.id)
+            .where(access.counts_for(actor), Chat.user_id != actor.id)
+            .order_by(col(Chat.updated_at).desc())
             .limit(limit)
         )
     )
@@ -279,11 +279,11 @@ def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[Chat
 # ----- continue in my account ----------------------------------------------------------
 
 
-def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> ChatSession:
+def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> Chat:
     """Copy a chat the actor can read (its finished messages and their files) into their own chats."""
     source, _ = access.authorize(actor, chat_id, "read", session=session)
     now = utcnow()
-    copy = ChatSession(
+    copy = Chat(
         user_id=actor.id,
         title=source.title,  # within the column: every title is checked where it is set
         model_id=source.model_id,
@@ -295,7 +295,7 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     session.flush()
     rows = session.exec(
         select(Message)
-        .where(Message.session_id == source.id, col(Message.status).notin_(IN_FLIGHT))
+        .where(Message.chat_id == source.id, col(Message.status).notin_(IN_FLIGHT))
         .order_by(col(Message.seq))
     ).all()
     files = media.media_of([m.id for m in rows], session=session)
@@ -303,7 +303,7 @@ def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Se
     with files_deleted_on_error(copied_keys, storage=storage, on=BaseException):
         for seq, message in enumerate(rows, start=1):
             twin = Message(
-                session_id=copy.id,
+                chat_id=copy.id,
                 seq=seq,
                 role=message.role,
                 content=message.content,
@@ -335,7 +335,7 @@ def _copy_file(
         if keys[field]:
             copied_keys.append(keys[field])
     return MediaFile(
-        session_id=chat_id,
+        chat_id=chat_id,
         message_id=message_id,
         owner_id=owner_id,
         kind=original.kind,

@@ -7,7 +7,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from chat_app.models import ChatSession, Message, User
+from chat_app.models import Chat, Message, User
 from chat_app.services.views import money
 
 
@@ -28,8 +28,8 @@ def totals(user: User, *, session: Session) -> UsageTotals:
             sa.func.coalesce(sa.func.sum(Message.output_tokens), 0),
             sa.func.coalesce(sa.func.sum(Message.cost), 0.0),
         )
-        .join(ChatSession, col(ChatSession.id) == Message.session_id)
-        .where(col(ChatSession.user_id) == user.id, col(Message.role) == "assistant")
+        .join(Chat, col(Chat.id) == Message.chat_id)
+        .where(col(Chat.user_id) == user.id, col(Message.role) == "assistant")
     ).one()
     return UsageTotals(
         replies=row[0],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TypedDict
 
 from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
-from chat_app.models import ChatSession, MediaFile, Message
+from chat_app.models import Chat, MediaFile, Message
 from chat_app.services.media.accepted import ACCEPTED
 
 # What the file picker offers (mime type -> file name extensions), from the table the server judges
@@ -61,7 +61,7 @@ def money(amount: float | None) -> str:
     return f"${text}" if text != "0" else "<$0.000001"
 
 
-def chat_view(chat: ChatSession) -> ChatView:
+def chat_view(chat: Chat) -> ChatView:
     return ChatView(
         id=str(chat.id),
         title=chat.title,

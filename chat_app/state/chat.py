@@ -10,7 +10,7 @@ from urllib.parse import quote
 import reflex as rx
 from sqlmodel import Session
 
-from chat_app.models import ChatSession, User
+from chat_app.models import Chat, User
 from chat_app.services import access, catalog, chats, replies, sharing
 from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
@@ -69,7 +69,7 @@ def _model_options(user: User | None, session: Session) -> list[ModelOption]:
 Opened = tuple[ChatView, access.Role, list[MessageView], float]
 
 
-def _opened(chat: ChatSession, role: access.Role, session: Session) -> Opened:
+def _opened(chat: Chat, role: access.Role, session: Session) -> Opened:
     """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
     than a page, to know whether there are older ones) and what its replies cost."""
     latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
@@ -293,7 +293,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
                 user, target, content, session=session, model_id=model_id, attachment_ids=attachment_ids
             )
             # The first message names the chat; later ones leave the title as the page shows it.
-            title = chats.title_of(mine.session_id, session=session) if mine.seq == 1 else None
+            title = chats.title_of(mine.chat_id, session=session) if mine.seq == 1 else None
             plan = replies.plan_for(reply, session=session)
             return target, title, plan, *chats.message_views([mine, reply], session=session)
 

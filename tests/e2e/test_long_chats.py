@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from chat_app.db import make_engine
-from chat_app.models import ChatSession, Message, User, utcnow
+from chat_app.models import Chat, Message, User, utcnow
 from tests.support.browser import register
 
 MESSAGES = 130  # two pages and a bit above the first one
@@ -23,7 +23,7 @@ def _seed_long_chat(database_url: str, email: str) -> str:
     try:
         with Session(engine) as session:
             user = session.exec(select(User).where(User.email == email)).one()
-            chat = ChatSession(
+            chat = Chat(
                 user_id=user.id, title="A long one", model_id="openai/gpt-4o", share_token=uuid.uuid4().hex
             )
             session.add(chat)
@@ -34,7 +34,7 @@ def _seed_long_chat(database_url: str, email: str) -> str:
                 [
                     {
                         "id": uuid.uuid4(),
-                        "session_id": chat.id,
+                        "chat_id": chat.id,
                         "seq": n,
                         "role": "user" if n % 2 else "assistant",
                         "content": f"message {n}",

@@ -14,8 +14,8 @@ def world(session):
         u.email_verified = True
         session.add(u)
     chat = make_chat(session, owner)
-    session.add(SharedAccess(session_id=chat.id, email=editor.email, can_edit=True))
-    session.add(SharedAccess(session_id=chat.id, email=viewer.email, can_edit=False))
+    session.add(SharedAccess(chat_id=chat.id, email=editor.email, can_edit=True))
+    session.add(SharedAccess(chat_id=chat.id, email=viewer.email, can_edit=False))
     session.commit()
     return {
         "owner": owner,

@@ -48,7 +48,7 @@ async def test_an_image_is_generated_with_progress_and_kept_in_our_storage(engin
     reply, files, asked, events = await _run(engine, "a red fox in snow [[duration=0.6]]", FLUX)
     assert reply.status == "complete", reply.error
     (image,) = files
-    assert image.kind == "image" and image.mime_type == "image/png" and image.session_id == reply.session_id
+    assert image.kind == "image" and image.mime_type == "image/png" and image.chat_id == reply.chat_id
     with Image.open(get_storage().local_path(image.storage_key)) as picture:
         assert picture.format == "PNG"
     assert reply.cost == pytest.approx(0.003)  # the catalog's per-image price
@@ -139,10 +139,10 @@ async def test_regenerating_replaces_the_old_picture(engine, replicate_env):
         from chat_app.models import User
 
         user = session.get(User, owner)
-        chats.restart_last_reply(user, reply.session_id, session=session)
+        chats.restart_last_reply(user, reply.chat_id, session=session)
         session.commit()
     assert not old_path.exists()
-    replies.start_reply(str(reply.session_id), str(reply.id), engine=engine)
+    replies.start_reply(str(reply.chat_id), str(reply.id), engine=engine)
     await wait_for_reply_job(reply.id)
     with Session(engine) as session:
         again = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()

@@ -172,7 +172,7 @@ def test_unsent_uploads_are_their_owners_alone_then_follow_the_chat(session, app
     )
     session.commit()
     session.refresh(row)
-    assert (row.session_id, row.message_id) == (chat.id, mine.id)
+    assert (row.chat_id, row.message_id) == (chat.id, mine.id)
     with pytest.raises(NotFound):
         access.authorize_media(other, row.id, session=session)
     with pytest.raises(Invalid, match="already sent"):

@@ -179,7 +179,7 @@ def test_a_chat_has_one_reply_in_flight_even_when_two_sends_race(engine, provide
         second.rollback()
     with Session(engine) as session:
         count = session.execute(
-            sa.select(sa.func.count()).select_from(Message).where(Message.session_id == chat.id)
+            sa.select(sa.func.count()).select_from(Message).where(Message.chat_id == chat.id)
         ).scalar_one()
         assert count == 2
 

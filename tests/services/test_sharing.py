@@ -61,7 +61,7 @@ def shared(session, app_settings, fake_env):
     assert sharing.claim_invite(viewer, token, session=session) == str(chat.id)
     file = _attach_file(owner, chat, session)
     # the fixture's own reply must not block the matrix's posts
-    for message in session.exec(select(Message).where(Message.session_id == chat.id)).all():
+    for message in session.exec(select(Message).where(Message.chat_id == chat.id)).all():
         message.status = "complete"
         session.add(message)
     session.commit()
@@ -237,7 +237,7 @@ def test_continue_in_my_account_copies_messages_and_files(shared, session):
     originals = chats.messages_of(chat.id, session=session)
     copied = chats.messages_of(copy.id, session=session)
     assert [(m.role, m.content) for m in copied] == [(m.role, m.content) for m in originals]
-    (twin,) = session.exec(select(MediaFile).where(MediaFile.session_id == copy.id)).all()
+    (twin,) = session.exec(select(MediaFile).where(MediaFile.chat_id == copy.id)).all()
     assert twin.storage_key != file.storage_key and twin.sha256 == file.sha256
     storage = get_storage()
     assert (

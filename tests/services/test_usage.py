@@ -8,9 +8,9 @@ def test_totals_add_up_the_replies_of_the_persons_own_chats(session):
     mine, theirs = make_chat(session, me), make_chat(session, other)
     session.add_all(
         [
-            Message(session_id=mine.id, seq=1, role="user", content="q"),
+            Message(chat_id=mine.id, seq=1, role="user", content="q"),
             Message(
-                session_id=mine.id,
+                chat_id=mine.id,
                 seq=2,
                 role="assistant",
                 content="a",
@@ -19,7 +19,7 @@ def test_totals_add_up_the_replies_of_the_persons_own_chats(session):
                 cost=0.5,
             ),
             Message(
-                session_id=mine.id,
+                chat_id=mine.id,
                 seq=3,
                 role="assistant",
                 content="b",
@@ -27,7 +27,7 @@ def test_totals_add_up_the_replies_of_the_persons_own_chats(session):
                 output_tokens=1,
                 cost=0.25,
             ),
-            Message(session_id=theirs.id, seq=1, role="assistant", content="c", input_tokens=99, cost=9.0),
+            Message(chat_id=theirs.id, seq=1, role="assistant", content="c", input_tokens=99, cost=9.0),
         ]
     )
     session.commit()

@@ -79,7 +79,7 @@ async def test_earlier_images_stay_in_the_conversation(engine, app_settings, fak
     with Session(engine, expire_on_commit=False) as session:
         from chat_app.models import User
 
-        chat_id = first.session_id
+        chat_id = first.chat_id
         user = session.get(User, first.author_id)
         _, reply = chats.post_message(user, chat_id, "and now?", session=session)
         session.commit()

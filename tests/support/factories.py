@@ -7,7 +7,7 @@ import uuid
 import httpx
 from sqlmodel import Session
 
-from chat_app.models import ChatSession, User
+from chat_app.models import Chat, User
 from chat_app.services import accounts, chats
 
 
@@ -17,7 +17,7 @@ def make_user(session: Session, email: str | None = None, password: str = "corre
     return user
 
 
-def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> ChatSession:
+def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") -> Chat:
     chat = chats.create_chat(owner, session=session, model_id=model_id)
     session.commit()
     return chat

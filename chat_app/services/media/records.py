@@ -30,7 +30,7 @@ def record(
     if message_id is None and owner_id is not None:
         sweep_unsent(owner_id, session=session)
     row = MediaFile(
-        session_id=chat_id,
+        chat_id=chat_id,
         message_id=message_id,
         owner_id=owner_id,
         kind=stored.kind,
@@ -115,7 +115,7 @@ def keys_of_chat(chat_id: uuid.UUID, *, session: Session) -> list[str]:
     """Storage keys of a chat's files, to remove once its rows are gone."""
     rows = session.execute(
         sa.select(col(MediaFile.storage_key), col(MediaFile.thumb_key)).where(
-            col(MediaFile.session_id) == chat_id
+            col(MediaFile.chat_id) == chat_id
         )
     ).all()
     return [k for pair in rows for k in pair if k]
