@@ -341,6 +341,12 @@ def database_for(config: str, tmp: Path) -> Iterator[str]:
 
 
 def start_app(config: str, database_url: str, fake_url: str, tmp: Path, project: Path) -> AppProcess:
+    # One person sends every reply of a round: their per-person budgets are off (0).
+    no_budgets = {
+        "REPLIES_IN_FLIGHT_PER_PERSON": "0",
+        "REQUESTS_PER_MINUTE_PER_PERSON": "0",
+        "MONTHLY_SPEND_PER_PERSON": "0",
+    }
     extra = {"GRANIAN_WORKERS": "1"}
     if config == "pg-redis-2":
         extra = {
@@ -354,6 +360,7 @@ def start_app(config: str, database_url: str, fake_url: str, tmp: Path, project:
         database_url,
         {
             **provider_env(fake_url),
+            **no_budgets,
             **extra,
             "MEDIA_DIR": str(tmp / "media"),
             "LLM_FIRST_TOKEN_TIMEOUT": "60",

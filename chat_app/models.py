@@ -56,6 +56,13 @@ class User(SQLModel, table=True):
     failed_logins: int = Field(default=0)
     last_failed_login_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # The operator role, and an account an administrator switched off (it cannot sign in).
+    is_admin: bool = Field(default=False)
+    disabled: bool = Field(default=False)
+    # An administrator's overrides of the operator's per-person limits (None: the default; 0: none).
+    max_replies_in_flight: int | None = Field(default=None)
+    max_requests_per_minute: int | None = Field(default=None)
+    monthly_spend_limit: float | None = Field(default=None)  # dollars
 
 
 class AuthSession(SQLModel, table=True):
@@ -106,6 +113,14 @@ class Message(SQLModel, table=True):
             sqlite_where=sa.text(IN_FLIGHT_SQL),
             postgresql_where=sa.text(IN_FLIGHT_SQL),
         ),
+        # A person's budget: their replies in flight, and what their replies cost this month.
+        sa.Index(
+            "ix_messages_author_in_flight",
+            "author_id",
+            sqlite_where=sa.text(IN_FLIGHT_SQL),
+            postgresql_where=sa.text(IN_FLIGHT_SQL),
+        ),
+        sa.Index("ix_messages_author_updated", "author_id", "updated_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -123,6 +138,9 @@ class Message(SQLModel, table=True):
     input_tokens: int | None = Field(default=None)
     output_tokens: int | None = Field(default=None)
     cost: float | None = Field(default=None)
+    # The asking person's own key pays: the cost is theirs, not the operator's, and leaves their
+    # monthly allowance alone.
+    paid_with_own_key: bool = Field(default=False)
     # The worker process producing this reply while it is in flight; when that worker is gone,
     # any other one ends the reply as interrupted.
     runner: str | None = Field(default=None, max_length=120)
@@ -230,4 +248,28 @@ class UserApiKey(SQLModel, table=True):
     ciphertext: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     last4: str = Field(max_length=4)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SpendRecord(SQLModel, table=True):
+    """What a reply cost, kept when its message no longer holds it (regenerated, or its chat
+    deleted): a person's monthly spend counts it still."""
+
+    __tablename__ = "spend_records"  # pyright: ignore[reportAssignmentType]
+    __table_args__ = (sa.Index("ix_spend_records_user_spent", "user_id", "spent_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    amount: float
+    paid_with_own_key: bool = Field(default=False)
+    spent_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class SiteSetting(SQLModel, table=True):
+    """A setting an administrator changed on the admin page; it wins over the environment's."""
+
+    __tablename__ = "site_settings"  # pyright: ignore[reportAssignmentType]
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

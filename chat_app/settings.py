@@ -8,6 +8,7 @@ start-up with one sentence naming the variable, never a silent default. No refle
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'chat_app.db'}"
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 SMTP_SECURITIES = ("starttls", "ssl", "none")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class SettingsError(ValueError):
@@ -56,6 +58,12 @@ DatabaseUrl = Annotated[
     str, Expected("a database URL such as postgresql+psycopg://user:password@host:5432/chat_app", secret=True)
 ]
 RedisUrl = Annotated[str, Expected("a Redis URL such as redis://host:6379/0", secret=True)]
+# Budgets: 0 turns a limit off.
+LimitCount = Annotated[int, Field(ge=0), Expected("a whole number, 0 for no limit")]
+Dollars = Annotated[float, Field(ge=0, allow_inf_nan=False), Expected("an amount in dollars, 0 for no limit")]
+RegistrationRule = Annotated[
+    str, Expected("open, closed, or the email domains that may register, separated by commas")
+]
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,16 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
     smtp_from: str = Field("", validation_alias="SMTP_FROM")  # unset: Chat App <no-reply@SMTP_HOST>
     smtp_security: SmtpSecurity = Field("", validation_alias="SMTP_SECURITY")  # unset: by the port
+    # Budgets and the operator role. Per person, checked before any provider is called; an
+    # administrator changes them per person, and registration, on the admin page.
+    replies_in_flight_per_person: LimitCount = Field(3, validation_alias="REPLIES_IN_FLIGHT_PER_PERSON")
+    requests_per_minute_per_person: LimitCount = Field(30, validation_alias="REQUESTS_PER_MINUTE_PER_PERSON")
+    # Dollars a month spent on keys the person does not own (administrators: no limit unless set).
+    monthly_spend_per_person: Dollars = Field(10.0, validation_alias="MONTHLY_SPEND_PER_PERSON")
+    # Addresses that are administrators once confirmed; unset: the first account is.
+    admin_emails: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="ADMIN_EMAILS")
+    # Until an administrator sets it on the admin page.
+    registration: RegistrationRule = Field("open", validation_alias="REGISTRATION")
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +207,18 @@ class Settings(BaseSettings):
         if value and value.lower() not in SMTP_SECURITIES:
             raise ValueError("not a known security")
         return value.lower()
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(e.strip().lower() for e in value.split(",") if e.strip())
+        return value
+
+    @field_validator("registration")
+    @classmethod
+    def _registration(cls, value: str) -> str:
+        return registration_rule(value)
 
     @property
     def cookie_name(self) -> str:
@@ -250,6 +280,17 @@ class Settings(BaseSettings):
             sender=self.smtp_from or f"Chat App <no-reply@{self.smtp_host}>",
             security=self.smtp_security or {587: "starttls", 465: "ssl"}.get(self.smtp_port, "none"),
         )
+
+
+def registration_rule(value: str) -> str:
+    """ "open", "closed", or email domains ("example.com,example.org"), written one way; ValueError else."""
+    value = value.strip().lower()
+    if value in ("open", "closed"):
+        return value
+    domains = list(dict.fromkeys(d.strip().lstrip("@") for d in value.split(",") if d.strip()))
+    if not domains or not all(_DOMAIN.fullmatch(d) for d in domains):
+        raise ValueError("not open, closed or a list of domains")
+    return ",".join(domains)
 
 
 def provider_variable(name: str) -> str:

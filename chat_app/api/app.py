@@ -2,7 +2,7 @@
 
 from starlette.applications import Starlette
 
-from chat_app.api import auth, chats, keys, media, models, oidc, share
+from chat_app.api import admin, auth, chats, keys, media, models, oidc, share
 from chat_app.api.common import domain_error_handler
 from chat_app.services import runtime
 from chat_app.services.errors import DomainError
@@ -19,6 +19,7 @@ def make_api() -> Starlette:
             *keys.router.routes(),
             *media.router.routes(),
             *share.router.routes(),
+            *admin.router.routes(),
         ],
         exception_handlers={DomainError: domain_error_handler},
         lifespan=lambda _app: runtime.lifespan(),

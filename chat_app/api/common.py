@@ -10,13 +10,21 @@ from chat_app.services.errors import (
     DomainError,
     Forbidden,
     Invalid,
+    LimitReached,
     NotFound,
     TooManyAttempts,
     Unauthenticated,
 )
 from chat_app.settings import get_settings
 
-_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 400, Unauthenticated: 401, TooManyAttempts: 429}
+_STATUS = {
+    NotFound: 404,
+    Forbidden: 403,
+    Invalid: 400,
+    Unauthenticated: 401,
+    TooManyAttempts: 429,
+    LimitReached: 429,
+}
 
 
 def session_token(request: Request) -> str | None:
@@ -25,7 +33,8 @@ def session_token(request: Request) -> str | None:
 
 def error_response(exc: DomainError) -> JSONResponse:
     status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, LimitReached)) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"error": str(exc), "code": exc.code}, status_code=status, headers=headers)
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, SharedAccess, User
 from chat_app.services.errors import Forbidden, NotFound
+from chat_app.settings import get_settings
 
 
 class Role(enum.StrEnum):
@@ -164,3 +165,24 @@ def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: S
     except NotFound:
         raise NotFound(_NO_FILE) from None
     return row
+
+
+# ----- the operator role ------------------------------------------------------------------------
+# Who may use the operator's powers (people, their limits, registration). No other code decides it.
+
+_NOT_ADMIN = "Only the server's administrators can do this."
+
+
+def is_admin(actor: User | None) -> bool:
+    """The first account (or one an administrator made so), or one whose *confirmed* address
+    ADMIN_EMAILS names: anyone can register an address they do not own. Never a disabled account."""
+    if actor is None or actor.disabled:
+        return False
+    return actor.is_admin or (actor.email_verified and actor.email.lower() in get_settings().admin_emails)
+
+
+def require_admin(actor: User | None) -> User:
+    """The actor, when an administrator; Forbidden for anyone else."""
+    if actor is None or not is_admin(actor):
+        raise Forbidden(_NOT_ADMIN)
+    return actor

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, col, select
 
 from chat_app.models import AuthSession, User, utcnow
+from chat_app.services import admin, registration
 from chat_app.services.errors import Invalid, TooManyAttempts
 
 MIN_PASSWORD_LENGTH = 8
@@ -55,7 +56,8 @@ def register(email: str, password: str, *, session: Session) -> User:
     _check_password(password)
     if find_user(email, session=session) is not None:
         raise Invalid("An account with this email already exists. Sign in instead.", code="exists")
-    user = User(email=email, password_hash=_hasher.hash(password))
+    user = registration.new_account(email, session=session)  # refused when registration is closed to it
+    user.password_hash = _hasher.hash(password)
     session.add(user)
     session.flush()
     return user
@@ -90,6 +92,7 @@ def authenticate(email: str, password: str, *, session: Session, now: datetime |
         session.add(user)
         session.commit()  # the failure must count even though we raise
         raise wrong
+    admin.refuse_if_disabled(user)
     if user.failed_logins:
         user.failed_logins = 0
         user.last_failed_login_at = None
@@ -134,6 +137,7 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
             AuthSession.token_hash == _hash_token(token),
             col(AuthSession.revoked_at).is_(None),
             AuthSession.expires_at > now,
+            col(User.disabled).is_(False),
         )
     ).first()
 
@@ -154,7 +158,8 @@ def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) 
     email = normalize_email(email)
     user = find_user(email, session=session)
     if user is None:
-        user = User(email=email, email_verified=True)
+        user = registration.new_account(email, session=session)
+        user.email_verified = True
         session.add(user)
         session.flush()
     elif not user.email_verified:
@@ -168,4 +173,5 @@ def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) 
             row.revoked_at = utcnow()
             session.add(row)
         session.add(user)
+    admin.refuse_if_disabled(user)
     return user

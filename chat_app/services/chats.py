@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
 from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import access, keys, media, workers
+from chat_app.services import access, budgets, keys, media, workers
 from chat_app.services.catalog import default_model_for, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
 from chat_app.services.views import MessageView, message_view
@@ -28,6 +28,7 @@ def new_share_token() -> str:
 def create_chat(owner: User, *, session: Session, model_id: str | None = None) -> Chat:
     if model_id and resolve_model(model_id, session=session) is None:
         raise Invalid("That model is not in the catalog.")
+    budgets.count_request(owner)
     chat = Chat(
         user_id=owner.id,
         model_id=model_id or default_model_for(owner, session=session),
@@ -70,6 +71,7 @@ def rename_chat(actor: User, chat_id: uuid.UUID | str, title: str, *, session: S
 
 def delete_chat(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> None:
     chat, _ = access.authorize(actor, chat_id, "delete", session=session)
+    budgets.keep_spend_of_chat(chat.id, session=session)
     media.delete_files_after_commit(session, media.keys_of_chat(chat.id, session=session))
     session.delete(chat)
 
@@ -223,6 +225,7 @@ def post_message(
         raise Invalid(refusal)
     if reply_in_flight(chat.id, session=session) is not None:
         raise Invalid(REPLY_IN_FLIGHT)
+    own_key = budgets.check_before_reply(actor, model, session=session)
     seq = _next_seq(chat.id, session=session)
     now = utcnow()
     user_message = Message(
@@ -241,6 +244,7 @@ def post_message(
         status=MessageStatus.pending.value,
         author_id=actor.id,
         model_id=model.id,
+        paid_with_own_key=own_key,
         runner=workers.new_run(),
         created_at=now,
         updated_at=now,
@@ -274,7 +278,10 @@ def restart_last_reply(
         raise Invalid("There is no reply to regenerate.")
     if last.status in IN_FLIGHT:
         raise Invalid(REPLY_IN_FLIGHT)
-    last.model_id = _usable_model(model_id or chat.model_id, actor, chat, session=session).id
+    model = _usable_model(model_id or chat.model_id, actor, chat, session=session)
+    own_key = budgets.check_before_reply(actor, model, session=session)
+    budgets.keep_spend_of_reply(last, session=session)
+    last.model_id, last.paid_with_own_key = model.id, own_key
     # a regenerated picture replaces the old one
     media.delete(media.media_of([last.id], session=session).get(last.id, []), session=session)
     last.author_id = actor.id

@@ -31,3 +31,14 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, code="too_many_attempts")
         self.retry_after = retry_after
+
+
+class LimitReached(DomainError):
+    """A person's budget refuses the request before any provider is called; nothing was written.
+
+    `code` names the limit; `retry_after` is the seconds until it resets, when that is known.
+    """
+
+    def __init__(self, message: str, *, limit: str, retry_after: int | None = None) -> None:
+        super().__init__(message, code=limit)
+        self.retry_after = retry_after
