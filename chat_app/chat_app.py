@@ -5,7 +5,7 @@ import asyncio
 import reflex as rx
 
 from chat_app.api.app import make_api
-from chat_app.pages import auth, chat, settings  # noqa: F401  (registers the pages)
+from chat_app.pages import admin, auth, chat, settings  # noqa: F401  (registers the pages)
 from chat_app.services import runtime
 from chat_app.services.catalog import sync_configured_catalog
 

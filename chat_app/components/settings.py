@@ -57,6 +57,37 @@ def _key_row(summary: KeySummary) -> rx.Component:
     )
 
 
+def _limit_line(label: str, value: rx.Var, testid: str, *after) -> rx.Component:
+    return rx.text(label, " ", rx.text.strong(value), *after, size="2", custom_attrs={"data-testid": testid})
+
+
+def usage_limits_card() -> rx.Component:
+    """The person's use against their limits: replies in flight, requests this minute, spend this month."""
+    limits = SettingsState.usage_limits
+    return rx.card(
+        rx.vstack(
+            rx.heading("Your limits", size="4"),
+            _limit_line("Replies in flight:", limits["replies_in_flight_label"], "limit-in-flight"),
+            _limit_line("Requests this minute:", limits["requests_label"], "limit-requests"),
+            _limit_line(
+                "Spent this month:",
+                limits["spend_label"],
+                "limit-spend",
+                " · resets on " + limits["spend_resets"].to(str),
+            ),
+            rx.text(
+                "Replies paid with your own API key do not count against your monthly allowance.",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "usage-limits"},
+    )
+
+
 def settings_view() -> rx.Component:
     totals = SettingsState.totals
     return rx.container(
@@ -129,6 +160,7 @@ def settings_view() -> rx.Component:
                 ),
                 width="100%",
             ),
+            usage_limits_card(),
             rx.card(
                 rx.vstack(
                     rx.heading("Your own API keys", size="4"),

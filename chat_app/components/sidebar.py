@@ -161,6 +161,16 @@ def sidebar() -> rx.Component:
                     href="/settings",
                     custom_attrs={"data-testid": "settings-link"},
                 ),
+                rx.cond(
+                    SidebarState.is_admin,
+                    rx.link(
+                        rx.hstack(
+                            rx.icon("shield", size=14), rx.text("Administration", size="2"), align="center"
+                        ),
+                        href="/admin",
+                        custom_attrs={"data-testid": "admin-link"},
+                    ),
+                ),
                 rx.hstack(
                     rx.text(ChatState.user_email, size="1", color_scheme="gray", trim="end"),
                     rx.el.form(

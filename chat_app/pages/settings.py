@@ -6,6 +6,10 @@ from chat_app.components.settings import settings_view
 from chat_app.state.settings import SettingsState
 
 
-@rx.page(route="/settings", title="Settings", on_load=SettingsState.load_settings)
+@rx.page(
+    route="/settings",
+    title="Settings",
+    on_load=[SettingsState.load_settings, SettingsState.load_usage_limits],
+)
 def settings_page() -> rx.Component:
     return settings_view()

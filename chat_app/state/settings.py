@@ -6,7 +6,8 @@ import asyncio
 
 import reflex as rx
 
-from chat_app.services import keys, mailer, usage, verification
+from chat_app.services import budgets, keys, mailer, usage, verification
+from chat_app.services.budgets import BudgetStanding
 from chat_app.services.keys import KeySummary
 from chat_app.services.usage import UsageTotals
 from chat_app.state.auth import AuthState, Refused
@@ -93,3 +94,13 @@ class SettingsState(AuthState):
             return result.effect
         self.api_keys = result
         return rx.toast.success("Key deleted.")
+
+    # ----- use against the person's limits -------------------------------------------------------
+    usage_limits: rx.Field[BudgetStanding] = rx.field(default_factory=budgets.empty_standing)
+
+    @rx.event
+    async def load_usage_limits(self):
+        result = await self._act(lambda user, session: budgets.standing(user, session=session))
+        if isinstance(result, Refused):
+            return result.effect
+        self.usage_limits = result

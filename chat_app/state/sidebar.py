@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import reflex as rx
 from sqlmodel import Session
 
 from chat_app.models import User
-from chat_app.services import chats, sharing
+from chat_app.services import access, chats, sharing
 from chat_app.services.views import ChatView, chat_view
 from chat_app.state.auth import AuthState, Refused
 
 
-def sidebar_lists(user: User | None, session: Session) -> tuple[list[ChatView], list[ChatView]]:
+class SidebarLists(NamedTuple):
+    own: list[ChatView]
+    shared: list[ChatView]  # chats others shared with the person
+    is_admin: bool = False  # the sidebar links to the admin page
+
+
+def sidebar_lists(user: User | None, session: Session) -> SidebarLists:
     """The person's own chats and the chats others shared with them (none for a visitor)."""
     if user is None:
-        return [], []
-    return (
+        return SidebarLists([], [])
+    return SidebarLists(
         [chat_view(c) for c in chats.list_chats(user, session=session)],
         [chat_view(c) for c in sharing.shared_with(user, session=session)],
+        access.is_admin(user),
     )
 
 
@@ -29,10 +38,11 @@ class SidebarState(AuthState):
     rename_id: rx.Field[str] = rx.field("")
     rename_title: rx.Field[str] = rx.field("")
     delete_id: rx.Field[str] = rx.field("")
+    is_admin: rx.Field[bool] = rx.field(False)
 
-    def show(self, lists: tuple[list[ChatView], list[ChatView]]) -> None:
+    def show(self, lists: SidebarLists) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
-        self.chats, self.shared_chats = lists
+        self.chats, self.shared_chats, self.is_admin = lists
         self.sidebar_open = False
 
     def put_on_top(self, chat_id: str, title: str | None) -> None:
