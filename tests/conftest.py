@@ -217,3 +217,18 @@ def smtp_env(fake_smtp, app_settings, monkeypatch) -> FakeSmtp:
         monkeypatch.setenv(name, value)
     settings.get_settings.cache_clear()
     return fake_smtp
+
+
+@pytest.fixture
+def configure(monkeypatch):
+    """`configure(MONTHLY_SPEND_PER_PERSON="1")`: the app's variables for the rest of the test,
+    its settings read afresh (and again after it)."""
+    from chat_app import settings
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        settings.get_settings.cache_clear()
+
+    yield set_variables
+    settings.get_settings.cache_clear()

@@ -1,7 +1,7 @@
 import pytest
 
 from chat_app.models import SharedAccess
-from chat_app.services import access
+from chat_app.services import access, admin, registration
 from chat_app.services.access import Role
 from chat_app.services.errors import Forbidden, NotFound
 from tests.support.factories import make_chat, make_user
@@ -83,3 +83,65 @@ def test_permissions_shown_to_a_page_are_the_rule_itself(session, world, role):
 def test_a_new_chat_is_its_writers_own():
     assert access.permissions(Role.owner) == access.NEW_CHAT
     assert access.NEW_CHAT.can_post and access.NEW_CHAT.can_set_model
+
+
+# ----- the operator role ------------------------------------------------------------------------
+
+# Every operator's action, as the admin page and API call it.
+ADMIN_ACTIONS = {
+    "list people": lambda actor, person, session: admin.people(actor, session=session),
+    "change limits": lambda actor, person, session: admin.update_person(
+        actor, str(person.id), {"monthly_spend": 1}, session=session
+    ),
+    "disable": lambda actor, person, session: admin.update_person(
+        actor, str(person.id), {"disabled": True}, session=session
+    ),
+    "see registration": lambda actor, person, session: registration.policy(actor, session=session),
+    "set registration": lambda actor, person, session: registration.set_policy(
+        actor, "closed", [], session=session
+    ),
+}
+
+
+@pytest.fixture
+def operators(session, configure):
+    configure(ADMIN_EMAILS="named@example.com,unconfirmed@example.com")
+    first = make_user(session)  # not an administrator by itself: ADMIN_EMAILS names them
+    first.is_admin = True  # made one by hand (as the first account, or the migration, makes one)
+    named = make_user(session, "named@example.com")
+    named.email_verified = True
+    disabled = make_user(session)
+    disabled.is_admin = disabled.disabled = True
+    session.commit()
+    return {
+        "admin": first,
+        "named admin": named,
+        "named, unconfirmed": make_user(session, "unconfirmed@example.com"),
+        "disabled admin": disabled,
+        "ordinary user": make_user(session),
+        "signed out": None,
+    }
+
+
+@pytest.mark.parametrize("action", list(ADMIN_ACTIONS))
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        ("admin", True),
+        ("named admin", True),
+        ("named, unconfirmed", False),  # anyone can register an address they do not own
+        ("disabled admin", False),
+        ("ordinary user", False),
+        ("signed out", False),
+    ],
+)
+def test_only_administrators_use_the_operators_powers(session, operators, action, actor, allowed):
+    person = make_user(session)
+    assert access.is_admin(operators[actor]) is allowed
+    if allowed:
+        ADMIN_ACTIONS[action](operators[actor], person, session)
+    else:
+        with pytest.raises(Forbidden):
+            ADMIN_ACTIONS[action](operators[actor], person, session)
+        session.rollback()
+        assert not person.disabled and person.monthly_spend_limit is None
