@@ -37,3 +37,40 @@ def test_deleting_a_user_cascades_to_chats_and_messages(session, provider_env):
     session.commit()
     assert session.exec(sa.select(sa.func.count()).select_from(Chat)).one()[0] == 0
     assert session.exec(sa.select(sa.func.count()).select_from(Message)).one()[0] == 0
+
+
+def test_budgets_have_their_indexes(engine):
+    indexes = {i["name"]: tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes("messages")}
+    assert indexes["ix_messages_author_updated"] == ("author_id", "updated_at")
+    assert indexes["ix_messages_author_in_flight"] == ("author_id",)
+    spend = {tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes("spend_records")}
+    assert ("user_id", "spent_at") in spend
+
+
+def test_an_upgraded_install_keeps_its_first_account_as_its_operator(database_url, monkeypatch):
+    import uuid
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from chat_app.db import make_engine
+    from chat_app.migrations import alembic_config
+
+    monkeypatch.delenv("ADMIN_EMAILS", raising=False)
+    config = alembic_config(database_url)
+    command.upgrade(config, "0006")
+    engine = make_engine(database_url)
+    first, later = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        for user_id, email, year in ((later, "later@example.com", 2025), (first, "first@example.com", 2024)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, display_name, email_verified, failed_logins, created_at) "
+                    "VALUES (:id, :email, '', false, 0, :at)"
+                ),
+                {"id": user_id.hex, "email": email, "at": datetime(year, 1, 1, tzinfo=timezone.utc)},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        admins = conn.execute(sa.text("SELECT email FROM users WHERE is_admin")).scalars().all()
+    engine.dispose()
+    assert admins == ["first@example.com"]

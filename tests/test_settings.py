@@ -246,3 +246,58 @@ def test_a_bad_value_stops_start_up_with_the_sentence(command, tmp_path):
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert done.stderr.strip() == "LLM_TOTAL_TIMEOUT must be a positive number of seconds, got 'abc'."
+
+
+# ----- budgets and the operator role ------------------------------------------------------------
+
+
+def test_budgets_and_the_operator_role_have_defaults_and_read_lists(clean_env):
+    s = load_settings()
+    assert (s.replies_in_flight_per_person, s.requests_per_minute_per_person, s.monthly_spend_per_person) == (
+        3,
+        30,
+        10.0,
+    )
+    assert (s.admin_emails, s.registration) == ((), "open")
+    clean_env.setenv("ADMIN_EMAILS", " Boss@Example.com, ops@example.com ,")
+    clean_env.setenv("REGISTRATION", " Example.COM, @example.org ,example.com")
+    clean_env.setenv("MONTHLY_SPEND_PER_PERSON", "0")
+    s = load_settings()
+    assert s.admin_emails == ("boss@example.com", "ops@example.com")
+    assert s.registration == "example.com,example.org"
+    assert s.monthly_spend_per_person == 0
+    clean_env.setenv("REGISTRATION", "Closed")
+    assert load_settings().registration == "closed"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "sentence"),
+    [
+        (
+            "REPLIES_IN_FLIGHT_PER_PERSON",
+            "-1",
+            "REPLIES_IN_FLIGHT_PER_PERSON must be a whole number, 0 for no limit, got '-1'.",
+        ),
+        (
+            "REQUESTS_PER_MINUTE_PER_PERSON",
+            "2.5",
+            "REQUESTS_PER_MINUTE_PER_PERSON must be a whole number, 0 for no limit, got '2.5'.",
+        ),
+        (
+            "MONTHLY_SPEND_PER_PERSON",
+            "$5",
+            "MONTHLY_SPEND_PER_PERSON must be an amount in dollars, 0 for no limit, got '$5'.",
+        ),
+        (
+            "REGISTRATION",
+            "invite-only",
+            "REGISTRATION must be open, closed, or the email domains that may register, separated by "
+            "commas, got 'invite-only'.",
+        ),
+    ],
+)
+def test_a_bad_budget_or_registration_value_is_refused_with_a_sentence(clean_env, variable, value, sentence):
+    clean_env.setenv(variable, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == sentence

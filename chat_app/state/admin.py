@@ -62,7 +62,7 @@ def person_row(person: admin.PersonView) -> PersonRow:
     )
 
 
-def _limit_changes(form_data: dict) -> dict[str, int | float | None]:
+def limit_changes(form_data: dict) -> dict[str, int | float | None]:
     """The limits typed into a person's row: blank is the default; what is not a number is sent
     on as it is, for the service to refuse with its sentence."""
     changes: dict = {}
@@ -140,7 +140,7 @@ class AdminState(AuthState):
     @rx.event
     async def save_limits(self, form_data: dict):
         person_id = str(form_data.get("person_id", ""))
-        return await self._change(person_id, _limit_changes(form_data), "Limits saved.")
+        return await self._change(person_id, limit_changes(form_data), "Limits saved.")
 
     @rx.event
     async def set_disabled(self, person_id: str, disabled: bool):
