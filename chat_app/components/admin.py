@@ -27,7 +27,7 @@ def _limit_input(person: PersonRow, name: str, override: str, label: str, width:
     )
 
 
-def _disable_button(label: str, person_id: rx.Var, disabled: bool, color: str) -> rx.Component:
+def _disable_button(label: str, person_id: str, disabled: bool, color: str) -> rx.Component:
     return rx.button(
         label,
         size="1",
@@ -56,11 +56,10 @@ def _person_row(person: PersonRow) -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(
-                person["replies_in_flight"].to_string()
-                + " in flight · "
-                + person["spent_label"]
-                + " this month",
-                " · limits: ",
+                person["replies_in_flight"],
+                " in flight · ",
+                person["spent_label"],
+                " this month · limits: ",
                 person["limits_label"],
                 size="2",
                 color_scheme="gray",

@@ -84,9 +84,8 @@ class AdminState(AuthState):
     refused: rx.Field[str] = rx.field("")  # not an administrator: the page says so and shows nothing
 
     def _refusal(self, exc: DomainError):
-        if isinstance(exc, Forbidden):
+        if isinstance(exc, Forbidden):  # not (or no longer) an administrator
             self._forget(str(exc))
-            return None
         return super()._refusal(exc)
 
     def _forget(self, why: str) -> None:
