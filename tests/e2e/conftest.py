@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
 from tests.support.browser import chromium_path, pages_on
 
+OPERATOR_EMAIL = "operator@example.com"
 expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
 
 
@@ -52,6 +53,7 @@ def app_url(
         "GENERATION_POLL_INTERVAL": "0.3",
         "MEDIA_DIR": str(data / "media"),
         **smtp_server.env(),  # invitations and address confirmations really go out, to a local server
+        "ADMIN_EMAILS": OPERATOR_EMAIL,  # an administrator once the address is confirmed
     }
     env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
