@@ -8,7 +8,6 @@ refused (or one past the request's limits) ends the request with its sentence, n
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from email.message import Message as HeaderParser
 from functools import partial
@@ -102,11 +101,11 @@ async def upload(user: User, request: Request) -> dict:
             if received > carried_at_most:  # a body sent without its length
                 raise Invalid(media.past_upload_bytes(limits))
             parser.write(chunk)
-            await asyncio.to_thread(batch.judge_ended)
+            await batch.judge()
             if batch.refused:
                 raise Invalid(" ".join(batch.refused))
         parser.finalize()
-        await asyncio.to_thread(batch.close)
+        await batch.finish()
         if batch.refused:
             raise Invalid(" ".join(batch.refused))
         if not batch.stored:

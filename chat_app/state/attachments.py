@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -49,12 +48,12 @@ async def receive(chunks: AsyncIterable[_Chunk], batch: media.UploadBatch) -> No
     async for chunk in chunks:
         if chunk.offset == 0:  # a new file begins: the one before it has ended
             batch.end()
-            await asyncio.to_thread(batch.judge_ended)
+            await batch.judge()
             batch.begin(_base_name(chunk.filename), chunk.content_type)
         batch.write(chunk.data)
         if not batch.wants_more:
             break
-    await asyncio.to_thread(batch.close)
+    await batch.finish()
 
 
 def _base_name(filename: str | None) -> str:

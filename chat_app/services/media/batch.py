@@ -9,6 +9,8 @@ person's storage, a file is refused with a sentence, and its bytes are read and 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chat_app.services.errors import Invalid
@@ -30,8 +32,8 @@ class _Refused:
 
 
 class UploadBatch:
-    """`begin`, `write` and `end` run on the event loop and never block; `judge_ended` and
-    `close` judge files (seconds for a video) and run off it."""
+    """`begin`, `write` and `end` never block; `judge` and `finish` judge files (seconds for a
+    video) in a thread, off the event loop."""
 
     def __init__(self, *, used: int, limits: Limits | None = None, storage: Storage | None = None):
         self.used = used  # what the person's files took in storage when the request began
@@ -106,8 +108,16 @@ class UploadBatch:
             self._ended.append(self._current)
             self._current = None
 
-    def judge_ended(self) -> None:
+    async def judge(self) -> None:
         """Judge and store the files that ended; each staging file is closed as it is judged."""
+        await _in_thread(self._judge_ended)
+
+    async def finish(self) -> None:
+        """The request ended: judge its last file."""
+        self.end()
+        await self.judge()
+
+    def _judge_ended(self) -> None:
         while self._ended:
             name, intake = self._ended.pop(0)
             try:
@@ -120,11 +130,6 @@ class UploadBatch:
                 self._refused.append(_Refused(name, past_quota(self._taken(), self.limits)))
                 continue
             self.stored.append(stored)
-
-    def close(self) -> None:
-        """The request ended: judge the last file."""
-        self.end()
-        self.judge_ended()
 
     def discard(self) -> None:
         """The request failed: close every staging file and remove what was stored."""
@@ -142,3 +147,14 @@ class UploadBatch:
         intake.discard()
         self._current = None
         self._refused.append(_Refused(name, str(exc)))
+
+
+async def _in_thread(work: Callable[[], None]) -> None:
+    """Blocking work in a thread. A caller cancelled meanwhile (the client went away) still waits
+    for it to end, so every file it stored is known to `discard`, which the caller runs next."""
+    job = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        await asyncio.shield(job)
+    except asyncio.CancelledError:
+        await asyncio.wait([job])
+        raise

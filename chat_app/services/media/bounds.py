@@ -39,7 +39,9 @@ class Limits:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f} MB"
+    """Whole megabytes, or one decimal under ten (a quota of 0.5 MB is not "0 MB")."""
+    mb = size / (1024 * 1024)
+    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.1f}".removesuffix(".0") + " MB"
 
 
 def megapixels(pixels: int) -> str:
@@ -48,9 +50,10 @@ def megapixels(pixels: int) -> str:
 
 def past_quota(used: int, limits: Limits) -> str:
     """Why a file is refused when it would not fit in its owner's storage."""
+    left = max(0, limits.quota_bytes - used)
     return (
         f"This would take you past your {megabytes(limits.quota_bytes)} of storage "
-        f"({megabytes(used)} used). Delete chats you no longer need to make room."
+        f"({megabytes(left)} left). Delete chats you no longer need to make room."
     )
 
 
