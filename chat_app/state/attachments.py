@@ -62,10 +62,11 @@ def _base_name(filename: str | None) -> str:
 
 
 async def _drain(chunks: AsyncIterable[_Chunk], at_most: int) -> None:
-    """Read an upload that will not be kept, as Reflex expects, but no further than one may carry."""
+    """Read an upload that will not be kept, as Reflex expects, but no further than one may carry
+    (each file counted as the media service counts it)."""
     read = 0
     async for chunk in chunks:
-        read += len(chunk.data)
+        read += len(chunk.data) + (media.PART_AT_LEAST if chunk.offset == 0 else 0)
         if read > at_most:
             return
 

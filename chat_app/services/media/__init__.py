@@ -10,7 +10,7 @@ Callers use the names below, as `media.X`.
 """
 
 from chat_app.services.media.accepted import ACCEPTED, ACCEPTED_LIST, MediaType
-from chat_app.services.media.batch import UploadBatch
+from chat_app.services.media.batch import PART_AT_LEAST, UploadBatch
 from chat_app.services.media.bounds import Limits, past_upload_bytes
 from chat_app.services.media.images import THUMB_SIZE
 from chat_app.services.media.intake import Intake, clean_name
@@ -36,6 +36,7 @@ __all__ = [
     "ACCEPTED_LIST",
     "CHUNK",
     "HEAD_BYTES",
+    "PART_AT_LEAST",
     "THUMB_SIZE",
     "UNSENT_KEPT_FOR",
     "VISION_MAX_SIDE",

@@ -19,8 +19,8 @@ from chat_app.services.media.intake import Intake
 from chat_app.services.media.stored import Stored, storage_keys
 from chat_app.services.storage import Storage, delete_files, get_storage
 
-# Every file part counts at least this toward the request's bytes, so a flood of empty parts
-# is cut off like a flood of bytes (multipart headers alone are some hundred bytes a part).
+# Each file part counts this much toward the request's bytes on top of its own, so a flood of
+# empty parts is cut off like a flood of bytes (its headers alone are a hundred bytes or so).
 PART_AT_LEAST = 64 * 1024
 NAMED_AT_MOST = 3  # files past the count are named up to this many, then counted
 
@@ -40,12 +40,13 @@ class UploadBatch:
         self.limits = limits or Limits()
         self.storage = storage or get_storage()
         self.stored: list[Stored] = []
-        self.received = 0  # this request's file bytes so far, each file counted as PART_AT_LEAST at least
+        self.received = 0  # this request's file bytes so far, and PART_AT_LEAST for each file
         self._current: tuple[str, Intake] | None = None
         self._ended: list[tuple[str, Intake]] = []
         self._refused: list[_Refused] = []
         self._begun = 0
-        self._past_count: list[str] = []
+        self._past_count = 0  # files past the number one request may carry
+        self._past_count_names: list[str] = []  # the first few of them
 
     @property
     def wants_more(self) -> bool:
@@ -57,8 +58,8 @@ class UploadBatch:
         """A sentence per refused file (files past the count share one)."""
         sentences = [f"{r.name}: {r.reason}" for r in self._refused]
         if self._past_count:
-            named = ", ".join(self._past_count[:NAMED_AT_MOST])
-            more = len(self._past_count) - NAMED_AT_MOST
+            named = ", ".join(self._past_count_names)
+            more = self._past_count - len(self._past_count_names)
             if more > 0:
                 named += f" and {more:,} more"
             sentences.append(
@@ -78,7 +79,9 @@ class UploadBatch:
         self._begun += 1
         self.received += PART_AT_LEAST
         if self._begun > self.limits.files_per_upload:
-            self._past_count.append(label)
+            self._past_count += 1
+            if len(self._past_count_names) < NAMED_AT_MOST:
+                self._past_count_names.append(label)
             return
         try:
             if not self.wants_more:
@@ -103,7 +106,7 @@ class UploadBatch:
             self._refuse(name, intake, exc)
 
     def end(self) -> None:
-        """The current file is complete: it waits for `judge_ended`."""
+        """The current file is complete: it waits for `judge`."""
         if self._current is not None:
             self._ended.append(self._current)
             self._current = None

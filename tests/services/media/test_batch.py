@@ -108,7 +108,7 @@ async def test_empty_parts_count_toward_the_requests_bytes():
         batch.begin(f"empty-{parts}.png", None)
         batch.end()  # never judged here: nothing stored
         parts += 1
-    assert parts == 1024 * 1024 // media.batch.PART_AT_LEAST + 1
+    assert parts == 1024 * 1024 // media.PART_AT_LEAST + 1
     batch.discard()
 
 
