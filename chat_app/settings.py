@@ -51,6 +51,8 @@ Megabytes = Annotated[float, _POSITIVE, Expected("a positive number of megabytes
 Megapixels = Annotated[float, _POSITIVE, Expected("a positive number of megapixels")]
 Characters = Annotated[int, Field(gt=0), Expected("a positive whole number of characters")]
 WorkerCount = Annotated[int, Field(gt=0), Expected("a positive whole number of worker processes")]
+FileCount = Annotated[int, Field(gt=0), Expected("a positive whole number of files")]
+FrameCount = Annotated[int, Field(gt=0), Expected("a positive whole number of frames")]
 Port = Annotated[int, Field(ge=1, le=65535), Expected("a port number from 1 to 65535")]
 SmtpSecurity = Annotated[str, Expected("one of starttls, ssl or none")]
 PublicUrl = Annotated[str, Expected("the address people open, starting with http:// or https://")]
@@ -116,6 +118,12 @@ class Settings(BaseSettings):
     max_image_mb: Megabytes = Field(20.0, validation_alias="MAX_IMAGE_MB")
     max_video_mb: Megabytes = Field(200.0, validation_alias="MAX_VIDEO_MB")
     max_image_megapixels: Megapixels = Field(50.0, validation_alias="MAX_IMAGE_MEGAPIXELS")
+    # Uploads: what an animation, one upload request and one person's storage may hold.
+    max_animation_megapixels: Megapixels = Field(100.0, validation_alias="MAX_ANIMATION_MEGAPIXELS")
+    max_animation_frames: FrameCount = Field(1000, validation_alias="MAX_ANIMATION_FRAMES")
+    max_upload_files: FileCount = Field(10, validation_alias="MAX_UPLOAD_FILES")
+    max_upload_mb: Megabytes = Field(500.0, validation_alias="MAX_UPLOAD_MB")
+    storage_quota_mb: Megabytes = Field(1024.0, validation_alias="STORAGE_QUOTA_MB")
     # Seconds an image/video generation may take before it is cancelled, and between two looks.
     generation_timeout: Seconds = Field(900.0, validation_alias="GENERATION_TIMEOUT")
     generation_poll_interval: Seconds = Field(1.0, validation_alias="GENERATION_POLL_INTERVAL")
@@ -240,6 +248,21 @@ class Settings(BaseSettings):
     def max_image_pixels(self) -> int:
         """Bounds decoding work and memory (decompression bombs)."""
         return int(self.max_image_megapixels * 1_000_000)
+
+    @property
+    def max_animation_pixels(self) -> int:
+        """Every frame of an animation counted: what a viewer decodes to play it once."""
+        return int(self.max_animation_megapixels * 1_000_000)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """What one upload request may carry, all its files together."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def storage_quota_bytes(self) -> int:
+        """What one person's files may take in storage, sent or waiting to be sent."""
+        return int(self.storage_quota_mb * 1024 * 1024)
 
     @property
     def oidc_providers(self) -> tuple[OidcProvider, ...]:

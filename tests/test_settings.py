@@ -301,3 +301,24 @@ def test_a_bad_budget_or_registration_value_is_refused_with_a_sentence(clean_env
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert str(refused.value) == sentence
+
+
+def test_upload_limits_have_their_defaults_and_refuse_bad_values(clean_env):
+    s = load_settings()
+    assert (s.max_animation_pixels, s.max_animation_frames) == (100_000_000, 1000)
+    assert (s.max_upload_files, s.max_upload_bytes) == (10, 500 * 1024 * 1024)
+    assert s.storage_quota_bytes == 1024 * 1024 * 1024
+    clean_env.setenv("STORAGE_QUOTA_MB", "0.5")
+    assert load_settings().storage_quota_bytes == 512 * 1024
+    for variable, value, what in [
+        ("MAX_UPLOAD_FILES", "0", "a positive whole number of files"),
+        ("MAX_ANIMATION_FRAMES", "many", "a positive whole number of frames"),
+        ("MAX_ANIMATION_MEGAPIXELS", "-5", "a positive number of megapixels"),
+        ("MAX_UPLOAD_MB", "1GB", "a positive number of megabytes"),
+        ("STORAGE_QUOTA_MB", "0", "a positive number of megabytes"),
+    ]:
+        clean_env.setenv(variable, value)
+        with pytest.raises(SettingsError) as refused:
+            load_settings()
+        assert f"{variable} must be {what}, got '{value}'." in str(refused.value)
+        clean_env.delenv(variable)

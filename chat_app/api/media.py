@@ -1,12 +1,13 @@
 """Uploads and the access-checked file route.
 
 `POST /api/upload` parses multipart as it arrives and hands each file's bytes to the media
-service piece by piece, so a large video never sits whole in memory or in a spool file.
+service piece by piece, so a large video never sits whole in memory or in a spool file. Each
+file is judged as soon as its part ends. An upload is kept whole or not at all: the first file
+refused (or one past the request's limits) ends the request with its sentence, nothing kept.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from email.message import Message as HeaderParser
 from functools import partial
@@ -24,7 +25,6 @@ from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.services.views import MediaView, media_view
 
-MAX_FILES_PER_REQUEST = 10
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the files themselves
 
 router = Router()
@@ -34,14 +34,14 @@ if TYPE_CHECKING:  # declared for type checkers only
 
 
 class _FileParts:
-    """Multipart callbacks that feed every file part into its own media intake."""
+    """Multipart callbacks that feed every file part into the request's upload batch."""
 
-    def __init__(self):
-        self.intakes: list[media.Intake] = []
-        self._current: media.Intake | None = None
+    def __init__(self, batch: media.UploadBatch):
+        self.batch = batch
         self._header_name = b""
         self._header_value = b""
         self._headers: dict[str, str] = {}
+        self._in_file = False
 
     def callbacks(self) -> MultipartCallbacks:
         return {
@@ -55,7 +55,7 @@ class _FileParts:
         }
 
     def _part_begin(self) -> None:
-        self._headers, self._current = {}, None
+        self._headers, self._in_file = {}, False
 
     def _header_end(self) -> None:
         self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode(
@@ -69,21 +69,17 @@ class _FileParts:
         filename = parsed.get_param("filename", header="content-disposition")
         if filename is None:
             return  # a plain form field: ignored
-        if len(self.intakes) >= MAX_FILES_PER_REQUEST:
-            raise Invalid(f"Send at most {MAX_FILES_PER_REQUEST} files at once.")
-        self._current = media.Intake(str(filename), self._headers.get("content-type"))
-        self.intakes.append(self._current)
+        self._in_file = True
+        self.batch.begin(str(filename), self._headers.get("content-type"))
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current is not None:
-            self._current.write(data[start:end])
+        if self._in_file:
+            self.batch.write(data[start:end])
 
     def _part_end(self) -> None:
-        self._current = None
-
-    def discard(self) -> None:
-        for intake in self.intakes:
-            intake.discard()
+        if self._in_file:
+            self.batch.end()
+        self._in_file = False
 
 
 @router.post("/api/upload", status_code=201)
@@ -92,28 +88,45 @@ async def upload(user: User, request: Request) -> dict:
     kind, params = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or b"boundary" not in params:
         raise Invalid("Send files as multipart/form-data, in a field named `file`.")
-    declared = int(request.headers.get("content-length") or 0)
     limits = media.Limits.configured()
-    if declared > MAX_FILES_PER_REQUEST * max(limits.image_bytes, limits.video_bytes) + MULTIPART_SLACK:
-        raise Invalid("This upload is larger than the file size limits allow.")
-    parts = _FileParts()
-    parser = MultipartParser(params[b"boundary"], parts.callbacks())
+    carried_at_most = limits.upload_bytes + MULTIPART_SLACK
+    if int(request.headers.get("content-length") or 0) > carried_at_most:
+        raise Invalid(media.past_upload_bytes(limits))
+    batch = media.UploadBatch(used=await in_session(partial(_stored_bytes, user.id)), limits=limits)
+    parser = MultipartParser(params[b"boundary"], _FileParts(batch).callbacks())
     try:
+        received = 0
         async for chunk in request.stream():
+            received += len(chunk)
+            if received > carried_at_most:  # a body sent without its length
+                raise Invalid(media.past_upload_bytes(limits))
             parser.write(chunk)
+            await batch.judge()
+            if batch.refused:
+                raise Invalid(" ".join(batch.refused))
         parser.finalize()
-        if not parts.intakes:
+        await batch.finish()
+        if batch.refused:
+            raise Invalid(" ".join(batch.refused))
+        if not batch.stored:
             raise Invalid("Attach at least one file, in a field named `file`.")
-        stored = [await asyncio.to_thread(intake.finish) for intake in parts.intakes]
-    finally:
-        parts.discard()
-    with files_deleted_on_error(media.storage_keys(stored)):
-        views = await in_session(partial(_record, stored, user.id))
+    except BaseException:
+        batch.discard()  # a stop too: these files were written here and have no record
+        raise
+    with files_deleted_on_error(batch.written):
+        views = await in_session(partial(_record, batch.stored, user.id, limits))
     return {"files": views}
 
 
-def _record(stored: list[media.Stored], owner_id: uuid.UUID, session: Session) -> list[MediaView]:
-    return [media_view(media.record(s, owner_id=owner_id, session=session)) for s in stored]
+def _stored_bytes(owner_id: uuid.UUID, session: Session) -> int:
+    return media.stored_bytes(owner_id, session=session)
+
+
+def _record(
+    stored: list[media.Stored], owner_id: uuid.UUID, limits: media.Limits, session: Session
+) -> list[MediaView]:
+    rows = media.record_uploads(stored, owner_id=owner_id, session=session, limits=limits)
+    return [media_view(row) for row in rows]
 
 
 @router.get("/api/media/{media_id}")

@@ -1,7 +1,7 @@
 """What each server process runs beside its requests, once per event loop.
 
-The live channel, the batched writer of growing replies, this worker's heartbeat and the reaper
-of replies whose worker is gone. In one process (no REDIS_URL) they live in memory; with Redis
+The live channel, the batched writer of growing replies, this worker's heartbeat, the reaper
+of replies whose worker is gone and the sweeper of uploads never sent. In one process (no REDIS_URL) they live in memory; with Redis
 they span every worker and machine. Started by the app's lifespan, or on first use (tests, the
 API on its own), and closed by the lifespan, which first lets the replies of this worker end saved.
 """
@@ -14,10 +14,12 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from chat_app.services import workers
+from chat_app.db import session_scope
+from chat_app.services import media, workers
 from chat_app.services.batch_writer import BatchWriter
 from chat_app.services.live import Channel, LocalLog, RedisLog
 from chat_app.settings import get_settings
@@ -25,6 +27,7 @@ from chat_app.settings import get_settings
 log = logging.getLogger(__name__)
 
 REAP_EVERY = 1.0  # seconds between two looks for replies whose worker is gone
+SWEEP_EVERY = 600.0  # seconds between two sweeps of uploads never sent
 
 
 @dataclass
@@ -33,7 +36,7 @@ class Runtime:
     writer: BatchWriter
     liveness: workers.Liveness
     redis_url: str = ""
-    # The databases this process's replies use (None: the app's own); the reaper watches them.
+    # The databases this process's work uses (None: the app's own); the reaper and sweeper watch them.
     engines: set[sa.Engine | None] = field(default_factory=set)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -49,9 +52,9 @@ class Runtime:
         self.channel.on_control = replies.on_control
         self.channel.start()
         self.writer.start()
-        self._tasks.append(
-            asyncio.get_running_loop().create_task(replies.reap_forever(REAP_EVERY), name="reaper")
-        )
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(replies.reap_forever(REAP_EVERY), name="reaper"))
+        self._tasks.append(loop.create_task(sweep_forever(SWEEP_EVERY), name="unsent-sweeper"))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -61,6 +64,25 @@ class Runtime:
         await self.writer.close()
         await self.channel.close()
         await asyncio.to_thread(self.liveness.stop)
+
+
+async def sweep_forever(every: float) -> None:
+    """Each worker removes everyone's uploads never sent, every `every` seconds, in the databases
+    its work uses. Workers sweeping at once each delete different rows (see media.sweep_unsent)."""
+    here = current()
+    while True:
+        await asyncio.sleep(every)
+        for engine in list(here.engines):
+            try:
+                await asyncio.to_thread(sweep_unsent_uploads, engine)
+            except Exception:
+                log.exception("could not sweep uploads never sent")
+
+
+def sweep_unsent_uploads(engine: sa.Engine | None = None, *, now: datetime | None = None) -> int:
+    """One sweep, as of `now`: the rows go in one transaction, their files once it commits."""
+    with session_scope(engine) as session:
+        return media.sweep_unsent(session=session, now=now)
 
 
 _runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime] = weakref.WeakKeyDictionary()

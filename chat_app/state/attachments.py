@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -28,31 +27,56 @@ def _chip(view) -> dict[str, str]:
     }
 
 
-async def _receive(chunks) -> tuple[list[tuple[str, media.Intake]], list[str]]:
-    """Read every uploaded chunk into one intake per file; a refused file is drained and named."""
-    intakes: list[tuple[str, media.Intake]] = []
-    refused: list[str] = []
-    current: media.Intake | None = None
-    name = ""
+class _Chunk(Protocol):
+    """What Reflex's streamed upload hands over: a piece of one file (offset 0 begins a file)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+
+
+async def receive(chunks: AsyncIterable[_Chunk], batch: media.UploadBatch) -> None:
+    """Feed the streamed files into the batch. Each is judged (off the event loop) as soon as the
+    next begins, so one staging file is open at a time; files past the limits are refused with a
+    sentence and read through, until the request carries more bytes than it may: then reading stops
+    (Reflex answers the upload's request itself; the notice says why)."""
     async for chunk in chunks:
-        if chunk.offset == 0:  # a new file begins
-            name = (chunk.filename or "file").replace("\\", "/").rsplit("/", 1)[-1]
-            try:
-                current = media.Intake(name, chunk.content_type)
-                intakes.append((name, current))
-            except Invalid as exc:
-                current = None
-                refused.append(f"{name}: {exc}")
-        if current is None:
-            continue  # the rest of a refused file is read and dropped
-        try:
-            current.write(chunk.data)
-        except Invalid as exc:
-            current.discard()
-            intakes = [(n, i) for n, i in intakes if i is not current]
-            current = None
-            refused.append(f"{name}: {exc}")
-    return intakes, refused
+        if chunk.offset == 0:  # a new file begins: the one before it has ended
+            batch.end()
+            await batch.judge()
+            batch.begin(_base_name(chunk.filename), chunk.content_type)
+        batch.write(chunk.data)
+        if not batch.wants_more:
+            break
+    await batch.finish()
+
+
+def _base_name(filename: str | None) -> str:
+    """A dropped folder's files come as relative paths; the name is what they are called."""
+    return (filename or "file").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+async def _drain(chunks: AsyncIterable[_Chunk], at_most: int) -> None:
+    """Read an upload that will not be kept, as Reflex expects, but no further than one may carry
+    (each file counted as the media service counts it)."""
+    read = 0
+    async for chunk in chunks:
+        read += len(chunk.data) + (media.PART_AT_LEAST if chunk.offset == 0 else 0)
+        if read > at_most:
+            return
+
+
+def _not_saved(exc: Exception) -> str:
+    if isinstance(exc, Unauthenticated):
+        return "Sign in again to attach files."
+    if isinstance(exc, Invalid):  # counted again as they were saved: past the storage quota
+        return str(exc)
+    return "The files could not be saved. Try again."
 
 
 class AttachmentsMixin(rx.State, mixin=True):
@@ -73,40 +97,34 @@ class AttachmentsMixin(rx.State, mixin=True):
     @rx.event(background=True)
     async def attach_files(self, chunks: rx.UploadChunkIterator):
         """Files picked or dropped on the attach button, streamed piece by piece into the media service."""
+        limits = media.Limits.configured()
         try:  # only people who may write somewhere get their files read, judged and stored
-            await self._as_user(lambda user, session: None)
+            used = await self._as_user(lambda user, session: media.stored_bytes(user.id, session=session))
         except Unauthenticated:
-            async for _ in chunks:
-                pass  # Reflex wants the request read to its end
+            await _drain(chunks, limits.upload_bytes)
             return self._login_redirect()
         async with self:
             self.uploading, self.upload_percent, self.notice = True, 0, ""
-        intakes, refused = await _receive(chunks)
-
-        def judge_all() -> list[media.Stored]:
-            stored = []
-            for name, intake in intakes:
-                try:
-                    stored.append(intake.finish())
-                except Invalid as exc:
-                    refused.append(f"{name}: {exc}")
-            return stored
-
-        stored = await asyncio.to_thread(judge_all)
+        batch = media.UploadBatch(used=used, limits=limits)
+        try:
+            await receive(chunks, batch)
+        except BaseException:
+            batch.discard()
+            raise
+        refused = batch.refused
         try:  # signed out meanwhile, or the records failed: keep no stray files
-            with files_deleted_on_error(media.storage_keys(stored)):
+            with files_deleted_on_error(batch.written):
                 kept = await self._as_user(
                     lambda user, session: [
-                        media_view(media.record(s, owner_id=user.id, session=session)) for s in stored
+                        media_view(row)
+                        for row in media.record_uploads(
+                            batch.stored, owner_id=user.id, session=session, limits=limits
+                        )
                     ]
                 )
         except Exception as exc:
             kept = []
-            refused.append(
-                "Sign in again to attach files."
-                if isinstance(exc, Unauthenticated)
-                else "The files could not be saved. Try again."
-            )
+            refused.append(_not_saved(exc))
         async with self:
             self.uploading = False
             self.attachments = [*self.attachments, *[_chip(v) for v in kept]]

@@ -157,3 +157,18 @@ def test_a_reload_mid_generation_picks_the_progress_up_again(page: Page):
     expect(page.get_by_test_id("generation-percent")).to_contain_text("%")
     expect(page.locator(f'[data-role="assistant"] {PREVIEW}[data-kind="image"]')).to_be_visible()
     expect(page.get_by_test_id("generation-progress")).to_have_count(0)
+
+
+def test_attaching_more_files_than_one_upload_may_carry_takes_the_first_and_says_so(page: Page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    page.get_by_test_id("file-input").set_input_files(
+        files=[
+            {"name": f"dot-{i}.png", "mimeType": "image/png", "buffer": samples.png(4 + i, 4)}
+            for i in range(12)
+        ]
+    )
+    expect(page.get_by_test_id("composer-error")).to_contain_text(
+        "Attach at most 10 files at once: dot-10.png, dot-11.png not taken."
+    )
+    expect(page.get_by_test_id("attachment")).to_have_count(10)

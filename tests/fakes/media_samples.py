@@ -27,17 +27,24 @@ from PIL import ExifTags, Image, ImageDraw
 RGB = tuple[int, int, int]
 
 __all__ = [
+    "animated_png",
+    "animated_webp",
     "bomb_png",
     "gif",
+    "gif_bomb",
+    "gif_of_many_frames",
+    "gif_with_metadata",
     "html_page",
     "jpeg",
     "jpeg_with_exif",
     "mov",
     "mp4",
+    "noise_png",
     "png",
     "svg",
     "truncated_jpeg",
     "webm",
+    "webm_holding_h264",
     "webp",
 ]
 
@@ -73,6 +80,16 @@ def _encode(image: Image.Image, fmt: str, **params: object) -> bytes:
 def png(width: int = 64, height: int = 48, color: RGB = (200, 40, 40)) -> bytes:
     """An RGB PNG with a gradient pattern."""
     return _encode(_pattern(width, height, color), "PNG")
+
+
+@lru_cache(maxsize=8)
+def noise_png(width: int = 450, height: int = 450, seed: int = 0) -> bytes:
+    """An RGB PNG of random pixels: it hardly compresses (about 3 bytes a pixel), for tests of sizes."""
+    import random
+
+    return _encode(
+        Image.frombytes("RGB", (width, height), random.Random(seed).randbytes(width * height * 3)), "PNG"
+    )
 
 
 @lru_cache(maxsize=32)
@@ -114,15 +131,124 @@ def webp(width: int = 64, height: int = 48) -> bytes:
 @lru_cache(maxsize=8)
 def gif(frames: int = 2, width: int = 32, height: int = 24) -> bytes:
     """An animated GIF (looping, 100 ms per frame); every frame has a different colour."""
-    images = [
+    images = _gif_frames(frames, width, height)
+    buf = io.BytesIO()
+    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return buf.getvalue()
+
+
+# What a phone or an editor leaves in a file: found by these words if it survives cleaning.
+SECRET_PLACE = b"Secret Street 12"
+SECRET_DEVICE = b"FakeCam FC-1000"
+
+
+def _gif_frames(frames: int, width: int, height: int) -> list[Image.Image]:
+    return [
         _pattern(width, height, ((60 + 90 * i) % 256, (200 - 50 * i) % 256, (30 + 70 * i) % 256)).convert(
             "P", palette=Image.Palette.ADAPTIVE
         )
         for i in range(max(1, frames))
     ]
+
+
+def _metadata_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = SECRET_DEVICE.decode()
+    exif[ExifTags.Base.ImageDescription] = SECRET_PLACE.decode()
+    return exif
+
+
+def _xmp() -> bytes:
+    return (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description photoshop:City="'
+        + SECRET_PLACE
+        + b'"/></x:xmpmeta>'
+    )
+
+
+@lru_cache(maxsize=2)
+def gif_with_metadata(frames: int = 3) -> bytes:
+    """An animated GIF carrying a comment, an XMP block and a text block (place and device)."""
     buf = io.BytesIO()
-    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    images = _gif_frames(frames, 32, 24)
+    images[0].save(
+        buf, "GIF", save_all=True, append_images=images[1:], duration=80, loop=0, comment=SECRET_DEVICE
+    )
+    data = buf.getvalue()
+    # After the header, screen descriptor and colour table: an XMP application block and a plain
+    # text block, each as its sub-blocks of at most 255 bytes.
+    flags = data[10]
+    at = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    xmp = b"!\xff\x0bXMP DataXMP" + _sub_blocks(_xmp())
+    text = b"!\x01" + _sub_blocks(b"\x0c" + b"\0" * 12 + SECRET_PLACE)
+    return data[:at] + xmp + text + data[at:]
+
+
+def _sub_blocks(payload: bytes) -> bytes:
+    pieces = [payload[i : i + 255] for i in range(0, len(payload), 255)]
+    return b"".join(bytes([len(p)]) + p for p in pieces) + b"\0"
+
+
+@lru_cache(maxsize=2)
+def gif_bomb(frames: int = 60, side: int = 1500) -> bytes:
+    """An animated GIF whose every frame is ``side``x``side`` of one colour: ~220 KB for 60 frames of
+    1500x1500, yet playing it once decodes 135 million pixels."""
+    images = []
+    for i in range(frames):
+        image = Image.new("P", (side, side), i % 256)
+        image.putpalette([(j * 37) % 256 for j in range(768)])
+        images.append(image)
+    buf = io.BytesIO()
+    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=50, loop=0)
     return buf.getvalue()
+
+
+@lru_cache(maxsize=2)
+def gif_of_many_frames(frames: int = 200_000) -> bytes:
+    """A GIF of ``frames`` frames of one pixel, written block by block (~23 bytes a frame): few
+    pixels, but a walk through every frame costs seconds."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\0\0\0"
+    frame = b"!\xf9\x04\0\x01\0\0\0" + b",\0\0\0\0\x01\0\x01\0\0" + b"\x02\x02\x44\x01\0"
+    return screen + loop + frame * frames + b";"
+
+
+@lru_cache(maxsize=2)
+def animated_png(frames: int = 3, width: int = 32, height: int = 24) -> bytes:
+    """An APNG carrying text, EXIF (place and device) and a timestamp."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Location", SECRET_PLACE.decode())
+    info.add_itxt("Device", SECRET_DEVICE.decode())
+    images = [image.convert("RGB") for image in _gif_frames(frames, width, height)]
+    return _encode(
+        images[0],
+        "PNG",
+        save_all=True,
+        append_images=images[1:],
+        duration=80,
+        loop=0,
+        pnginfo=info,
+        exif=_metadata_exif(),
+    )
+
+
+@lru_cache(maxsize=2)
+def animated_webp(frames: int = 3, width: int = 32, height: int = 24) -> bytes:
+    """An animated WebP carrying EXIF and XMP (place and device)."""
+    images = [image.convert("RGB") for image in _gif_frames(frames, width, height)]
+    return _encode(
+        images[0],
+        "WEBP",
+        save_all=True,
+        append_images=images[1:],
+        duration=80,
+        loop=0,
+        quality=80,
+        exif=_metadata_exif(),
+        xmp=_xmp(),
+    )
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -279,3 +405,17 @@ def mp4_with_location(rotation: int = 90) -> bytes:
                 packet.stream = stream
                 out.mux(packet)
         return target.read_bytes()
+
+
+@cache
+def webm_holding_h264() -> bytes:
+    """H.264 in Matroska, labelled WebM: FFmpeg reads it and decodes its frames, but WebM may not
+    hold H.264, so it cannot be copied into a clean WebM."""
+    with tempfile.TemporaryDirectory(prefix="media-sample-") as folder:
+        path = Path(folder) / "sample.mkv"
+        _write_video(path, "matroska", "libx264", 1.0, 64, 48, 16, _X264, {})
+        data = path.read_bytes()
+    # The EBML header names the document type; "webm" padded with NULs keeps every size as it was.
+    doc_type = b"\x42\x82\x88matroska"
+    assert doc_type in data[:64]
+    return data.replace(doc_type, b"\x42\x82\x88webm\0\0\0\0", 1)

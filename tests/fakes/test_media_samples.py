@@ -135,3 +135,41 @@ def test_webm_vp8() -> None:
 def test_samples_are_deterministic() -> None:
     assert media_samples.png.__wrapped__() == media_samples.png.__wrapped__()
     assert media_samples.bomb_png(64) == media_samples.bomb_png.__wrapped__(64)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("gif_with_metadata", "GIF"), ("animated_png", "PNG"), ("animated_webp", "WEBP")],
+)
+def test_animations_with_metadata_carry_it(name: str, fmt: str) -> None:
+    data = getattr(media_samples, name)()
+    image = _open(data)
+    assert image.format == fmt and image.n_frames == 3 and image.size == (32, 24)
+    assert media_samples.SECRET_PLACE in data and media_samples.SECRET_DEVICE in data
+    assert {"comment", "exif", "xmp", "Location"} & set(image.info)
+
+
+def test_gif_bomb_is_small_but_many_large_frames() -> None:
+    data = media_samples.gif_bomb(frames=4, side=600)
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "GIF" and image.size == (600, 600) and image.n_frames == 4
+    assert len(data) < 20_000
+
+
+def test_gif_of_many_frames_has_them_all() -> None:
+    image = Image.open(io.BytesIO(media_samples.gif_of_many_frames(50)))
+    assert image.size == (1, 1) and image.n_frames == 50
+
+
+def test_noise_png_hardly_compresses() -> None:
+    image = _open(media_samples.noise_png(100, 100))
+    assert image.size == (100, 100) and len(media_samples.noise_png(100, 100)) > 100 * 100 * 3 * 0.95
+
+
+def test_webm_holding_h264_reads_as_webm_but_holds_h264() -> None:
+    data = media_samples.webm_holding_h264()
+    assert b"webm" in data[:64]
+    with av.open(io.BytesIO(data)) as container:
+        assert container.format.name.startswith("matroska,webm")
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert next(container.decode(video=0)).width == 64

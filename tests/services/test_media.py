@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlmodel import select
 
 from chat_app.models import MediaFile
 from chat_app.services import access, chats, media
@@ -253,3 +254,84 @@ def test_videos_lose_their_place_and_device_metadata_but_keep_their_rotation(sto
     assert _tkhd_matrix(kept) == _tkhd_matrix(original) != _tkhd_matrix(samples.mp4())
     assert kept.find(b"moov") < kept.find(b"mdat")  # index first: playback starts before the download ends
     assert stored.sha256 == __import__("hashlib").sha256(kept).hexdigest()
+
+
+def test_a_video_that_cannot_be_rewritten_without_metadata_is_refused(storage):
+    import av
+
+    holding_h264 = samples.webm_holding_h264()
+    with av.open(io.BytesIO(holding_h264)) as readable:  # FFmpeg reads it and decodes its frames
+        assert next(readable.decode(video=0)).width == 64
+    with pytest.raises(Invalid, match="could not be rewritten without its place and device details"):
+        ingest(holding_h264, storage, name="clip.webm")
+    assert _files_in(storage) == []
+
+
+def _aged(row: MediaFile, session, days: float) -> MediaFile:
+    from datetime import timedelta
+
+    from chat_app.models import utcnow
+
+    row.created_at = utcnow() - timedelta(days=days)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def test_everyones_unsent_uploads_are_swept_once_a_day_old_and_sent_ones_never(
+    session, app_settings, fake_env
+):
+    from chat_app.services.storage import get_storage
+
+    alice, bob = make_user(session), make_user(session)
+    stale, fresh, sent = (
+        [_upload(alice, session), _upload(bob, session)],
+        _upload(bob, session),
+        _upload(alice, session),
+    )
+    chat = make_chat(session, alice)
+    chats.post_message(
+        alice, chat.id, "see", session=session, model_id="openai/gpt-4o", attachment_ids=[str(sent.id)]
+    )
+    session.commit()
+    for row, days in [(stale[0], 2), (stale[1], 1.5), (sent, 30)]:  # (made before the next upload sweeps)
+        _aged(row, session, days)
+    paths = [get_storage().local_path(row.storage_key) for row in stale]
+
+    assert media.sweep_unsent(session=session) == 2
+    session.commit()
+    assert [session.get(MediaFile, row.id) for row in stale] == [None, None]
+    assert not any(p.exists() for p in paths)
+    assert session.get(MediaFile, fresh.id) is not None and session.get(MediaFile, sent.id) is not None
+    assert media.sweep_unsent(session=session) == 0  # a second sweep (another worker) finds nothing
+
+
+def test_a_sweep_of_a_large_backlog_goes_in_pieces(session, app_settings, monkeypatch):
+    from datetime import timedelta
+
+    from chat_app.models import utcnow
+    from chat_app.services.media import records
+
+    monkeypatch.setattr(records, "SWEPT_AT_ONCE", 2)
+    owner = make_user(session)
+    for _ in range(5):
+        _upload(owner, session)
+    assert media.sweep_unsent(session=session, now=utcnow() + timedelta(days=2)) == 5
+    session.commit()
+    assert session.exec(select(MediaFile)).all() == []
+
+
+def test_storage_is_counted_per_owner_and_checked_again_as_uploads_are_saved(session, app_settings):
+    alice, bob = make_user(session), make_user(session)
+    first = _upload(alice, session)
+    _upload(bob, session)
+    assert media.stored_bytes(alice.id, session=session) == first.byte_size
+    intake = media.Intake("cat.png", "image/png")
+    intake.write(samples.png())
+    stored = intake.finish()
+    tight = media.Limits(quota_bytes=first.byte_size + stored.byte_size - 1)
+    with pytest.raises(Invalid, match="past your"):
+        media.record_uploads([stored], owner_id=alice.id, session=session, limits=tight)
+    roomy = media.Limits(quota_bytes=first.byte_size + stored.byte_size)
+    (row,) = media.record_uploads([stored], owner_id=alice.id, session=session, limits=roomy)
+    assert row.owner_id == alice.id and row.message_id is None

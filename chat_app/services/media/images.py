@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from chat_app.services.errors import Invalid
+from chat_app.services.media import animation
 from chat_app.services.media.accepted import MediaType
+from chat_app.services.media.bounds import megapixels
 from chat_app.services.media.stored import Stored, sha256_and_size
 from chat_app.services.storage import Storage
 
@@ -46,22 +48,19 @@ def store_image(path: Path, intake: Intake, accepted: MediaType) -> Stored:
             width, height = image.size
             if width * height > limits.image_pixels:
                 raise Invalid(
-                    f"This image is {width:,}×{height:,} pixels; the limit is "
-                    f"{limits.image_pixels / 1_000_000:,.0f} million pixels."
+                    f"This image is {width:,}×{height:,} pixels; the limit is {megapixels(limits.image_pixels)}."
                 )
-            image.load()  # a truncated or corrupt file fails here
-            animated = getattr(image, "n_frames", 1) > 1
+            # Known from the headers (GIF: up to the second frame), before any frame is decoded.
+            animated = bool(getattr(image, "is_animated", False))
+            original = path.read_bytes() if animated else b""
+            if animated:
+                animation.check(original, fmt, limits)
+            image.load()  # the first frame: a truncated or corrupt file fails here
             with storage.staging_file() as clean:
-                # Re-encoding drops EXIF (GPS, camera, …) and any other metadata we do not copy.
+                # Re-encoding drops EXIF (GPS, camera, …) and any other metadata we do not copy;
+                # an animation keeps its frames as they came, without the blocks that carry metadata.
                 if animated:
-                    image.info.pop("exif", None)
-                    image.save(
-                        clean,
-                        fmt,
-                        save_all=True,
-                        loop=image.info.get("loop", 0),
-                        duration=image.info.get("duration"),
-                    )
+                    clean.write(animation.without_metadata(original, fmt))
                     upright = image
                 else:
                     upright = ImageOps.exif_transpose(image)

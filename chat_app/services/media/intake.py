@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from chat_app.services.errors import Invalid
 from chat_app.services.media.accepted import ACCEPTED, ACCEPTED_LIST
+from chat_app.services.media.bounds import Limits, megabytes
 from chat_app.services.media.images import store_image
 from chat_app.services.media.sniff import HEAD_BYTES, sniff
 from chat_app.services.media.stored import Stored
 from chat_app.services.media.video import store_video
 from chat_app.services.storage import Storage, get_storage
-from chat_app.settings import get_settings
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f} MB"
-
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -39,21 +33,6 @@ def clean_name(name: str | None) -> str | None:
             "File names may not contain folders or control characters. Rename the file and try again."
         )
     return name[:255] or None
-
-
-@dataclass(frozen=True)
-class Limits:
-    image_bytes: int
-    video_bytes: int
-    image_pixels: int
-
-    @classmethod
-    def configured(cls) -> Limits:
-        s = get_settings()
-        return cls(s.max_image_bytes, s.max_video_bytes, s.max_image_pixels)
-
-    def bytes_for(self, kind: str) -> int:
-        return self.image_bytes if kind == "image" else self.video_bytes
 
 
 class Intake:
@@ -88,7 +67,7 @@ class Intake:
             kind = ACCEPTED[self.mime_type].kind
             limit = self.limits.bytes_for(kind)
             if self.size > limit:
-                raise Invalid(f"This {kind} is larger than the {_mb(limit)} limit.")
+                raise Invalid(f"This {kind} is larger than the {megabytes(limit)} limit.")
         self._file.write(data)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.models import MediaFile, User, utcnow
 from chat_app.services.errors import Invalid
+from chat_app.services.media.bounds import Limits, past_quota
 from chat_app.services.media.stored import Stored
 from chat_app.services.storage import get_storage
 
@@ -50,22 +51,65 @@ def record(
 
 
 UNSENT_KEPT_FOR = timedelta(days=1)
+SWEPT_AT_ONCE = 500  # rows per statement, so a large backlog never makes one long transaction
 
 
-def sweep_unsent(owner_id: uuid.UUID, *, session: Session, older_than: timedelta = UNSENT_KEPT_FOR) -> int:
-    """Remove the owner's uploads that were never sent (a closed tab, a removed chip).
+def sweep_unsent(
+    owner_id: uuid.UUID | None = None,
+    *,
+    session: Session,
+    older_than: timedelta = UNSENT_KEPT_FOR,
+    now: datetime | None = None,
+) -> int:
+    """Remove uploads never sent (a closed tab, a removed chip): the owner's when they upload
+    again, everyone's (owner_id None) on a timer in each worker. Returns how many went.
 
-    Called when they upload again, so abandoned files never pile up (index ix_media_files_owner_pending).
+    One statement deletes and names what it deleted, so workers sweeping at once each remove
+    different rows, and only those files. Sent files have a message, and are never touched.
+    Indexed: pending rows are those without a message (ix_media_files_message_id,
+    ix_media_files_owner_pending).
     """
-    stale = session.exec(
-        select(MediaFile).where(
-            MediaFile.owner_id == owner_id,
-            col(MediaFile.message_id).is_(None),
-            MediaFile.created_at < utcnow() - older_than,
+    unsent = [
+        col(MediaFile.message_id).is_(None),
+        col(MediaFile.created_at) < (now or utcnow()) - older_than,
+    ]
+    if owner_id is not None:
+        unsent.append(col(MediaFile.owner_id) == owner_id)
+    swept = 0
+    while True:
+        batch = sa.select(col(MediaFile.id)).where(*unsent).limit(SWEPT_AT_ONCE).scalar_subquery()
+        gone = session.execute(
+            sa.delete(MediaFile)
+            .where(col(MediaFile.id).in_(batch), *unsent)
+            .returning(col(MediaFile.storage_key), col(MediaFile.thumb_key))
+            .execution_options(synchronize_session="fetch")
+        ).all()
+        delete_files_after_commit(session, [key for pair in gone for key in pair if key])
+        swept += len(gone)
+        if len(gone) < SWEPT_AT_ONCE:
+            return swept
+
+
+def stored_bytes(owner_id: uuid.UUID, *, session: Session) -> int:
+    """What the owner's files take in storage, sent or not (ix_media_files_owner_pending)."""
+    total = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(col(MediaFile.byte_size)), 0)).where(
+            col(MediaFile.owner_id) == owner_id
         )
-    ).all()
-    delete(list(stale), session=session)
-    return len(stale)
+    ).scalar_one()
+    return int(total)
+
+
+def record_uploads(
+    stored: list[Stored], *, owner_id: uuid.UUID, session: Session, limits: Limits
+) -> list[MediaFile]:
+    """Save one upload's files, waiting to be sent. The owner's storage is counted again here,
+    in the transaction that adds them: two uploads at once may each have seen the same room."""
+    sweep_unsent(owner_id, session=session)
+    used = stored_bytes(owner_id, session=session)
+    if used + sum(s.byte_size for s in stored) > limits.quota_bytes:
+        raise Invalid(past_quota(used, limits))
+    return [record(s, owner_id=owner_id, session=session) for s in stored]
 
 
 def pending_uploads(owner: User, ids: list[str], *, session: Session) -> list[MediaFile]:

@@ -43,12 +43,10 @@ def store_video(path: Path, intake: Intake, accepted: MediaType) -> Stored:
     except FFmpegError as exc:
         raise Invalid("This video is damaged or in a form that could not be read.") from exc
     with storage.staging_file() as clean:
-        kept = (
-            path if not _remux_without_metadata(path, Path(clean.name), container_name) else Path(clean.name)
-        )
-        sha, size = sha256_and_size(kept)
+        _remux_without_metadata(path, Path(clean.name), container_name)
+        sha, size = sha256_and_size(Path(clean.name))
         key = storage.new_key(accepted.extension)
-        storage.put(key, kept)
+        storage.put(key, Path(clean.name))
     thumb_key = save_thumbnail(poster, storage) if poster is not None else None
     return Stored(
         "video",
@@ -71,12 +69,12 @@ _MUXERS = {
 }
 
 
-def _remux_without_metadata(source: Path, target: Path, container_name: str) -> bool:
+def _remux_without_metadata(source: Path, target: Path, container_name: str) -> None:
     """Copy the picture and sound into a fresh container: no place, device or other metadata,
     no extra tracks (GPS tracks included), index first so browsers start playing at once.
 
     Packets are copied, not re-encoded, one at a time; the rotation travels with the stream.
-    False when the file cannot be remuxed (it is then kept as it came).
+    A video that cannot be copied so is refused: kept as it came, it would keep its metadata.
     """
     import av
     from av.error import FFmpegError
@@ -91,10 +89,12 @@ def _remux_without_metadata(source: Path, target: Path, container_name: str) -> 
                     continue
                 packet.stream = twins[packet.stream.index]
                 out.mux(packet)
-        return True
-    except (FFmpegError, ValueError):
-        log.warning("could not remux an uploaded video; keeping it as it came", exc_info=True)
-        return False
+    except (FFmpegError, ValueError) as exc:
+        log.info("could not remux an uploaded video", exc_info=True)
+        raise Invalid(
+            "This video could not be rewritten without its place and device details, so it was not kept. "
+            "Convert it to MP4 (H.264) and send it again."
+        ) from exc
 
 
 def _poster(container, stream) -> Image.Image | None:
