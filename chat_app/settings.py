@@ -47,6 +47,7 @@ Seconds = Annotated[float, _POSITIVE, Expected("a positive number of seconds")]
 Days = Annotated[float, _POSITIVE, Expected("a positive number of days")]
 Megabytes = Annotated[float, _POSITIVE, Expected("a positive number of megabytes")]
 Megapixels = Annotated[float, _POSITIVE, Expected("a positive number of megapixels")]
+Kilobytes = Annotated[int, Field(gt=0), Expected("a positive whole number of kilobytes")]
 Characters = Annotated[int, Field(gt=0), Expected("a positive whole number of characters")]
 WorkerCount = Annotated[int, Field(gt=0), Expected("a positive whole number of worker processes")]
 Port = Annotated[int, Field(ge=1, le=65535), Expected("a port number from 1 to 65535")]
@@ -134,6 +135,10 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
     smtp_from: str = Field("", validation_alias="SMTP_FROM")  # unset: Chat App <no-reply@SMTP_HOST>
     smtp_security: SmtpSecurity = Field("", validation_alias="SMTP_SECURITY")  # unset: by the port
+    # Request hygiene: the largest body the server reads whole (a JSON body, a sign-in form);
+    # uploads have their own limits. The default leaves room for a message of MAX_MESSAGE_CHARS
+    # characters however a client escapes it (up to 12 bytes a character, "\ud83d\ude00").
+    max_body_kb: Kilobytes = Field(512, validation_alias="MAX_BODY_KB")
 
     @model_validator(mode="before")
     @classmethod
@@ -192,11 +197,17 @@ class Settings(BaseSettings):
 
     @property
     def cookie_name(self) -> str:
-        return "chat_session"
+        """On https the `__Host-` prefix: browsers then keep the cookie only if it is Secure, for
+        Path=/ and without Domain, so a sibling subdomain can neither set nor shadow it."""
+        return "__Host-chat_session" if self.cookie_secure else "chat_session"
 
     @property
     def cookie_secure(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
 
     @property
     def max_image_bytes(self) -> int:

@@ -11,7 +11,8 @@ What a handler may ask for:
   `user: User | None`: the user, or None for a signed-out visitor (who may read public chats).
 - `session: Session`: the one transaction the handler runs in, committed when it returns and
   rolled back when it raises. Only plain `def` handlers get one: they run off the event loop.
-- `body: JsonObject`: the request body, which must be a JSON object, read once the user is known.
+- `body: JsonObject`: the request body, which must be a JSON object, read once the user is known;
+  sent as `application/json` (else 415) and no larger than MAX_BODY_KB (else 413, read no further).
   `body: JsonObject | None`: the same when the request carries a body, else None.
 - `query: QueryParams`, `request: Request`, and every `{name}` of the route's path, as a string.
 
@@ -19,7 +20,8 @@ What a handler may ask for:
 own transactions with `in_session`. What a handler returns is the answer: None is 204, a Response
 is sent as it is, anything else is JSON with the route's status. `then` runs on the event loop
 after the commit (start a reply, send mail), and what it returns is answered instead.
-Domain errors become JSON errors in one place, the app's exception handler.
+Domain errors become JSON errors in one place, the app's exception handler. Where a write may
+come from is settled before any of this, for every request, by api/origins.py.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, compile_path
 
-from chat_app.api.common import json_object, session_token
+from chat_app.api.bodies import json_object
+from chat_app.api.common import session_token
 from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts
