@@ -49,6 +49,7 @@ Seconds = Annotated[float, _POSITIVE, Expected("a positive number of seconds")]
 Days = Annotated[float, _POSITIVE, Expected("a positive number of days")]
 Megabytes = Annotated[float, _POSITIVE, Expected("a positive number of megabytes")]
 Megapixels = Annotated[float, _POSITIVE, Expected("a positive number of megapixels")]
+Kilobytes = Annotated[int, Field(gt=0), Expected("a positive whole number of kilobytes")]
 Characters = Annotated[int, Field(gt=0), Expected("a positive whole number of characters")]
 WorkerCount = Annotated[int, Field(gt=0), Expected("a positive whole number of worker processes")]
 FileCount = Annotated[int, Field(gt=0), Expected("a positive whole number of files")]
@@ -161,6 +162,11 @@ class Settings(BaseSettings):
     # Until an administrator sets it on the admin page.
     registration: RegistrationRule = Field("open", validation_alias="REGISTRATION")
 
+    # Request hygiene: the largest body the server reads whole (a JSON body, a sign-in form);
+    # uploads have their own limits. The default leaves room for a message of MAX_MESSAGE_CHARS
+    # characters however a client escapes it (up to 12 bytes a character, "\ud83d\ude00").
+    max_body_kb: Kilobytes = Field(512, validation_alias="MAX_BODY_KB")
+
     @model_validator(mode="before")
     @classmethod
     def _strip(cls, data: Any) -> Any:
@@ -230,11 +236,17 @@ class Settings(BaseSettings):
 
     @property
     def cookie_name(self) -> str:
-        return "chat_session"
+        """On https the `__Host-` prefix: browsers then keep the cookie only if it is Secure, for
+        Path=/ and without Domain, so a sibling subdomain can neither set nor shadow it."""
+        return "__Host-chat_session" if self.cookie_secure else "chat_session"
 
     @property
     def cookie_secure(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
 
     @property
     def max_image_bytes(self) -> int:

@@ -48,6 +48,7 @@ def test_every_variable_has_its_default_when_unset(clean_env, tmp_path):
     assert s.media_dir == str(ROOT / "data" / "media")
     assert (s.max_image_bytes, s.max_video_bytes) == (20 * 1024 * 1024, 200 * 1024 * 1024)
     assert s.max_image_pixels == 50_000_000
+    assert (s.max_body_kb, s.max_body_bytes) == (512, 512 * 1024)
     assert (s.generation_timeout, s.generation_poll_interval) == (900.0, 1.0)
     assert (s.redis_url, s.redis_prefix, s.granian_workers) == ("", "chat_app", 1)
     assert s.oidc_providers == ()
@@ -104,6 +105,7 @@ def test_blank_counts_as_unset_and_spaces_are_dropped(clean_env):
             "1.5",
             "MAX_MESSAGE_CHARS must be a positive whole number of characters, got '1.5'.",
         ),
+        ("MAX_BODY_KB", "64.5", "MAX_BODY_KB must be a positive whole number of kilobytes, got '64.5'."),
         (
             "GRANIAN_WORKERS",
             "two",
@@ -169,6 +171,7 @@ def test_values_derived_from_others(clean_env):
         ("https://chat.example.com",),
         True,
     )
+    assert s.cookie_name == "__Host-chat_session"  # Secure, Path=/, no Domain: no subdomain can set it
     clean_env.setenv("ALLOWED_ORIGINS", " https://a.example, https://b.example ,")
     clean_env.setenv("MAX_IMAGE_MB", "1.5")
     s = load_settings()

@@ -1,15 +1,22 @@
 """The HTTP API, built fresh by a factory (a module-level Starlette breaks a second app start)."""
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from chat_app.api import admin, auth, chats, keys, media, models, oidc, share
+from chat_app.api import admin, auth, chats, keys, media, models, oidc, openapi, share
 from chat_app.api.common import domain_error_handler
+from chat_app.api.origins import CrossSiteWritesRefused
+from chat_app.api.page_policy import PagePolicy
 from chat_app.services import runtime
 from chat_app.services.errors import DomainError
 
 
 def make_api() -> Starlette:
-    """Mounted in the Reflex app (whose lifespan runs the runtime), or served on its own (tests)."""
+    """Mounted in the Reflex app (whose lifespan runs the runtime), or served on its own (tests).
+
+    Reflex mounts its own app (the pages, the event websocket) inside this one, so the middleware
+    here sees every request: cross-site writes are refused and every page gets its policy.
+    """
     return Starlette(
         routes=[
             *auth.router.routes(),
@@ -20,7 +27,9 @@ def make_api() -> Starlette:
             *media.router.routes(),
             *share.router.routes(),
             *admin.router.routes(),
+            *openapi.router.routes(),
         ],
+        middleware=[Middleware(CrossSiteWritesRefused), Middleware(PagePolicy)],
         exception_handlers={DomainError: domain_error_handler},
         lifespan=lambda _app: runtime.lifespan(),
     )

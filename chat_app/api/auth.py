@@ -10,7 +10,8 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from chat_app.api.common import error_response, in_thread, json_object, same_origin, session_token
+from chat_app.api.bodies import JSON, form_fields, json_object, media_type
+from chat_app.api.common import error_response, in_thread, session_token
 from chat_app.api.endpoints import Router, in_session
 from chat_app.models import User
 from chat_app.services import accounts, verification
@@ -38,16 +39,18 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(get_settings().cookie_name, path="/", httponly=True, samesite="lax")
+    settings = get_settings()
+    response.delete_cookie(
+        settings.cookie_name, path="/", secure=settings.cookie_secure, httponly=True, samesite="lax"
+    )
 
 
 async def _read_form(request: Request) -> tuple[dict[str, str], bool]:
     """The posted fields and whether the client wants JSON back."""
-    if request.headers.get("content-type", "").startswith("application/json"):
+    if media_type(request) == JSON:
         body = await json_object(request)
         return {k: str(v) for k, v in body.items() if isinstance(v, (str, int, float))}, True
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}, False
+    return await form_fields(request), False
 
 
 def _back_to_form(page: str, exc: DomainError, fields: dict[str, str]) -> Response:
@@ -61,11 +64,10 @@ def _back_to_form(page: str, exc: DomainError, fields: dict[str, str]) -> Respon
 
 
 def _password_route(page: str, action: SignIn) -> Callable[[Request], Awaitable[Response]]:
-    """A sign-in form's endpoint: refused cross-site, answered by a redirect (or JSON when asked)."""
+    """A sign-in form's endpoint (refused cross-site by api/origins.py), answered by a redirect
+    (or JSON when asked)."""
 
     async def sign_in(request: Request) -> Response:
-        if not same_origin(request):
-            return JSONResponse({"error": "Cross-site sign-in is not allowed.", "code": "origin"}, 403)
         try:
             fields, wants_json = await _read_form(request)
         except DomainError as exc:
@@ -103,8 +105,6 @@ router.post("/api/auth/register")(_password_route("/register", accounts.register
 
 @router.post("/api/auth/logout")
 async def logout(request: Request) -> Response:
-    if not same_origin(request):
-        return JSONResponse({"error": "Cross-site sign-out is not allowed.", "code": "origin"}, 403)
     token = session_token(request)
     await in_session(lambda session: accounts.revoke_session(token, session=session))
     wants_json = request.headers.get("accept", "").startswith("application/json")

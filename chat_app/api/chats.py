@@ -17,6 +17,14 @@ router = Router()
 Posted = tuple[str, replies.Plan, MessageView, MessageView]
 
 
+def _model_id(body: JsonObject) -> str | None:
+    """The model a body names, if any: a string (anything else would reach the catalog's lookups)."""
+    model_id = body.get("model_id")
+    if model_id is not None and not isinstance(model_id, str):
+        raise Invalid("Name the model by its id, as a string in `model_id`.")
+    return model_id
+
+
 @router.get("/api/chats")
 def list_chats(user: User, session: Session) -> list[ChatView]:
     return [chat_view(c) for c in chats.list_chats(user, session=session)]
@@ -24,7 +32,7 @@ def list_chats(user: User, session: Session) -> list[ChatView]:
 
 @router.post("/api/chats", status_code=201)
 def create_chat(user: User, session: Session, body: JsonObject) -> ChatView:
-    return chat_view(chats.create_chat(user, session=session, model_id=body.get("model_id")))
+    return chat_view(chats.create_chat(user, session=session, model_id=_model_id(body)))
 
 
 @router.get("/api/chats/{chat_id}")
@@ -73,7 +81,7 @@ def post_message(user: User, session: Session, chat_id: str, body: JsonObject) -
     if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
         raise Invalid("Send `attachments` as a list of uploaded file ids.")
     mine, reply = chats.post_message(
-        user, chat_id, content, session=session, model_id=body.get("model_id"), attachment_ids=attachments
+        user, chat_id, content, session=session, model_id=_model_id(body), attachment_ids=attachments
     )
     mine_view, reply_view = chats.message_views([mine, reply], session=session)
     return str(mine.chat_id), replies.plan_for(reply, session=session), mine_view, reply_view

@@ -1,4 +1,4 @@
-"""What every route shares: the session cookie, JSON bodies and errors, the same-origin check."""
+"""What every route shares: the session cookie, errors as JSON, blocking work off the loop."""
 
 from __future__ import annotations
 
@@ -27,12 +27,24 @@ _STATUS = {
 }
 
 
+class Refused(DomainError):
+    """A request refused for its form, before any service saw it (its size, its type, the site it
+    came from), with the HTTP status that says so. A DomainError, so every route answers it alike."""
+
+    def __init__(self, message: str, *, status: int, code: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
 def session_token(request: Request) -> str | None:
     return request.cookies.get(get_settings().cookie_name)
 
 
 def error_response(exc: DomainError) -> JSONResponse:
-    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+    if isinstance(exc, Refused):
+        status = exc.status
+    else:
+        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
     retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, LimitReached)) else None
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"error": str(exc), "code": exc.code}, status_code=status, headers=headers)
@@ -41,26 +53,6 @@ def error_response(exc: DomainError) -> JSONResponse:
 async def domain_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return error_response(exc)
-
-
-async def json_object(request: Request) -> dict:
-    """The request body as a JSON object, or Invalid with a sentence saying what is wrong."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise Invalid("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise Invalid("The request body must be a JSON object.")
-    return body
-
-
-def same_origin(request: Request) -> bool:
-    """Refuse cross-site form posts (login CSRF); browsers send Origin on POST."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    allowed = set(get_settings().allowed_origins) | {f"{request.url.scheme}://{request.url.netloc}"}
-    return origin in allowed
 
 
 async def in_thread(fn, *args, **kwargs):

