@@ -134,6 +134,19 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
     smtp_from: str = Field("", validation_alias="SMTP_FROM")  # unset: Chat App <no-reply@SMTP_HOST>
     smtp_security: SmtpSecurity = Field("", validation_alias="SMTP_SECURITY")  # unset: by the port
+    # Sharing and outbound fetches. Invitation emails a person may send a day, and that one address
+    # may receive a day (from everyone together): the mail server is the operator's.
+    invite_emails_per_day: Annotated[int, Field(gt=0), Expected("a positive whole number of emails")] = Field(
+        50, validation_alias="INVITE_EMAILS_PER_DAY"
+    )
+    invite_emails_per_recipient_per_day: Annotated[
+        int, Field(gt=0), Expected("a positive whole number of emails")
+    ] = Field(5, validation_alias="INVITE_EMAILS_PER_RECIPIENT_PER_DAY")
+    # Whether addresses a provider hands back (a generation's output) may lead into private,
+    # loopback or link-local networks. Off: only for a provider that really runs on such a network.
+    outbound_private_addresses_allowed: Annotated[bool, Expected("true or false")] = Field(
+        False, validation_alias="OUTBOUND_PRIVATE_ADDRESSES_ALLOWED"
+    )
 
     @model_validator(mode="before")
     @classmethod

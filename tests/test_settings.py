@@ -246,3 +246,32 @@ def test_a_bad_value_stops_start_up_with_the_sentence(command, tmp_path):
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert done.stderr.strip() == "LLM_TOTAL_TIMEOUT must be a positive number of seconds, got 'abc'."
+
+
+def test_sharing_and_outbound_settings(clean_env):
+    s = load_settings()
+    assert (s.invite_emails_per_day, s.invite_emails_per_recipient_per_day) == (50, 5)
+    assert s.outbound_private_addresses_allowed is False
+    clean_env.setenv("INVITE_EMAILS_PER_DAY", "200")
+    clean_env.setenv("INVITE_EMAILS_PER_RECIPIENT_PER_DAY", "2")
+    clean_env.setenv("OUTBOUND_PRIVATE_ADDRESSES_ALLOWED", "true")
+    s = load_settings()
+    assert (s.invite_emails_per_day, s.invite_emails_per_recipient_per_day) == (200, 2)
+    assert s.outbound_private_addresses_allowed is True
+    for variable, value, sentence in [
+        (
+            "INVITE_EMAILS_PER_DAY",
+            "0",
+            "INVITE_EMAILS_PER_DAY must be a positive whole number of emails, got '0'.",
+        ),
+        (
+            "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED",
+            "sometimes",
+            "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED must be true or false, got 'sometimes'.",
+        ),
+    ]:
+        clean_env.setenv(variable, value)
+        with pytest.raises(SettingsError) as refused:
+            load_settings()
+        assert str(refused.value) == sentence
+        clean_env.delenv(variable)
