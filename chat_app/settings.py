@@ -167,6 +167,20 @@ class Settings(BaseSettings):
     # characters however a client escapes it (up to 12 bytes a character, "\ud83d\ude00").
     max_body_kb: Kilobytes = Field(512, validation_alias="MAX_BODY_KB")
 
+    # Sharing and outbound fetches. Invitation emails a person may send a day, and that one address
+    # may receive a day (from everyone together): the mail server is the operator's.
+    invite_emails_per_day: Annotated[int, Field(gt=0), Expected("a positive whole number of emails")] = Field(
+        50, validation_alias="INVITE_EMAILS_PER_DAY"
+    )
+    invite_emails_per_recipient_per_day: Annotated[
+        int, Field(gt=0), Expected("a positive whole number of emails")
+    ] = Field(5, validation_alias="INVITE_EMAILS_PER_RECIPIENT_PER_DAY")
+    # Whether addresses a provider hands back (a generation's output) may lead into private,
+    # loopback or link-local networks. Off: only for a provider that really runs on such a network.
+    outbound_private_addresses_allowed: Annotated[bool, Expected("true or false")] = Field(
+        False, validation_alias="OUTBOUND_PRIVATE_ADDRESSES_ALLOWED"
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _strip(cls, data: Any) -> Any:

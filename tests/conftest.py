@@ -88,6 +88,8 @@ def app_settings(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("SECRET_KEY", "unit-test-secret")
     monkeypatch.setenv("PUBLIC_URL", "http://testserver")
+    # The fake providers serve generation outputs from 127.0.0.1 (tests/attacks turn this off).
+    monkeypatch.setenv("OUTBOUND_PRIVATE_ADDRESSES_ALLOWED", "true")
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
     prepare(database_url)
@@ -105,6 +107,16 @@ def api(app_settings):
 
     with TestClient(make_api(), base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    """Every test starts with no rate limit used (the counters of this process are forgotten)."""
+    from chat_app.services import limits
+
+    limits.reset()
+    yield
+    limits.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -319,9 +319,35 @@ def test_upload_limits_have_their_defaults_and_refuse_bad_values(clean_env):
         ("MAX_ANIMATION_MEGAPIXELS", "-5", "a positive number of megapixels"),
         ("MAX_UPLOAD_MB", "1GB", "a positive number of megabytes"),
         ("STORAGE_QUOTA_MB", "0", "a positive number of megabytes"),
+
+
+def test_sharing_and_outbound_settings(clean_env):
+    s = load_settings()
+    assert (s.invite_emails_per_day, s.invite_emails_per_recipient_per_day) == (50, 5)
+    assert s.outbound_private_addresses_allowed is False
+    clean_env.setenv("INVITE_EMAILS_PER_DAY", "200")
+    clean_env.setenv("INVITE_EMAILS_PER_RECIPIENT_PER_DAY", "2")
+    clean_env.setenv("OUTBOUND_PRIVATE_ADDRESSES_ALLOWED", "true")
+    s = load_settings()
+    assert (s.invite_emails_per_day, s.invite_emails_per_recipient_per_day) == (200, 2)
+    assert s.outbound_private_addresses_allowed is True
+    for variable, value, sentence in [
+        (
+            "INVITE_EMAILS_PER_DAY",
+            "0",
+            "INVITE_EMAILS_PER_DAY must be a positive whole number of emails, got '0'.",
+        ),
+        (
+            "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED",
+            "sometimes",
+            "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED must be true or false, got 'sometimes'.",
+        ),
     ]:
         clean_env.setenv(variable, value)
         with pytest.raises(SettingsError) as refused:
             load_settings()
         assert f"{variable} must be {what}, got '{value}'." in str(refused.value)
+
+
+        assert str(refused.value) == sentence
         clean_env.delenv(variable)

@@ -37,7 +37,8 @@ def create_chat(user: User, session: Session, body: JsonObject) -> ChatView:
 
 @router.get("/api/chats/{chat_id}")
 def read_chat(user: User | None, session: Session, chat_id: str) -> dict:
-    """A public chat can be read signed out, like its link; changes need a signed-in user."""
+    """A chat its members read; others read a public chat by its link alone (`/api/shared/{token}`),
+    so that changing the link ends every other way in."""
     chat, role = access.authorize(user, chat_id, "read", session=session)
     return chat_payload(chat, role, session=session)
 
@@ -56,12 +57,14 @@ def delete_chat(user: User, session: Session, chat_id: str) -> None:
     chats.delete_chat(user, chat_id, session=session)
 
 
-def chat_payload(chat: Chat, role: Role, *, session: Session) -> dict:
-    """A chat with the reader's role and its messages (each with its files)."""
+def chat_payload(chat: Chat, role: Role, *, session: Session, link_token: str = "") -> dict:
+    """A chat with the reader's role and its messages (each with its files, whose addresses carry
+    `link_token` for a reader who came by the link)."""
+    rows = chats.messages_of(chat.id, session=session)
     return {
         **chat_view(chat),
         "role": role.value,
-        "messages": chats.message_views(chats.messages_of(chat.id, session=session), session=session),
+        "messages": chats.message_views(rows, session=session, link_token=link_token),
     }
 
 

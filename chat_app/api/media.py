@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
@@ -130,14 +131,15 @@ def _record(
 
 
 @router.get("/api/media/{media_id}")
-def media_file(user: User | None, session: Session, media_id: str) -> Response:
-    row = access.authorize_media(user, media_id, session=session)
+def media_file(user: User | None, session: Session, media_id: str, query: QueryParams) -> Response:
+    """`?link=<token>`: the link of the public chat the file is in, for a reader who came by it."""
+    row = access.authorize_media(user, media_id, session=session, link_token=query.get("link"))
     return _file_response(row.storage_key, row.mime_type)
 
 
 @router.get("/api/media/{media_id}/thumb")
-def media_thumb(user: User | None, session: Session, media_id: str) -> Response:
-    row = access.authorize_media(user, media_id, session=session)
+def media_thumb(user: User | None, session: Session, media_id: str, query: QueryParams) -> Response:
+    row = access.authorize_media(user, media_id, session=session, link_token=query.get("link"))
     if row.thumb_key is None:
         raise NotFound("This file has no preview.", code="not_found")
     return _file_response(row.thumb_key, "image/jpeg")

@@ -41,19 +41,19 @@ def read_share(
     return sharing.share_view(user, _chat_id(query if body is None else body), session=session)
 
 
-async def _email_invitations(invited: tuple[sharing.ShareView, list[sharing.Invitation]]) -> dict:
-    """After the commit: a slow mail server holds no transaction open."""
-    view, fresh = invited
-    return {**view, "emailed": await in_thread(sharing.notify, fresh)}
+async def _email_invitations(invited: tuple[sharing.ShareView, sharing.Mailing]) -> dict:
+    """After the commit: a slow mail server holds no transaction open. `not_emailed` says why
+    new invitations were not emailed ("" when there is nothing to say)."""
+    view, mailing = invited
+    emailed = await in_thread(sharing.notify, mailing.invitations)
+    return {**view, "emailed": emailed, "not_emailed": mailing.withheld}
 
 
 @router.post("/api/share", status_code=201, then=_email_invitations)
-def invite(
-    user: User, session: Session, body: JsonObject
-) -> tuple[sharing.ShareView, list[sharing.Invitation]]:
+def invite(user: User, session: Session, body: JsonObject) -> tuple[sharing.ShareView, sharing.Mailing]:
     chat_id = _chat_id(body)
     fresh = sharing.invite(user, chat_id, body.get("emails"), _flag(body, "can_edit"), session=session)
-    return sharing.share_view(user, chat_id, session=session), fresh
+    return sharing.share_view(user, chat_id, session=session), sharing.mailing(user, fresh)
 
 
 @router.patch("/api/share")
@@ -92,8 +92,8 @@ def by_link(user: User | None, session: Session, token: str) -> dict:
     visit = sharing.open_link(user, token, session=session)
     if visit.outcome not in (sharing.Outcome.open, sharing.Outcome.public):
         raise NotFound("This chat does not exist, or you do not have access to it.")
-    chat, role = access.authorize(user, visit.chat_id, "read", session=session)
-    return chat_payload(chat, role, session=session)
+    chat, role = access.authorize(user, visit.chat_id, "read", session=session, link_token=token)
+    return chat_payload(chat, role, session=session, link_token=token)
 
 
 @router.post("/api/invites/{token}")
@@ -102,5 +102,8 @@ def claim(user: User, session: Session, token: str) -> dict:
 
 
 @router.post("/api/chats/{chat_id}/copy", status_code=201)
-def copy(user: User, session: Session, chat_id: str) -> ChatView:
-    return chat_view(sharing.continue_in_my_account(user, chat_id, session=session))
+def copy(user: User, session: Session, chat_id: str, query: QueryParams) -> ChatView:
+    """`?link=<token>`: a public chat's link, for someone who reads it by that link."""
+    return chat_view(
+        sharing.continue_in_my_account(user, chat_id, session=session, link_token=query.get("link"))
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hmac
 import uuid
 from dataclasses import dataclass
 
@@ -52,12 +53,23 @@ class NoAccess(NotFound):
 _NO_ACCESS = "This chat does not exist, or you do not have access to it."
 
 
-def role_for(actor: User | None, chat: Chat, *, session: Session) -> Role:
-    """The actor's role in the chat; anonymous visitors are `None`."""
+def role_for(actor: User | None, chat: Chat, *, session: Session, link_token: str | None = None) -> Role:
+    """The actor's role in the chat; anonymous visitors are `None`.
+
+    A public chat lets anyone read it, but only through its current link: `link_token` is the
+    token of the link the reader came by. A chat id alone, or a link since rotated, lets nobody in.
+    """
     role = member_role(actor, chat, session=session)
-    if role is Role.none and chat.is_public:
+    if role is Role.none and chat.is_public and is_current_link(chat, link_token):
         return Role.viewer
     return role
+
+
+def is_current_link(chat: Chat, link_token: str | None) -> bool:
+    """Whether `link_token` is the chat's share token as it is now (compared in constant time)."""
+    if not isinstance(link_token, str) or not link_token:
+        return False
+    return hmac.compare_digest(link_token.encode(), chat.share_token.encode())
 
 
 def member_role(actor: User | None, chat: Chat, *, session: Session) -> Role:
@@ -118,21 +130,32 @@ def permissions(role: Role) -> Permissions:
 NEW_CHAT = permissions(Role.owner)
 
 
+def ensure(role: Role, action: str) -> None:
+    """Raise Forbidden, with the sentence people read, unless `role` may do `action`."""
+    if not can(role, action):
+        raise Forbidden(_REFUSALS.get(action, "You cannot do that in this chat."))
+
+
 def authorize(
-    actor: User | None, chat_id: uuid.UUID | str, action: str, *, session: Session
+    actor: User | None,
+    chat_id: uuid.UUID | str,
+    action: str,
+    *,
+    session: Session,
+    link_token: str | None = None,
 ) -> tuple[Chat, Role]:
     """Load a chat the actor may act on, or raise NotFound.
 
     Anything short of permission is "not found", so nobody learns that a chat exists.
+    `link_token`: the share link a non-member reads a public chat through (see `role_for`).
     """
     chat = session.get(Chat, _as_uuid(chat_id))
     if chat is None:
         raise NoAccess(_NO_ACCESS)
-    role = role_for(actor, chat, session=session)
+    role = role_for(actor, chat, session=session, link_token=link_token)
     if role is Role.none:
         raise NoAccess(_NO_ACCESS)
-    if not can(role, action):
-        raise Forbidden(_REFUSALS.get(action, "You cannot do that in this chat."))
+    ensure(role, action)
     return chat, role
 
 
@@ -148,8 +171,11 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
 _NO_FILE = "This file does not exist, or you do not have access to it."
 
 
-def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: Session) -> MediaFile:
-    """A file may be read by whoever may read its chat; an unsent upload by its owner alone."""
+def authorize_media(
+    actor: User | None, media_id: uuid.UUID | str, *, session: Session, link_token: str | None = None
+) -> MediaFile:
+    """A file may be read by whoever may read its chat (non-members of a public chat through its
+    current link, like the chat itself); an unsent upload by its owner alone."""
     try:
         row = session.get(MediaFile, uuid.UUID(str(media_id)))
     except ValueError:
@@ -161,7 +187,7 @@ def authorize_media(actor: User | None, media_id: uuid.UUID | str, *, session: S
             raise NotFound(_NO_FILE)
         return row
     try:
-        authorize(actor, row.chat_id, "read", session=session)
+        authorize(actor, row.chat_id, "read", session=session, link_token=link_token)
     except NotFound:
         raise NotFound(_NO_FILE) from None
     return row

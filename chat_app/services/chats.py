@@ -135,10 +135,11 @@ def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> l
     )
 
 
-def message_views(rows: list[Message], *, session: Session) -> list[MessageView]:
-    """Messages as views, each with its files (one query for all of them)."""
+def message_views(rows: list[Message], *, session: Session, link_token: str = "") -> list[MessageView]:
+    """Messages as views, each with its files (one query for all of them); `link_token` when the
+    reader came by a public chat's link, which its file addresses must carry."""
     files = media.media_of([m.id for m in rows], session=session)
-    return [message_view(m, files.get(m.id)) for m in rows]
+    return [message_view(m, files.get(m.id), link_token) for m in rows]
 
 
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
@@ -212,7 +213,9 @@ def post_message(
 
     Commit before calling any provider.
     """
-    chat, _ = access.authorize(actor, chat_id, "post", session=session)
+    chat, role = access.authorize(actor, chat_id, "post", session=session)
+    if model_id and model_id != chat.model_id:
+        access.ensure(role, "set_model")  # the chat's model is its owner's choice (and key)
     files = media.pending_uploads(actor, list(attachment_ids or []), session=session)
     content = _check_content(content, max_chars or get_settings().max_message_chars, attachments=bool(files))
     model = _usable_model(model_id or chat.model_id, actor, chat, session=session)
@@ -270,7 +273,9 @@ def restart_last_reply(
     actor: User, chat_id: uuid.UUID | str, *, session: Session, model_id: str | None = None
 ) -> Message:
     """Regenerate (or retry) the chat's last reply in place."""
-    chat, _ = access.authorize(actor, chat_id, "post", session=session)
+    chat, role = access.authorize(actor, chat_id, "post", session=session)
+    if model_id and model_id != chat.model_id:
+        access.ensure(role, "set_model")  # as for a new message: the owner chooses the model
     last = session.exec(
         select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq).desc())
     ).first()

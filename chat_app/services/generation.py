@@ -2,6 +2,8 @@
 
 Replicate deletes outputs after an hour, so each one is downloaded into our own storage as
 soon as the prediction succeeds, judged like any upload; the chat never links to Replicate.
+An output's address comes from the provider, so it is fetched only from the public internet
+(services/outbound.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from urllib.parse import urlparse
 import httpx
 
 from chat_app.catalog import CatalogModel
-from chat_app.services import media, providers
+from chat_app.services import media, outbound, providers
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import ProviderError
 from chat_app.services.storage import files_deleted_on_error
@@ -141,9 +143,7 @@ async def generate(
     stored: list[media.Stored] = []
     written: list[str] = []  # the outputs kept so far go if a later one fails or the reply is stopped
     with files_deleted_on_error(written, on=BaseException):
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
-        ) as http:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
             for url in urls:
                 output = await download(http, url)
                 stored.append(output)
@@ -157,7 +157,7 @@ async def download(http: httpx.AsyncClient, url: str) -> media.Stored:
         raise ProviderError("The model's output is not a downloadable file.")
     name = PurePosixPath(urlparse(url).path).name or None
     try:
-        async with http.stream("GET", url) as response:
+        async with outbound.get(http, url) as response:
             if response.status_code != 200:
                 raise ProviderError(
                     f"The output could not be downloaded (HTTP {response.status_code}). Retry it."
@@ -172,6 +172,11 @@ async def download(http: httpx.AsyncClient, url: str) -> media.Stored:
         return await asyncio.to_thread(intake.finish)
     except Invalid as exc:
         raise ProviderError(f"The model's output was refused: {exc}") from exc
+    except outbound.RefusedAddress as exc:
+        log.warning("refused to download an output: %s", exc)
+        raise ProviderError(
+            "The model's output is at an address this server does not download from."
+        ) from exc
     except httpx.HTTPError as exc:
         raise ProviderError("The output could not be downloaded. Retry it.") from exc
 

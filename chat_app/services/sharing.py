@@ -16,10 +16,10 @@ from typing import TypedDict
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
-from chat_app.services import access, mailer, media
+from chat_app.services import access, limits, mailer, media
 from chat_app.services.accounts import normalize_email
 from chat_app.services.chats import IN_FLIGHT, new_share_token
-from chat_app.services.errors import Invalid, NotFound
+from chat_app.services.errors import Invalid, NotFound, TooManyAttempts
 from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.settings import get_settings
 
@@ -155,6 +155,66 @@ def invite(
     return fresh
 
 
+# The operator's mail server speaks for whoever invites: only a confirmed address sends, and
+# within a daily count per person and per recipient, so nobody turns it into a spam relay.
+DAY = 24 * 3600
+CONFIRM_FIRST = (
+    "No email was sent: only confirmed addresses send invitations. Confirm yours in Settings, "
+    "or copy their invitation link below and send it to them yourself."
+)
+
+
+def _emails_per_person() -> limits.Limit:
+    return limits.Limit(
+        "invite_emails",
+        get_settings().invite_emails_per_day,
+        DAY,
+        "You have sent many invitation emails today.",
+    )
+
+
+def _emails_per_recipient() -> limits.Limit:
+    return limits.Limit(
+        "invite_emails_to", get_settings().invite_emails_per_recipient_per_day, DAY, "Too many invitations."
+    )
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """The new invitations to email, and the sentence saying why others are not ("" when none)."""
+
+    invitations: list[Invitation]
+    withheld: str = ""
+
+
+def mailing(actor: User, fresh: list[Invitation]) -> Mailing:
+    """Which new invitations go out by email (counted here, in the request that makes them).
+
+    Raises TooManyAttempts when the person has sent their day's invitation emails: nothing is made.
+    An address that got its day's invitations already is not emailed; its link is there to copy.
+    """
+    if not fresh or not mailer.enabled():
+        return Mailing([])
+    if not actor.email_verified:
+        return Mailing([], CONFIRM_FIRST)
+    limits.take(_emails_per_person(), str(actor.id), amount=len(fresh))
+    sending, crowded = [], []
+    for invitation in fresh:
+        try:
+            limits.take(_emails_per_recipient(), invitation.email)
+        except TooManyAttempts:
+            crowded.append(invitation.email)
+        else:
+            sending.append(invitation)
+    if not crowded:
+        return Mailing(sending)
+    return Mailing(
+        sending,
+        f"No email went to {', '.join(crowded)}: they received several invitations today already. "
+        "Copy their invitation link below and send it to them yourself.",
+    )
+
+
 def notify(invitations: list[Invitation]) -> list[str]:
     """Email each new invitation; returns the addresses reached. Blocking: run off the event loop."""
     sent = []
@@ -279,9 +339,13 @@ def shared_with(actor: User, *, session: Session, limit: int = 200) -> list[Chat
 # ----- continue in my account ----------------------------------------------------------
 
 
-def continue_in_my_account(actor: User, chat_id: uuid.UUID | str, *, session: Session) -> Chat:
-    """Copy a chat the actor can read (its finished messages and their files) into their own chats."""
-    source, _ = access.authorize(actor, chat_id, "read", session=session)
+def continue_in_my_account(
+    actor: User, chat_id: uuid.UUID | str, *, session: Session, link_token: str | None = None
+) -> Chat:
+    """Copy a chat the actor can read (its finished messages and their files) into their own chats.
+
+    `link_token`: the link a non-member reads a public chat through."""
+    source, _ = access.authorize(actor, chat_id, "read", session=session, link_token=link_token)
     now = utcnow()
     copy = Chat(
         user_id=actor.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypedDict
+from urllib.parse import quote
 
 from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
 from chat_app.models import Chat, MediaFile, Message
@@ -70,11 +71,13 @@ def chat_view(chat: Chat) -> ChatView:
     )
 
 
-def media_url(media_id: str, thumb: bool = False) -> str:
-    return f"/api/media/{media_id}/thumb" if thumb else f"/api/media/{media_id}"
+def media_url(media_id: str, thumb: bool = False, link_token: str = "") -> str:
+    """The file's address; a reader who came by a public chat's link presents it there too."""
+    url = f"/api/media/{media_id}/thumb" if thumb else f"/api/media/{media_id}"
+    return f"{url}?link={quote(link_token, safe='')}" if link_token else url
 
 
-def media_view(media: MediaFile) -> MediaView:
+def media_view(media: MediaFile, link_token: str = "") -> MediaView:
     media_id = str(media.id)
     return MediaView(
         id=media_id,
@@ -85,12 +88,12 @@ def media_view(media: MediaFile) -> MediaView:
         height=media.height or 0,
         duration=media.duration or 0.0,
         name=media.original_name or "",
-        url=media_url(media_id),
-        thumb_url=media_url(media_id, thumb=True) if media.thumb_key else "",
+        url=media_url(media_id, link_token=link_token),
+        thumb_url=media_url(media_id, thumb=True, link_token=link_token) if media.thumb_key else "",
     )
 
 
-def message_view(message: Message, media: list[MediaFile] | None = None) -> MessageView:
+def message_view(message: Message, media: list[MediaFile] | None = None, link_token: str = "") -> MessageView:
     return MessageView(
         id=str(message.id),
         seq=message.seq,
@@ -103,5 +106,5 @@ def message_view(message: Message, media: list[MediaFile] | None = None) -> Mess
         output_tokens=message.output_tokens or 0,
         cost=message.cost or 0.0,
         cost_label=money(message.cost),
-        media=[media_view(m) for m in media or []],
+        media=[media_view(m, link_token) for m in media or []],
     )

@@ -69,14 +69,14 @@ def _model_options(user: User | None, session: Session) -> list[ModelOption]:
 Opened = tuple[ChatView, access.Role, list[MessageView], float]
 
 
-def _opened(chat: Chat, role: access.Role, session: Session) -> Opened:
+def _opened(chat: Chat, role: access.Role, session: Session, link_token: str = "") -> Opened:
     """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
     than a page, to know whether there are older ones) and what its replies cost."""
     latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
     return (
         chat_view(chat),
         role,
-        chats.message_views(latest, session=session),
+        chats.message_views(latest, session=session, link_token=link_token),
         chats.chat_cost(chat.id, session=session),
     )
 
@@ -100,6 +100,10 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     models: rx.Field[list[ModelOption]] = rx.field(default_factory=list)
     notice: rx.Field[str] = rx.field("")
     not_found: rx.Field[bool] = rx.field(False)
+    # The share link this view was opened by: a reader who is no member reads by it alone, so every
+    # later read presents it (and a rotated link ends the view). Kept on the server, as the link
+    # that was checked when the page opened.
+    _link_token: str = ""
 
     # ----- loading -------------------------------------------------------------------
     @rx.event
@@ -125,6 +129,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         self.attachments = []
         self.not_found = self.no_access = False
         self.no_access_message = ""
+        self._link_token = ""
 
     def _allow(self, permissions: access.Permissions) -> None:
         self.can_post = permissions.can_post
@@ -177,17 +182,17 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     @rx.event
     async def load_earlier(self):
         """The page of messages above the oldest one shown (the reader scrolled up)."""
-        chat_id, before = self.chat_id, self._oldest_seq
+        chat_id, before, link_token = self.chat_id, self._oldest_seq, self._link_token
         if not chat_id or not self.has_earlier:
             return
 
         def work(user, session):
             try:
-                access.authorize(user, chat_id, "read", session=session)
+                access.authorize(user, chat_id, "read", session=session, link_token=link_token)
             except access.NoAccess:
                 return None
             rows = chats.messages_before(uuid.UUID(chat_id), before, session=session, limit=HISTORY_PAGE + 1)
-            return chats.message_views(rows, session=session)
+            return chats.message_views(rows, session=session, link_token=link_token)
 
         rows = await self._as_visitor(work)
         if rows is None:
@@ -216,8 +221,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             )
             if visit.outcome is not sharing.Outcome.public:
                 return visit, about_user, None
-            chat, role = access.authorize(user, visit.chat_id, "read", session=session)
-            return visit, about_user, _opened(chat, role, session)
+            chat, role = access.authorize(user, visit.chat_id, "read", session=session, link_token=token)
+            return visit, about_user, _opened(chat, role, session, link_token=token)
 
         self._reset_chat()
         visit, (self.user_email, lists, self.models), found = await self._as_visitor(work)
@@ -230,6 +235,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             self._deny("You don't have access to this chat. Ask its owner to share it with you.")
             return
         assert found is not None  # what is left is a public chat, opened in `work`
+        self._link_token = token
         return self._show_chat(found, "")
 
     @rx.event
@@ -267,11 +273,13 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     @rx.event
     async def continue_in_my_account(self):
         """Copy the shared chat being read (messages and files) into the person's own chats."""
-        chat_id = self.chat_id
+        chat_id, link_token = self.chat_id, self._link_token
         if not self.user_email:
             return rx.redirect(f"/login?next={quote(self.router.url.path)}")
         copy = await self._act(
-            lambda user, session: chat_view(sharing.continue_in_my_account(user, chat_id, session=session))
+            lambda user, session: chat_view(
+                sharing.continue_in_my_account(user, chat_id, session=session, link_token=link_token)
+            )
         )
         if isinstance(copy, Refused):
             return copy.effect
@@ -281,7 +289,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     @rx.event
     async def send_message(self, form_data: dict):
         content = str(form_data.get("content", ""))
-        chat_id, model_id = self.chat_id, self.model_id
+        chat_id, model_id = self.chat_id, self._chosen_model()
         attachment_ids = [a["id"] for a in self.attachments]
         if self.uploading:
             self.notice = "Wait for the attachments to finish uploading."
@@ -324,7 +332,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
 
     @rx.event
     async def regenerate(self):
-        chat_id, model_id = self.chat_id, self.model_id
+        chat_id, model_id = self.chat_id, self._chosen_model()
 
         def work(user, session):
             again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
@@ -345,8 +353,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         chat_id = self.chat_id or (
             self._last_path_part() if self.router.url.path.startswith("/chat/") else ""
         )
+        link_token = self._link_token
         allowed = await self._act(
-            lambda user, session: str(access.authorize(user, chat_id, "stop", session=session)[0].id)
+            lambda user, session: str(
+                access.authorize(user, chat_id, "stop", session=session, link_token=link_token)[0].id
+            )
         )
         if isinstance(allowed, Refused):
             return allowed.effect
@@ -354,6 +365,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
 
     def _kind_of(self, model_id: str) -> str:
         return next((m["type"] for m in self.models if m["id"] == model_id), "text")
+
+    def _chosen_model(self) -> str | None:
+        """The model to write with: the reader's choice when they may choose it, else the chat's own
+        (None), which the owner may have changed since this page loaded."""
+        return self.model_id if self.can_set_model else None
 
     # ----- the model ---------------------------------------------------------------
     @rx.event

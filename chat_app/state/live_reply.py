@@ -16,6 +16,9 @@ from chat_app.state.following import Following, Outcome
 
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
+# Seconds a view goes on showing a streaming reply before it checks again that its reader still
+# has access (removed from the chat, or the link they came by changed): then it stops at once.
+ACCESS_RECHECK = 3.0
 SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
 
 
@@ -40,6 +43,7 @@ class LiveReplyMixin(rx.State, mixin=True):
         chat_id: rx.Field[str]
         messages: rx.Field[list[MessageView]]
         chat_cost: rx.Field[str]
+        _link_token: str
 
         def _kind_of(self, model_id: str) -> str: ...
         def _deny(self, message: str) -> None: ...
@@ -67,9 +71,14 @@ class LiveReplyMixin(rx.State, mixin=True):
         async with runtime.current().channel.follow(chat_id) as subscription:
             # The database is read after the channel's replay: together they miss nothing.
             await self._catch_up(chat_id)
-            heard = loop.time()
+            heard = checked = loop.time()
             while loop.time() - heard < IDLE_FOLLOW_LIMIT:
                 batch = await subscription.next_batch(timeout=1.0)
+                if batch and loop.time() - checked >= ACCESS_RECHECK:
+                    # Catching up checks access first: a reader who lost it is shown nothing more
+                    # (the view is reset, which ends this follower below).
+                    await self._catch_up(chat_id)
+                    checked = loop.time()
                 async with self:
                     if self._follow_generation != generation:
                         return
@@ -83,6 +92,7 @@ class LiveReplyMixin(rx.State, mixin=True):
                     heard = loop.time()
                 if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
                     await self._catch_up(chat_id)
+                    checked = loop.time()
                     if live:
                         heard = loop.time()
 
@@ -143,20 +153,21 @@ class LiveReplyMixin(rx.State, mixin=True):
         saved text of the reply in flight."""
         async with self:
             after, awaiting = self._following.last_seq, list(self._following.awaiting)
+            link_token = self._link_token
         token = self._session_token()
 
         def work() -> tuple[list[MessageView], float] | None:
             with session_scope() as session:
                 reader = accounts.user_for_token(token, session=session)
-                try:  # access can be taken away while the chat is open
-                    access.authorize(reader, chat_id, "read", session=session)
+                try:  # access can be taken away while the chat is open, or its link changed
+                    access.authorize(reader, chat_id, "read", session=session, link_token=link_token)
                 except access.NoAccess:
                     return None
                 rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
                 seen = {str(m.id) for m in rows}
                 waited = (session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen)
                 rows += [m for m in waited if m is not None]
-                views = chats.message_views(rows, session=session)
+                views = chats.message_views(rows, session=session, link_token=link_token)
                 return views, chats.chat_cost(uuid.UUID(chat_id), session=session)
 
         fresh = await asyncio.to_thread(work)

@@ -77,15 +77,23 @@ class ShareState(ChatState):
     @rx.event
     async def send_invites(self, form_data: dict):
         emails, can_edit = str(form_data.get("emails", "")), self.invite_can_edit
-        fresh = await self._change(
-            lambda user, chat_id, session: sharing.invite(user, chat_id, emails, can_edit, session=session)
-        )
-        if isinstance(fresh, Refused):
-            return fresh.effect
-        emailed = await asyncio.to_thread(sharing.notify, fresh) if fresh else []
+
+        def invite(
+            user: User, chat_id: str, session: Session
+        ) -> tuple[list[sharing.Invitation], sharing.Mailing]:
+            fresh = sharing.invite(user, chat_id, emails, can_edit, session=session)
+            return fresh, sharing.mailing(user, fresh)
+
+        invited = await self._change(invite)
+        if isinstance(invited, Refused):
+            return invited.effect
+        fresh, mailing = invited
+        emailed = await asyncio.to_thread(sharing.notify, mailing.invitations) if mailing.invitations else []
         unsent = [i.email for i in fresh if i.email not in emailed]
         if not fresh:
             self.share_notice = "Updated: they were already invited."
+        elif mailing.withheld:
+            self.share_notice = f"Invited {', '.join(i.email for i in fresh)}. {mailing.withheld}"
         elif unsent:
             self.share_notice = (
                 f"Invited {', '.join(unsent)}. No email was sent: copy their invitation link "

@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.fakes import media_samples as samples
-from tests.support.factories import api_user
+from tests.support.factories import api_user, confirm_address
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
@@ -63,6 +63,7 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
         got[(who, "api_read")] = c.get(f"/api/chats/{chat['id']}").status_code
         got[(who, "link_read")] = c.get(f"/api/shared/{token}").status_code
         got[(who, "fetch_media")] = c.get(file["url"]).status_code
+        got[(who, "link_media")] = c.get(file["url"], params={"link": token}).status_code
         got[(who, "share")] = c.get("/api/share", params={"chat_id": chat["id"]}).status_code
         got[(who, "rename")] = c.patch(f"/api/chats/{chat['id']}", json={"title": f"by {who}"}).status_code
         posted = c.post(f"/api/chats/{chat['id']}/messages", json={"content": f"from {who} [[tokens=1]]"})
@@ -82,13 +83,21 @@ def _attempts(people, chat, file, token) -> dict[tuple[str, str], int]:
 
 
 READ, WRITE = 200, 202
-MEMBER = {"api_read": READ, "link_read": READ, "fetch_media": READ, "share": 403, "rename": 403}
+MEMBER = {
+    "api_read": READ,
+    "link_read": READ,
+    "fetch_media": READ,
+    "link_media": READ,
+    "share": 403,
+    "rename": 403,
+}
 EXPECTED = {
     "private": {
         "owner": {
             "api_read": READ,
             "link_read": READ,
             "fetch_media": READ,
+            "link_media": READ,
             "share": READ,
             "rename": READ,
             "post": WRITE,
@@ -100,6 +109,7 @@ EXPECTED = {
             "api_read": 404,
             "link_read": 404,
             "fetch_media": 404,
+            "link_media": 404,
             "share": 404,
             "rename": 404,
             "post": 404,
@@ -109,6 +119,7 @@ EXPECTED = {
             "api_read": 404,
             "link_read": 404,
             "fetch_media": 404,
+            "link_media": 404,
             "share": 401,
             "rename": 401,
             "post": 401,
@@ -116,18 +127,11 @@ EXPECTED = {
         },
     },
 }
+# Non-members read a public chat and its files through its link alone; the chat id gives them nothing.
 EXPECTED["public"] = {
     **EXPECTED["private"],
-    "stranger": {**MEMBER, "post": 403, "attach": 403},
-    "anonymous": {
-        "api_read": READ,
-        "link_read": READ,
-        "fetch_media": READ,
-        "share": 401,
-        "rename": 401,
-        "post": 401,
-        "attach": 401,
-    },
+    "stranger": {**EXPECTED["private"]["stranger"], "link_read": READ, "link_media": READ},
+    "anonymous": {**EXPECTED["private"]["anonymous"], "link_read": READ, "link_media": READ},
 }
 
 
@@ -229,6 +233,7 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(client_for, fake_env):
 def test_invitations_are_emailed_with_a_working_link(client_for, fake_env, smtp_env):
     owner, invitee = client_for(), client_for()
     owner_email = api_user(owner)
+    confirm_address(owner, smtp_env, owner_email)  # only confirmed addresses send invitations
     chat = owner.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()
     owner.patch(f"/api/chats/{chat['id']}", json={"title": "Trip <plans>"})
     response = owner.post(

@@ -6,9 +6,26 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import register, send, unique_email
+from chat_app.state.live_reply import ACCESS_RECHECK
+from tests.fakes import media_samples as samples
+from tests.support.browser import choose_model, register, send, unique_email
 
 INVITE = re.compile(r"http://localhost:\d+(/invite/[A-Za-z0-9_-]{32})")
+CONFIRM = re.compile(r"http://localhost:\d+(/api/auth/verify/[A-Za-z0-9_.\-]+)")
+
+
+def _register_confirmed(page: Page, fake_smtp) -> str:
+    """A new account whose address is confirmed (only confirmed addresses email invitations)."""
+    email = register(page)
+    for message in reversed(fake_smtp.messages_to(email)):
+        found = CONFIRM.search(fake_smtp.text_of(message))
+        if found:
+            page.goto(found.group(1))
+            expect(page).to_have_url(re.compile(r"/settings/?\?verified=1$"))
+            page.goto("/")
+            expect(page.get_by_test_id("send-button")).to_be_enabled()
+            return email
+    raise AssertionError(f"no confirmation email reached {email}")
 
 
 def _start_chat(page: Page, text: str = "hello there [[tokens=3]]") -> str:
@@ -41,7 +58,7 @@ def _emailed_invite_path(fake_smtp, email: str) -> str:
 
 def test_share_view_upgrade_public_rotate_remove(page: Page, new_page, fake_smtp, app_url):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    register(page)
+    _register_confirmed(page, fake_smtp)
     chat_id = _start_chat(page)
     guest_page = new_page()
     guest = register(guest_page, unique_email("guest"))
@@ -123,7 +140,7 @@ def test_a_private_link_asks_signed_out_visitors_to_sign_in_then_says_no(page: P
 
 
 def test_continue_a_shared_chat_in_my_account(page: Page, new_page, fake_smtp):
-    register(page)
+    _register_confirmed(page, fake_smtp)
     chat_id = _start_chat(page, "plan a trip [[tokens=4]]")
     reader_page = new_page()
     reader = register(reader_page, unique_email("reader"))
@@ -138,7 +155,7 @@ def test_continue_a_shared_chat_in_my_account(page: Page, new_page, fake_smtp):
 
 
 def test_a_reader_made_from_an_editor_loses_the_composer_at_their_next_send(page: Page, new_page, fake_smtp):
-    register(page)
+    _register_confirmed(page, fake_smtp)
     _start_chat(page)
     guest_page = new_page()
     guest = register(guest_page, unique_email("editor"))
@@ -152,3 +169,67 @@ def test_a_reader_made_from_an_editor_loses_the_composer_at_their_next_send(page
     expect(guest_page.get_by_text("You can read this chat but not write in it.")).to_be_visible()
     expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
     expect(page.locator('[data-role="user"]')).to_have_count(1)  # nothing was added
+
+
+def test_an_unconfirmed_owner_invites_without_email_and_is_told_why(page: Page, new_page, fake_smtp):
+    register(page)
+    _start_chat(page)
+    guest = unique_email("uninvited")
+    _invite(page, guest)
+    notice = page.get_by_test_id("share-notice")
+    expect(notice).to_contain_text("only confirmed addresses send invitations")
+    expect(page.get_by_test_id("copy-invite-link")).to_have_count(1)  # the link is there to send by hand
+    assert fake_smtp.messages_to(guest, timeout=1) == []
+
+
+def test_a_reader_removed_mid_reply_stops_seeing_it_at_once(page: Page, new_page, fake_smtp):
+    _register_confirmed(page, fake_smtp)
+    _start_chat(page)
+    guest_page = new_page()
+    guest = register(guest_page, unique_email("watcher"))
+    _invite(page, guest)
+    guest_page.goto(_emailed_invite_path(fake_smtp, guest))
+    expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
+    page.keyboard.press("Escape")
+    send(page, "a long story [[tokens=600]] [[delay=0.04]]")  # about 24 seconds of streaming
+    streaming = '[data-role="assistant"][data-status="streaming"]'
+    expect(guest_page.locator(streaming)).to_contain_text("tok3")  # the guest watches it grow
+
+    page.get_by_test_id("share-button").click()
+    row = page.locator(f'[data-testid="invitee"][data-email="{guest}"]')
+    row.get_by_test_id("remove-invitee").click()
+    expect(row).to_have_count(0)
+    # within a few seconds, while the reply still streams, the guest's view is closed
+    expect(guest_page.get_by_test_id("no-access")).to_be_visible(timeout=(ACCESS_RECHECK + 4) * 1000)
+    expect(guest_page.locator('[data-testid="message"]')).to_have_count(0)
+    expect(page.locator(streaming)).to_have_count(1)
+
+
+def test_a_public_link_shows_its_pictures_and_its_view_ends_when_the_link_changes(page: Page, new_page):
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    page.get_by_test_id("file-input").set_input_files(
+        files=[{"name": "cat.png", "mimeType": "image/png", "buffer": samples.png()}]
+    )
+    expect(page.get_by_test_id("attachment")).to_be_visible()
+    _start_chat(page, "look at this [[tokens=2]]")
+    page.get_by_test_id("share-button").click()
+    dialog = page.get_by_test_id("share-dialog")
+    dialog.get_by_test_id("public-toggle").click()
+    expect(dialog.get_by_test_id("public-toggle")).to_have_attribute("data-state", "checked")
+    link = dialog.get_by_test_id("share-link").inner_text()
+
+    visitor = new_page()  # signed out
+    visitor.goto(link)
+    picture = visitor.locator('[data-testid="media-preview"][data-kind="image"] img')
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("img => img.naturalWidth") > 0  # served to the link's reader
+    assert picture.get_attribute("src").endswith("?link=" + link.rsplit("/", 1)[-1])
+
+    dialog.get_by_test_id("rotate-link").click()
+    expect(dialog.get_by_test_id("share-link")).not_to_have_text(link)
+    page.keyboard.press("Escape")
+    send(page, "and now? [[tokens=2]]")
+    # the open view of the old link learns of the new message, and that its link no longer works
+    expect(visitor.get_by_test_id("no-access")).to_be_visible()
+    expect(visitor.locator('[data-testid="message"]')).to_have_count(0)

@@ -77,7 +77,8 @@ class Script:
     ``duration``/``start_delay`` (seconds) override the fake's defaults; ``fail`` ends "failed"
     with a CUDA out-of-memory error; ``hang`` stays "processing" until canceled; ``outputs`` is
     the number of images; ``create_error`` makes creation answer that HTTP status; ``html`` makes
-    the output URLs serve an HTML page labelled ``image/png``; ``video`` forces one ``.mp4``.
+    the output URLs serve an HTML page labelled ``image/png``; ``video`` forces one ``.mp4``;
+    ``output_url`` hands back that address as the output instead of the fake's own file.
     """
 
     text: str = ""
@@ -89,6 +90,7 @@ class Script:
     create_error: int | None = None
     html: bool = False
     video: bool = False
+    output_url: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -100,6 +102,8 @@ class Script:
                 values[name] = float(raw)
             elif name in ("fail", "hang", "html", "video"):
                 values[name] = True
+            elif name == "output_url":
+                values[name] = raw
         return cls(**values)
 
 
@@ -192,6 +196,8 @@ class Run:
 
     def output(self) -> str | list[str]:
         urls = [f"{self.base_url}/files/{name}" for name in self.file_names()]
+        if self.script.output_url:
+            urls = [self.script.output_url]
         return urls[0] if self.video else urls
 
     def logs(self, status: str, elapsed: float) -> str:

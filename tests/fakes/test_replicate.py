@@ -159,6 +159,15 @@ async def test_video_directive_forces_video(client: replicate.Client) -> None:
     assert isinstance(prediction.output, str) and prediction.output.endswith(".mp4")
 
 
+async def test_output_url_directive_hands_back_that_address(client: replicate.Client) -> None:
+    elsewhere = "http://169.254.169.254/latest/meta-data/"
+    prediction = await client.models.predictions.async_create(
+        model=FLUX, input={"prompt": f"{FAST} [[output_url={elsewhere}]]"}
+    )
+    await prediction.async_wait()
+    assert prediction.output == [elsewhere]
+
+
 async def test_malformed_version_is_rejected(client: replicate.Client) -> None:
     with pytest.raises(ReplicateError) as caught:
         await client.predictions.async_create(version="not a version", input={"prompt": "x"})

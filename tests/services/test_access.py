@@ -3,6 +3,7 @@ import pytest
 from chat_app.models import SharedAccess
 from chat_app.services import access, admin, registration
 from chat_app.services.access import Role
+from chat_app.services.chats import new_share_token
 from chat_app.services.errors import Forbidden, NotFound
 from tests.support.factories import make_chat, make_user
 
@@ -28,21 +29,30 @@ def world(session):
 
 
 @pytest.mark.parametrize(
-    ("actor", "public", "expected"),
+    ("actor", "public", "link", "expected"),
     [
-        ("owner", False, Role.owner),
-        ("editor", False, Role.editor),
-        ("viewer", False, Role.viewer),
-        ("stranger", False, Role.none),
-        ("anonymous", False, Role.none),
-        ("stranger", True, Role.viewer),
-        ("anonymous", True, Role.viewer),
-        ("editor", True, Role.editor),
+        ("owner", False, "", Role.owner),
+        ("editor", False, "", Role.editor),
+        ("viewer", False, "", Role.viewer),
+        ("stranger", False, "", Role.none),
+        ("anonymous", False, "", Role.none),
+        ("stranger", False, "current", Role.none),  # a private chat's link lets no one in by itself
+        ("stranger", True, "current", Role.viewer),
+        ("anonymous", True, "current", Role.viewer),
+        ("editor", True, "", Role.editor),
+        ("viewer", True, "stale", Role.viewer),  # members need no link
+        # a public chat is read through its current link alone: not by its id, not by an old link
+        ("stranger", True, "", Role.none),
+        ("anonymous", True, "", Role.none),
+        ("stranger", True, "stale", Role.none),
+        ("anonymous", True, "stale", Role.none),
     ],
 )
-def test_role_for(session, world, actor, public, expected):
-    world["chat"].is_public = public
-    assert access.role_for(world[actor], world["chat"], session=session) is expected
+def test_role_for(session, world, actor, public, link, expected):
+    chat = world["chat"]
+    chat.is_public = public
+    token = {"": None, "current": chat.share_token, "stale": new_share_token()}[link]
+    assert access.role_for(world[actor], chat, session=session, link_token=token) is expected
 
 
 @pytest.mark.parametrize(
@@ -145,3 +155,23 @@ def test_only_administrators_use_the_operators_powers(session, operators, action
             ADMIN_ACTIONS[action](operators[actor], person, session)
         session.rollback()
         assert not person.disabled and person.monthly_spend_limit is None
+
+
+def test_a_reader_by_link_may_read_and_nothing_more(session, world):
+    chat = world["chat"]
+    chat.is_public = True
+    for actor in ("stranger", "anonymous"):
+        found, role = access.authorize(
+            world[actor], chat.id, "read", session=session, link_token=chat.share_token
+        )
+        assert (found.id, role) == (chat.id, Role.viewer)
+        with pytest.raises(Forbidden, match="not write"):
+            access.authorize(world[actor], chat.id, "post", session=session, link_token=chat.share_token)
+        with pytest.raises(NotFound):
+            access.authorize(world[actor], chat.id, "read", session=session)
+
+
+def test_ensure_refuses_with_the_actions_sentence():
+    access.ensure(Role.owner, "set_model")
+    with pytest.raises(Forbidden, match="Only the owner can change this chat's model."):
+        access.ensure(Role.editor, "set_model")

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from chat_app.models import MediaFile, Message, SharedAccess
 from chat_app.services import access, chats, media, sharing
-from chat_app.services.errors import Forbidden, Invalid, NotFound
+from chat_app.services.errors import Forbidden, Invalid, NotFound, TooManyAttempts
 from chat_app.services.storage import get_storage
 from tests.fakes import media_samples as samples
 from tests.support.factories import make_chat, make_user
@@ -30,8 +30,9 @@ EXPECTED = {
     ("viewer", "private"): {**MEMBER, "post": REFUSED},
     ("stranger", "private"): dict.fromkeys(ACTIONS, HIDDEN),
     ("anonymous", "private"): dict.fromkeys(ACTIONS, HIDDEN),
-    ("stranger", "public"): {**MEMBER, "post": REFUSED},
-    ("anonymous", "public"): {**MEMBER, "post": REFUSED},
+    # Non-members read a public chat (and its files) through its current link, and do nothing else.
+    ("stranger", "public"): {**dict.fromkeys(ACTIONS, HIDDEN), "read": OK, "fetch_media": OK},
+    ("anonymous", "public"): {**dict.fromkeys(ACTIONS, HIDDEN), "read": OK, "fetch_media": OK},
 }
 for _actor in ("owner", "editor", "viewer"):
     EXPECTED[(_actor, "public")] = EXPECTED[(_actor, "private")]
@@ -69,10 +70,13 @@ def shared(session, app_settings, fake_env):
     return people, chat, file
 
 
-def _attempt(action: str, actor, chat, file, session) -> str:
+def _attempt(action: str, actor, chat, file, session, link_token: str | None = None) -> str:
+    """`link_token`: the share link the actor read the chat by (presented where reading)."""
     try:
         if action == "fetch_media":
-            access.authorize_media(actor, file.id, session=session)
+            access.authorize_media(actor, file.id, session=session, link_token=link_token)
+        elif action == "read":
+            access.authorize(actor, chat.id, "read", session=session, link_token=link_token)
         elif action == "post":
             if actor is None:
                 access.authorize(None, chat.id, "post", session=session)
@@ -110,7 +114,9 @@ def test_the_access_matrix(shared, session, visibility):
     session.add(chat)
     session.commit()
     got = {
-        (actor, action): _attempt(action, people[actor], session.get(type(chat), chat.id), file, session)
+        (actor, action): _attempt(
+            action, people[actor], session.get(type(chat), chat.id), file, session, chat.share_token
+        )
         for actor in ACTORS
         for action in ACTIONS
     }
@@ -118,6 +124,31 @@ def test_the_access_matrix(shared, session, visibility):
         (actor, action): EXPECTED[(actor, visibility)][action] for actor in ACTORS for action in ACTIONS
     }
     assert got == expected
+
+
+def test_a_public_chat_is_hidden_from_non_members_without_its_current_link(shared, session):
+    people, chat, file = shared
+    chat.is_public = True
+    old = chat.share_token
+    sharing.rotate_link(people["owner"], chat.id, session=session)
+    session.commit()
+    for link in (None, old):
+        for actor in ("stranger", "anonymous"):
+            assert _attempt("read", people[actor], chat, file, session, link) == HIDDEN
+            assert _attempt("fetch_media", people[actor], chat, file, session, link) == HIDDEN
+            assert sharing.open_link(people[actor], old, session=session).outcome != "public"
+            if people[actor] is not None:
+                with pytest.raises(NotFound):
+                    sharing.continue_in_my_account(people[actor], chat.id, session=session, link_token=link)
+        for member in ("owner", "editor", "viewer"):  # members need no link
+            assert _attempt("read", people[member], chat, file, session, link) == OK
+            assert _attempt("fetch_media", people[member], chat, file, session, link) == OK
+    chat = session.get(type(chat), chat.id)
+    assert _attempt("read", people["anonymous"], chat, file, session, chat.share_token) == OK
+    copy = sharing.continue_in_my_account(
+        people["stranger"], chat.id, session=session, link_token=chat.share_token
+    )
+    assert copy.user_id == people["stranger"].id
 
 
 def test_an_unverified_account_with_the_invited_email_gets_nothing_without_the_link(session, app_settings):
@@ -266,3 +297,52 @@ def test_editors_replies_use_the_owners_key_when_they_have_none(session, app_set
     keys.set_key(editor, "anthropic", "sk-ant-editors-own", session=session)
     session.commit()
     assert replies.plan_for(reply, session=session).own_key == "sk-ant-editors-own"
+
+
+def test_only_who_may_choose_the_model_writes_with_another_one(shared, session):
+    people, chat, _ = shared
+    editor, owner = people["editor"], people["owner"]
+    expensive = "anthropic/claude-opus-4-5"
+    assert chat.model_id != expensive
+    with pytest.raises(Forbidden, match="Only the owner can change this chat's model."):
+        chats.post_message(editor, chat.id, "hi", session=session, model_id=expensive)
+    session.rollback()
+    _, reply = chats.post_message(editor, chat.id, "hi", session=session, model_id=chat.model_id)
+    reply.status = "complete"
+    session.commit()
+    with pytest.raises(Forbidden, match="Only the owner can change this chat's model."):
+        chats.restart_last_reply(editor, chat.id, session=session, model_id=expensive)
+    session.rollback()
+    assert chats.restart_last_reply(editor, chat.id, session=session).model_id == chat.model_id
+    session.rollback()
+    # the owner chooses freely, and the chat keeps the choice
+    assert chats.restart_last_reply(owner, chat.id, session=session, model_id=expensive).model_id == expensive
+    session.rollback()
+    _, reply = chats.post_message(owner, chat.id, "hi", session=session, model_id=expensive)
+    assert (reply.model_id, session.get(type(chat), chat.id).model_id) == (expensive, expensive)
+
+
+def test_who_gets_invitation_emails(session, app_settings, smtp_env, monkeypatch):
+    from chat_app import settings
+
+    monkeypatch.setenv("INVITE_EMAILS_PER_DAY", "4")
+    monkeypatch.setenv("INVITE_EMAILS_PER_RECIPIENT_PER_DAY", "1")
+    settings.get_settings.cache_clear()
+    owner = make_user(session)
+    chat = make_chat(session, owner)
+    fresh = sharing.invite(owner, chat.id, "a@example.com", False, session=session)
+    unconfirmed = sharing.mailing(owner, fresh)
+    assert unconfirmed.invitations == [] and unconfirmed.withheld == sharing.CONFIRM_FIRST
+    owner.email_verified = True
+    assert sharing.mailing(owner, []) == sharing.Mailing([])
+    first = sharing.mailing(owner, fresh)
+    assert first.invitations == fresh and first.withheld == ""
+    again = sharing.invite(owner, chat.id, "b@example.com c@example.com", False, session=session)
+    crowded = sharing.mailing(owner, [*fresh, *again])  # a@ had its one email today
+    assert [i.email for i in crowded.invitations] == ["b@example.com", "c@example.com"]
+    assert crowded.withheld.startswith("No email went to a@example.com:")
+    with pytest.raises(TooManyAttempts, match="invitation emails today"):
+        sharing.mailing(owner, again)  # 4 of 4 spent
+    monkeypatch.delenv("SMTP_HOST")
+    settings.get_settings.cache_clear()
+    assert sharing.mailing(owner, again) == sharing.Mailing([])  # no email server: links to copy

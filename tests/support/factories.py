@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -29,3 +30,16 @@ def api_user(client: httpx.Client, email: str | None = None, password: str = "co
     response = client.post("/api/auth/register", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return email
+
+
+CONFIRMATION_LINK = re.compile(r"https?://[^/\s]+(/api/auth/verify/[A-Za-z0-9_.\-]+)")
+
+
+def confirm_address(client: httpx.Client, smtp, email: str) -> None:
+    """Confirm `email` (registered through `client` while email goes to the fake `smtp`) the way
+    its owner does: by opening the link in the confirmation email, signed in."""
+    texts = [smtp.text_of(m) for m in smtp.messages_to(email) if m["Subject"] == "Confirm your email address"]
+    found = CONFIRMATION_LINK.search(texts[-1]) if texts else None
+    assert found, f"no confirmation email reached {email}"
+    response = client.get(found.group(1), follow_redirects=False)
+    assert response.headers.get("location") == "/settings?verified=1", response.text
