@@ -13,6 +13,7 @@ from email.message import Message as HeaderParser
 from functools import partial
 from typing import TYPE_CHECKING
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
@@ -111,6 +112,9 @@ async def upload(user: User, request: Request) -> dict:
             raise Invalid(" ".join(batch.refused))
         if not batch.stored:
             raise Invalid("Attach at least one file, in a field named `file`.")
+    except MultipartParseError:
+        batch.discard()
+        raise Invalid("This upload is not well-formed multipart/form-data.") from None
     except BaseException:
         batch.discard()  # a stop too: these files were written here and have no record
         raise

@@ -121,3 +121,15 @@ def test_one_users_media_is_not_found_for_another(api, fake_env):
     api.cookies.clear()
     api.cookies.update(owner_cookies)
     assert api.get(file["url"]).status_code == 200
+
+
+def test_a_malformed_multipart_body_is_a_clear_400(api):
+    api_user(api)
+    boundary = "a222103b9b30b1f9e8be6882ecedb1d2"
+    response = api.post(
+        "/api/upload",
+        content=f"--{boundary}\r\n[]--{boundary}--\r\n".encode(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "This upload is not well-formed multipart/form-data."
