@@ -5,9 +5,9 @@ import reflex as rx
 from chat_app.state.admin import PAGE_SIZE, AdminState, PersonRow
 
 _LIMIT_FIELDS = (
-    ("replies_in_flight", "replies_in_flight_override", "At once", "70px"),
-    ("requests_per_minute", "requests_per_minute_override", "A minute", "70px"),
-    ("monthly_spend", "monthly_spend_override", "$ a month", "90px"),
+    ("replies_in_flight", "replies_in_flight_override", "At once", "96px"),
+    ("requests_per_minute", "requests_per_minute_override", "A minute", "96px"),
+    ("monthly_spend", "monthly_spend_override", "$ a month", "110px"),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypedDict, TypeVar
@@ -19,13 +20,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import Message, SpendRecord, User, utcnow
+from chat_app.models import IN_FLIGHT_SQL, Message, SpendRecord, User, utcnow
 from chat_app.services import access, keys, limits
 from chat_app.services.errors import LimitReached, TooManyAttempts
 from chat_app.services.views import money
 from chat_app.settings import get_settings
-
-IN_FLIGHT = ("pending", "streaming")
 
 # The stable names of the limits: the `code` of a refusal, the keys of an administrator's overrides.
 REPLIES_IN_FLIGHT = "replies_in_flight"
@@ -90,7 +89,7 @@ def replies_in_flight(person_id: uuid.UUID, *, session: Session) -> int:
     return session.execute(
         sa.select(sa.func.count())
         .select_from(Message)
-        .where(col(Message.author_id) == person_id, col(Message.status).in_(IN_FLIGHT))
+        .where(col(Message.author_id) == person_id, sa.text(IN_FLIGHT_SQL))
     ).scalar_one()
 
 
@@ -135,7 +134,7 @@ def replies_in_flight_by(person_ids: list[uuid.UUID], *, session: Session) -> di
         return {}
     rows = session.execute(
         sa.select(col(Message.author_id), sa.func.count())
-        .where(col(Message.author_id).in_(person_ids), col(Message.status).in_(IN_FLIGHT))
+        .where(col(Message.author_id).in_(person_ids), sa.text(IN_FLIGHT_SQL))
         .group_by(col(Message.author_id))
     ).all()
     return {row[0]: int(row[1]) for row in rows}
@@ -294,18 +293,16 @@ def standing(person: User, *, session: Session) -> BudgetStanding:
         requests_reset_in=minute.resets_in if minute and used else 0,
         spent_this_month=spent,
         monthly_spend_limit=allowed.monthly_spend,
-        replies_in_flight_label=_of(
-            str(running), allowed.replies_in_flight and str(allowed.replies_in_flight)
-        ),
-        requests_label=_of(str(used), allowed.requests_per_minute and str(allowed.requests_per_minute)),
-        spend_label=_of(_dollars(spent), allowed.monthly_spend and _dollars(allowed.monthly_spend)),
+        replies_in_flight_label=_used_of(str(running), allowed.replies_in_flight),
+        requests_label=_used_of(str(used), allowed.requests_per_minute),
+        spend_label=_used_of(_dollars(spent), allowed.monthly_spend, _dollars),
         spend_resets=_day_and_month(next_month_start()),
     )
 
 
-def _of(used: str, limit: str | float) -> str:
+def _used_of(used: str, limit: float, shown: Callable[[float], str] = "{:g}".format) -> str:
     """ "2 of 3", or "2 (no limit)" when the limit is 0."""
-    return f"{used} of {limit}" if limit else f"{used} (no limit)"
+    return f"{used} of {shown(limit)}" if limit else f"{used} (no limit)"
 
 
 def empty_standing() -> BudgetStanding:

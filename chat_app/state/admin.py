@@ -35,13 +35,13 @@ def _shown(value: int | float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def _no_limit_or(value: int | float, text: str) -> str:
-    return text if value else "no limit"
-
-
 def person_row(person: admin.PersonView) -> PersonRow:
     limits, overrides = person["limits"], person["overrides"]
-    spend = limits["monthly_spend"]
+    at_once, a_minute, a_month = (
+        limits["replies_in_flight"],
+        limits["requests_per_minute"],
+        limits["monthly_spend"],
+    )
     return PersonRow(
         id=person["id"],
         email=person["email"],
@@ -51,9 +51,9 @@ def person_row(person: admin.PersonView) -> PersonRow:
         spent_label=person["spent_label"],
         limits_label=" · ".join(
             [
-                _no_limit_or(limits["replies_in_flight"], f"{limits['replies_in_flight']} at once"),
-                _no_limit_or(limits["requests_per_minute"], f"{limits['requests_per_minute']} a minute"),
-                _no_limit_or(spend, f"${spend:,.2f} a month"),
+                f"{at_once} at once" if at_once else "any number at once",
+                f"{a_minute} a minute" if a_minute else "any number a minute",
+                f"${a_month:,.2f} a month" if a_month else "no monthly limit",
             ]
         ),
         replies_in_flight_override=_shown(overrides["replies_in_flight"]),

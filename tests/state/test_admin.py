@@ -22,7 +22,7 @@ def view(**overrides):
 
 def test_a_row_says_what_holds_and_shows_only_the_overrides_in_its_fields():
     row = person_row(view())  # pyright: ignore[reportArgumentType]
-    assert row["limits_label"] == "3 at once · no limit · $2.50 a month"
+    assert row["limits_label"] == "3 at once · any number a minute · $2.50 a month"
     assert (
         row["replies_in_flight_override"],
         row["requests_per_minute_override"],
