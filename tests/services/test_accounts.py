@@ -1,10 +1,12 @@
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
 from chat_app.models import AuthSession, utcnow
-from chat_app.services import accounts
+from chat_app.services import accounts, limits
 from chat_app.services.errors import Invalid, TooManyAttempts
 from tests.support.factories import make_user
 
@@ -49,7 +51,7 @@ def test_wrong_password_and_unknown_email_get_the_same_message(session):
     assert str(wrong_pw.value) == str(unknown.value) == "Wrong email or password."
 
 
-def test_repeated_failures_slow_down_sign_in_then_expire(session):
+def test_repeated_failures_slow_down_sign_in_then_expire(session, monkeypatch):
     make_user(session, "erin@example.com", "the right one")
     for _ in range(accounts.FREE_ATTEMPTS):
         with pytest.raises(Invalid):
@@ -57,8 +59,9 @@ def test_repeated_failures_slow_down_sign_in_then_expire(session):
     with pytest.raises(TooManyAttempts) as err:
         accounts.authenticate("erin@example.com", "the right one", session=session)
     assert err.value.retry_after > 0
-    later = utcnow() + timedelta(seconds=err.value.retry_after + 1)
-    user = accounts.authenticate("erin@example.com", "the right one", session=session, now=later)
+    later = time.monotonic() + err.value.retry_after + 1
+    monkeypatch.setattr(limits, "time", SimpleNamespace(monotonic=lambda: later))
+    user = accounts.authenticate("erin@example.com", "the right one", session=session)
     assert user.failed_logins == 0
 
 
