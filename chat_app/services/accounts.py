@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 from chat_app.db import rows_changed
 from chat_app.models import AuthSession, User, utcnow
-from chat_app.services import account_reset
 from chat_app.services import sign_in_limits as limits_of
+from chat_app.services import unproven_accounts
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.settings import get_settings
 
@@ -341,9 +341,9 @@ def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) 
         session.add(user)
         session.flush()
     elif not user.email_verified:
-        # The provider proved ownership of this email; whoever registered it did not. The
-        # account starts clean: nothing of theirs (password, sessions, keys, chats) is inherited.
-        account_reset.reset(user, session=session)
+        # The provider proved ownership of this email; whoever registered it did not. Nothing
+        # they set up reaches the owner: their password, sessions, keys and shares end here.
+        unproven_accounts.cut_loose(user, session=session)
         user.email_verified = True
         session.add(user)
     return user

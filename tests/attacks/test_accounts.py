@@ -118,20 +118,24 @@ def test_telling_which_addresses_have_accounts_by_registering(api, app_settings)
 
 def test_squatting_an_address_then_waiting_for_its_owner(sso, oidc_provider):
     """Someone registers the owner's address with a password, stores their own provider key and
-    chats; the owner signs in with their provider: none of it is theirs, and the squatter is out."""
+    opens a public chat; the owner signs in with their provider: the key is not theirs to use, and
+    the squatter can neither sign in nor read the chat any more."""
     victim = _new_address()
     api_user(sso, victim)
     assert sso.put("/api/keys/openai", json={"api_key": "sk-squatters-own-key-1234"}).status_code == 200
-    assert sso.post("/api/chats", json={"model_id": "openai/gpt-4o"}).status_code == 201
+    chat_id = sso.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    assert sso.patch("/api/share", json={"chat_id": chat_id, "is_public": True}).status_code == 200
     squatter_cookie = sso.cookies.get("chat_session")
     sso.cookies.clear()
+    assert sso.get(f"/api/chats/{chat_id}").status_code == 200  # anyone can read it
+
     done = oidc_sign_in(sso, oidc_provider, "/", email=victim, email_verified=True)
     assert done.status_code == 303 and sso.get("/api/me").json()["email"] == victim
     assert not any(k["is_set"] for k in sso.get("/api/keys").json())
-    assert sso.get("/api/chats").json() == []
     assert len(sso.get("/api/auth/sessions").json()["sessions"]) == 1
-    assert _login(sso, victim, "correct horse").status_code == 400  # the squatter's password is gone
     sso.cookies.clear()
+    assert sso.get(f"/api/chats/{chat_id}").status_code == 404
+    assert _login(sso, victim, "correct horse").status_code == 400  # the squatter's password is gone
     sso.cookies.set("chat_session", squatter_cookie)
     assert sso.get("/api/me").status_code == 401
 
