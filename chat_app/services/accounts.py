@@ -78,13 +78,8 @@ def register(email: str, password: str, *, session: Session, client: str | None 
     """
     email = normalize_email(email)
     _check_password(password)
-    limits_of.take_each(
-        limits_of.with_client(
-            [(limits_of.REGISTRATIONS_PER_ADDRESS, email)], limits_of.registrations_per_client(), client
-        )
-    )
-    probes = limits_of.with_client([], limits_of.taken_address_registrations_per_client(), client)
-    with limits_of.counted_unless_it_succeeds(probes):
+    limits_of.take_each(limits_of.registrations(email, client))
+    with limits_of.counted_unless_it_succeeds(limits_of.taken_address_registrations(client)):
         if find_user(email, session=session) is not None:
             raise Invalid("An account with this email already exists. Sign in instead.", code="exists")
         user = User(email=email, password_hash=_hasher.hash(password))
@@ -104,9 +99,8 @@ def authenticate(email: str, password: str, *, session: Session, client: str | N
         address = normalize_email(email)
     except Invalid:
         address = None  # no account can have it
-    by_address = [(limits_of.SIGN_IN_FAILURES_PER_ADDRESS, address or email.strip()[:320])]
-    counted = limits_of.with_client(by_address, limits_of.sign_in_failures_per_client(), client)
-    with limits_of.counted_unless_it_succeeds(counted):
+    failures = limits_of.sign_in_failures(address or email.strip()[:320], client)
+    with limits_of.counted_unless_it_succeeds(failures):
         if address is None:
             _verify(_dummy_hash(), password)
             raise wrong
@@ -154,9 +148,7 @@ def change_password(
             code="no_password",
         )
     _check_password(new_password)
-    by_address = [(limits_of.SIGN_IN_FAILURES_PER_ADDRESS, user.email)]
-    counted = limits_of.with_client(by_address, limits_of.sign_in_failures_per_client(), client)
-    with limits_of.counted_unless_it_succeeds(counted):
+    with limits_of.counted_unless_it_succeeds(limits_of.sign_in_failures(user.email, client)):
         if not _verify(user.password_hash, current_password):
             _record_failure(user.email, session=session)
             raise Invalid("Your current password is not right.", code="current_password")

@@ -30,42 +30,6 @@ CONFIRMATION_EMAILS_PER_ADDRESS = Limit(
 )
 
 
-def sign_in_failures_per_client() -> Limit:
-    return Limit(
-        "sign-in:client",
-        count=get_settings().sign_in_failures_per_ip,
-        per=FIFTEEN_MINUTES,
-        refusal="Too many failed sign-ins from your network.",
-    )
-
-
-def registrations_per_client() -> Limit:
-    return Limit(
-        "register:client",
-        count=get_settings().registrations_per_ip,
-        per=HOUR,
-        refusal="Too many accounts were created from your network.",
-    )
-
-
-def taken_address_registrations_per_client() -> Limit:
-    return Limit(
-        "register-taken:client",
-        count=get_settings().taken_address_registrations_per_ip,
-        per=HOUR,
-        refusal="Too many registrations from your network were refused.",
-    )
-
-
-def confirmation_emails_per_client() -> Limit:
-    return Limit(
-        "confirm-mail:client",
-        count=get_settings().confirmation_emails_per_ip,
-        per=HOUR,
-        refusal="Too many confirmation emails were asked for from your network.",
-    )
-
-
 Counted = list[tuple[Limit, str]]
 
 
@@ -96,7 +60,53 @@ def counted_unless_it_succeeds(counted: Counted) -> Iterator[None]:
     give_back(counted)
 
 
-def with_client(by_address: Counted, per_client: Limit, client: str | None) -> Counted:
+def _with_client(by_address: Counted, per_client: Limit, client: str | None) -> Counted:
     """The limits per email address, and the one per client when the client is known (a
     service called by a script or a test has none)."""
     return [(per_client, client), *by_address] if client else by_address
+
+
+# What one attempt of each kind counts against. The limits per client are made when asked for,
+# from the settings of the moment.
+
+
+def sign_in_failures(address: str, client: str | None) -> Counted:
+    """A password check: signing in, or proving the current password to change it."""
+    per_client = Limit(
+        "sign-in:client",
+        count=get_settings().sign_in_failures_per_ip,
+        per=FIFTEEN_MINUTES,
+        refusal="Too many failed sign-ins from your network.",
+    )
+    return _with_client([(SIGN_IN_FAILURES_PER_ADDRESS, address)], per_client, client)
+
+
+def registrations(address: str, client: str | None) -> Counted:
+    per_client = Limit(
+        "register:client",
+        count=get_settings().registrations_per_ip,
+        per=HOUR,
+        refusal="Too many accounts were created from your network.",
+    )
+    return _with_client([(REGISTRATIONS_PER_ADDRESS, address)], per_client, client)
+
+
+def taken_address_registrations(client: str | None) -> Counted:
+    """Registrations refused because the address has an account: counted per client only."""
+    per_client = Limit(
+        "register-taken:client",
+        count=get_settings().taken_address_registrations_per_ip,
+        per=HOUR,
+        refusal="Too many registrations from your network were refused.",
+    )
+    return _with_client([], per_client, client)
+
+
+def confirmation_emails(address: str, client: str | None) -> Counted:
+    per_client = Limit(
+        "confirm-mail:client",
+        count=get_settings().confirmation_emails_per_ip,
+        per=HOUR,
+        refusal="Too many confirmation emails were asked for from your network.",
+    )
+    return _with_client([(CONFIRMATION_EMAILS_PER_ADDRESS, address)], per_client, client)

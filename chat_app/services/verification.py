@@ -45,13 +45,7 @@ def confirmation_to_resend(user: User, *, client: str | None = None) -> Confirma
     so nobody can fill a mailbox (their own account's address may be someone else's)."""
     confirmation = confirmation_to_send(user)
     if confirmation is not None:
-        limits_of.take_each(
-            limits_of.with_client(
-                [(limits_of.CONFIRMATION_EMAILS_PER_ADDRESS, user.email)],
-                limits_of.confirmation_emails_per_client(),
-                client,
-            )
-        )
+        limits_of.take_each(limits_of.confirmation_emails(user.email, client))
     return confirmation
 
 

@@ -29,8 +29,10 @@ def test_only_failures_use_a_limit_up():
 
 
 def test_the_client_limit_applies_only_when_the_client_is_known():
-    assert sign_in_limits.with_client([(FIVE, "a@example.com")], TWO, None) == [(FIVE, "a@example.com")]
-    assert sign_in_limits.with_client([(FIVE, "a@example.com")], TWO, "203.0.113.9") == [
-        (TWO, "203.0.113.9"),
-        (FIVE, "a@example.com"),
+    assert sign_in_limits.sign_in_failures("a@example.com", None) == [
+        (sign_in_limits.SIGN_IN_FAILURES_PER_ADDRESS, "a@example.com")
     ]
+    (per_client, client), by_address = sign_in_limits.sign_in_failures("a@example.com", "203.0.113.9")
+    assert (per_client.name, client) == ("sign-in:client", "203.0.113.9")
+    assert by_address == (sign_in_limits.SIGN_IN_FAILURES_PER_ADDRESS, "a@example.com")
+    assert sign_in_limits.taken_address_registrations(None) == []
