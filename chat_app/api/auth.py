@@ -22,9 +22,8 @@ from chat_app.settings import get_settings
 
 router = Router()
 
-SignIn = Callable[
-    ..., User
-]  # accounts.authenticate or accounts.register: (email, password, *, session, client)
+# accounts.authenticate or accounts.register: (email, password, *, session, client)
+SignIn = Callable[..., User]
 
 
 def set_session_cookie(response: Response, token: str) -> None:
