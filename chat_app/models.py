@@ -75,6 +75,11 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     expires_at: datetime = Field(sa_column=_ts(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Written now and then (not on every request); a session unused for SESSION_IDLE_DAYS ends.
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # Where it started, so its owner can tell it from their others on the settings page.
+    user_agent: str | None = Field(default=None, max_length=255)
+    client_address: str | None = Field(default=None, max_length=64)
 
 
 # The product's tables say "session" for a chat (`chat_sessions`, `*.session_id`); the Python side

@@ -7,6 +7,7 @@ start-up with one sentence naming the variable, never a silent default. No refle
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -61,6 +62,13 @@ DatabaseUrl = Annotated[
     str, Expected("a database URL such as postgresql+psycopg://user:password@host:5432/chat_app", secret=True)
 ]
 RedisUrl = Annotated[str, Expected("a Redis URL such as redis://host:6379/0", secret=True)]
+# Accounts and sign-in.
+Attempts = Annotated[int, Field(gt=0), Expected("a positive whole number")]
+Networks = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    Expected("a comma-separated list of IP addresses or networks such as 10.0.0.0/8"),
+]
 # Budgets: 0 turns a limit off.
 LimitCount = Annotated[int, Field(ge=0), Expected("a whole number, 0 for no limit")]
 Dollars = Annotated[float, Field(ge=0, allow_inf_nan=False), Expected("an amount in dollars, 0 for no limit")]
@@ -151,6 +159,22 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
     smtp_from: str = Field("", validation_alias="SMTP_FROM")  # unset: Chat App <no-reply@SMTP_HOST>
     smtp_security: SmtpSecurity = Field("", validation_alias="SMTP_SECURITY")  # unset: by the port
+    # Accounts and sign-in. Limits per client address are high enough that an office behind one
+    # address never meets them in normal use; per email address they are fixed (services/sign_in_limits).
+    sign_in_failures_per_ip: Attempts = Field(100, validation_alias="SIGN_IN_FAILURES_PER_IP")  # per 15 min
+    registrations_per_ip: Attempts = Field(100, validation_alias="REGISTRATIONS_PER_IP")  # per hour
+    # Registrations refused because the address has an account: low, so addresses cannot be
+    # checked one after another (a free address signs in at once, which no answer can hide).
+    taken_address_registrations_per_ip: Attempts = Field(
+        10, validation_alias="TAKEN_ADDRESS_REGISTRATIONS_PER_IP"
+    )  # per hour
+    confirmation_emails_per_ip: Attempts = Field(
+        50, validation_alias="CONFIRMATION_EMAILS_PER_IP"
+    )  # per hour
+    # The reverse proxies in front of the app: only their X-Forwarded-For is believed. Unset: none.
+    trusted_proxies: Networks = Field((), validation_alias="TRUSTED_PROXIES")
+    # A session unused this long ends, whatever its age (SESSION_DAYS is the most any lasts).
+    session_idle_days: Days = Field(14.0, validation_alias="SESSION_IDLE_DAYS")
     # Budgets and the operator role. Per person, checked before any provider is called; an
     # administrator changes them per person, and registration, on the admin page.
     replies_in_flight_per_person: LimitCount = Field(3, validation_alias="REPLIES_IN_FLIGHT_PER_PERSON")
@@ -206,9 +230,9 @@ class Settings(BaseSettings):
             raise ValueError("not an http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any) -> Any:
         return tuple(o.strip() for o in value.split(",") if o.strip()) if isinstance(value, str) else value
 
     @field_validator("allowed_origins")
@@ -221,6 +245,14 @@ class Settings(BaseSettings):
     @classmethod
     def _secret_key(cls, value: str) -> str:
         return value or _dev_secret()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(str(ipaddress.ip_network(v, strict=False)) for v in value)
+        except ValueError:
+            raise ValueError("not an IP address or network") from None
 
     @field_validator("redis_url")
     @classmethod
@@ -261,6 +293,10 @@ class Settings(BaseSettings):
     @property
     def max_body_bytes(self) -> int:
         return self.max_body_kb * 1024
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(v) for v in self.trusted_proxies)
 
     @property
     def max_image_bytes(self) -> int:

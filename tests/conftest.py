@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,9 @@ from tests.fakes.replicate import FakeReplicate
 from tests.fakes.smtp import FakeSmtp
 from tests.support.catalog import catalog_versions
 from tests.support.databases import postgres_schema
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 _BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -110,6 +114,14 @@ def api(app_settings):
 
 
 @pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
 def fresh_limits() -> Iterator[None]:
     """Every test starts with no rate limit used (the counters of this process are forgotten)."""
     from chat_app.services import limits
@@ -117,14 +129,6 @@ def fresh_limits() -> Iterator[None]:
     limits.reset()
     yield
     limits.reset()
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -205,6 +209,22 @@ def oidc_provider() -> Iterator[str]:
     exe = str(Path(sys.executable).with_name("oidc-provider-mock"))
     with serving_process([exe, "-p", str(port)], f"{issuer}/.well-known/openid-configuration"):
         yield issuer
+
+
+@pytest.fixture
+def sso(oidc_provider, app_settings, monkeypatch) -> Iterator[TestClient]:
+    """The API with the local OpenID Connect provider configured as `oidc` (read when it is built)."""
+    from starlette.testclient import TestClient
+
+    from chat_app import settings
+    from chat_app.api.app import make_api
+
+    monkeypatch.setenv("OIDC_CLIENT_ID", "chat-app-tests")
+    monkeypatch.setenv("OIDC_CLIENT_SECRET", "chat-app-tests-secret")
+    monkeypatch.setenv("OIDC_DISCOVERY_URL", f"{oidc_provider}/.well-known/openid-configuration")
+    settings.get_settings.cache_clear()
+    with TestClient(make_api(), base_url="http://testserver") as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -74,3 +74,42 @@ def test_an_upgraded_install_keeps_its_first_account_as_its_operator(database_ur
         admins = conn.execute(sa.text("SELECT email FROM users WHERE is_admin")).scalars().all()
     engine.dispose()
     assert admins == ["first@example.com"]
+
+
+def test_sessions_from_before_0008_were_last_seen_when_they_started(database_url):
+    import uuid
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from chat_app.db import make_engine
+    from chat_app.migrations import alembic_config
+
+    command.upgrade(alembic_config(database_url), "0006")
+    engine = make_engine(database_url)
+    user_id = uuid.uuid4()
+    values = {"id": user_id, "session": uuid.uuid4(), "at": datetime(2026, 11, 30, 8, tzinfo=timezone.utc)}
+    typed = [
+        sa.bindparam("id", type_=sa.Uuid),
+        sa.bindparam("session", type_=sa.Uuid),
+        sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, email, display_name, email_verified, failed_logins, created_at)"
+                " VALUES (:id, 'old@example.com', '', false, 0, :at)"
+            ).bindparams(typed[0], typed[2]),
+            {"id": user_id, "at": values["at"]},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO auth_sessions (id, user_id, token_hash, created_at, expires_at)"
+                " VALUES (:session, :id, 'x', :at, :at)"
+            ).bindparams(*typed),
+            values,
+        )
+    command.upgrade(alembic_config(database_url), "head")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT created_at, last_seen_at, user_agent FROM auth_sessions")).one()
+    engine.dispose()
+    assert row.last_seen_at == row.created_at and row.user_agent is None

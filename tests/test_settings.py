@@ -53,6 +53,12 @@ def test_every_variable_has_its_default_when_unset(clean_env, tmp_path):
     assert (s.redis_url, s.redis_prefix, s.granian_workers) == ("", "chat_app", 1)
     assert s.oidc_providers == ()
     assert s.smtp is None
+    assert (s.sign_in_failures_per_ip, s.registrations_per_ip, s.taken_address_registrations_per_ip) == (
+        100,
+        100,
+        10,
+    )
+    assert (s.confirmation_emails_per_ip, s.trusted_proxies, s.session_idle_days) == (50, (), 14.0)
     # The secret is made once per install and kept.
     assert s.secret_key == (tmp_path / "data" / "secret_key").read_text()
     assert load_settings().secret_key == s.secret_key
@@ -112,6 +118,14 @@ def test_blank_counts_as_unset_and_spaces_are_dropped(clean_env):
             "GRANIAN_WORKERS must be a positive whole number of worker processes, got 'two'.",
         ),
         ("SMTP_PORT", "99999", "SMTP_PORT must be a port number from 1 to 65535, got '99999'."),
+        ("SIGN_IN_FAILURES_PER_IP", "0", "SIGN_IN_FAILURES_PER_IP must be a positive whole number, got '0'."),
+        ("SESSION_IDLE_DAYS", "-1", "SESSION_IDLE_DAYS must be a positive number of days, got '-1'."),
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.0/8,proxy",
+            "TRUSTED_PROXIES must be a comma-separated list of IP addresses or networks such as "
+            "10.0.0.0/8, got '10.0.0.0/8,proxy'.",
+        ),
         ("SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of starttls, ssl or none, got 'tls'."),
         (
             "PUBLIC_URL",

@@ -1,4 +1,5 @@
-"""Sign-in, registration and sign-out: HTML form posts (303) or JSON, one cookie session."""
+"""Sign-in, registration and sign-out: HTML form posts (303) or JSON, one cookie session; a person's
+own sessions and password."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from chat_app.api.bodies import JSON, form_fields, json_object, media_type
+from chat_app.api.clients import client_address, user_agent
 from chat_app.api.common import error_response, in_thread, session_token
-from chat_app.api.endpoints import Router, in_session
+from chat_app.api.endpoints import JsonObject, Router, in_session
 from chat_app.models import User
 from chat_app.services import accounts, verification
 from chat_app.services.errors import DomainError
@@ -21,8 +23,8 @@ from chat_app.settings import get_settings
 
 router = Router()
 
-# What a confirmation email needs: the address and its link.
-SignIn = Callable[..., User]  # accounts.authenticate or accounts.register: (email, password, *, session)
+# accounts.authenticate or accounts.register: (email, password, *, session, client)
+SignIn = Callable[..., User]
 
 
 def set_session_cookie(response: Response, token: str) -> None:
@@ -73,8 +75,11 @@ def _password_route(page: str, action: SignIn) -> Callable[[Request], Awaitable[
         except DomainError as exc:
             return error_response(exc)
         email, password = fields.get("email", ""), fields.get("password", "")
+        sign_in_with = partial(
+            _sign_in_with, action, email, password, client_address(request), user_agent(request)
+        )
         try:
-            token, confirm = await in_session(partial(_sign_in_with, action, email, password))
+            token, confirm = await in_session(sign_in_with)
         except DomainError as exc:
             return error_response(exc) if wants_json else _back_to_form(page, exc, fields)
         if confirm is not None and action is accounts.register:
@@ -91,11 +96,13 @@ def _password_route(page: str, action: SignIn) -> Callable[[Request], Awaitable[
 
 
 def _sign_in_with(
-    action: SignIn, email: str, password: str, session: Session
+    action: SignIn, email: str, password: str, client: str, browser: str, session: Session
 ) -> tuple[str, verification.Confirmation | None]:
     """The new session's token, and what a confirmation email needs when the address is unproven."""
-    user = action(email, password, session=session)
-    token = accounts.create_session(user, session=session, days=get_settings().session_days)
+    user = action(email, password, session=session, client=client)
+    token = accounts.create_session(
+        user, session=session, days=get_settings().session_days, user_agent=browser, client=client
+    )
     return token, verification.confirmation_to_send(user)
 
 
@@ -137,6 +144,37 @@ async def _send_confirmation(confirm: verification.Confirmation | None) -> dict:
 
 
 @router.post("/api/auth/verify", then=_send_confirmation)
-def resend(user: User) -> verification.Confirmation | None:
+def resend(user: User, request: Request) -> verification.Confirmation | None:
     """What a new confirmation email needs, unless the address is confirmed or mail is off."""
-    return verification.confirmation_to_send(user)
+    return verification.confirmation_to_resend(user, client=client_address(request))
+
+
+@router.get("/api/auth/sessions")
+def list_sessions(user: User, session: Session, request: Request) -> dict:
+    """The person's sessions that may still be used; `is_current` marks the one asking."""
+    return {"sessions": accounts.sessions_of(user, session=session, current_token=session_token(request))}
+
+
+@router.delete("/api/auth/sessions/{session_id}")
+def end_session(user: User, session: Session, session_id: str) -> None:
+    accounts.end_session(user, session_id, session=session)
+
+
+@router.post("/api/auth/sessions/end-others")
+def end_other_sessions(user: User, session: Session, request: Request) -> dict:
+    """Sign out everywhere but here: every other session ends at once."""
+    return {"ended": accounts.end_other_sessions(user, session_token(request), session=session)}
+
+
+@router.post("/api/auth/password")
+def change_password(user: User, session: Session, body: JsonObject, request: Request) -> dict:
+    """A new password, the current one required; every other session ends."""
+    ended = accounts.change_password(
+        user,
+        str(body.get("current_password", "")),
+        str(body.get("new_password", "")),
+        session=session,
+        keep_token=session_token(request),
+        client=client_address(request),
+    )
+    return {"ok": True, "ended_sessions": ended}

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 
 from chat_app.api.auth import set_session_cookie
+from chat_app.api.clients import client_address, user_agent
 from chat_app.api.endpoints import Router, in_session
 from chat_app.services import accounts
 from chat_app.services.errors import DomainError
@@ -78,7 +79,9 @@ def make_oidc_app() -> Starlette:
         email = claims.get("email") if isinstance(claims.get("email"), str) else None
         verified = claims.get("email_verified") in (True, "true")
         try:
-            session_token = await in_session(partial(_sign_in, email, verified))
+            session_token = await in_session(
+                partial(_sign_in, email, verified, client_address(request), user_agent(request))
+            )
         except DomainError as exc:
             return _failed(exc.code, next_path)
         response = RedirectResponse(next_path, status_code=303)
@@ -101,9 +104,11 @@ def make_oidc_app() -> Starlette:
     )
 
 
-def _sign_in(email: str | None, verified: bool, session: Session) -> str:
+def _sign_in(email: str | None, verified: bool, client: str, browser: str, session: Session) -> str:
     user = accounts.user_for_oidc(email, verified, session=session)
-    return accounts.create_session(user, session=session, days=get_settings().session_days)
+    return accounts.create_session(
+        user, session=session, days=get_settings().session_days, user_agent=browser, client=client
+    )
 
 
 def routes() -> list[Mount]:

@@ -1,8 +1,8 @@
-"""Settings: usage totals and the person's own provider keys."""
+"""Settings: usage totals, the person's own provider keys, where they are signed in, their password."""
 
 import reflex as rx
 
-from chat_app.state.settings import KeySummary, SettingsState
+from chat_app.state.settings import KeySummary, SessionSummary, SettingsState
 
 
 def _key_row(summary: KeySummary) -> rx.Component:
@@ -88,6 +88,144 @@ def usage_limits_card() -> rx.Component:
     )
 
 
+def _session_row(summary: SessionSummary) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.hstack(
+                rx.text(summary["device"], weight="medium", custom_attrs={"title": summary["user_agent"]}),
+                rx.cond(summary["is_current"], rx.badge("this browser", color_scheme="green")),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(
+                "Signed in ",
+                summary["created"],
+                " · last used ",
+                summary["last_seen"],
+                rx.cond(summary["client_address"] != "", " · from " + summary["client_address"], ""),
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.cond(
+            ~summary["is_current"],
+            rx.button(
+                "End",
+                type="button",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=SettingsState.end_session(summary["id"]),
+                custom_attrs={"data-testid": "end-session"},
+            ),
+        ),
+        width="100%",
+        align="center",
+        custom_attrs={
+            "data-testid": "session-row",
+            "data-current": rx.cond(summary["is_current"], "true", "false"),
+        },
+    )
+
+
+def _sessions_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Where you are signed in", size="4"),
+                rx.spacer(),
+                rx.button(
+                    "Sign out everywhere else",
+                    type="button",
+                    size="2",
+                    variant="soft",
+                    disabled=SettingsState.sessions.length() < 2,
+                    on_click=SettingsState.end_other_sessions,
+                    custom_attrs={"data-testid": "end-other-sessions"},
+                ),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(
+                "A session you do not recognise may be someone else's: end it, and change your password.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.foreach(SettingsState.sessions, _session_row),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _password_input(name: str, placeholder: str, testid: str, **props) -> rx.Component:
+    return rx.el.input(
+        name=name,
+        type="password",
+        required=True,
+        placeholder=placeholder,
+        class_name="auth-input",
+        custom_attrs={"data-testid": testid},
+        **props,
+    )
+
+
+def _password_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Password", size="4"),
+            rx.cond(
+                SettingsState.has_password,
+                rx.form(
+                    rx.vstack(
+                        _password_input(
+                            "current_password",
+                            "Current password",
+                            "current-password",
+                            auto_complete="current-password",
+                        ),
+                        _password_input(
+                            "new_password",
+                            "New password (8 characters or more)",
+                            "new-password",
+                            auto_complete="new-password",
+                            min_length=8,
+                        ),
+                        rx.button(
+                            "Change password",
+                            type="submit",
+                            size="2",
+                            custom_attrs={"data-testid": "change-password-submit"},
+                        ),
+                        spacing="2",
+                        width="min(360px, 100%)",
+                    ),
+                    on_submit=SettingsState.change_password,
+                    reset_on_submit=True,  # no password stays in the page, changed or refused
+                    custom_attrs={"data-testid": "change-password-form"},
+                ),
+                rx.text(
+                    "You sign in through your identity provider: this account has no password.", size="2"
+                ),
+            ),
+            rx.cond(
+                SettingsState.password_message != "",
+                rx.text(
+                    SettingsState.password_message, size="2", custom_attrs={"data-testid": "password-message"}
+                ),
+            ),
+            rx.text("Changing it signs you out everywhere else.", size="1", color_scheme="gray"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def settings_view() -> rx.Component:
     totals = SettingsState.totals
     return rx.container(
@@ -126,7 +264,9 @@ def settings_view() -> rx.Component:
                 ~SettingsState.email_verified,
                 rx.text(
                     "Chats shared with your address open for you once it is confirmed (or through the "
-                    "invitation link you were sent).",
+                    "invitation link you were sent). Until then, signing in with a provider for this "
+                    "address ends this password, your keys and the sharing of your chats, in case "
+                    "someone else registered it.",
                     size="1",
                     color_scheme="gray",
                 ),
@@ -176,6 +316,8 @@ def settings_view() -> rx.Component:
                 ),
                 width="100%",
             ),
+            _sessions_card(),
+            _password_card(),
             spacing="4",
             width="100%",
             padding_y="24px",

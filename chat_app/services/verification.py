@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from chat_app.models import User
 from chat_app.services import mailer
+from chat_app.services import sign_in_limits as limits_of
 from chat_app.services.errors import Invalid
 from chat_app.settings import get_settings
 
@@ -37,6 +38,15 @@ def confirmation_to_send(user: User) -> Confirmation | None:
     if user.email_verified or not mailer.enabled():
         return None
     return user.email, link_for(user)
+
+
+def confirmation_to_resend(user: User, *, client: str | None = None) -> Confirmation | None:
+    """Like confirmation_to_send, for a person asking again: limited per address and per client,
+    so nobody can fill a mailbox (their own account's address may be someone else's)."""
+    confirmation = confirmation_to_send(user)
+    if confirmation is not None:
+        limits_of.take_each(limits_of.confirmation_emails(user.email, client))
+    return confirmation
 
 
 def confirm(actor: User, token: str, *, session: Session, max_age: int = VALID_FOR) -> None:

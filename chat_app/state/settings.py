@@ -1,12 +1,17 @@
-"""The settings page: the person's usage totals and their own provider keys."""
+"""The settings page: the person's usage totals, their own provider keys, where they are signed
+in, and their password."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import reflex as rx
+from sqlmodel import Session
 
-from chat_app.services import budgets, keys, mailer, usage, verification
+from chat_app.models import User
+from chat_app.services import accounts, budgets, client_addresses, keys, mailer, usage, verification
+from chat_app.services.accounts import SessionSummary
 from chat_app.services.budgets import BudgetStanding
 from chat_app.services.keys import KeySummary
 from chat_app.services.usage import UsageTotals
@@ -24,20 +29,40 @@ class SettingsState(AuthState):
     email_verified: rx.Field[bool] = rx.field(False)
     email_enabled: rx.Field[bool] = rx.field(False)  # the server can send email (confirmation links)
     verify_message: rx.Field[str] = rx.field("")
+    sessions: rx.Field[list[SessionSummary]] = rx.field(default_factory=list)
+    has_password: rx.Field[bool] = rx.field(False)  # an account made through a provider has none
+    password_message: rx.Field[str] = rx.field("")
+
+    def _client_address(self) -> str:
+        """The address limits per client count against, by the API's rule (services/client_addresses)."""
+        headers = self.router.headers.raw_headers
+        peer = headers.get("asgi-scope-client") or self.router.session.client_ip
+        return client_addresses.client_address(peer, headers.get("x-forwarded-for"))
+
+    def _sessions_of(self) -> Callable[[User, Session], list[SessionSummary]]:
+        """Work listing the person's sessions, this one marked."""
+        token = self._session_token()
+        return lambda user, session: accounts.sessions_of(user, session=session, current_token=token)
 
     @rx.event
     async def load_settings(self):
+        sessions_of = self._sessions_of()
         result = await self._act(
             lambda user, session: (
                 user.email,
                 keys.summaries(user, session=session),
                 usage.totals(user, session=session),
                 user.email_verified,
+                sessions_of(user, session),
+                user.password_hash is not None,
             )
         )
         if isinstance(result, Refused):
             return result.effect
-        self.user_email, self.api_keys, self.totals, self.email_verified = result
+        self.user_email, self.api_keys, self.totals, self.email_verified, self.sessions, self.has_password = (
+            result
+        )
+        self.password_message = ""
         self.email_enabled = mailer.enabled()
         params = self.router.url.query_parameters
         self.verify_message = {
@@ -51,8 +76,10 @@ class SettingsState(AuthState):
 
     @rx.event
     async def send_confirmation(self):
+        client = self._client_address()
+
         def work(user, session):
-            return user.email_verified, verification.confirmation_to_send(user)
+            return user.email_verified, verification.confirmation_to_resend(user, client=client)
 
         result = await self._act(work)
         if isinstance(result, Refused):
@@ -104,3 +131,48 @@ class SettingsState(AuthState):
         if isinstance(result, Refused):
             return result.effect
         self.usage_limits = result
+
+    @rx.event
+    async def end_session(self, session_id: str):
+        sessions_of = self._sessions_of()
+
+        def work(user, session):
+            accounts.end_session(user, session_id, session=session)
+            return sessions_of(user, session)
+
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
+        self.sessions = result
+        return rx.toast.success("That session has ended.")
+
+    @rx.event
+    async def end_other_sessions(self):
+        token, sessions_of = self._session_token(), self._sessions_of()
+
+        def work(user, session):
+            return accounts.end_other_sessions(user, token, session=session), sessions_of(user, session)
+
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
+        ended, self.sessions = result
+        return rx.toast.success(
+            f"Signed out everywhere else ({ended} {'session' if ended == 1 else 'sessions'})."
+        )
+
+    @rx.event
+    async def change_password(self, form_data: dict):
+        current, new = str(form_data.get("current_password", "")), str(form_data.get("new_password", ""))
+        token, client, sessions_of = self._session_token(), self._client_address(), self._sessions_of()
+
+        def work(user, session):
+            accounts.change_password(user, current, new, session=session, keep_token=token, client=client)
+            return sessions_of(user, session)
+
+        self.password_message = ""
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
+        self.sessions = result
+        self.password_message = "Your password is changed, and every other session is signed out."

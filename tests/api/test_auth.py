@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
 from chat_app.db import get_engine
 from chat_app.models import AuthSession, utcnow
@@ -100,3 +101,62 @@ def test_tampered_and_expired_cookies_are_refused(api):
     with get_engine().begin() as conn:
         conn.execute(sa.update(AuthSession).values(expires_at=utcnow() - timedelta(minutes=1)))
     assert api.get("/api/me").status_code == 401
+
+
+def test_my_sessions_are_listed_and_one_can_be_ended(api):
+    email = api_user(api)
+    with TestClient(api.app, base_url="http://testserver", headers={"user-agent": "curl/8.5.0"}) as phone:
+        assert (
+            phone.post("/api/auth/login", json={"email": email, "password": "correct horse"}).status_code
+            == 200
+        )
+        listed = api.get("/api/auth/sessions").json()["sessions"]
+        assert sorted(s["is_current"] for s in listed) == [False, True]
+        other = next(s for s in listed if not s["is_current"])
+        assert (other["device"], other["client_address"]) == ("curl/8.5.0", "testclient")
+        assert api.delete(f"/api/auth/sessions/{other['id']}").status_code == 204
+        assert phone.get("/api/me").status_code == 401
+        assert api.delete(f"/api/auth/sessions/{other['id']}").status_code == 404  # ended already
+    mine = api.get("/api/auth/sessions").json()["sessions"][0]["id"]
+    with TestClient(api.app, base_url="http://testserver") as stranger:
+        api_user(stranger)
+        assert stranger.delete(f"/api/auth/sessions/{mine}").status_code == 404  # not theirs to end
+    assert api.get("/api/me").status_code == 200
+    api.cookies.clear()
+    assert api.get("/api/auth/sessions").status_code == 401
+
+
+def test_changing_the_password_over_http(api):
+    email = api_user(api)
+    wrong = api.post(
+        "/api/auth/password", json={"current_password": "a guess", "new_password": "brand new one"}
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "current_password"
+    short = api.post(
+        "/api/auth/password", json={"current_password": "correct horse", "new_password": "short"}
+    )
+    assert short.status_code == 400 and short.json()["code"] == "password"
+    done = api.post(
+        "/api/auth/password", json={"current_password": "correct horse", "new_password": "brand new one"}
+    )
+    assert done.status_code == 200 and done.json() == {"ok": True, "ended_sessions": 0}
+    api.cookies.clear()
+    assert api.post("/api/auth/login", json={"email": email, "password": "correct horse"}).status_code == 400
+    assert api.post("/api/auth/login", json={"email": email, "password": "brand new one"}).status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(app_settings, monkeypatch):
+    from chat_app import settings
+    from chat_app.api.app import make_api
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8")
+    monkeypatch.setenv("SIGN_IN_FAILURES_PER_IP", "2")
+    settings.get_settings.cache_clear()
+    with TestClient(make_api(), base_url="http://testserver", client=("10.0.0.2", 40000)) as proxy:
+
+        def attempt(client: str) -> int:
+            body = {"email": f"x-{client}@example.com", "password": "wrong password"}
+            return proxy.post("/api/auth/login", json=body, headers={"x-forwarded-for": client}).status_code
+
+        assert [attempt("203.0.113.9") for _ in range(3)] == [400, 400, 429]
+        assert attempt("198.51.100.1") == 400

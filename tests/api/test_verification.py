@@ -69,3 +69,18 @@ def test_an_old_link_has_expired(session, app_settings):
     with pytest.raises(Invalid, match="expired"):
         verification.confirm(user, verification.token_for(user), session=session, max_age=-1)
     assert user.email_verified is False
+
+
+def test_one_client_may_ask_for_only_so_many_confirmation_emails(api, smtp_env, monkeypatch):
+    from chat_app import settings
+
+    monkeypatch.setenv("CONFIRMATION_EMAILS_PER_IP", "2")
+    settings.get_settings.cache_clear()
+    for _ in range(2):
+        api_user(api)
+        assert api.post("/api/auth/verify").json() == {"sent": True}
+    email = api_user(api)  # registering still sends its own email
+    assert len(smtp_env.messages_to(email)) == 1
+    refused = api.post("/api/auth/verify")
+    assert refused.status_code == 429 and "from your network" in refused.json()["error"]
+    assert len(smtp_env.messages_to(email)) == 1
