@@ -56,7 +56,8 @@ def is_public(address: IPAddress) -> bool:
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address `host` resolves to (an address literal is itself)."""
+    """Every address `host` resolves to (an address literal is itself). A name that does not
+    resolve is a failed connection (httpx.ConnectError), as it would be for httpx itself."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
@@ -67,7 +68,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
             loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=RESOLVE_TIMEOUT
         )
     except (OSError, TimeoutError) as exc:
-        raise RefusedAddress(f"{host} does not resolve: {exc}") from exc
+        raise httpx.ConnectError(f"{host} does not resolve: {exc}") from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
     return list(dict.fromkeys(addresses))
 

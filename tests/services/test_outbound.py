@@ -110,6 +110,8 @@ async def test_real_resolution_finds_loopback_for_localhost(private_refused):
     assert all(a.is_loopback for a in await outbound.resolve("localhost", 80))
     with pytest.raises(RefusedAddress):
         await outbound.checked(httpx.URL("http://localhost/x"))
+    with pytest.raises(httpx.ConnectError):  # like any download that cannot connect
+        await outbound.resolve("no-such-host.invalid", 80)
 
 
 def _redirecting(hops: int, last: str):

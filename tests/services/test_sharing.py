@@ -145,6 +145,11 @@ def test_a_public_chat_is_hidden_from_non_members_without_its_current_link(share
             assert _attempt("fetch_media", people[member], chat, file, session, link) == OK
     chat = session.get(type(chat), chat.id)
     assert _attempt("read", people["anonymous"], chat, file, session, chat.share_token) == OK
+    other = make_chat(session, people["owner"])  # another public chat's link opens that chat alone
+    other.is_public = True
+    session.commit()
+    assert _attempt("read", people["anonymous"], chat, file, session, other.share_token) == HIDDEN
+    assert _attempt("fetch_media", people["anonymous"], chat, file, session, other.share_token) == HIDDEN
     copy = sharing.continue_in_my_account(
         people["stranger"], chat.id, session=session, link_token=chat.share_token
     )
