@@ -57,11 +57,11 @@ test: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/basedpyright
+	$(BIN)/basedpyright --project pyproject.toml
 	$(BIN)/python -m pytest
 
 lint: install-dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/basedpyright
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/basedpyright --project pyproject.toml
 
 clean:
 	rm -rf .web .states $(TOOLS)
