@@ -124,16 +124,19 @@ def test_squatting_an_address_then_waiting_for_its_owner(sso, oidc_provider):
     api_user(sso, victim)
     assert sso.put("/api/keys/openai", json={"api_key": "sk-squatters-own-key-1234"}).status_code == 200
     chat_id = sso.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
-    assert sso.patch("/api/share", json={"chat_id": chat_id, "is_public": True}).status_code == 200
+    shared = sso.patch("/api/share", json={"chat_id": chat_id, "is_public": True})
+    assert shared.status_code == 200
+    token = shared.json()["link"].rsplit("/", 1)[-1]
     squatter_cookie = sso.cookies.get("chat_session")
     sso.cookies.clear()
-    assert sso.get(f"/api/chats/{chat_id}").status_code == 200  # anyone can read it
+    assert sso.get(f"/api/shared/{token}").status_code == 200  # anyone with the link can read it
 
     done = oidc_sign_in(sso, oidc_provider, "/", email=victim, email_verified=True)
     assert done.status_code == 303 and sso.get("/api/me").json()["email"] == victim
     assert not any(k["is_set"] for k in sso.get("/api/keys").json())
     assert len(sso.get("/api/auth/sessions").json()["sessions"]) == 1
     sso.cookies.clear()
+    assert sso.get(f"/api/shared/{token}").status_code == 404
     assert sso.get(f"/api/chats/{chat_id}").status_code == 404
     assert _login(sso, victim, "correct horse").status_code == 400  # the squatter's password is gone
     sso.cookies.set("chat_session", squatter_cookie)
