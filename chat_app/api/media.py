@@ -12,6 +12,7 @@ from email.message import Message as HeaderParser
 from functools import partial
 from typing import TYPE_CHECKING
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.requests import Request
@@ -99,9 +100,12 @@ async def upload(user: User, request: Request) -> dict:
     parts = _FileParts()
     parser = MultipartParser(params[b"boundary"], parts.callbacks())
     try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
+        try:
+            async for chunk in request.stream():
+                parser.write(chunk)
+            parser.finalize()
+        except MultipartParseError:  # a malformed part (found by the API's fuzz run)
+            raise Invalid("This upload is not well-formed multipart/form-data.") from None
         if not parts.intakes:
             raise Invalid("Attach at least one file, in a field named `file`.")
         stored = [await asyncio.to_thread(intake.finish) for intake in parts.intakes]
