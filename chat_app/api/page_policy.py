@@ -18,12 +18,14 @@ is one port since 0.9), so this middleware, wrapping the API, sees every page.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -126,19 +128,29 @@ class PagePolicy:
             if message["type"] == "http.response.start" and _is_page(message):
                 start = message  # held until the whole page is here
                 return
-            if start is None or message["type"] != "http.response.body":
+            if start is None:
                 await send(message)
-                return
-            parts.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(parts)
-            headers = MutableHeaders(raw=list(start["headers"]))
-            headers[HEADER] = _policy_for(body, headers.get("content-encoding", ""))
-            await send({**start, "headers": headers.raw})
-            await send({"type": "http.response.body", "body": body})
+            elif message["type"] == "http.response.pathsend":  # the server sends the file itself
+                page = await asyncio.to_thread(Path(message["path"]).read_bytes)
+                await send(_with_policy(start, page))
+                await send(message)
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body = b"".join(parts)
+                    await send(_with_policy(start, body))
+                    await send({"type": "http.response.body", "body": body})
+            else:
+                await send(message)
 
         await self.app(scope, receive, send_with_policy)
+
+
+def _with_policy(start: Message, body: bytes) -> Message:
+    """The held response start, with the policy of the page that follows it."""
+    headers = MutableHeaders(raw=list(start["headers"]))
+    headers[HEADER] = _policy_for(body, headers.get("content-encoding", ""))
+    return {**start, "headers": headers.raw}
 
 
 def _policy_for(body: bytes, encoding: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -83,3 +83,40 @@ def test_a_page_it_cannot_read_still_works_with_a_looser_policy(client, caplog):
         page = client.get("/brotli")
     assert "script-src 'self' 'unsafe-eval' 'unsafe-inline'" in page.headers["content-security-policy"]
     assert "br-encoded" in caplog.text
+
+
+async def test_a_page_the_server_sends_from_its_file_gets_the_policy_too(tmp_path, monkeypatch):
+    """Granian sends files itself (the ASGI `pathsend` extension): the page is read from the file."""
+    monkeypatch.setenv("PUBLIC_URL", "http://testserver")
+    monkeypatch.setenv("SECRET_KEY", "unit-test-secret")
+    settings.get_settings.cache_clear()
+    page = tmp_path / "index.html"
+    page.write_bytes(b"<script>hydrate()</script>")
+    app = PagePolicy(Starlette(routes=[Route("/", lambda _r: FileResponse(page, media_type="text/html"))]))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"accept", b"text/html")],
+        "extensions": {"http.response.pathsend": {}},
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    settings.get_settings.cache_clear()
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    policy = dict(sent[0]["headers"])[b"content-security-policy"].decode()
+    assert _sha256(b"hydrate()") in policy

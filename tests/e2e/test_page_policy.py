@@ -102,3 +102,8 @@ def test_a_remote_image_in_a_chat_is_never_fetched(page: Page, new_page: Callabl
 
         assert requests == []
         assert _violations(page) == []
+        # And were a remote image put on the page some other way, the policy would refuse it.
+        page.evaluate(f"new Image().src = '{tracker}/direct.gif'")
+        page.wait_for_function("window.__violations.length > 0")
+        assert _violations(page) == [f"img-src {tracker}/direct.gif"]
+        assert requests == []
