@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from chat_app.api.common import Refused
+from chat_app.api.common import RequestRefused
 from chat_app.services.errors import Invalid
 from chat_app.settings import get_settings
 
@@ -26,8 +26,8 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _too_large(limit: int) -> Refused:
-    return Refused(
+def _too_large(limit: int) -> RequestRefused:
+    return RequestRefused(
         f"The request body is larger than the {limit // 1024} KB this server accepts.",
         status=413,
         code="too_large",
@@ -54,7 +54,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object. It must say it is JSON: a cross-site page can post `text/plain`
     without asking first, never `application/json`."""
     if media_type(request) != JSON:
-        raise Refused(
+        raise RequestRefused(
             "Send the body as JSON, with the header Content-Type: application/json.",
             status=415,
             code="content_type",
@@ -75,7 +75,7 @@ async def form_fields(request: Request) -> dict[str, str]:
     """A posted HTML form's fields. Only the urlencoded kind: a multipart form could carry files,
     which would be spooled to disk before anyone looked at them."""
     if media_type(request) != FORM:
-        raise Refused(
+        raise RequestRefused(
             "Send the form as application/x-www-form-urlencoded, or the fields as JSON.",
             status=415,
             code="content_type",

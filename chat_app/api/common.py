@@ -27,7 +27,7 @@ _STATUS = {
 }
 
 
-class Refused(DomainError):
+class RequestRefused(DomainError):
     """A request refused for its form, before any service saw it (its size, its type, the site it
     came from), with the HTTP status that says so. A DomainError, so every route answers it alike."""
 
@@ -41,7 +41,7 @@ def session_token(request: Request) -> str | None:
 
 
 def error_response(exc: DomainError) -> JSONResponse:
-    if isinstance(exc, Refused):
+    if isinstance(exc, RequestRefused):
         status = exc.status
     else:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)

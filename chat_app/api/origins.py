@@ -15,7 +15,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chat_app.api.common import Refused, error_response
+from chat_app.api.common import RequestRefused, error_response
 from chat_app.settings import get_settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -49,7 +49,9 @@ class CrossSiteWritesRefused:
         if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
             request = Request(scope)
             if not sent_from_our_pages(request):
-                refusal = Refused("Requests from other sites are not allowed.", status=403, code="origin")
+                refusal = RequestRefused(
+                    "Requests from other sites are not allowed.", status=403, code="origin"
+                )
                 await error_response(refusal)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.db import rows_changed
 from chat_app.models import AuthSession, User, utcnow
-from chat_app.services import admin, registration, unproven_accounts
+from chat_app.services import registration, unproven_accounts
 from chat_app.services import sign_in_limits as limits_of
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.settings import get_settings
@@ -110,7 +110,7 @@ def authenticate(email: str, password: str, *, session: Session, client: str | N
             _record_failure(address, session=session)
             raise wrong
         assert user is not None  # the dummy hash matches no password
-        admin.refuse_if_disabled(user)
+        refuse_if_disabled(user)
     if user.failed_logins:
         user.failed_logins = 0
         user.last_failed_login_at = None
@@ -324,6 +324,15 @@ def end_other_sessions(user: User, keep_token: str | None, *, session: Session) 
     return rows_changed(ended)
 
 
+DISABLED = "This account has been disabled. Ask the server's administrator."
+
+
+def refuse_if_disabled(user: User) -> None:
+    """An administrator switched this account off: it cannot sign in."""
+    if user.disabled:
+        raise Invalid(DISABLED, code="disabled")
+
+
 def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) -> User:
     """Match an OpenID Connect sign-in to an account by verified email, creating one if new."""
     if not email or not email_verified:
@@ -341,5 +350,5 @@ def user_for_oidc(email: str | None, email_verified: bool, *, session: Session) 
         unproven_accounts.cut_loose(user, session=session)
         user.email_verified = True
         session.add(user)
-    admin.refuse_if_disabled(user)
+    refuse_if_disabled(user)
     return user

@@ -10,13 +10,12 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from chat_app.models import AuthSession, User, utcnow
-from chat_app.services import access, budgets
+from chat_app.models import User
+from chat_app.services import access, accounts, budgets
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import money
 
 MAX_PAGE = 200
-DISABLED = "This account has been disabled. Ask the server's administrator."
 
 
 class LimitsView(TypedDict):
@@ -52,12 +51,6 @@ class PeoplePage(TypedDict):
     total: int
     offset: int
     limit: int
-
-
-def refuse_if_disabled(user: User) -> None:
-    """An administrator switched this account off: it cannot sign in."""
-    if user.disabled:
-        raise Invalid(DISABLED, code="disabled")
 
 
 def people(actor: User, *, session: Session, offset: int = 0, limit: int = 50) -> PeoplePage:
@@ -136,7 +129,7 @@ def update_person(actor: User, person_id: str, changes: dict[str, Any], *, sessi
         setattr(person, column, value)
     session.add(person)
     if values.get("disabled"):
-        end_sessions(person.id, session=session)
+        accounts.end_other_sessions(person, None, session=session)  # every session, at once
     session.flush()
     return _view(
         person,
@@ -166,12 +159,3 @@ def _person(person_id: str, *, session: Session) -> User:
     if person is None:
         raise NotFound("There is no such account.")
     return person
-
-
-def end_sessions(user_id: uuid.UUID, *, session: Session) -> None:
-    """Every live session of the account ends now: its next request or page event is signed out."""
-    session.execute(
-        sa.update(AuthSession)
-        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    )

@@ -133,6 +133,11 @@ def take(limit: Limit, key: str, amount: int = 1) -> Usage:
     return Usage(used=count, left=limit.count - count, resets_in=math.ceil(resets_in))
 
 
+def give_back(limit: Limit, key: str) -> None:
+    """Uncount one use: what was counted up front turned out not to be what the limit is about."""
+    counters().add(_key(limit, key), limit.per, -1)
+
+
 def usage(limit: Limit, key: str) -> Usage:
     count, resets_in = counters().peek(_key(limit, key), limit.per)
     return Usage(used=count, left=max(limit.count - count, 0), resets_in=math.ceil(resets_in))

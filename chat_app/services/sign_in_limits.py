@@ -48,7 +48,7 @@ def take_each(counted: Counted) -> None:
 def give_back(counted: Counted) -> None:
     """Uncount one use of each: what was counted up front turned out not to be what is limited."""
     for limit, key in counted:
-        limits.take(limit, key, amount=-1)  # a negative amount never refuses
+        limits.give_back(limit, key)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from chat_app.db import session_scope
 from chat_app.models import User
-from chat_app.services import accounts, admin, registration
+from chat_app.services import accounts, registration
 from chat_app.services.errors import DomainError, Unauthenticated
 from chat_app.services.redirects import safe_next
 from chat_app.settings import get_settings
@@ -32,7 +32,7 @@ AUTH_ERRORS = {
     "oidc_unknown": "That sign-in provider is not configured.",
     "unverified": "Your identity provider did not confirm a verified email address.",
     "invalid": "That did not work. Check what you entered and try again.",
-    "disabled": admin.DISABLED,
+    "disabled": accounts.DISABLED,
     "registration_closed": registration.CLOSED,
 }
 
