@@ -111,7 +111,8 @@ _MOST = {int: 1_000_000, float: 1_000_000.0}  # well within the columns, far abo
 def update_person(actor: User, person_id: str, changes: dict[str, Any], *, session: Session) -> PersonView:
     """Set a person's limits (a number, 0 for none, or None for the default) or disable them.
 
-    Checked whole before anything changes. Disabling ends the person's sessions at once.
+    Checked whole before anything changes. Disabling ends the person's sessions at once, and the
+    replies they have in flight within a second (each worker's reaper stops its own).
     """
     access.require_admin(actor)
     person = _person(person_id, session=session)

@@ -167,8 +167,9 @@ def count_request(person: User, allowed: PersonLimits | None = None) -> None:
 
 def pays_with_own_key(person: User, model: CatalogModel, *, session: Session) -> bool:
     """Whether the person's own key pays for a reply of this model (their key comes first; an
-    operator's endpoint uses its own key, never a person's)."""
-    return model.key_env is None and model.provider in keys.own_key_providers(person.id, session=session)
+    operator's endpoint uses its own key, never a person's). A key the server can no longer read
+    pays for nothing: the reply falls to another key, and counts."""
+    return model.key_env is None and keys.has_usable_key(person.id, model.provider, session=session)
 
 
 def check_before_reply(person: User, model: CatalogModel, *, session: Session) -> bool:
@@ -178,8 +179,9 @@ def check_before_reply(person: User, model: CatalogModel, *, session: Session) -
     Call before the reply's rows are written, in their transaction: the person's row is held
     until it ends, so two sends at once cannot both take the last place in flight.
     """
-    _hold(person, session=session)
     allowed = limits_for(person)
+    if allowed.replies_in_flight or allowed.monthly_spend:
+        _hold(person, session=session)  # else nothing here is counted: sends need not queue
     if allowed.replies_in_flight:
         running = replies_in_flight(person.id, session=session)
         if running >= allowed.replies_in_flight:

@@ -87,6 +87,15 @@ def own_key_providers(user_id: uuid.UUID | None, *, session: Session) -> set[str
     return set(session.exec(select(UserApiKey.provider).where(UserApiKey.user_id == user_id)))
 
 
+def has_usable_key(user_id: uuid.UUID, provider: str, *, session: Session) -> bool:
+    """Whether the person's own key for this provider can pay: stored, and readable with the
+    server's secret of today (a key stored under an earlier secret cannot be used)."""
+    ciphertext = session.exec(
+        select(UserApiKey.ciphertext).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
+    ).first()
+    return ciphertext is not None and _decrypt(ciphertext) is not None
+
+
 def _decrypt(ciphertext: str) -> str | None:
     try:
         return _fernet().decrypt(ciphertext.encode()).decode()

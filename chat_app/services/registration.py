@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.models import SiteSetting, User, utcnow
@@ -19,6 +20,7 @@ from chat_app.services.errors import Invalid
 from chat_app.settings import get_settings, registration_rule
 
 _KEY = "registration"
+_FIRST_ACCOUNT_LOCK = 0x0F125AC7  # a PostgreSQL advisory lock's key: "the first account"
 CLOSED = "Registration is closed on this server. Ask its administrator for an account."
 
 Mode = Literal["open", "closed", "domains"]
@@ -68,10 +70,22 @@ def new_account(email: str, *, session: Session) -> User:
     The first account is an administrator, unless ADMIN_EMAILS names them.
     """
     named = get_settings().admin_emails
-    first = not named and session.exec(select(User.id).limit(1)).first() is None
+    first = not named and _no_account_yet(session=session)
     if not (first or email in named or _admits(_rule(session=session), email)):
         raise Invalid(CLOSED, code="registration_closed")
     return User(email=email, is_admin=first)
+
+
+def _no_account_yet(*, session: Session) -> bool:
+    """Whether the account about to be made is the first. Registrations that find no account wait
+    for each other's transaction and look again, so two at once cannot both become the first."""
+    if session.exec(select(User.id).limit(1)).first() is not None:
+        return False
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FIRST_ACCOUNT_LOCK})
+    else:  # a write takes SQLite's one writer lock, held until this transaction ends
+        session.execute(sa.update(User).where(sa.false()).values(email=User.email))
+    return session.exec(select(User.id).limit(1)).first() is None
 
 
 def _admits(rule: str, email: str) -> bool:

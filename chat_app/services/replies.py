@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
-from chat_app.models import Chat, Message, MessageStatus, utcnow
+from chat_app.models import Chat, Message, MessageStatus, User, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
@@ -304,7 +304,8 @@ async def stop_all_here(timeout: float = 10.0) -> None:
 
 # ----- replies whose worker is gone -------------------------------------------------------------
 async def reap_forever(every: float) -> None:
-    """Each worker looks for replies whose worker is gone (in the databases its replies use)."""
+    """Each worker looks for replies whose worker is gone, and for its own replies whose asker was
+    disabled (in the databases its replies use)."""
     here = runtime.current()
     while True:
         for engine in list(here.engines):
@@ -314,9 +315,23 @@ async def reap_forever(every: float) -> None:
                         chat_id,
                         {"type": "end", "message_id": message_id, "status": "error", "error": INTERRUPTED},
                     )
+                for message_id in await asyncio.to_thread(replies_of_disabled_accounts, engine=engine):
+                    _cancel_here(message_id)  # a reply another worker runs is that worker's to stop
             except Exception:
                 log.exception("could not look for interrupted replies")
         await asyncio.sleep(every)
+
+
+def replies_of_disabled_accounts(*, engine: sa.Engine | None = None) -> list[str]:
+    """Replies in flight asked for by an account an administrator has since disabled: they stop
+    (keeping their text) within a reaper's round, on whichever worker runs them."""
+    with session_scope(engine) as session:
+        found = session.execute(
+            sa.select(col(Message.id))
+            .join(User, col(User.id) == col(Message.author_id))
+            .where(col(Message.status).in_(chats.IN_FLIGHT), col(User.disabled).is_(True))
+        ).scalars()
+        return [str(message_id) for message_id in found]
 
 
 def reap(

@@ -16,15 +16,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from chat_app.models import AuthSession, Chat, MediaFile, Message, SharedAccess, User, UserApiKey
-from chat_app.services import chats, media
+from chat_app.models import (
+    AuthSession,
+    Chat,
+    MediaFile,
+    Message,
+    SharedAccess,
+    SpendRecord,
+    User,
+    UserApiKey,
+    utcnow,
+)
+from chat_app.services import budgets, chats, media
 
 
 def cut_loose(user: User, *, session: Session) -> None:
     """End everything by which whoever registered `user` could still act or read: the password,
     sessions, provider keys, unsent uploads, and every invitation and public link of the account's
-    chats; what they wrote in other people's chats is no longer the account's. Files go once this
-    is committed."""
+    chats; what they wrote in other people's chats is no longer the account's, and what they spent
+    this month no longer counts against it. Files go once this is committed."""
     own_chats = session.exec(select(Chat).where(Chat.user_id == user.id)).all()
     chat_ids = [chat.id for chat in own_chats]
     for chat in own_chats:
@@ -50,8 +60,19 @@ def cut_loose(user: User, *, session: Session) -> None:
         .values(owner_id=None)
     )
     session.execute(sa.update(SharedAccess).where(col(SharedAccess.user_id) == user.id).values(user_id=None))
+    _forgive_this_months_spend(user, session=session)
     user.password_hash = None
     user.display_name = ""
     user.failed_logins = 0
     user.last_failed_login_at = None
     session.add(user)
+
+
+def _forgive_this_months_spend(user: User, *, session: Session) -> None:
+    """What the registrant spent this month is not the owner's to carry: a credit of as much, so
+    the owner starts with their whole allowance. (Replies they asked for elsewhere count for nobody
+    now; see above.)"""
+    session.flush()
+    spent = budgets.spent_this_month(user.id, session=session)
+    if spent:
+        session.add(SpendRecord(user_id=user.id, amount=-spent, spent_at=utcnow()))

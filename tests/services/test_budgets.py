@@ -113,6 +113,17 @@ def test_a_reply_on_the_persons_own_key_goes_past_the_allowance_and_is_marked_so
         )
 
 
+def test_an_own_key_the_server_can_no_longer_read_pays_for_nothing(session, person, provider_env, configure):
+    configure(MONTHLY_SPEND_PER_PERSON="1")
+    keys.set_key(person, "openai", "sk-my-own-openai-key", session=session)
+    configure(SECRET_KEY="a-new-server-secret-" + "x" * 32)  # the stored key no longer decrypts
+    _, reply = chats.post_message(person, make_chat(session, person).id, "on whose key?", session=session)
+    assert not reply.paid_with_own_key  # it runs on the server's key, so it counts
+    spent(session, person, 3.0)
+    with pytest.raises(LimitReached):
+        chats.post_message(person, make_chat(session, person).id, "past the allowance", session=session)
+
+
 def test_regenerating_or_deleting_a_chat_keeps_what_its_replies_cost(session, person, provider_env):
     chat_id = spent(session, person, 6.0)
     chats.restart_last_reply(person, chat_id, session=session)

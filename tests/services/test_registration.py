@@ -1,7 +1,10 @@
 """Who may open an account: the first one is the operator; registration is open, closed, or open
 to some domains, for a password and a provider's sign-in alike."""
 
+import threading
+
 import pytest
+from sqlmodel import Session
 
 from chat_app.services import accounts, registration
 from chat_app.services.errors import Forbidden, Invalid
@@ -88,3 +91,25 @@ def test_a_providers_sign_in_follows_the_policy_for_new_accounts_only(session, c
         accounts.user_for_oidc("newcomer@example.com", True, session=session)
     assert refused.value.code == "registration_closed"
     assert accounts.user_for_oidc(existing.email, True, session=session).id == existing.id
+
+
+def test_two_first_registrations_at_once_make_one_administrator(engine):
+    """The second waits for the first's transaction, then sees an account exists."""
+    first = Session(engine, expire_on_commit=False)
+    made = registration.new_account("first@example.com", session=first)
+    first.add(made)
+    first.flush()  # in the first transaction, not yet committed
+    outcome: list[bool] = []
+
+    def second_registration() -> None:
+        with Session(engine) as second:
+            outcome.append(registration.new_account("second@example.com", session=second).is_admin)
+
+    waiting = threading.Thread(target=second_registration)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive() and not outcome  # held until the first one ends
+    first.commit()
+    first.close()
+    waiting.join(10)
+    assert made.is_admin and outcome == [False]

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from chat_app.models import Message, utcnow
+from chat_app.models import Message, User, utcnow
 from chat_app.services import chats, replies, workers
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import Deadlines
@@ -164,6 +164,22 @@ async def test_stop_ends_a_reply_whose_worker_is_gone_as_stopped(engine, fake_en
     assert await replies.stop_in_chat(chat_id, engine=engine) is True
     saved = _load(engine, reply_id)
     assert saved.status == "stopped" and saved.content == "half a rep"
+
+
+async def test_a_reply_stops_when_its_asker_is_disabled(engine, fake_env):
+    chat_id, reply_id = _post(engine, "[[tokens=200]] [[delay=0.05]]")
+    replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+    await asyncio.sleep(0.5)
+    assert replies.is_running(reply_id)
+    with Session(engine) as session:
+        session.execute(
+            sa.update(User).where(User.id == _load(engine, reply_id).author_id).values(disabled=True)
+        )
+        session.commit()
+    await wait_for_reply_job(reply_id, timeout=3)  # within a round of the reaper
+    saved = _load(engine, reply_id)
+    assert saved.status == "stopped"
+    assert saved.content.startswith("tok1") and "tok200" not in saved.content
 
 
 def test_a_chat_has_one_reply_in_flight_even_when_two_sends_race(engine, provider_env, monkeypatch):

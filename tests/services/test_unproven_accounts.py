@@ -4,8 +4,17 @@ up can still act for them or read what the owner does next."""
 import pytest
 from sqlmodel import select
 
-from chat_app.models import AuthSession, Chat, MediaFile, Message, SharedAccess, UserApiKey
-from chat_app.services import accounts, chats, keys, media, sharing
+from chat_app.models import (
+    AuthSession,
+    Chat,
+    MediaFile,
+    Message,
+    SharedAccess,
+    SpendRecord,
+    UserApiKey,
+    utcnow,
+)
+from chat_app.services import accounts, budgets, chats, keys, media, sharing
 from chat_app.services.errors import NotFound
 from chat_app.services.storage import get_storage
 from tests.fakes import media_samples as samples
@@ -27,9 +36,11 @@ def test_the_registrant_is_cut_loose_and_the_chats_stay_private(session, app_set
     token = accounts.create_session(squatter, session=session)
     own_chat = make_chat(session, squatter)
     sent = _upload(squatter, session)
-    chats.post_message(
+    _, own_reply = chats.post_message(
         squatter, own_chat.id, "see", session=session, model_id="openai/gpt-4o", attachment_ids=[str(sent.id)]
     )
+    own_reply.cost = 4.0  # what the squatter spent this month, on a reply kept and one regenerated
+    session.add_all([own_reply, SpendRecord(user_id=squatter.id, amount=2.0, spent_at=utcnow())])
     sharing.invite(squatter, own_chat.id, [accomplice.email], False, session=session)
     sharing.set_public(squatter, own_chat.id, True, session=session)
     old_link = own_chat.share_token
@@ -49,6 +60,7 @@ def test_the_registrant_is_cut_loose_and_the_chats_stay_private(session, app_set
     assert session.exec(select(UserApiKey).where(UserApiKey.user_id == owner.id)).all() == []
     assert session.exec(select(AuthSession).where(AuthSession.user_id == owner.id)).all() == []
     assert accounts.user_for_token(token, session=session) is None
+    assert budgets.spent_this_month(owner.id, session=session) == 0  # the whole allowance is theirs
     assert session.get(MediaFile, unsent_id) is None and unsent_file is not None and not unsent_file.exists()
     # The chat stays the owner's, with its files, but nobody else can read it any more.
     chat = session.exec(select(Chat).where(Chat.user_id == owner.id)).one()
