@@ -149,6 +149,11 @@ class Message(SQLModel, table=True):
     # The worker process producing this reply while it is in flight; when that worker is gone,
     # any other one ends the reply as interrupted.
     runner: str | None = Field(default=None, max_length=120)
+    # A reply's prompt, fitted to its model's window: the earlier messages sent, and what of the
+    # conversation was not (whole messages, and files of messages that were sent).
+    prompt_messages: int | None = Field(default=None)
+    left_out_messages: int = Field(default=0)
+    left_out_files: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

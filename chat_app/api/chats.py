@@ -86,8 +86,9 @@ def post_message(user: User, session: Session, chat_id: str, body: JsonObject) -
     mine, reply = chats.post_message(
         user, chat_id, content, session=session, model_id=_model_id(body), attachment_ids=attachments
     )
+    plan = replies.plan_for(reply, session=session)  # notes on the reply what its prompt left out
     mine_view, reply_view = chats.message_views([mine, reply], session=session)
-    return str(mine.chat_id), replies.plan_for(reply, session=session), mine_view, reply_view
+    return str(mine.chat_id), plan, mine_view, reply_view
 
 
 async def _stop_replies(chat_id: str) -> dict:

@@ -140,6 +140,15 @@ def history_message(message: MessageView) -> rx.Component:
                 custom_attrs={"data-testid": "message-cost"},
             ),
         ),
+        rx.cond(
+            message["context_note"] != "",
+            rx.text(
+                message["context_note"],
+                size="1",
+                color_scheme="amber",
+                custom_attrs={"data-testid": "context-note"},
+            ),
+        ),
         spacing="2",
         align="center",
         wrap="wrap",

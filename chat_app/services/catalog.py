@@ -34,13 +34,26 @@ _MODELS = SQLModel.metadata.tables["models"]  # the Core table, for dialect upse
 
 
 # ----- seeding -------------------------------------------------------------------------
-def _litellm_facts(litellm_model: str | None) -> dict:
-    """Context window and prices from LiteLLM's bundled price map, when it knows the model."""
+def _price_map_entry(litellm_model: str | None) -> dict:
+    """What LiteLLM's bundled price map says of a model (empty when it does not know it)."""
     if not litellm_model:
         return {}
     litellm = load_litellm()
+    return (
+        litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1]) or {}
+    )
 
-    info = litellm.model_cost.get(litellm_model) or litellm.model_cost.get(litellm_model.split("/", 1)[-1])
+
+def longest_reply(model: CatalogModel) -> int | None:
+    """The most tokens the model writes in one reply, from the price map (None: nobody says)."""
+    info = _price_map_entry(model.litellm_model)
+    most = info.get("max_output_tokens") or info.get("max_tokens")
+    return int(most) if most else None
+
+
+def _litellm_facts(litellm_model: str | None) -> dict:
+    """Context window and prices from LiteLLM's bundled price map, when it knows the model."""
+    info = _price_map_entry(litellm_model)
     if not info:
         return {}
     facts = {}

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import access, budgets, keys, media, workers
-from chat_app.services.catalog import default_model_for, resolve_model, unavailable_reason
+from chat_app.models import MAX_TITLE_LENGTH, Chat, MediaFile, Message, MessageStatus, User, utcnow
+from chat_app.services import access, budgets, context_fit, keys, media, workers
+from chat_app.services.catalog import default_model_for, longest_reply, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid
 from chat_app.services.views import MessageView, message_view
 from chat_app.settings import get_settings
@@ -311,28 +312,68 @@ def _flush_one_reply_per_chat(session: Session) -> None:
         raise Invalid(REPLY_IN_FLIGHT) from None
 
 
-def prompt_for(reply: Message, *, session: Session) -> list[dict]:
-    """The conversation to send for a reply: every earlier turn with text or attachments.
+PROMPT_PAGE = 200  # earlier messages read at a time, newest first, while the model's window has room
+
+
+def prompt_for(reply: Message, model: CatalogModel, *, session: Session) -> list[dict]:
+    """The conversation to send for a reply: the newest turns that fit the model's window (see
+    context_fit), noted on the reply with what was left out; Invalid when the asking message alone
+    is too long for the model.
 
     Attachments travel as OpenAI-style content parts; LiteLLM turns them into each
     provider's own format. Files made by image/video models are not sent back.
     """
-    # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
-    rows = session.execute(
-        sa.select(col(Message.id), col(Message.role), col(Message.content))
-        .where(col(Message.chat_id) == reply.chat_id, col(Message.seq) < reply.seq)
-        .order_by(col(Message.seq))
-    ).all()
-    files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
-    prompt: list[dict] = []
-    for m in rows:
-        attached = files.get(m.id, [])
-        if attached:
-            parts = [{"type": "text", "text": m.content}] if m.content else []
-            prompt.append({"role": m.role, "content": parts + [media.prompt_part(f) for f in attached]})
-        elif m.content:
-            prompt.append({"role": m.role, "content": m.content})
-    return prompt
+    budget = context_fit.budget_for(model, longest_reply(model))
+    fitted = context_fit.fit(
+        _turns_newest_first(reply, session=session),
+        model,
+        budget.for_input,
+        count=_turn_count(reply, session=session),
+    )
+    reply.prompt_messages = len(fitted.turns)
+    reply.left_out_messages, reply.left_out_files = fitted.left_out_messages, fitted.left_out_files
+    return [_prompt_message(turn) for turn in fitted.turns]
+
+
+def _prompt_message(turn: context_fit.Turn) -> dict:
+    if not turn.files:
+        return {"role": turn.role, "content": turn.text}
+    parts = [{"type": "text", "text": turn.text}] if turn.text else []
+    return {"role": turn.role, "content": parts + [media.prompt_part(f) for f in turn.files]}
+
+
+def _turns_newest_first(reply: Message, *, session: Session) -> Iterator[context_fit.Turn]:
+    """The turns before the reply with text or files, read a page at a time, only as far as asked."""
+    below = reply.seq
+    while True:
+        # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
+        rows = session.execute(
+            sa.select(col(Message.id), col(Message.role), col(Message.content), col(Message.seq))
+            .where(col(Message.chat_id) == reply.chat_id, col(Message.seq) < below)
+            .order_by(col(Message.seq).desc())
+            .limit(PROMPT_PAGE)
+        ).all()
+        if not rows:
+            return
+        files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
+        for m in rows:
+            if m.content or files.get(m.id):
+                yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []))
+        below = rows[-1].seq
+
+
+def _turn_count(reply: Message, *, session: Session) -> int:
+    """How many turns `_turns_newest_first` would give, all read (one indexed count)."""
+    with_files = sa.exists().where(col(MediaFile.message_id) == col(Message.id))
+    return session.execute(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(
+            col(Message.chat_id) == reply.chat_id,
+            col(Message.seq) < reply.seq,
+            sa.or_(col(Message.content) != "", with_files),
+        )
+    ).scalar_one()
 
 
 def generation_prompt(reply: Message, *, session: Session) -> str:

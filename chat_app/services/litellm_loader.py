@@ -19,4 +19,7 @@ def load_litellm() -> ModuleType:
     import litellm
 
     litellm.suppress_debug_info = True
+    # Its token counter would fetch some models' tokenizers from Hugging Face at first use: counts
+    # use tiktoken's encodings, bundled with LiteLLM, and the prompt's margin covers the difference.
+    litellm.disable_hf_tokenizer_download = True
     return litellm

@@ -24,6 +24,7 @@ from chat_app.models import Chat, Message, MessageStatus, User, utcnow
 from chat_app.services import chats, generation, keys, llm, media, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
+from chat_app.services.errors import Invalid
 from chat_app.services.storage import delete_files, files_deleted_on_error
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
             )
     except asyncio.CancelledError:
         status = MessageStatus.stopped
-    except llm.ProviderError as exc:
+    except (llm.ProviderError, Invalid) as exc:  # Invalid: a planned prompt that cannot be sent
         status, error = MessageStatus.error, str(exc)
     except Exception:
         log.exception("reply %s failed", job.message_id)
@@ -197,7 +198,7 @@ def plan_for(reply: Message, *, session: Session) -> Plan:
     if model is None:
         raise llm.ProviderError("This reply's model is no longer in the catalog.")
     if model.type == "text":
-        prompt: list[dict] | str = chats.prompt_for(reply, session=session)
+        prompt: list[dict] | str = chats.prompt_for(reply, model, session=session)
     else:
         prompt = chats.generation_prompt(reply, session=session)
     own_key = None

@@ -49,6 +49,7 @@ class MessageView(TypedDict):
     output_tokens: int
     cost: float
     cost_label: str
+    context_note: str  # a reply's prompt that left earlier messages or files out says so
     media: list[MediaView]
 
 
@@ -106,5 +107,27 @@ def message_view(message: Message, media: list[MediaFile] | None = None, link_to
         output_tokens=message.output_tokens or 0,
         cost=message.cost or 0.0,
         cost_label=money(message.cost),
+        context_note=context_note(message),
         media=[media_view(m, link_token) for m in media or []],
     )
+
+
+def context_note(reply: Message) -> str:
+    """ "Used the last 12 messages; 30 earlier messages did not fit the model's context window and
+    were not sent." Empty when the whole conversation went."""
+    left_out = [
+        _count(n, thing)
+        for n, thing in ((reply.left_out_messages, "earlier message"), (reply.left_out_files, "file"))
+        if n
+    ]
+    if not left_out:
+        return ""
+    one = len(left_out) == 1 and (reply.left_out_messages or reply.left_out_files) == 1
+    return (
+        f"Used the last {_count(reply.prompt_messages or 0, 'message')}; {' and '.join(left_out)} "
+        f"did not fit the model's context window and {'was' if one else 'were'} not sent."
+    )
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}" if n == 1 else f"{n:,} {thing}s"

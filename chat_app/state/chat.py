@@ -336,7 +336,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
 
         def work(user, session):
             again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
-            return chats.message_views([again], session=session)[0], replies.plan_for(again, session=session)
+            plan = replies.plan_for(again, session=session)
+            return chats.message_views([again], session=session)[0], plan
 
         result = await self._act(work)
         if isinstance(result, Refused):

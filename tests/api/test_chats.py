@@ -1,7 +1,12 @@
 """Chats over HTTP: ownership, validation, and a reply streamed by the server to the end."""
 
 import time
+import uuid
 
+import httpx
+
+from chat_app.db import session_scope
+from chat_app.models import Message
 from tests.support.factories import api_user
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
@@ -86,3 +91,60 @@ def test_rename_delete_and_stop(api, fake_env):
     assert done["messages"][-1]["status"] == "stopped"
     assert api.delete(f"/api/chats/{chat_id}").status_code == 204
     assert api.get(f"/api/chats/{chat_id}").status_code == 404
+
+
+def test_a_chat_far_past_the_models_window_still_gets_its_reply(api, fake_env):
+    """The fake refuses a prompt over GPT-4o's 128,000 tokens as OpenAI does; the app sends the
+    newest turns that fit, and says so on the reply."""
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    long = "a long turn of this conversation, " * 30  # about 210 tokens
+    with session_scope() as session:
+        session.add_all(
+            Message(
+                chat_id=uuid.UUID(chat_id),
+                seq=n,
+                role="user" if n % 2 else "assistant",
+                content=f"{n}: {long}",
+            )
+            for n in range(1, 2_001)
+        )
+    posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": "and now? [[tokens=3]]"})
+    assert posted.status_code == 202
+    wait_for_reply(chat_in_flight(api, chat_id))
+    (request,) = fake_env.chat_requests
+    sent = request["messages"]
+    assert sent[-1]["text"] == "and now? [[tokens=3]]" and sent[0]["role"] == "user"
+    assert 300 < len(sent) < 2_001  # the newest that fit, not all
+    assert sent[-2]["text"].startswith("2000: ")
+    reply = api.get(f"/api/chats/{chat_id}").json()["messages"][-1]
+    assert reply["status"] == "complete" and reply["content"] == "tok1 tok2 tok3"
+    assert reply["context_note"] == (
+        f"Used the last {len(sent):,} messages; {2_001 - len(sent):,} earlier messages did not "
+        "fit the model's context window and were not sent."
+    )
+    assert reply["input_tokens"] == sum(len(m["text"].split()) for m in sent)  # what the fake was sent
+
+
+def test_the_fake_refuses_a_prompt_over_the_window_as_openai_does(fake_env):
+    answer = httpx.post(
+        f"{fake_env.base_url}/v1/chat/completions",
+        headers={"Authorization": "Bearer sk-test"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "word " * 140_000}]},
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "context_length_exceeded" and error["param"] == "messages"
+    assert error["message"].startswith("This model's maximum context length is 128000 tokens.")
+
+
+def test_a_message_too_long_for_the_model_is_refused_and_nothing_is_saved(api, fake_env, configure):
+    configure(MAX_MESSAGE_CHARS="200000")  # the default (32,000) keeps messages within GPT-4o's window
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    dense = "a1b2c3d4 " * 15_000  # 135 KB, about 120,000 tokens: more than GPT-4o takes with a reply
+    refused = api.post(f"/api/chats/{chat_id}/messages", json={"content": dense})
+    assert refused.status_code == 400 and refused.json()["code"] == "too_long"
+    assert refused.json()["error"].startswith("This message is too long for GPT-4o: it is about ")
+    assert api.get(f"/api/chats/{chat_id}").json()["messages"] == []
+    assert fake_env.chat_requests == []

@@ -18,7 +18,7 @@ MESSAGES = 130  # two pages and a bit above the first one
 PAGE = 50
 
 
-def _seed_long_chat(database_url: str, email: str) -> str:
+def _seed_long_chat(database_url: str, email: str, count: int = MESSAGES, text: str = "message {n}") -> str:
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
@@ -37,14 +37,14 @@ def _seed_long_chat(database_url: str, email: str) -> str:
                         "chat_id": chat.id,
                         "seq": n,
                         "role": "user" if n % 2 else "assistant",
-                        "content": f"message {n}",
+                        "content": text.format(n=n),
                         "status": "complete",
                         "cost": None if n % 2 else 0.01,
                         "model_id": "openai/gpt-4o",
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for n in range(1, MESSAGES + 1)
+                    for n in range(1, count + 1)
                 ],
             )
             session.commit()
@@ -113,3 +113,17 @@ def test_a_reply_in_a_long_chat_streams_below_the_latest_page(page: Page, long_c
     expect(reply).to_have_attribute("data-status", "complete")
     expect(reply).to_contain_text("tok5")
     expect(page.get_by_test_id("message")).to_have_count(PAGE + 2)
+
+
+def test_a_reply_that_could_not_send_the_whole_chat_says_so(page: Page, app_database):
+    email = register(page)
+    long_turns = "{n}: " + "a long turn of this conversation, " * 30  # about 210 tokens each
+    chat_id = _seed_long_chat(app_database, email, count=700, text=long_turns)  # past GPT-4o's window
+    page.goto(f"/chat/{chat_id}")
+    page.get_by_test_id("composer-input").fill("and now? [[tokens=3]]")
+    page.get_by_test_id("send-button").click()
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete")
+    note = reply.get_by_test_id("context-note")
+    expect(note).to_contain_text("earlier messages did not fit the model's context window and were not sent.")
+    expect(note).to_contain_text("Used the last ")

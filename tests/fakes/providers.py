@@ -172,6 +172,21 @@ class Reply:
         return self.sent or len(self.chunks)
 
 
+def _openai_prompt_tokens(turn: Turn, window: int) -> int:
+    """A prompt's size in tokens, 4 a message and 765 an image at high detail. OpenAI counts
+    GPT-4o's text in o200k, which tiktoken would fetch from the internet: this counts in cl100k,
+    the encoding LiteLLM bundles, within a few percent of it. Short prompts are taken as they are,
+    in bytes: a token is at least a byte."""
+    images = 765 * sum(len(m.images) for m in turn.messages)
+    upper = sum(len(m.text.encode()) + 4 for m in turn.messages) + images
+    if upper <= window:
+        return upper
+    from chat_app.services.litellm_loader import load_litellm
+
+    count = load_litellm().token_counter
+    return sum(count(model="gpt-4o", text=m.text) + 4 for m in turn.messages if m.text) + images
+
+
 def _data_url_image(url: str) -> Image:
     match = re.match(r"data:([^;,]+)?(?:;base64)?,(.*)", url, re.S)
     return Image(mime=match[1], data=match[2], url=url) if match else Image(url=url)
@@ -297,6 +312,31 @@ class OpenAIProtocol(Protocol):
         ),
         503: ("server_error", None, "The engine is currently overloaded, please try again later"),
     }
+
+    # Context windows as OpenAI states them, for the models tests send long chats to.
+    windows: ClassVar[dict[str, int]] = {"gpt-4o": 128_000, "gpt-4o-mini": 128_000}
+
+    def reject(self, request: Request, turn: Turn) -> Response | None:
+        refused = super().reject(request, turn)
+        window = self.windows.get(turn.model)
+        if refused is not None or window is None:
+            return refused
+        used = _openai_prompt_tokens(turn, window)
+        if used <= window:
+            return None
+        message = (
+            f"This model's maximum context length is {window} tokens. However, your messages "
+            f"resulted in {used} tokens. Please reduce the length of the messages."
+        )
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        }
+        return JSONResponse(body, 400, headers=self.headers())
 
     def parse(self, request: Request, body: dict[str, Any]) -> Turn:
         messages = [

@@ -3,6 +3,7 @@ from sqlmodel import select
 
 from chat_app.models import Message
 from chat_app.services import chats
+from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid, NotFound
 from tests.support.factories import make_chat, make_user
 
@@ -51,7 +52,9 @@ def test_one_reply_at_a_time_then_regenerate_resets_it_in_place(session, provide
     session.commit()
     again = chats.restart_last_reply(user, chat.id, session=session)
     assert again.id == reply.id and again.status == "pending" and again.content == ""
-    assert chats.prompt_for(again, session=session) == [{"role": "user", "content": "first"}]
+    model = resolve_model(chat.model_id, session=session)
+    assert model is not None
+    assert chats.prompt_for(again, model, session=session) == [{"role": "user", "content": "first"}]
 
 
 def test_list_rename_delete_and_strangers_get_not_found(session, provider_env):
