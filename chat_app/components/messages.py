@@ -1,5 +1,7 @@
 """Chat messages: markdown (never raw HTML), status, cost, inline errors with retry."""
 
+from typing import Any, cast
+
 import reflex as rx
 
 from chat_app.services.views import MediaView, MessageView
@@ -32,10 +34,46 @@ def _image_or_its_text(*_children) -> rx.Component:
     )
 
 
+_NO_LANGUAGE = rx.Var('""').to(str)  # what the renderer passes when a fence names none
+
+
+def _code_block(code: rx.Var[str], language: rx.Var[str] = _NO_LANGUAGE, **props) -> rx.Component:
+    """A fenced code block with its language named and a button copying its text (both in the
+    browser: `code` and `language` are the markdown renderer's own variables)."""
+    return rx.box(
+        rx.hstack(
+            rx.text(
+                rx.cond(language != "", language, "text"),
+                size="1",
+                class_name="code-language",
+                custom_attrs={"data-testid": "code-language"},
+            ),
+            rx.icon_button(
+                rx.icon("copy", size=14),
+                size="1",
+                variant="ghost",
+                aria_label="Copy code",
+                title="Copy code",
+                on_click=[rx.set_clipboard(code), rx.toast.success("Code copied.")],
+                custom_attrs={"data-testid": "copy-code"},
+            ),
+            justify="between",
+            align="center",
+            class_name="code-header",
+        ),
+        rx.code_block(code, language=cast(Any, language), wrap_long_lines=True, margin="0", **props),
+        class_name="code-frame",
+        custom_attrs={"data-testid": "code-block"},
+    )
+
+
 def _markdown(text) -> rx.Component:
     # use_raw=False: model output is shown as text, never interpreted as HTML.
     return rx.markdown(
-        text, use_raw=False, class_name="message-markdown", component_map={"img": _image_or_its_text}
+        text,
+        use_raw=False,
+        class_name="message-markdown",
+        component_map={"img": _image_or_its_text, "pre": _code_block},
     )
 
 
@@ -90,6 +128,31 @@ def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id, m
             "data-status": status,
             "data-message-id": testid_id,
         },
+    )
+
+
+COLLAPSE_OVER = 2_000  # characters of a person's message shown in full without asking
+
+
+def _collapsed_when_long(message: MessageView) -> rx.Component:
+    """A person's long message (a pasted file, a log) shows its start, with "Show more": a
+    checkbox and CSS, so opening it costs no round trip and the keyboard reaches it."""
+    body = _markdown(message["content"])
+    toggle_id = f"expand-{message['id']}"
+    return rx.cond(
+        (message["role"] == "user") & (cast(rx.vars.StringVar, message["content"]).length() > COLLAPSE_OVER),
+        rx.box(
+            rx.el.input(type="checkbox", id=toggle_id, class_name="expand-toggle"),
+            rx.box(body, class_name="collapsible"),
+            rx.el.label(
+                rx.el.span("Show more", class_name="when-collapsed"),
+                rx.el.span("Show less", class_name="when-expanded"),
+                html_for=toggle_id,
+                class_name="expand-label",
+                custom_attrs={"data-testid": "show-more"},
+            ),
+        ),
+        body,
     )
 
 
@@ -156,7 +219,7 @@ def history_message(message: MessageView) -> rx.Component:
     return _bubble(
         message["role"],
         message["status"],
-        _markdown(message["content"]),
+        _collapsed_when_long(message),
         footer,
         message["id"],
         _media(message),

@@ -163,6 +163,38 @@ def test_markdown_renders_code_and_never_raw_html(page: Page):
     assert page.evaluate("window.__pwned") is None
 
 
+def test_a_code_block_names_its_language_and_copies_its_text(page: Page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    register(page)
+    send(page, "Show me some [[markdown]]")
+    block = _last_reply(page).get_by_test_id("code-block")
+    expect(block).to_have_count(1)
+    expect(block.get_by_test_id("code-language")).to_have_text("python")
+    block.get_by_test_id("copy-code").click()
+    expect(page.get_by_text("Code copied.")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == 'def greet(name: str) -> str:\n    return f"Hello, {name}!"'
+
+
+def test_a_very_long_message_of_ones_own_is_shown_collapsed_until_asked(page: Page):
+    register(page)
+    lines = "\n\n".join(f"line {n} of a pasted log, long enough to need a few screens" for n in range(60))
+    send(page, f"{lines}\n\nthe end [[tokens=2]]")
+    mine = page.locator('[data-testid="message"][data-role="user"]').last
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    end = mine.get_by_text("the end", exact=False)
+    more = mine.get_by_test_id("show-more")
+    expect(more).to_have_text("Show more", use_inner_text=True)
+    expect(end).not_to_be_in_viewport()  # cut off at the collapsed height
+    collapsed = mine.bounding_box()
+    more.click()
+    expect(more).to_have_text("Show less", use_inner_text=True)
+    expanded = mine.bounding_box()
+    assert collapsed and expanded and expanded["height"] > 3 * collapsed["height"]
+    page.keyboard.press("Space")  # the toggle keeps the focus: the keyboard closes it again
+    expect(more).to_have_text("Show more", use_inner_text=True)
+
+
 def test_unconfigured_models_show_why_and_cannot_be_sent_to(page: Page):
     register(page)
     option = page.locator('[data-testid="model-select"] option[value="deepseek/deepseek-chat"]')
