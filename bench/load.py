@@ -190,18 +190,14 @@ class Watch:
 def viewer_delays(viewer: Viewer) -> list[float]:
     """For each token: when it first reached a viewer minus when the provider sent it, in ms.
 
-    The page shows the reply in flight as two vars (`live_sealed` + `live_tail`, which a token may
-    straddle), then the saved message: each delta is read against the text the page has then.
+    The page gets the reply in flight as pieces of text appended to what it has (`liveText`
+    scripts), then the saved message in a delta: each is read for the tokens it carries.
     """
     seen: set[int] = set()
     delays = []
-    live = {"live_sealed": "", "live_tail": ""}
-    for arrived, delta in viewer.deltas:
-        for values in delta.values():
-            for name in live:
-                if f"{name}_rx_state_" in values:
-                    live[name] = values[f"{name}_rx_state_"]
-        for number, stamp in STAMP.findall(live["live_sealed"] + live["live_tail"] + json.dumps(delta)):
+    received = [*viewer.live_pieces, *((arrived, json.dumps(delta)) for arrived, delta in viewer.deltas)]
+    for arrived, text in sorted(received, key=lambda r: r[0]):
+        for number, stamp in STAMP.findall(text):
             if int(number) not in seen:
                 seen.add(int(number))
                 delays.append((arrived - float(stamp)) * 1000)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -70,6 +71,10 @@ class Viewer:
         self.on_delta: Callable[[float, dict], None] | None = None
         # Client-only events the server asked for (`_redirect`, `_call_function`, ...), not run.
         self.client_events: list[dict] = []
+        # The reply in flight's text as the page's live.js would hold it, and each piece of text
+        # the server sent for it (arrival time, piece), from its `liveText.*` scripts.
+        self.live_text = ""
+        self.live_pieces: list[tuple[float, str]] = []
         # The merged state as the page holds it: full state name -> {frontend var name: value}.
         self.state: dict[str, dict[str, Any]] = {}
         self._http: aiohttp.ClientSession | None = None
@@ -279,14 +284,37 @@ class Viewer:
             if self.state.get(ROOT_STATE, {}).get("is_hydrated" + SUFFIX):
                 self._hydrated.set()
         for event in data.get("events") or []:
+            if event.get("name") == "_call_script":
+                self._live_text_script(str((event.get("payload") or {}).get("javascript_code", "")), received)
             if str(event.get("name", "")).startswith("_"):
                 self.client_events.append(event)
             else:  # a server event the page must call, with its own router data, as state.js does
                 await self._emit({**event, "router_data": event.get("router_data") or self._router_data})
 
+    def _live_text_script(self, code: str, received: float) -> None:
+        """What assets/live.js does with the server's `liveText.append/reset/keep` calls."""
+        call = LIVE_TEXT_CALL.fullmatch(code)
+        if call is None:
+            return
+        kind, offset, argument = call.groups()
+        if kind == "append" and int(offset) <= len(self.live_text):
+            piece = json.loads(argument)
+            self.live_text = self.live_text[: int(offset)] + piece
+            self.live_pieces.append((received, piece))
+        elif kind == "reset":
+            self.live_text = json.loads(argument)
+            self.live_pieces.append((received, self.live_text))
+        elif kind == "keep":
+            self.live_text = ""
+        if self.on_delta is not None:
+            self.on_delta(received, {})
+
     async def _emit(self, event: dict) -> None:
         assert self._ws is not None
         await self._ws.send_str(f"42{NAMESPACE}," + json.dumps(["event", event]))
+
+
+LIVE_TEXT_CALL = re.compile(r"liveText\.(append|reset|keep|forget)\(refs(?:, (\d+))?(?:, (.*))?\)", re.S)
 
 
 def _router_data(path: str) -> dict[str, Any]:
@@ -376,8 +404,6 @@ async def _demo(url: str) -> list[dict[str, Any]]:
 
 async def _one_reply(http: httpx.AsyncClient, url: str, tokens: int = 100) -> dict[str, Any]:
     """Open a new chat in a Viewer, post a stamped message and follow the reply to its end."""
-    import re
-
     stamp = re.compile(r"tok(\d+)@(\d+\.\d{3})")
     r = await http.post("/api/chats", json={"model_id": "openai/gpt-4o"})
     r.raise_for_status()
@@ -388,7 +414,7 @@ async def _one_reply(http: httpx.AsyncClient, url: str, tokens: int = 100) -> di
     lengths: list[int] = []
 
     def on_delta(received: float, delta: dict) -> None:
-        text = viewer.var("live_sealed", "") + viewer.var("live_tail", "")
+        text = viewer.live_text
         if text and (not lengths or len(text) > lengths[-1]):
             lengths.append(len(text))
         for number, sent in stamp.findall(text):

@@ -54,7 +54,9 @@ from tests.support.app_server import (  # noqa: E402
 
 MODEL = "openai/gpt-4o"
 TOKENS = 200
-DIRECTIVE = f"[[tokens={TOKENS}]] [[delay=0.01]]"
+DELAY = 0.01  # seconds between the fake's tokens: 100 tokens a second
+LONG_REPLIES = (4_000, 12_000)  # tokens: what a long reply costs the page, against its own text
+GOAL_LONG_RATIO = 2.0
 PASSWORD = "correct horse battery"
 EMAIL = "bench@example.com"
 SMALL, LARGE = 10, 1000
@@ -165,21 +167,30 @@ def sign_in(page: Page) -> None:
     page.get_by_test_id("composer-input").wait_for(state="visible")
 
 
-def one_reply(page: Page, counter: FrameCounter, chat_id: str, earlier: int) -> dict[str, Any]:
+def reply_text(tokens: int) -> str:
+    """What the fake writes for `[[tokens=N]]`."""
+    return " ".join(f"tok{n}" for n in range(1, tokens + 1))
+
+
+def one_reply(
+    page: Page, counter: FrameCounter, chat_id: str, earlier: int, tokens: int = TOKENS
+) -> dict[str, Any]:
     """Open the chat, wait for its history, then send and measure until the reply is complete."""
-    progress(f"reply in a chat with {earlier} earlier messages")
+    progress(f"{tokens}-token reply in a chat with {earlier} earlier messages")
     page.goto(f"/chat/{chat_id}")
     shown = min(earlier, HISTORY_PAGE)  # a chat opens with its latest page
     page.wait_for_function(f"document.querySelectorAll('{MESSAGE}').length === {shown}", timeout=120_000)
     select = page.get_by_test_id("model-select")
     if select.input_value() != MODEL:
         select.select_option(MODEL)
-    page.get_by_test_id("composer-input").fill(f"Count for me {DIRECTIVE}")
+    page.get_by_test_id("composer-input").fill(f"Count for me [[tokens={tokens}]] [[delay={DELAY}]]")
     page.evaluate(WATCH_JS)
     page.wait_for_timeout(500)  # let every frame of the page load be delivered before counting
     counter.reset()
     page.get_by_test_id("send-button").click()
-    page.wait_for_function(DONE_JS, arg=[shown + 2, f"tok{TOKENS}"], timeout=60_000, polling=10)
+    page.wait_for_function(
+        DONE_JS, arg=[shown + 2, f"tok{tokens}"], timeout=60_000 + tokens * DELAY * 2000, polling=10
+    )
     sent = counter.total()
     frames = list(counter.frames)
     marks = page.evaluate("window.__bench")
@@ -190,7 +201,8 @@ def one_reply(page: Page, counter: FrameCounter, chat_id: str, earlier: int) -> 
     return {
         "bytes": sent,
         "frames": len(frames),
-        "bytes_per_token": sent / TOKENS,
+        "bytes_per_token": sent / tokens,
+        "bytes_per_text_byte": sent / len(reply_text(tokens).encode()),
         "ttft_ms": since_click("first"),
         "ttft_frame_ms": since_click("frame"),
         "payloads": frames,
@@ -249,7 +261,7 @@ async def direct_ttft(base_url: str, history: int, runs: int) -> dict[str, list[
     messages = [
         {"role": "user" if i % 2 else "assistant", "content": f"message {i}"} for i in range(1, history + 1)
     ]
-    messages.append({"role": "user", "content": f"Count for me {DIRECTIVE}"})
+    messages.append({"role": "user", "content": f"Count for me [[tokens={TOKENS}]] [[delay={DELAY}]]"})
 
     async def once(read_to_end: bool) -> float:
         start = time.perf_counter()
@@ -287,14 +299,20 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
+def run(bytes_runs: int, ttft_runs: int, keep: Path | None, long_replies: tuple[int, ...]) -> dict[str, Any]:
     small_runs = max(bytes_runs, ttft_runs)
     tmp = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     try:
         database_url = f"sqlite:///{tmp / 'app.db'}"
         prepare(database_url)
         ids = seed(
-            database_url, {"warm": [SMALL], "small": [SMALL] * small_runs, "large": [LARGE] * bytes_runs}
+            database_url,
+            {
+                "warm": [SMALL],
+                "small": [SMALL] * small_runs,
+                "large": [LARGE] * bytes_runs,
+                "long": [SMALL] * len(long_replies),
+            },
         )
         with FakeProviders() as fake:
             progress("direct LiteLLM calls")
@@ -309,7 +327,7 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
                     **fake.env(),
                     "LLM_FIRST_TOKEN_TIMEOUT": "30",
                     "LLM_CHUNK_GAP_TIMEOUT": "30",
-                    "LLM_TOTAL_TIMEOUT": "120",
+                    "LLM_TOTAL_TIMEOUT": "600",
                 },
             )
             project = isolated_copy(tmp / "project")
@@ -332,6 +350,10 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
                         small.append(one_reply(page, counter, ids["small"][i], SMALL))
                         if i < bytes_runs:
                             large.append(one_reply(page, counter, ids["large"][i], LARGE))
+                    long = [
+                        one_reply(page, counter, ids["long"][i], SMALL, tokens)
+                        for i, tokens in enumerate(long_replies)
+                    ]
                 finally:
                     browser.close()
         if keep is not None:
@@ -360,6 +382,16 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None) -> dict[str, Any]:
 
     app_ttft, ttft_large = ttfts(small[:ttft_runs]), ttfts(large)
     return {
+        "long_replies": {
+            str(tokens): {
+                "bytes": r["bytes"],
+                "frames": r["frames"],
+                "text_bytes": len(reply_text(tokens).encode()),
+                "ratio": r["bytes_per_text_byte"],
+                "within_goal": r["bytes_per_text_byte"] <= GOAL_LONG_RATIO,
+            }
+            for tokens, r in zip(long_replies, long, strict=True)
+        },
         "tokens_per_reply": TOKENS,
         "bytes_per_token": {
             "10": bpt_small,
@@ -429,6 +461,14 @@ def report(r: dict[str, Any]) -> str:
         f"({big['direct_litellm_new_connection']:.0f} ms on a new connection), app {big['app']:.0f} ms "
         f"(frame reaches the page at {big['app_first_frame']:.0f} ms).",
         "",
+        f"Long replies ({1 / DELAY:.0f} tokens a second), websocket bytes received ÷ the reply's own text:",
+        *(
+            f"  {int(tokens):6,} tokens: {v['bytes']:10,} B for {v['text_bytes']:8,} B of text in "
+            f"{v['frames']:5,} frames: {v['ratio']:6.2f}x  (goal <= {GOAL_LONG_RATIO:g}: "
+            f"{'met' if v['within_goal'] else 'NOT MET'})"
+            for tokens, v in r["long_replies"].items()
+        ),
+        "",
         "State vars the server sent during one reply (payload bytes of the JSON values, sends):",
     ]
     for case in ("10", "1000"):
@@ -444,8 +484,14 @@ def main() -> None:
     parser.add_argument("--bytes-runs", type=int, default=3, help="replies per chat size for bytes/token")
     parser.add_argument("--ttft-runs", type=int, default=5, help="replies for time to first token")
     parser.add_argument("--keep", type=Path, help="save the received frames and the app log here")
+    parser.add_argument(
+        "--long",
+        default=",".join(map(str, LONG_REPLIES)),
+        help="tokens of the long replies measured against their text (empty: none)",
+    )
     args = parser.parse_args()
-    result = run(args.bytes_runs, args.ttft_runs, args.keep)
+    long_replies = tuple(int(n) for n in args.long.split(",") if n.strip())
+    result = run(args.bytes_runs, args.ttft_runs, args.keep, long_replies)
     print(json.dumps(result, indent=2) if args.json else report(result))
 
 

@@ -18,7 +18,12 @@ async def sync_catalog_on_start() -> None:
 app = rx.App(
     theme=rx.theme(accent_color="indigo", radius="medium"),
     stylesheets=["/styles.css"],
-    head_components=[rx.script(src="/keyboard.js"), rx.script(src="/follow.js"), rx.script(src="/paste.js")],
+    head_components=[
+        rx.script(src="/keyboard.js"),
+        rx.script(src="/follow.js"),
+        rx.script(src="/paste.js"),
+        rx.script(src="/live.js"),
+    ],
     api_transformer=make_api(),
 )
 app.register_lifespan_task(sync_catalog_on_start)

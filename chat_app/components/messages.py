@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import EARLIER, ChatState
+from chat_app.state.live_reply import KEPT_TEXTS, LIVE_RESYNC_ID, LIVE_TEXT
 
 # What react-markdown hands the `img` of the component map, read in the browser.
 _IMAGE_SRC = rx.Var('(props.src ?? "")').to(str)
@@ -134,10 +135,18 @@ def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id, m
 COLLAPSE_OVER = 2_000  # characters of a person's message shown in full without asking
 
 
+def _text_of(message: MessageView) -> rx.Var:
+    """A reply that ended as this page streamed it comes without its text: the page kept it
+    (LiveReplyMixin._keep_in_page), or, for the moment before it is kept, still shows it live."""
+    kept = KEPT_TEXTS.value.to(dict)[message["id"]].to(str)
+    content = cast(rx.vars.StringVar, message["content"])
+    return rx.cond(content != "", content, rx.cond(kept, kept, LIVE_TEXT.value.to(str)))
+
+
 def _collapsed_when_long(message: MessageView) -> rx.Component:
     """A person's long message (a pasted file, a log) shows its start, with "Show more": a
     checkbox and CSS, so opening it costs no round trip and the keyboard reaches it."""
-    body = _markdown(message["content"])
+    body = _markdown(_text_of(message))
     toggle_id = f"expand-{message['id']}"
     return rx.cond(
         (message["role"] == "user") & (cast(rx.vars.StringVar, message["content"]).length() > COLLAPSE_OVER),
@@ -296,13 +305,26 @@ def live_message() -> rx.Component:
             ChatState.live_kind != "text",
             generation_progress(),
             rx.cond(
-                (ChatState.live_sealed == "") & (ChatState.live_tail == ""),
+                LIVE_TEXT.value.to(str) == "",
                 rx.spinner(size="2"),
-                _markdown(ChatState.live_sealed + ChatState.live_tail),
+                _markdown(LIVE_TEXT.value.to(str)),
             ),
         ),
         rx.fragment(),
         ChatState.live_id,
+    )
+
+
+def live_text_resync() -> rx.Component:
+    """Clicked by assets/live.js when the live text it holds missed an update: the state sends
+    the whole text again."""
+    return rx.el.button(
+        id=LIVE_RESYNC_ID,
+        type="button",
+        hidden=True,
+        tab_index=-1,
+        aria_hidden="true",
+        on_click=ChatState.resync_live_text,
     )
 
 
@@ -327,6 +349,7 @@ def message_list() -> rx.Component:
         rx.foreach(ChatState.messages, loaded_message),
         rx.foreach(ChatState.recent, history_message),
         rx.cond(ChatState.is_streaming, live_message()),
+        live_text_resync(),
         spacing="3",
         width="100%",
         class_name="message-list",

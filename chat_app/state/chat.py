@@ -176,8 +176,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         following.last_seq = rows[-1]["seq"] if rows else 0
         self._following = following
         self._show_live()
+        text = self._live_text_update()[0]
         self.messages = rows
-        return [EARLIER.push([]), ChatState.follow_reply]
+        # The texts kept of replies streamed here belong to the chat shown before: this one's come whole.
+        forget = rx.call_script("liveText.forget(refs)")
+        return [EARLIER.push([]), forget, *([text] if text else []), ChatState.follow_reply]
 
     @rx.event
     async def load_earlier(self):
@@ -323,12 +326,12 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         if target != chat_id:  # the first message of a new chat: go to its own URL
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
-        self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])
+        text = self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])
         # The chat moves to the top of the sidebar here: no database read before the reply's first token.
         if title is not None:
             self.chat_title = title
         (await self.get_state(SidebarState)).put_on_top(target, title)
-        return [rx.set_value(COMPOSER_ID, ""), ChatState.follow_reply]
+        return [rx.set_value(COMPOSER_ID, ""), *([text] if text else []), ChatState.follow_reply]
 
     @rx.event
     async def regenerate(self):
@@ -344,8 +347,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             return result.effect
         reply, plan = result
         replies.start_reply(chat_id, reply["id"], plan=plan)
-        self._go_live(reply["id"], self._kind_of(reply["model_id"]))
-        return ChatState.follow_reply
+        text = self._go_live(reply["id"], self._kind_of(reply["model_id"]))
+        return [*([text] if text else []), ChatState.follow_reply]
 
     @rx.event
     async def stop_reply(self):

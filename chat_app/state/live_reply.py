@@ -7,37 +7,50 @@ import uuid
 from typing import TYPE_CHECKING
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from chat_app.db import session_scope
 from chat_app.models import Message
 from chat_app.services import access, accounts, chats, runtime
 from chat_app.services.views import MessageView, money
 from chat_app.state.following import Following, Outcome
+from chat_app.state.live_text import LiveTextSync
 
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
 # Seconds a view goes on showing a streaming reply before it checks again that its reader still
 # has access (removed from the chat, or the link they came by changed): then it stops at once.
 ACCESS_RECHECK = 3.0
-SEAL_AT = 1024  # characters of a growing reply re-sent per update before they are sealed
+# The text of the reply in flight lives in the browser: assets/live.js keeps it and hands it to
+# this client state, which the page shows (state/live_text.py says what to send it). live.js sets
+# the state through `refs`, as LIVE_TEXT.push would, with a script a tenth its size: it is sent a
+# few times a second per viewer.
+LIVE_TEXT = rx._x.client_state("live_text", default="")
+# A reply that ended as the browser showed it keeps that text there, by message id: its saved
+# version comes without it, and the page shows it from here.
+KEPT_TEXTS = rx._x.client_state("kept_texts", default={})
+LIVE_RESYNC_ID = "live-resync"  # clicked by live.js when the text it has missed an update
+
+
+def _live_text_script(call: str) -> EventSpec:
+    return rx.call_script(f"liveText.{call}")
 
 
 class LiveReplyMixin(rx.State, mixin=True):
     """Each update re-sends every var it assigns, whole. So the history loaded with the page is
     never assigned while replies stream; what arrives later goes to the short `recent` list, and
-    the reply in flight to its own vars, split so a token re-sends at most SEAL_AT characters."""
+    the text of the reply in flight goes to the browser a piece at a time (LIVE_TEXT)."""
 
     recent: rx.Field[list[MessageView]] = rx.field(default_factory=list)
     hidden_id: rx.Field[str] = rx.field("")  # a shown reply that is being regenerated
     live_id: rx.Field[str] = rx.field("")
-    live_sealed: rx.Field[str] = rx.field("")
-    live_tail: rx.Field[str] = rx.field("")
     live_kind: rx.Field[str] = rx.field("text")  # text | image | video: what the reply in flight makes
     live_status: rx.Field[str] = rx.field("")  # a generation's status: starting | processing | downloading
     live_percent: rx.Field[int] = rx.field(-1)  # from the model's logs; -1 when it gives none
     live_elapsed: rx.Field[str] = rx.field("")
     _following: Following = Following()  # what the live channel and the database said so far
     _follow_generation: int = 0
+    _live_text: LiveTextSync = LiveTextSync()  # what the browser's copy of the live text holds
 
     if TYPE_CHECKING:  # what the chat page's state, which this is mixed into, provides
         chat_id: rx.Field[str]
@@ -52,7 +65,7 @@ class LiveReplyMixin(rx.State, mixin=True):
     def _stop_following(self) -> None:
         """The view shows another chat (or none): forget the reply in flight and end the follower."""
         self.recent = []
-        self.hidden_id = self.live_id = self.live_sealed = self.live_tail = ""
+        self.hidden_id = self.live_id = ""
         self._clear_progress()
         self._following = Following()
         self._follow_generation += 1
@@ -70,14 +83,16 @@ class LiveReplyMixin(rx.State, mixin=True):
         loop = asyncio.get_running_loop()
         async with runtime.current().channel.follow(chat_id) as subscription:
             # The database is read after the channel's replay: together they miss nothing.
-            await self._catch_up(chat_id)
+            yield await self._catch_up(chat_id)
             heard = checked = loop.time()
+            due: float | None = None  # when text held back must go out
             while loop.time() - heard < IDLE_FOLLOW_LIMIT:
-                batch = await subscription.next_batch(timeout=1.0)
+                wait = 1.0 if due is None else max(due - loop.time(), 0.0)
+                batch = await subscription.next_batch(timeout=wait)
                 if batch and loop.time() - checked >= ACCESS_RECHECK:
                     # Catching up checks access first: a reader who lost it is shown nothing more
                     # (the view is reset, which ends this follower below).
-                    await self._catch_up(chat_id)
+                    yield await self._catch_up(chat_id)
                     checked = loop.time()
                 async with self:
                     if self._follow_generation != generation:
@@ -87,14 +102,23 @@ class LiveReplyMixin(rx.State, mixin=True):
                     if batch:
                         self._following = following
                     self._show_outcome(outcome)
+                    text_update, due = self._live_text_update(now=loop.time())
                     live = following.live is not None
+                if text_update is not None:
+                    yield text_update
                 if batch:
                     heard = loop.time()
                 if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
-                    await self._catch_up(chat_id)
+                    yield await self._catch_up(chat_id)
                     checked = loop.time()
                     if live:
                         heard = loop.time()
+
+    @rx.event
+    def resync_live_text(self):
+        """The browser's copy of the live text missed an update (a reconnect): send it whole."""
+        self._live_text = LiveTextSync()
+        return self._live_text_update()[0]
 
     def _clear_progress(self) -> None:
         self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
@@ -104,14 +128,20 @@ class LiveReplyMixin(rx.State, mixin=True):
         Reflex's change tracking would wrap each attribute they touch. Assign it back to keep it."""
         return getattr(self._following, "__wrapped__", self._following)
 
-    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> None:
-        """This view just started (or restarted) `message_id`: show it as the reply in flight."""
+    def _plain_live_text(self) -> LiveTextSync:
+        """The same for what the browser's live text holds."""
+        return getattr(self._live_text, "__wrapped__", self._live_text)
+
+    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> EventSpec | None:
+        """This view just started (or restarted) `message_id`: show it as the reply in flight
+        (the event returned clears the browser's live text)."""
         following = self._plain_following()
         if after_seq is not None:
             following.last_seq = after_seq
         following.go_live(message_id, "", kind)
         self._following = following
         self._show_outcome(Outcome(changed=True, went_live=message_id))
+        return self._live_text_update()[0]
 
     def _show_outcome(self, outcome: Outcome) -> None:
         if outcome.went_live:
@@ -127,20 +157,16 @@ class LiveReplyMixin(rx.State, mixin=True):
             self.hidden_id = message_id
 
     def _show_live(self) -> None:
-        """Put the reply in flight into the vars the page shows, assigning only what changed."""
+        """Put the reply in flight into the vars the page shows, assigning only what changed (its
+        text goes by `_live_text_update`)."""
         live = self._plain_following().live
         if live is None:
             if self.live_id:
-                self.live_id = self.live_sealed = self.live_tail = ""
+                self.live_id = ""
                 self._clear_progress()
             return
         if self.live_id != live.message_id:
             self.live_id = live.message_id
-        cut = len(live.text) - len(live.text) % SEAL_AT
-        if self.live_sealed != live.text[:cut]:
-            self.live_sealed = live.text[:cut]
-        if self.live_tail != live.text[cut:]:
-            self.live_tail = live.text[cut:]
         if self.live_kind != live.kind:
             self.live_kind = live.kind
         if live.kind != "text":
@@ -148,7 +174,16 @@ class LiveReplyMixin(rx.State, mixin=True):
             self.live_percent = live.percent
             self.live_elapsed = f"{int(live.elapsed) // 60}:{int(live.elapsed) % 60:02d}"
 
-    async def _catch_up(self, chat_id: str) -> None:
+    def _live_text_update(self, now: float | None = None) -> tuple[EventSpec | None, float | None]:
+        """The event bringing the browser's live text up to date (None: it is), and when text held
+        back is due (see LiveTextSync.update)."""
+        sync = self._plain_live_text()
+        call, due = sync.update(self._plain_following().live, now)
+        if call is not None:
+            self._live_text = sync
+        return (_live_text_script(call) if call else None), due
+
+    async def _catch_up(self, chat_id: str) -> list[EventSpec]:
         """Read what the view has not shown yet: saved replies, messages from other tabs, the
         saved text of the reply in flight."""
         async with self:
@@ -173,23 +208,32 @@ class LiveReplyMixin(rx.State, mixin=True):
         fresh = await asyncio.to_thread(work)
         async with self:
             if self.chat_id != chat_id:
-                return
+                return []
             if fresh is None:
                 self._deny("You no longer have access to this chat.")
-                return
+                return []
             # Settling saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it read: nothing it read may be lost.
             following = self._plain_following()
+            sync = self._plain_live_text()
+            in_page = sync.in_page(following.live)
             rows, cost = fresh
             done, outcome = following.settle(rows, self._kind_of)
             self._following = following
             self._show_outcome(outcome)
+            done, calls = sync.keep(done, in_page)
+            self._live_text = sync
+            events = [_live_text_script(call) for call in calls]
+            text_update = self._live_text_update()[0]
+            if text_update is not None:
+                events.append(text_update)
             if self.chat_cost != money(cost):
                 self.chat_cost = money(cost)
             if done:
                 ids = {m["id"] for m in done}
                 # A regenerated message's new version joins the recent ones; the loaded one stays hidden.
                 self.recent = [m for m in self.recent if m["id"] not in ids] + done
+        return events
 
     @rx.var
     def is_streaming(self) -> bool:

@@ -1,0 +1,49 @@
+"""The reply in flight reaches the page as pieces appended to what it has; every viewer ends with
+exactly the saved message, a viewer who joins mid-reply and a page that missed a piece included."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import register, send, sign_in
+
+STREAMING = '[data-testid="message"][data-role="assistant"][data-status="streaming"]'
+FINISHED = '[data-testid="message"][data-role="assistant"][data-status="complete"]'
+LONG = "a long one [[tokens=400]] [[delay=0.01]]"  # past the fast start: sent in pieces
+
+
+def _saved_reply(page: Page, app_url: str) -> str:
+    chat_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    chat = httpx.get(f"{app_url}/api/chats/{chat_id}", cookies=cookies).json()
+    return chat["messages"][-1]["content"]
+
+
+def _shown(page: Page) -> str:
+    return page.locator(f"{FINISHED} .message-markdown").last.inner_text().strip()
+
+
+def test_a_viewer_who_joins_mid_reply_ends_with_the_saved_message(page: Page, new_page, app_url):
+    email = register(page)
+    send(page, LONG)
+    expect(page.locator(STREAMING)).to_contain_text("tok50")
+    other = new_page(viewport={"width": 390, "height": 844})
+    sign_in(other, email)
+    other.goto(page.url)  # the same chat, mid-reply
+    expect(other.locator(STREAMING)).to_contain_text("tok300", timeout=15_000)
+    expect(other.locator(FINISHED)).to_contain_text("tok400", timeout=15_000)
+    expect(page.locator(FINISHED)).to_contain_text("tok400")
+    saved = _saved_reply(page, app_url)
+    assert saved.endswith("tok400")
+    assert _shown(page) == _shown(other) == saved
+
+
+def test_a_page_that_missed_a_piece_asks_for_the_whole_text(page: Page, app_url):
+    register(page)
+    send(page, LONG)
+    expect(page.locator(STREAMING)).to_contain_text("tok20")
+    # As after a reconnect: what the page holds is not what the server last sent it.
+    page.evaluate("window.liveText.reset({}, 'lost')")
+    expect(page.locator(FINISHED)).to_contain_text("tok400", timeout=15_000)
+    assert _shown(page) == _saved_reply(page, app_url)
