@@ -209,6 +209,46 @@ def one_reply(
     }
 
 
+JOIN_AT = 1_000  # the token after which a second viewer opens the chat of a long reply
+
+
+def joiner_reply(
+    page: Page, joiner: Page, counter: FrameCounter, chat_id: str, tokens: int
+) -> dict[str, Any]:
+    """A long reply sent from `page`, opened by `joiner` mid-way: what the joiner receives after
+    its catch-up (counted from the moment it shows the text so far) against the text still to come."""
+    progress(f"{tokens}-token reply, a second viewer joining after token {JOIN_AT}")
+    page.goto(f"/chat/{chat_id}")
+    page.get_by_test_id("composer-input").wait_for(state="visible")
+    page.get_by_test_id("composer-input").fill(f"Count for me [[tokens={tokens}]] [[delay={DELAY}]]")
+    page.get_by_test_id("send-button").click()
+    page.wait_for_function(LAST_TOKEN_JS, arg=JOIN_AT, timeout=60_000, polling=50)
+    joiner.goto(f"/chat/{chat_id}")
+    joiner.wait_for_function(LAST_TOKEN_JS, arg=JOIN_AT, timeout=60_000, polling=10)
+    counter.reset()
+    shown = joiner.evaluate(LAST_TOKEN_JS, 0)
+    joiner.wait_for_function(
+        DONE_JS, arg=[SMALL + 2, f"tok{tokens}"], timeout=60_000 + tokens * DELAY * 2000, polling=10
+    )
+    to_come = len(reply_text(tokens).encode()) - len(reply_text(shown).encode())
+    return {
+        "bytes": counter.total(),
+        "frames": len(counter.frames),
+        "text_bytes": to_come,
+        "joined_at": shown,
+    }
+
+
+# The number of the last token shown in a reply still streaming (0 when none), or whether it is
+# past `arg` when given one.
+LAST_TOKEN_JS = """(past) => {
+  const m = [...document.querySelectorAll('[data-testid="message"][data-role="assistant"][data-status="streaming"]')].pop();
+  const numbers = m ? [...m.textContent.matchAll(/tok(\\d+)/g)].map(x => +x[1]) : [];
+  const last = numbers.length ? Math.max(...numbers) : 0;
+  return past ? last >= past : last;
+}"""
+
+
 # --------------------------------------------------------------------------- frame analysis
 
 
@@ -312,6 +352,7 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None, long_replies: tuple[
                 "small": [SMALL] * small_runs,
                 "large": [LARGE] * bytes_runs,
                 "long": [SMALL] * len(long_replies),
+                "joined": [SMALL] * (1 if long_replies else 0),
             },
         )
         with FakeProviders() as fake:
@@ -354,6 +395,14 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None, long_replies: tuple[
                         one_reply(page, counter, ids["long"][i], SMALL, tokens)
                         for i, tokens in enumerate(long_replies)
                     ]
+                    joined = None
+                    if long_replies:
+                        other = browser.new_context(base_url=url, viewport={"width": 1280, "height": 800})
+                        other.set_default_timeout(30_000)
+                        joiner = other.new_page()
+                        joiner_counter = FrameCounter(joiner)
+                        sign_in(joiner)
+                        joined = joiner_reply(page, joiner, joiner_counter, ids["joined"][0], long_replies[0])
                 finally:
                     browser.close()
         if keep is not None:
@@ -382,6 +431,13 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None, long_replies: tuple[
 
     app_ttft, ttft_large = ttfts(small[:ttft_runs]), ttfts(large)
     return {
+        "joined_mid_reply": joined
+        and {
+            **joined,
+            "tokens": long_replies[0],
+            "ratio": joined["bytes"] / joined["text_bytes"],
+            "within_goal": joined["bytes"] / joined["text_bytes"] <= GOAL_LONG_RATIO,
+        },
         "long_replies": {
             str(tokens): {
                 "bytes": r["bytes"],
@@ -467,6 +523,16 @@ def report(r: dict[str, Any]) -> str:
             f"{v['frames']:5,} frames: {v['ratio']:6.2f}x  (goal <= {GOAL_LONG_RATIO:g}: "
             f"{'met' if v['within_goal'] else 'NOT MET'})"
             for tokens, v in r["long_replies"].items()
+        ),
+        *(
+            [
+                f"  a viewer joining a {j['tokens']:,}-token reply after token {j['joined_at']:,}: "
+                f"{j['bytes']:,} B for the {j['text_bytes']:,} B of text still to come in {j['frames']:,} "
+                f"frames: {j['ratio']:.2f}x  (goal <= {GOAL_LONG_RATIO:g}: "
+                f"{'met' if j['within_goal'] else 'NOT MET'})"
+            ]
+            if (j := r.get("joined_mid_reply"))
+            else []
         ),
         "",
         "State vars the server sent during one reply (payload bytes of the JSON values, sends):",

@@ -47,3 +47,17 @@ def test_a_page_that_missed_a_piece_asks_for_the_whole_text(page: Page, app_url)
     page.evaluate("window.liveText.reset({}, 'lost')")
     expect(page.locator(FINISHED)).to_contain_text("tok400", timeout=15_000)
     assert _shown(page) == _saved_reply(page, app_url)
+
+
+def test_the_conversation_follows_the_reply_at_its_end_and_stays_put_when_scrolled_up(new_page):
+    page = new_page(viewport={"width": 390, "height": 600})
+    register(page)
+    send(page, "a long one [[tokens=600]] [[delay=0.01]]")
+    pane = page.locator(".conversation")
+    expect(page.locator(STREAMING)).to_contain_text("tok150")
+    gap = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    assert pane.evaluate("el => el.scrollHeight > el.clientHeight")  # the reply is taller than the pane
+    assert pane.evaluate(gap) < 120  # following the end
+    pane.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+    expect(page.locator(STREAMING)).to_contain_text("tok300")  # more text came meanwhile
+    assert pane.evaluate("el => el.scrollTop") == 0  # the reader's place is kept

@@ -51,31 +51,38 @@ def test_another_reply_or_a_shorter_text_is_sent_whole():
 def test_a_long_replys_small_pieces_wait_until_they_are_long_or_due():
     sync, reply = LiveTextSync(), LiveReply("r1", text="")
     sync.update(reply)
-    for n in range(1, 11):  # the start goes as it comes
-        reply.text += "x" * 60
-        call, _ = sync.update(reply, now=n * 0.05)
-        assert call is not None
-    assert sync.length == 600 >= live_text.FAST_START
-    reply.text += "y" * 50
-    assert sync.update(reply, now=0.55) == (None, 0.5 + live_text.PIECE_WAIT)  # held back
-    reply.text += "y" * 50
-    assert sync.update(reply, now=0.6)[0] is None
-    call, _ = sync.update(reply, now=0.5 + live_text.PIECE_WAIT)  # due: whatever there is goes
-    assert call == f'append(refs, 600, "{"y" * 100}")'
+    reply.text = "x" * 150
+    assert sync.update(reply, now=0.0)[0] is not None  # the start goes as it comes
+    reply.text = "x" * 6_000
+    assert sync.update(reply, now=1.0)[0] is not None
+    assert live_text.piece_for(6_000) == (live_text.PIECE, live_text.PIECE_WAIT)
+    reply.text += "y" * 100
+    assert sync.update(reply, now=1.1) == (None, 1.0 + live_text.PIECE_WAIT)  # held back
+    reply.text += "y" * 100
+    assert sync.update(reply, now=1.2)[0] is None
+    call, _ = sync.update(reply, now=1.0 + live_text.PIECE_WAIT)  # due: whatever there is goes
+    assert call == f'append(refs, 6000, "{"y" * 200}")'
     reply.text += "z" * live_text.PIECE  # a whole piece goes at once
-    assert sync.update(reply, now=0.81)[0] == f'append(refs, 700, "{"z" * live_text.PIECE}")'
+    assert sync.update(reply, now=1.31)[0] == f'append(refs, 6200, "{"z" * live_text.PIECE}")'
+
+
+def test_the_pieces_grow_with_the_reply():
+    short, _ = live_text.piece_for(live_text.FAST_START)
+    middle, middle_wait = live_text.piece_for(3_000)
+    assert short < middle < live_text.PIECE and 0 < middle_wait < live_text.PIECE_WAIT
+    assert live_text.piece_for(100_000) == (live_text.PIECE, live_text.PIECE_WAIT)
 
 
 def test_a_reply_that_ended_as_shown_is_kept_in_the_page_not_sent_again():
     sync, reply = LiveTextSync(), LiveReply("r1", text="")
     sync.update(reply)
-    reply.text = "x" * 700
+    reply.text = "x" * 7_000
     sync.update(reply, now=1.0)
     reply.text += "tail"  # held back when the reply ended
     assert sync.update(reply, now=1.01)[0] is None
     in_page = sync.in_page(reply)
-    done, calls = sync.keep([saved("q", "the question"), saved("r1", "x" * 700 + "tail")], in_page)
-    assert calls == ['append(refs, 700, "tail")', 'keep(refs, "r1")']
+    done, calls = sync.keep([saved("q", "the question"), saved("r1", "x" * 7_000 + "tail")], in_page)
+    assert calls == ['append(refs, 7000, "tail")', 'keep(refs, "r1")']
     assert [m["content"] for m in done] == ["the question", ""]  # the reply's text is not re-sent
     assert sync.update(None) == (None, None)  # keep() emptied the page's live text
 

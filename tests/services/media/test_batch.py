@@ -144,16 +144,27 @@ async def test_a_failed_request_leaves_nothing_behind(storage):
     assert _stored(storage) == [] and _staging(storage) == [] and batch.stored == []
 
 
-async def test_a_request_gone_while_a_file_is_judged_still_leaves_nothing_behind(storage):
+async def test_a_request_gone_while_a_file_is_judged_still_leaves_nothing_behind(storage, monkeypatch):
     import asyncio
+    import threading
 
     batch = media.UploadBatch(used=0, limits=LIMITS, storage=storage)
     batch.begin("clip.mp4", None)
     batch.write(samples.mp4(seconds=2.0))
     batch.end()
+    started, go_on = threading.Event(), threading.Event()
+    judge = batch._judge_ended
+
+    def judged_when_told() -> None:
+        started.set()
+        go_on.wait(10)
+        judge()
+
+    monkeypatch.setattr(batch, "_judge_ended", judged_when_told)
     judging = asyncio.create_task(batch.judge())
-    await asyncio.sleep(0.005)  # the thread is judging the video when the client goes away
-    judging.cancel()
+    await asyncio.to_thread(started.wait, 10)  # the thread is judging the video...
+    judging.cancel()  # ...when the client goes away
+    go_on.set()
     with pytest.raises(asyncio.CancelledError):
         await judging
     batch.discard()
