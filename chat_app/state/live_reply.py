@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
 from chat_app.db import session_scope
 from chat_app.models import Message
@@ -32,8 +33,22 @@ KEPT_TEXTS = rx._x.client_state("kept_texts", default={})
 LIVE_RESYNC_ID = "live-resync"  # clicked by live.js when the text it has missed an update
 
 
+NO_LONGER = "You no longer have access to this chat."
+
+
 def _live_text_script(call: str) -> EventSpec:
     return rx.call_script(f"liveText.{call}")
+
+
+def _may_read(token: str | None, chat_id: str, link_token: str, *, session: Session) -> bool:
+    """Whether the session's reader may still read the chat: access can be taken away while the
+    chat is open, or the link they came by changed."""
+    reader = accounts.user_for_token(token, session=session)
+    try:
+        access.authorize(reader, chat_id, "read", session=session, link_token=link_token)
+    except access.NoAccess:
+        return False
+    return True
 
 
 class LiveReplyMixin(rx.State, mixin=True):
@@ -90,9 +105,9 @@ class LiveReplyMixin(rx.State, mixin=True):
                 wait = 1.0 if due is None else max(due - loop.time(), 0.0)
                 batch = await subscription.next_batch(timeout=wait)
                 if batch and loop.time() - checked >= ACCESS_RECHECK:
-                    # Catching up checks access first: a reader who lost it is shown nothing more
-                    # (the view is reset, which ends this follower below).
-                    yield await self._catch_up(chat_id)
+                    # A reader who lost access is shown nothing more (the view is reset, which
+                    # ends this follower below).
+                    await self._recheck_access(chat_id)
                     checked = loop.time()
                 async with self:
                     if self._follow_generation != generation:
@@ -183,6 +198,22 @@ class LiveReplyMixin(rx.State, mixin=True):
             self._live_text = sync
         return (_live_text_script(call) if call else None), due
 
+    async def _recheck_access(self, chat_id: str) -> None:
+        """While a reply streams, whether the reader may still read the chat (one short query
+        pair, not a catch-up): the view of one who may not is reset."""
+        async with self:
+            link_token = self._link_token
+        token = self._session_token()
+
+        def work() -> bool:
+            with session_scope() as session:
+                return _may_read(token, chat_id, link_token, session=session)
+
+        if not await asyncio.to_thread(work):
+            async with self:
+                if self.chat_id == chat_id:
+                    self._deny(NO_LONGER)
+
     async def _catch_up(self, chat_id: str) -> list[EventSpec]:
         """Read what the view has not shown yet: saved replies, messages from other tabs, the
         saved text of the reply in flight."""
@@ -193,10 +224,7 @@ class LiveReplyMixin(rx.State, mixin=True):
 
         def work() -> tuple[list[MessageView], float] | None:
             with session_scope() as session:
-                reader = accounts.user_for_token(token, session=session)
-                try:  # access can be taken away while the chat is open, or its link changed
-                    access.authorize(reader, chat_id, "read", session=session, link_token=link_token)
-                except access.NoAccess:
+                if not _may_read(token, chat_id, link_token, session=session):
                     return None
                 rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
                 seen = {str(m.id) for m in rows}
@@ -210,7 +238,7 @@ class LiveReplyMixin(rx.State, mixin=True):
             if self.chat_id != chat_id:
                 return []
             if fresh is None:
-                self._deny("You no longer have access to this chat.")
+                self._deny(NO_LONGER)
                 return []
             # Settling saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it read: nothing it read may be lost.
