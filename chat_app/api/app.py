@@ -3,7 +3,7 @@
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from chat_app.api import admin, auth, chats, keys, media, models, oidc, openapi, share
+from chat_app.api import admin, auth, chats, health, keys, media, models, oidc, openapi, share
 from chat_app.api.common import domain_error_handler
 from chat_app.api.origins import CrossSiteWritesRefused
 from chat_app.api.page_policy import PagePolicy
@@ -28,6 +28,7 @@ def make_api() -> Starlette:
             *share.router.routes(),
             *admin.router.routes(),
             *openapi.router.routes(),
+            *health.routes,
         ],
         middleware=[Middleware(CrossSiteWritesRefused), Middleware(PagePolicy)],
         exception_handlers={DomainError: domain_error_handler},

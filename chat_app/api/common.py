@@ -12,6 +12,7 @@ from chat_app.services.errors import (
     Invalid,
     LimitReached,
     NotFound,
+    NotReady,
     TooManyAttempts,
     Unauthenticated,
 )
@@ -24,6 +25,7 @@ _STATUS = {
     Unauthenticated: 401,
     TooManyAttempts: 429,
     LimitReached: 429,
+    NotReady: 503,
 }
 
 
@@ -45,7 +47,7 @@ def error_response(exc: DomainError) -> JSONResponse:
         status = exc.status
     else:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
-    retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, LimitReached)) else None
+    retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, LimitReached, NotReady)) else None
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"error": str(exc), "code": exc.code}, status_code=status, headers=headers)
 

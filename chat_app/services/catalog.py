@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 from chat_app import catalog as files
 from chat_app.catalog import CatalogModel
 from chat_app.models import ModelEntry, User, utcnow
-from chat_app.services import keys
+from chat_app.services import keys, readiness
 from chat_app.services.errors import Invalid
 from chat_app.services.litellm_loader import load_litellm
 from chat_app.services.providers import PROVIDERS, configuration_gap
@@ -223,6 +223,8 @@ def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | N
     if cached is not None and now - cached[0] < RESOLVED_FOR:
         return cached[1]
     row = session.get(ModelEntry, model_id)
+    if row is None:
+        readiness.require_catalog(session=session)  # not "unknown" while the catalog still loads
     model = as_catalog_model(row) if row is not None else None
     if len(_resolved) > 1000:
         _resolved.clear()

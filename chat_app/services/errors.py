@@ -42,3 +42,11 @@ class LimitReached(DomainError):
     def __init__(self, message: str, *, limit: str, retry_after: int | None = None) -> None:
         super().__init__(message, code=limit)
         self.retry_after = retry_after
+
+
+class NotReady(DomainError):
+    """This process cannot serve the request yet (it is starting); nothing was changed."""
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message, code="not_ready")
+        self.retry_after = retry_after
