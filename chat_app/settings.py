@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -108,7 +109,8 @@ class Settings(BaseSettings):
 
     database_url: DatabaseUrl = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL", repr=False)
     public_url: PublicUrl = Field("http://localhost:3000", validation_alias="PUBLIC_URL")
-    # Unset: PUBLIC_URL alone (public_url is declared first, so its value is there to use).
+    # Unset: PUBLIC_URL alone, or for a local one its three names (public_url is declared first,
+    # so its value is there to use).
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), validation_alias="ALLOWED_ORIGINS", validate_default=True
     )
@@ -239,7 +241,7 @@ class Settings(BaseSettings):
     @classmethod
     def _origins_default(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         public_url = info.data.get("public_url")  # absent when PUBLIC_URL itself was refused
-        return value or ((public_url,) if public_url else ())
+        return value or (_with_loopback_names(public_url) if public_url else ())
 
     @field_validator("secret_key")
     @classmethod
@@ -447,3 +449,16 @@ def settings_or_exit() -> Settings:
         return get_settings()
     except SettingsError as exc:
         sys.exit(str(exc))
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _with_loopback_names(url: str) -> tuple[str, ...]:
+    """A local address under each of the names a browser may be given for it: the app started
+    on this machine answers a page opened at 127.0.0.1 or [::1] as at localhost."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return (url,)
+    port = f":{parts.port}" if parts.port else ""
+    return tuple(f"{parts.scheme}://{host}{port}" for host in LOOPBACK_NAMES)

@@ -38,7 +38,8 @@ def test_every_variable_has_its_default_when_unset(clean_env, tmp_path):
     s = load_settings()
     assert s.database_url == settings.DEFAULT_DATABASE_URL
     assert s.public_url == "http://localhost:3000"
-    assert s.allowed_origins == ("http://localhost:3000",)
+    # a page opened at 127.0.0.1 or [::1] is the same local app
+    assert s.allowed_origins == ("http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000")
     assert s.cookie_secure is False
     assert s.cookie_name == "chat_session"
     assert s.session_days == 30.0
@@ -186,6 +187,12 @@ def test_values_derived_from_others(clean_env):
         True,
     )
     assert s.cookie_name == "__Host-chat_session"  # Secure, Path=/, no Domain: no subdomain can set it
+    clean_env.setenv("PUBLIC_URL", "http://127.0.0.1:8000")
+    assert load_settings().allowed_origins == (
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+        "http://[::1]:8000",
+    )
     clean_env.setenv("ALLOWED_ORIGINS", " https://a.example, https://b.example ,")
     clean_env.setenv("MAX_IMAGE_MB", "1.5")
     s = load_settings()

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import PASSWORD, choose_model, register, send, sign_in, unique_email
+from tests.support.browser import PASSWORD, choose_model, pages_on, register, send, sign_in, unique_email
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, not committed
@@ -337,3 +337,13 @@ def test_the_first_message_names_a_chat_opened_empty(page: Page, app_url):
     expect(page.get_by_test_id("chat-title")).to_contain_text("Plans for the weekend")
     expect(page.get_by_test_id("chat-item").first).to_contain_text("Plans for the weekend")
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+
+
+def test_the_local_app_opened_at_127_0_0_1_works_as_at_localhost(browser, app_url):
+    """PUBLIC_URL names localhost; a page opened at 127.0.0.1 connects and chats all the same."""
+    with pages_on(browser, app_url.replace("localhost", "127.0.0.1")) as make:
+        page = make()
+        register(page)
+        send(page, "hello from 127.0.0.1 [[tokens=2]]")
+        expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+        expect(_last_reply(page)).to_contain_text("tok2")
