@@ -179,7 +179,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         text = self._live_text_update()[0]
         self.messages = rows
         # The texts kept of replies streamed here belong to the chat shown before: this one's come whole.
-        forget = rx.call_script("liveText.forget(refs)")
+        forget = rx.call_script("window.liveText?.forget(refs)")
         return [EARLIER.push([]), forget, *([text] if text else []), ChatState.follow_reply]
 
     @rx.event

@@ -37,7 +37,7 @@ NO_LONGER = "You no longer have access to this chat."
 
 
 def _live_text_script(call: str) -> EventSpec:
-    return rx.call_script(f"liveText.{call}")
+    return rx.call_script(f"window.liveText?.{call}")  # live.js may still be loading at first
 
 
 def _may_read(token: str | None, chat_id: str, link_token: str, *, session: Session) -> bool:
