@@ -314,7 +314,9 @@ class Viewer:
         await self._ws.send_str(f"42{NAMESPACE}," + json.dumps(["event", event]))
 
 
-LIVE_TEXT_CALL = re.compile(r"window\.liveText\?\.(append|reset|keep|forget)\(refs(?:, (\d+))?(?:, (.*))?\)", re.S)
+LIVE_TEXT_CALL = re.compile(
+    r"window\.liveText\?\.(append|reset|keep|forget)\(refs(?:, (\d+))?(?:, (.*))?\)", re.S
+)
 
 
 def _router_data(path: str) -> dict[str, Any]:
