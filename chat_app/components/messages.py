@@ -1,6 +1,6 @@
 """Chat messages: markdown (never raw HTML), status, cost, inline errors with retry."""
 
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import reflex as rx
 
@@ -165,6 +165,13 @@ def _collapsed_when_long(message: MessageView) -> rx.Component:
     )
 
 
+def _footnote(text, testid: str, color: Literal["gray", "amber"]) -> rx.Component:
+    """A small line under a reply, shown only when it says something."""
+    return rx.cond(
+        text != "", rx.text(text, size="1", color_scheme=color, custom_attrs={"data-testid": testid})
+    )
+
+
 def history_message(message: MessageView) -> rx.Component:
     is_error = message["status"] == "error"
     is_last = message["id"] == ChatState.last_message_id
@@ -203,24 +210,8 @@ def history_message(message: MessageView) -> rx.Component:
     )
     footer = rx.hstack(
         footer,
-        rx.cond(
-            message["cost_label"] != "",
-            rx.text(
-                message["cost_label"],
-                size="1",
-                color_scheme="gray",
-                custom_attrs={"data-testid": "message-cost"},
-            ),
-        ),
-        rx.cond(
-            message["context_note"] != "",
-            rx.text(
-                message["context_note"],
-                size="1",
-                color_scheme="amber",
-                custom_attrs={"data-testid": "context-note"},
-            ),
-        ),
+        _footnote(message["cost_label"], "message-cost", "gray"),
+        _footnote(message["context_note"], "context-note", "amber"),
         spacing="2",
         align="center",
         wrap="wrap",

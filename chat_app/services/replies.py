@@ -316,8 +316,9 @@ async def reap_forever(every: float) -> None:
                         chat_id,
                         {"type": "end", "message_id": message_id, "status": "error", "error": INTERRUPTED},
                     )
-                for message_id in await asyncio.to_thread(replies_of_disabled_accounts, engine=engine):
-                    _cancel_here(message_id)  # a reply another worker runs is that worker's to stop
+                if _jobs:  # only replies this worker runs are its to stop
+                    for message_id in await asyncio.to_thread(replies_of_disabled_accounts, engine=engine):
+                        _cancel_here(message_id)
             except Exception:
                 log.exception("could not look for interrupted replies")
         await asyncio.sleep(every)

@@ -16,7 +16,7 @@ from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState, Refused
-from chat_app.state.live_reply import LiveReplyMixin
+from chat_app.state.live_reply import LiveReplyMixin, live_text_script
 from chat_app.state.sidebar import SidebarState, sidebar_lists
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
@@ -176,11 +176,10 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         following.last_seq = rows[-1]["seq"] if rows else 0
         self._following = following
         self._show_live()
-        text = self._live_text_update()[0]
+        text = self._live_text_events()
         self.messages = rows
         # The texts kept of replies streamed here belong to the chat shown before: this one's come whole.
-        forget = rx.call_script("window.liveText?.forget(refs)")
-        return [EARLIER.push([]), forget, *([text] if text else []), ChatState.follow_reply]
+        return [EARLIER.push([]), live_text_script("forget(refs)"), *text, ChatState.follow_reply]
 
     @rx.event
     async def load_earlier(self):
@@ -331,7 +330,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         if title is not None:
             self.chat_title = title
         (await self.get_state(SidebarState)).put_on_top(target, title)
-        return [rx.set_value(COMPOSER_ID, ""), *([text] if text else []), ChatState.follow_reply]
+        return [rx.set_value(COMPOSER_ID, ""), *text, ChatState.follow_reply]
 
     @rx.event
     async def regenerate(self):
@@ -348,7 +347,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         reply, plan = result
         replies.start_reply(chat_id, reply["id"], plan=plan)
         text = self._go_live(reply["id"], self._kind_of(reply["model_id"]))
-        return [*([text] if text else []), ChatState.follow_reply]
+        return [*text, ChatState.follow_reply]
 
     @rx.event
     async def stop_reply(self):

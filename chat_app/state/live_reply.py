@@ -36,8 +36,9 @@ LIVE_RESYNC_ID = "live-resync"  # clicked by live.js when the text it has missed
 NO_LONGER = "You no longer have access to this chat."
 
 
-def _live_text_script(call: str) -> EventSpec:
-    return rx.call_script(f"window.liveText?.{call}")  # live.js may still be loading at first
+def live_text_script(call: str) -> EventSpec:
+    """A call of assets/live.js (which may still be loading on a page's first load)."""
+    return rx.call_script(f"window.liveText?.{call}")
 
 
 def _may_read(token: str | None, chat_id: str, link_token: str, *, session: Session) -> bool:
@@ -133,7 +134,7 @@ class LiveReplyMixin(rx.State, mixin=True):
     def resync_live_text(self):
         """The browser's copy of the live text missed an update (a reconnect): send it whole."""
         self._live_text = LiveTextSync()
-        return self._live_text_update()[0]
+        return self._live_text_events()
 
     def _clear_progress(self) -> None:
         self.live_kind, self.live_status, self.live_percent, self.live_elapsed = "text", "", -1, ""
@@ -147,7 +148,7 @@ class LiveReplyMixin(rx.State, mixin=True):
         """The same for what the browser's live text holds."""
         return getattr(self._live_text, "__wrapped__", self._live_text)
 
-    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> EventSpec | None:
+    def _go_live(self, message_id: str, kind: str, after_seq: int | None = None) -> list[EventSpec]:
         """This view just started (or restarted) `message_id`: show it as the reply in flight
         (the event returned clears the browser's live text)."""
         following = self._plain_following()
@@ -156,7 +157,7 @@ class LiveReplyMixin(rx.State, mixin=True):
         following.go_live(message_id, "", kind)
         self._following = following
         self._show_outcome(Outcome(changed=True, went_live=message_id))
-        return self._live_text_update()[0]
+        return self._live_text_events()
 
     def _show_outcome(self, outcome: Outcome) -> None:
         if outcome.went_live:
@@ -189,6 +190,11 @@ class LiveReplyMixin(rx.State, mixin=True):
             self.live_percent = live.percent
             self.live_elapsed = f"{int(live.elapsed) // 60}:{int(live.elapsed) % 60:02d}"
 
+    def _live_text_events(self) -> list[EventSpec]:
+        """The browser's live text brought up to date at once, as events to return."""
+        event, _due = self._live_text_update()
+        return [event] if event is not None else []
+
     def _live_text_update(self, now: float | None = None) -> tuple[EventSpec | None, float | None]:
         """The event bringing the browser's live text up to date (None: it is), and when text held
         back is due (see LiveTextSync.update)."""
@@ -196,7 +202,7 @@ class LiveReplyMixin(rx.State, mixin=True):
         call, due = sync.update(self._plain_following().live, now)
         if call is not None:
             self._live_text = sync
-        return (_live_text_script(call) if call else None), due
+        return (live_text_script(call) if call else None), due
 
     async def _recheck_access(self, chat_id: str) -> None:
         """While a reply streams, whether the reader may still read the chat (one short query
@@ -251,10 +257,7 @@ class LiveReplyMixin(rx.State, mixin=True):
             self._show_outcome(outcome)
             done, calls = sync.keep(done, in_page)
             self._live_text = sync
-            events = [_live_text_script(call) for call in calls]
-            text_update = self._live_text_update()[0]
-            if text_update is not None:
-                events.append(text_update)
+            events = [*(live_text_script(call) for call in calls), *self._live_text_events()]
             if self.chat_cost != money(cost):
                 self.chat_cost = money(cost)
             if done:
