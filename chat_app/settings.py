@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     redis_url: RedisUrl = Field(
         "", validation_alias=AliasChoices("REDIS_URL", "REFLEX_REDIS_URL"), repr=False
     )
+    # The bearer token Prometheus presents to GET /metrics; unset, the route does not exist.
+    metrics_token: str = Field("", validation_alias="METRICS_TOKEN", repr=False)
     # Namespaces our keys, so several installs can share one Redis.
     redis_prefix: str = Field("chat_app", validation_alias="REDIS_KEY_PREFIX")
     # Granian reads it to start workers; the app, to warn when they have no Redis to share.

@@ -59,7 +59,9 @@ def websocket_origin(origin: str) -> str:
 
 def content_security_policy(script_sources: Iterable[str]) -> str:
     """The policy of a page whose inline scripts have these sources (hashes)."""
-    ours = get_settings().allowed_origins
+    # CSP has no syntax for an IPv6 literal (browsers drop `http://[::1]:3000` with an error);
+    # 'self' already covers a page opened at one, its websocket included.
+    ours = [o for o in get_settings().allowed_origins if "://[" not in o]
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'unsafe-eval'", *script_sources],

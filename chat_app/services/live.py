@@ -249,6 +249,10 @@ class Channel:
     def followed(self) -> list[str]:
         return list(self._followers)
 
+    def follower_count(self) -> int:
+        """Views following a chat in this process."""
+        return sum(len(followers) for followers in self._followers.values())
+
     def deliver(self, chat_id: str, entries: list[Entry]) -> None:
         """New entries of a chat's log, for this process's followers."""
         for subscription in tuple(self._followers.get(chat_id, ())):

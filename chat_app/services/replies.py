@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from sqlmodel import Session, col
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
 from chat_app.models import Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import chats, generation, keys, llm, media, runtime, workers
+from chat_app.services import chats, generation, keys, llm, media, metrics, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
@@ -70,6 +71,11 @@ class ReplyJob:
 _jobs: dict[str, ReplyJob] = {}  # this process's replies in flight, by assistant message id
 
 
+def running_count() -> int:
+    """Replies this process is producing now."""
+    return len(_jobs)
+
+
 def is_running(message_id: str) -> bool:
     """Whether this process is producing the reply (tests wait on it)."""
     return message_id in _jobs
@@ -104,6 +110,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     usage: tuple[int | None, int | None] = (None, None)
     model = None
     made: list[media.Stored] = []
+    started = time.monotonic()
     try:
         plan = job.plan or await asyncio.to_thread(_plan, job)
         model, prompt, own_key = plan.model, plan.prompt, plan.own_key
@@ -155,6 +162,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
             log.exception("could not save the end of reply %s", job.message_id)
         finally:
             _jobs.pop(job.message_id, None)
+            metrics.REPLIES_FINISHED.labels(status.value, job.kind).inc()
+            metrics.REPLY_SECONDS.labels(job.kind).observe(time.monotonic() - started)
             _publish(
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},

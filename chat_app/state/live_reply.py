@@ -14,14 +14,16 @@ from chat_app.db import session_scope
 from chat_app.models import Message
 from chat_app.services import access, accounts, chats, runtime
 from chat_app.services.views import MessageView, money
+from chat_app.state import tabs
 from chat_app.state.following import Following, Outcome
 from chat_app.state.live_text import LiveTextSync
 
-IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet view keeps following (a closed tab's follower ends)
+IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet open view keeps following (it follows again on its next send)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
 # Seconds a view goes on showing a streaming reply before it checks again that its reader still
 # has access (removed from the chat, or the link they came by changed): then it stops at once.
 ACCESS_RECHECK = 3.0
+TAB_CHECK = 5.0  # seconds between two looks at whether the view's tab is still open
 # The text of the reply in flight lives in the browser: assets/live.js keeps it and hands it to
 # this client state, which the page shows (state/live_text.py says what to send it). live.js sets
 # the state through `refs`, as LIVE_TEXT.push would, with a script a tenth its size: it is sent a
@@ -90,21 +92,29 @@ class LiveReplyMixin(rx.State, mixin=True):
     async def follow_reply(self):
         """Follow the chat's live channel while the view is open: replies started by this tab,
         another tab, the API or another worker appear and grow here. A newer follower (or another
-        chat) ends it."""
+        chat, or the tab closing) ends it."""
         async with self:
             self._follow_generation += 1
             generation, chat_id = self._follow_generation, self.chat_id
+            tab = self.router.session.client_token
         if not chat_id:
             return
         loop = asyncio.get_running_loop()
         async with runtime.current().channel.follow(chat_id) as subscription:
             # The database is read after the channel's replay: together they miss nothing.
             yield await self._catch_up(chat_id)
-            heard = checked = loop.time()
+            heard = checked = tab_checked = loop.time()
+            tab_missing = 0
             due: float | None = None  # when text held back must go out
             while loop.time() - heard < IDLE_FOLLOW_LIMIT:
                 wait = 1.0 if due is None else max(due - loop.time(), 0.0)
                 batch = await subscription.next_batch(timeout=wait)
+                if loop.time() - tab_checked >= TAB_CHECK:
+                    # Twice in a row: a tab that only reconnects opens its chat again meanwhile.
+                    tab_checked = loop.time()
+                    tab_missing = 0 if tabs.is_open(tab) else tab_missing + 1
+                    if tab_missing >= 2:
+                        return
                 if batch and loop.time() - checked >= ACCESS_RECHECK:
                     # A reader who lost access is shown nothing more (the view is reset, which
                     # ends this follower below).

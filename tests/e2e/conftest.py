@@ -13,7 +13,20 @@ from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, 
 from tests.support.browser import chromium_path, pages_on
 
 OPERATOR_EMAIL = "operator@example.com"
+METRICS_TOKEN = "e2e-metrics-token"
 expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
+APP_LOG_LINES = 60  # of the shared app's log, shown under a failed test
+_app_logs: list[Path] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test shows the end of the app's log: what the server said meanwhile."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and _app_logs and _app_logs[-1].exists():
+        lines = _app_logs[-1].read_text(errors="replace").splitlines()[-APP_LOG_LINES:]
+        report.sections.append(("app log (its end)", "\n".join(lines)))
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +67,11 @@ def app_url(
         "MEDIA_DIR": str(data / "media"),
         **smtp_server.env(),  # invitations and address confirmations really go out, to a local server
         "ADMIN_EMAILS": OPERATOR_EMAIL,  # an administrator once the address is confirmed
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
+    _app_logs.append(data / "app.log")
     with running_app(env, port, data / "app.log") as url:
         yield url
 
