@@ -126,6 +126,18 @@ class Settings(BaseSettings):
     operator_catalog: str = Field("", validation_alias="MODEL_CATALOG_FILE")
     # Media: where files live and what an upload may be.
     media_dir: str = Field(str(PROJECT_ROOT / "data" / "media"), validation_alias="MEDIA_DIR")
+    # An S3-compatible object store for media instead of MEDIA_DIR (which then only stages uploads).
+    # Keys unset: boto3's own chain (AWS_* variables, an instance role). Signed seconds > 0: a
+    # file's route, once access is checked, redirects to a link to the store valid that long.
+    s3_bucket: str = Field("", validation_alias="S3_BUCKET")
+    s3_endpoint_url: str = Field("", validation_alias="S3_ENDPOINT_URL")  # unset: AWS itself
+    s3_region: str = Field("us-east-1", validation_alias="S3_REGION")
+    s3_access_key_id: str = Field("", validation_alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str = Field("", validation_alias="S3_SECRET_ACCESS_KEY", repr=False)
+    s3_key_prefix: str = Field("", validation_alias="S3_KEY_PREFIX")
+    s3_signed_url_seconds: Annotated[int, Field(ge=0, le=604800), Expected("0 to 604800 seconds")] = Field(
+        0, validation_alias="S3_SIGNED_URL_SECONDS"
+    )
     max_image_mb: Megabytes = Field(20.0, validation_alias="MAX_IMAGE_MB")
     max_video_mb: Megabytes = Field(200.0, validation_alias="MAX_VIDEO_MB")
     max_image_megapixels: Megapixels = Field(50.0, validation_alias="MAX_IMAGE_MEGAPIXELS")

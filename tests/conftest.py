@@ -264,3 +264,20 @@ def configure(monkeypatch):
 
     yield set_variables
     settings.get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A local S3-compatible server for the whole run (each test makes its own bucket)."""
+    from tests.support.object_store import running_s3
+
+    with running_s3(tmp_path_factory.mktemp("s3") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture
+def s3_media(s3_server, configure):
+    """The app's media in a fresh bucket of the local S3 server; returns (server, bucket)."""
+    bucket = s3_server.new_bucket()
+    configure(**s3_server.env(bucket))
+    return s3_server, bucket

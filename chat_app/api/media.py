@@ -18,14 +18,16 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, RedirectResponse, Response
 
+from chat_app.api import byte_ranges
 from chat_app.api.endpoints import Router, in_session
 from chat_app.models import User
 from chat_app.services import access, media
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.services.views import MediaView, media_view
+from chat_app.settings import get_settings
 
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the files themselves
 
@@ -135,21 +137,25 @@ def _record(
 
 
 @router.get("/api/media/{media_id}")
-def media_file(user: User | None, session: Session, media_id: str, query: QueryParams) -> Response:
+def media_file(
+    user: User | None, session: Session, media_id: str, query: QueryParams, request: Request
+) -> Response:
     """`?link=<token>`: the link of the public chat the file is in, for a reader who came by it."""
     row = access.authorize_media(user, media_id, session=session, link_token=query.get("link"))
-    return _file_response(row.storage_key, row.mime_type)
+    return _file_response(row.storage_key, row.mime_type, request)
 
 
 @router.get("/api/media/{media_id}/thumb")
-def media_thumb(user: User | None, session: Session, media_id: str, query: QueryParams) -> Response:
+def media_thumb(
+    user: User | None, session: Session, media_id: str, query: QueryParams, request: Request
+) -> Response:
     row = access.authorize_media(user, media_id, session=session, link_token=query.get("link"))
     if row.thumb_key is None:
         raise NotFound("This file has no preview.", code="not_found")
-    return _file_response(row.thumb_key, "image/jpeg")
+    return _file_response(row.thumb_key, "image/jpeg", request)
 
 
-def _file_response(key: str, mime: str) -> Response:
+def _file_response(key: str, mime: str, request: Request) -> Response:
     headers = {
         "X-Content-Type-Options": "nosniff",
         # Opened directly, a file can never run script or load anything.
@@ -161,10 +167,8 @@ def _file_response(key: str, mime: str) -> Response:
     path = storage.local_path(key)
     if path is not None:
         return FileResponse(path, media_type=mime, headers=headers)  # answers Range requests itself
-
-    def chunks():
-        with storage.open(key) as f:
-            while block := f.read(media.CHUNK):
-                yield block
-
-    return StreamingResponse(chunks(), media_type=mime, headers=headers)
+    seconds = get_settings().s3_signed_url_seconds
+    if seconds and (url := storage.signed_url(key, seconds=seconds, mime=mime)):
+        # Access was checked above; the link lets the store send the bytes, for a short while.
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, no-store"})
+    return byte_ranges.file_response(storage, key, mime, headers, request.headers.get("range"))

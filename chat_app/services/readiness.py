@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from chat_app.catalog import shipped
 from chat_app.models import ModelEntry
 from chat_app.services.errors import NotReady
+from chat_app.services.storage import get_storage
 from chat_app.settings import get_settings
 
 OK = "ok"
@@ -53,6 +54,8 @@ def check(engine: sa.Engine) -> Readiness:
         checks.setdefault("database", f"unreachable ({type(exc).__name__})")
     if get_settings().redis_url:
         checks["redis"] = _redis()
+    if get_settings().s3_bucket:
+        checks["storage"] = _object_storage()
     return Readiness(checks)
 
 
@@ -109,4 +112,15 @@ def _redis() -> str:
             client.close()
     except redis.RedisError as exc:
         return f"unreachable ({type(exc).__name__})"
+    return OK
+
+
+def _object_storage() -> str:
+    """The media bucket answers (S3_BUCKET set): a file could not be stored or read without it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        get_storage().check()
+    except (BotoCoreError, ClientError) as exc:
+        return f"unreachable ({type(exc).__name__}: {exc})"[:200]
     return OK

@@ -1,4 +1,5 @@
-"""Where media bytes live. Local disk by default; an object store fits the same interface.
+"""Where media bytes live: local disk by default, or an S3-compatible object store
+(services/object_storage.py) when S3_BUCKET is set.
 
 Keys are made here, never from a user's file name. Finished files are moved in whole
 (`put`), so a reader never sees half a file.
@@ -20,6 +21,15 @@ from chat_app.models import utcnow
 from chat_app.settings import get_settings
 
 
+def new_key(extension: str) -> str:
+    """A fresh key for a file of this extension: by month, then random."""
+    return f"{utcnow().strftime('%Y/%m')}/{uuid.uuid4().hex}.{extension}"
+
+
+def extension_of(key: str) -> str:
+    return PurePosixPath(key).name.split(".", 1)[1]
+
+
 class Storage(Protocol):
     def new_key(self, extension: str) -> str: ...
 
@@ -36,11 +46,23 @@ class Storage(Protocol):
 
     def open(self, key: str) -> BinaryIO: ...
 
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        """Bytes `start` to `end` (inclusive) of a file, read as they are asked for."""
+        ...
+
+    def size(self, key: str) -> int: ...
+
     def delete(self, key: str) -> None:
         """Remove a file; a missing one is not an error."""
 
     def local_path(self, key: str) -> Path | None:
         """A path the web server can send directly (with ranges), or None for remote stores."""
+
+    def signed_url(self, key: str, *, seconds: int, mime: str) -> str | None:
+        """A link straight to the file, valid `seconds`; None when the store has none."""
+
+    def check(self) -> None:
+        """Raise when the store cannot be reached (for the readiness probe)."""
 
 
 class LocalDiskStorage:
@@ -49,8 +71,7 @@ class LocalDiskStorage:
         self._incoming = self.root / ".incoming"
 
     def new_key(self, extension: str) -> str:
-        month = utcnow().strftime("%Y/%m")
-        return f"{month}/{uuid.uuid4().hex}.{extension}"
+        return new_key(extension)
 
     def staging_file(self):
         self._incoming.mkdir(parents=True, exist_ok=True)
@@ -74,18 +95,32 @@ class LocalDiskStorage:
 
     def copy(self, key: str) -> str:
         # Stored files never change, so a second name for the same bytes is a full copy.
-        new_key = self.new_key(PurePosixPath(key).name.split(".", 1)[1])
-        self.put(new_key, self._path(key))
-        return new_key
+        copied = new_key(extension_of(key))
+        self.put(copied, self._path(key))
+        return copied
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
+
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        f = self._path(key).open("rb")
+        f.seek(start)
+        return f  # the caller reads end - start + 1 bytes
+
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
+
+    def signed_url(self, key: str, *, seconds: int, mime: str) -> str | None:
+        return None
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
 
 
 @lru_cache(maxsize=4)
@@ -94,7 +129,12 @@ def _storage_at(root: str) -> LocalDiskStorage:
 
 
 def get_storage() -> Storage:
-    return _storage_at(get_settings().media_dir)
+    settings = get_settings()
+    if settings.s3_bucket:
+        from chat_app.services.object_storage import store_for  # boto3 loads only when used
+
+        return store_for(settings)
+    return _storage_at(settings.media_dir)
 
 
 def delete_files(keys: Iterable[str], storage: Storage | None = None) -> None:
