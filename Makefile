@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := 0
 
-.PHONY: run test install install-dev bun chromium migrate lint clean
+.PHONY: run test install install-dev bun chromium nginx migrate lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed bun
-install-dev: $(VENV)/.installed-dev bun chromium
+install-dev: $(VENV)/.installed-dev bun chromium nginx
 
 # Reflex's own bun installer downloads from outside; the npm registry has the real binary.
 bun:
@@ -38,6 +38,14 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	else echo "Install Chromium, or set CHROMIUM_PATH to a Chromium binary." >&2; exit 1; fi
+
+# Debian's nginx, for the browser test through a real load balancer (deploy/nginx.conf).
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
+	else echo "Install nginx for the load-balancer test." >&2; exit 1; fi
 
 migrate: $(VENV)/.installed
 	$(BIN)/python -m chat_app.migrations

@@ -23,6 +23,7 @@ app = rx.App(
         rx.script(src="/follow.js"),
         rx.script(src="/paste.js"),
         rx.script(src="/live.js"),
+        rx.script(src="/address.js"),
     ],
     api_transformer=make_api(),
 )

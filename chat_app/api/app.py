@@ -3,7 +3,20 @@
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from chat_app.api import admin, auth, chats, health, keys, media, metrics, models, oidc, openapi, share
+from chat_app.api import (
+    admin,
+    auth,
+    chats,
+    health,
+    keys,
+    media,
+    metrics,
+    models,
+    oidc,
+    openapi,
+    page_address,
+    share,
+)
 from chat_app.api.common import domain_error_handler
 from chat_app.api.origins import CrossSiteWritesRefused
 from chat_app.api.page_policy import PagePolicy
@@ -30,6 +43,7 @@ def make_api() -> Starlette:
             *openapi.router.routes(),
             *health.routes,
             *metrics.routes,
+            *page_address.routes,
         ],
         middleware=[Middleware(CrossSiteWritesRefused), Middleware(PagePolicy)],
         exception_handlers={DomainError: domain_error_handler},

@@ -72,3 +72,10 @@ def test_a_model_not_in_a_loaded_catalog_is_still_unknown(api, engine):
     assert answer.status_code == 400 and answer.json()["error"] == "That model is not in the catalog."
     with Session(engine) as session:
         assert readiness.catalog_loaded(session=session)
+
+
+def test_a_page_learns_whether_its_address_may_reach_the_server(api):
+    allowed = api.get("/api/page-address", params={"origin": "http://testserver"}).json()
+    assert allowed == {"allowed": True, "public_url": "http://testserver"}
+    elsewhere = api.get("/api/page-address", params={"origin": "http://127.0.0.2:3000"}).json()
+    assert elsewhere == {"allowed": False, "public_url": "http://testserver"}

@@ -347,3 +347,20 @@ def test_the_local_app_opened_at_127_0_0_1_works_as_at_localhost(browser, app_ur
         send(page, "hello from 127.0.0.1 [[tokens=2]]")
         expect(_last_reply(page)).to_have_attribute("data-status", "complete")
         expect(_last_reply(page)).to_contain_text("tok2")
+        expect(page.get_by_test_id("wrong-address")).to_have_count(0)
+
+
+def test_a_page_opened_at_an_address_the_server_does_not_allow_says_which_to_use(browser, app_url):
+    """127.0.0.2 reaches this machine too, but no setting names it: the websocket is refused, and
+    the page says where the app answers and which setting would allow this address."""
+    elsewhere = app_url.replace("localhost", "127.0.0.2")
+    with pages_on(browser, elsewhere) as make:
+        page = make()
+        page.goto("/login")
+        notice = page.get_by_test_id("wrong-address")
+        expect(notice).to_contain_text(f"This app answers at {app_url}, not at {elsewhere}.")
+        expect(notice).to_contain_text(f"add {elsewhere} to ALLOWED_ORIGINS")
+        # the same page at the right address
+        expect(notice.get_by_role("link")).to_have_attribute(
+            "href", re.compile(rf"^{re.escape(app_url)}/login/?$")
+        )

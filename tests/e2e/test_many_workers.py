@@ -4,7 +4,6 @@ a send races on both; one instance dies mid-reply, the other stops gracefully.""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -17,7 +16,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from chat_app.services.batch_writer import SAVE_EVERY
-from tests.support.app_server import AppProcess, app_environment, free_port, isolated_copy, running_apps
+from tests.e2e.instances import postgres_base, two_instances
+from tests.support.app_server import AppProcess
 from tests.support.browser import PASSWORD, pages_on, register, send, sign_in
 from tests.support.databases import postgres_schema
 from tests.support.waiting import chat_in_flight, wait_for_reply
@@ -26,46 +26,18 @@ ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 WORKERS_PER_INSTANCE = "2"
 
 
-def _postgres_base() -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.fail("Several instances share PostgreSQL: set TEST_DATABASE_URL (see the README).")
-    return base
-
-
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A schema of its own in the test PostgreSQL, shared by both instances."""
-    with postgres_schema(_postgres_base()) as url:
+    with postgres_schema(postgres_base()) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def instances(provider_server, replicate_server, database, tmp_path_factory) -> Iterator[list[AppProcess]]:
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
-    specs = []
-    for name in ("a", "b"):
-        root = tmp_path_factory.mktemp(f"instance-{name}")
-        port = free_port()
-        env = app_environment(
-            port,
-            database,
-            {
-                **provider_server.env(),
-                **replicate_server.env(),
-                "REDIS_URL": redis_url,
-                "REDIS_KEY_PREFIX": prefix,
-                "GRANIAN_WORKERS": WORKERS_PER_INSTANCE,
-                "LLM_FIRST_TOKEN_TIMEOUT": "8",
-                "LLM_CHUNK_GAP_TIMEOUT": "4",
-                "LLM_TOTAL_TIMEOUT": "60",
-                "GENERATION_POLL_INTERVAL": "0.3",
-                "MEDIA_DIR": str(root.parent / "shared-media"),  # one store for both, as a shared volume
-            },
-        )
-        specs.append((env, port, root / "app.log", isolated_copy(root / "project")))
-    with running_apps(*specs) as apps:
+    with two_instances(
+        provider_server, replicate_server, database, tmp_path_factory, workers=WORKERS_PER_INSTANCE, extra={}
+    ) as apps:
         yield apps
 
 

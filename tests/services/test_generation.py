@@ -45,7 +45,8 @@ async def _run(engine, text: str, model_id: str, *, during=None):
 
 
 async def test_an_image_is_generated_with_progress_and_kept_in_our_storage(engine, replicate_env):
-    reply, files, asked, events = await _run(engine, "a red fox in snow [[duration=0.6]]", FLUX)
+    # processing long enough for polls every 0.1 s to see it on a loaded machine
+    reply, files, asked, events = await _run(engine, "a red fox in snow [[duration=1.5]]", FLUX)
     assert reply.status == "complete", reply.error
     (image,) = files
     assert image.kind == "image" and image.mime_type == "image/png" and image.chat_id == reply.chat_id
