@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := 0
 
-.PHONY: run test install install-dev bun chromium nginx migrate lint clean
+.PHONY: run test install install-dev bun chromium nginx compose migrate lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed bun
-install-dev: $(VENV)/.installed-dev bun chromium nginx
+install-dev: $(VENV)/.installed-dev bun chromium nginx compose
 
 # Reflex's own bun installer downloads from outside; the npm registry has the real binary.
 bun:
@@ -46,6 +46,14 @@ nginx:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	else echo "Install nginx for the load-balancer test." >&2; exit 1; fi
+
+# Debian's docker-compose, to validate compose.yaml (`docker-compose config`; no engine needed).
+compose:
+	@if command -v docker-compose >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker-compose >/dev/null; \
+	else echo "Install docker-compose to check compose.yaml." >&2; exit 1; fi
 
 migrate: $(VENV)/.installed
 	$(BIN)/python -m chat_app.migrations
