@@ -64,19 +64,27 @@ def _said(exc: Exception, model: CatalogModel) -> ProviderError:
         if status == 401:
             return ProviderError(
                 "Replicate refused the API token. Check the server's REPLICATE_API_TOKEN "
-                "or your own Replicate key in Settings."
+                "or your own Replicate key in Settings.",
+                "rejected_key",
             )
         if status == 402:
-            return ProviderError("Replicate refused to run this: the account needs billing set up.")
+            return ProviderError(
+                "Replicate refused to run this: the account needs billing set up.", "refused"
+            )
         if status == 429:
-            return ProviderError("Replicate is rate-limiting requests right now. Retry in a moment.")
+            return ProviderError(
+                "Replicate is rate-limiting requests right now. Retry in a moment.", "rate_limited"
+            )
         if status == 422:
-            return ProviderError(f"{model.name} did not accept the request: {exc.detail or exc.title}")
+            return ProviderError(
+                f"{model.name} did not accept the request: {exc.detail or exc.title}", "refused"
+            )
         return ProviderError(
-            f"Replicate answered with an error ({status or 'unknown'}): {exc.detail or exc.title}"
+            f"Replicate answered with an error ({status or 'unknown'}): {exc.detail or exc.title}",
+            "server_error" if status >= 500 else "refused",
         )
     if isinstance(exc, httpx.HTTPError):
-        return ProviderError("Could not reach Replicate. Check the connection and retry.")
+        return ProviderError("Could not reach Replicate. Check the connection and retry.", "unreachable")
     return ProviderError(f"{model.name} failed: {exc}")
 
 
@@ -121,7 +129,7 @@ async def generate(
                 await _cancel_upstream(client, prediction.id)
                 minutes = settings.generation_timeout / 60
                 raise ProviderError(
-                    f"{model.name} took longer than {minutes:g} minutes, so it was cancelled."
+                    f"{model.name} took longer than {minutes:g} minutes, so it was cancelled.", "timeout"
                 )
             await asyncio.sleep(settings.generation_poll_interval)
             try:

@@ -51,37 +51,50 @@ StreamEvent = TextDelta | Finished
 
 
 class ProviderError(Exception):
-    """A provider failure, said as a sentence for people."""
+    """A provider failure, said as a sentence for people; `kind` names it for the metrics
+    (rejected_key, rate_limited, timeout, unreachable, broken, refused, server_error, failed)."""
+
+    def __init__(self, message: str, kind: str = "failed") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
-def describe_error(exc: BaseException, provider_label: str) -> str:
-    """One sentence for a failed provider call, without secrets."""
+def provider_error(exc: BaseException, provider_label: str) -> ProviderError:
+    """The ProviderError for a failed provider call: one sentence without secrets, and its kind."""
     if isinstance(exc, ProviderError):
-        return str(exc)
+        return exc
     litellm = load_litellm()
     # LiteLLM wraps some failures (e.g. Gemini's 429 and 5xx) in a mid-stream fallback error.
     inner = getattr(exc, "original_exception", None)
     if isinstance(inner, Exception) and inner is not exc:
-        return describe_error(inner, provider_label)
+        return provider_error(inner, provider_label)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, litellm.AuthenticationError):
-        return f"{provider_label} rejected the API key (401). Check the key configured for it."
+        return ProviderError(
+            f"{provider_label} rejected the API key (401). Check the key configured for it.", "rejected_key"
+        )
     if isinstance(exc, litellm.RateLimitError):
-        return f"{provider_label} is rate limiting requests (429). Wait a moment, then retry."
+        return ProviderError(
+            f"{provider_label} is rate limiting requests (429). Wait a moment, then retry.", "rate_limited"
+        )
     if isinstance(exc, litellm.Timeout):
-        return f"{provider_label} did not answer in time. Retry in a moment."
+        return ProviderError(f"{provider_label} did not answer in time. Retry in a moment.", "timeout")
     failure = _connection_failure(exc)  # LiteLLM reports these as status 500, though no answer came
     if failure == "connect":
-        return f"{provider_label} could not be reached. Check that it is running and retry."
+        return ProviderError(
+            f"{provider_label} could not be reached. Check that it is running and retry.", "unreachable"
+        )
     if failure == "broken":
-        return f"The connection to {provider_label} broke. Retry in a moment."
+        return ProviderError(f"The connection to {provider_label} broke. Retry in a moment.", "broken")
     if isinstance(exc, litellm.BadRequestError):
-        return f"{provider_label} refused the request (400)."
+        return ProviderError(f"{provider_label} refused the request (400).", "refused")
     if status and int(status) >= 500:
-        return f"{provider_label} had a server error ({status}). Retry in a moment."
+        return ProviderError(
+            f"{provider_label} had a server error ({status}). Retry in a moment.", "server_error"
+        )
     if status:
-        return f"{provider_label} answered with an error ({status})."
-    return f"{provider_label} failed unexpectedly. Retry in a moment."
+        return ProviderError(f"{provider_label} answered with an error ({status}).", "refused")
+    return ProviderError(f"{provider_label} failed unexpectedly. Retry in a moment.")
 
 
 # aiohttp's names (LiteLLM's default transport) for a connection the other side closed
@@ -147,18 +160,19 @@ class _ReplyTimer:
             return self._cut_off()
         if self.got_text:
             return ProviderError(
-                f"{self.label} stopped sending for {self.deadlines.chunk_gap:.0f} s; the reply was cut off."
+                f"{self.label} stopped sending for {self.deadlines.chunk_gap:.0f} s; the reply was cut off.",
+                "timeout",
             )
         return self.no_start()
 
     def no_start(self) -> ProviderError:
         return ProviderError(
-            f"{self.label} did not start answering within {self.deadlines.first_token:.0f} s."
+            f"{self.label} did not start answering within {self.deadlines.first_token:.0f} s.", "timeout"
         )
 
     def _cut_off(self) -> ProviderError:
         return ProviderError(
-            f"{self.label} took longer than {self.deadlines.total:.0f} s; the reply was cut off."
+            f"{self.label} took longer than {self.deadlines.total:.0f} s; the reply was cut off.", "timeout"
         )
 
 
@@ -187,7 +201,7 @@ class _TimedChunks:
             raise
         except Exception as exc:
             log.warning("%s stream failed: %s", self._timer.label, _causes(exc))
-            raise ProviderError(describe_error(exc, self._timer.label)) from exc
+            raise provider_error(exc, self._timer.label) from exc
 
 
 async def _open_stream(request: Callable[[], Awaitable], timer: _ReplyTimer):
@@ -208,7 +222,7 @@ async def _open_stream(request: Callable[[], Awaitable], timer: _ReplyTimer):
         raise timer.no_start() from None
     except Exception as exc:
         log.warning("%s request failed: %s", label, _causes(exc))
-        raise ProviderError(describe_error(exc, label)) from exc
+        raise provider_error(exc, label) from exc
 
 
 async def stream_reply(

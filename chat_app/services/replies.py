@@ -128,6 +128,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         status = MessageStatus.stopped
     except (llm.ProviderError, Invalid) as exc:  # Invalid: a planned prompt that cannot be sent
         status, error = MessageStatus.error, str(exc)
+        if isinstance(exc, llm.ProviderError):
+            metrics.PROVIDER_ERRORS.labels(_provider_of(model), exc.kind).inc()
     except Exception:
         log.exception("reply %s failed", job.message_id)
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
@@ -162,12 +164,30 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
             log.exception("could not save the end of reply %s", job.message_id)
         finally:
             _jobs.pop(job.message_id, None)
-            metrics.REPLIES_FINISHED.labels(status.value, job.kind).inc()
-            metrics.REPLY_SECONDS.labels(job.kind).observe(time.monotonic() - started)
+            _count_finished(job, model, status, usage, time.monotonic() - started)
             _publish(
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
             )
+
+
+def _provider_of(model: CatalogModel | None) -> str:
+    return model.provider if model is not None else "unknown"
+
+
+def _count_finished(
+    job: ReplyJob,
+    model: CatalogModel | None,
+    status: MessageStatus,
+    usage: tuple[int | None, int | None],
+    took: float,
+) -> None:
+    provider = _provider_of(model)
+    metrics.REPLIES_FINISHED.labels(provider, job.kind, status.value).inc()
+    metrics.REPLY_SECONDS.labels(provider, job.kind).observe(took)
+    for direction, tokens in zip(("input", "output"), usage, strict=True):
+        if tokens:
+            metrics.TOKENS.labels(provider, direction).inc(tokens)
 
 
 async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
@@ -175,8 +195,12 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
     here = runtime.current()  # looked up once: what follows runs for every token
     publish, changed = here.channel.publish, here.writer.changed
     read_text = lambda: job.text  # noqa: E731 - the writer reads the text when it saves
+    asked, first = time.monotonic(), True
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
+            if first:
+                metrics.FIRST_TOKEN_SECONDS.labels(model.provider).observe(time.monotonic() - asked)
+                first = False
             at = job.add(event.text)
             publish(
                 job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text}

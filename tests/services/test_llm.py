@@ -199,6 +199,8 @@ def test_connection_failures_are_told_apart_whatever_the_transport_calls_them():
         aiohttp.ClientConnectionResetError("Cannot write to closing transport"),
     )
     dropped = _chained(httpx.ReadError("Server disconnected"), aiohttp.ServerDisconnectedError())
-    assert "could not be reached" in llm.describe_error(refused, "OpenAI")
-    assert "connection to OpenAI broke" in llm.describe_error(closed_while_writing, "OpenAI")
-    assert "connection to OpenAI broke" in llm.describe_error(dropped, "OpenAI")
+    unreachable = llm.provider_error(refused, "OpenAI")
+    assert "could not be reached" in str(unreachable) and unreachable.kind == "unreachable"
+    for broken in (closed_while_writing, dropped):
+        error = llm.provider_error(broken, "OpenAI")
+        assert "connection to OpenAI broke" in str(error) and error.kind == "broken"

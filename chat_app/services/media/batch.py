@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chat_app.services import metrics
 from chat_app.services.errors import Invalid
 from chat_app.services.media.bounds import Limits, past_quota, past_upload_bytes
 from chat_app.services.media.intake import Intake
@@ -88,7 +89,7 @@ class UploadBatch:
                 raise Invalid(past_upload_bytes(self.limits))
             self._current = (label, Intake(name, declared_type, limits=self.limits, storage=self.storage))
         except Invalid as exc:
-            self._refused.append(_Refused(label, str(exc)))
+            self._refuse_named(label, str(exc))
 
     def write(self, data: bytes) -> None:
         """More of the current file; a refused file's bytes are only counted."""
@@ -126,13 +127,14 @@ class UploadBatch:
             try:
                 stored = intake.finish()
             except Invalid as exc:
-                self._refused.append(_Refused(name, str(exc)))
+                self._refuse_named(name, str(exc))
                 continue
             if self._taken() + stored.byte_size > self.limits.quota_bytes:  # cleaning made it larger
                 delete_files(storage_keys([stored]), self.storage)
-                self._refused.append(_Refused(name, past_quota(self._taken(), self.limits)))
+                self._refuse_named(name, past_quota(self._taken(), self.limits))
                 continue
             self.stored.append(stored)
+            metrics.UPLOADS.labels(stored.kind, "passed").inc()
 
     def discard(self) -> None:
         """The request failed: close every staging file and remove what was stored."""
@@ -149,7 +151,11 @@ class UploadBatch:
     def _refuse(self, name: str, intake: Intake, exc: Invalid) -> None:
         intake.discard()
         self._current = None
-        self._refused.append(_Refused(name, str(exc)))
+        self._refuse_named(name, str(exc))
+
+    def _refuse_named(self, name: str, sentence: str) -> None:
+        self._refused.append(_Refused(name, sentence))
+        metrics.UPLOADS.labels("unknown", "refused").inc()
 
 
 async def _in_thread(work: Callable[[], None]) -> None:
