@@ -4,10 +4,15 @@ import asyncio
 
 import reflex as rx
 
+from chat_app import logs
 from chat_app.api.app import make_api
 from chat_app.pages import admin, auth, chat, settings  # noqa: F401  (registers the pages)
 from chat_app.services import runtime
 from chat_app.services.catalog import sync_configured_catalog
+from chat_app.settings import get_settings
+
+_settings = get_settings()
+logs.configure(_settings.log_format, _settings.log_level)
 
 
 async def sync_catalog_on_start() -> None:

@@ -58,6 +58,8 @@ FileCount = Annotated[int, Field(gt=0), Expected("a positive whole number of fil
 FrameCount = Annotated[int, Field(gt=0), Expected("a positive whole number of frames")]
 Port = Annotated[int, Field(ge=1, le=65535), Expected("a port number from 1 to 65535")]
 SmtpSecurity = Annotated[str, Expected("one of starttls, ssl or none")]
+LogFormat = Annotated[str, Expected("text or json")]
+LogLevel = Annotated[str, Expected("one of debug, info, warning or error")]
 PublicUrl = Annotated[str, Expected("the address people open, starting with http:// or https://")]
 DatabaseUrl = Annotated[
     str, Expected("a database URL such as postgresql+psycopg://user:password@host:5432/chat_app", secret=True)
@@ -155,6 +157,9 @@ class Settings(BaseSettings):
     redis_url: RedisUrl = Field(
         "", validation_alias=AliasChoices("REDIS_URL", "REFLEX_REDIS_URL"), repr=False
     )
+    # The app's own log: readable lines, or JSON lines for a collector (chat_app/logs.py).
+    log_format: LogFormat = Field("text", validation_alias="LOG_FORMAT")
+    log_level: LogLevel = Field("info", validation_alias="LOG_LEVEL")
     # The bearer token Prometheus presents to GET /metrics; unset, the route does not exist.
     metrics_token: str = Field("", validation_alias="METRICS_TOKEN", repr=False)
     # Namespaces our keys, so several installs can share one Redis.
@@ -276,6 +281,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(REDIS_SCHEMES):
             raise ValueError("not a Redis URL")
         return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("not a known format")
+        return value.lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("not a known level")
+        return value.lower()
 
     @field_validator("smtp_security")
     @classmethod

@@ -128,6 +128,8 @@ def test_blank_counts_as_unset_and_spaces_are_dropped(clean_env):
             "10.0.0.0/8, got '10.0.0.0/8,proxy'.",
         ),
         ("SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of starttls, ssl or none, got 'tls'."),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json, got 'xml'."),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of debug, info, warning or error, got 'loud'."),
         (
             "PUBLIC_URL",
             "chat.example.com",

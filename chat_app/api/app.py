@@ -20,6 +20,7 @@ from chat_app.api import (
 from chat_app.api.common import domain_error_handler
 from chat_app.api.origins import CrossSiteWritesRefused
 from chat_app.api.page_policy import PagePolicy
+from chat_app.api.request_ids import RequestIds
 from chat_app.services import runtime
 from chat_app.services.errors import DomainError
 
@@ -45,7 +46,7 @@ def make_api() -> Starlette:
             *metrics.routes,
             *page_address.routes,
         ],
-        middleware=[Middleware(CrossSiteWritesRefused), Middleware(PagePolicy)],
+        middleware=[Middleware(RequestIds), Middleware(CrossSiteWritesRefused), Middleware(PagePolicy)],
         exception_handlers={DomainError: domain_error_handler},
         lifespan=lambda _app: runtime.lifespan(),
     )

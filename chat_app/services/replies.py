@@ -52,6 +52,7 @@ class ReplyJob:
     kind: str = "text"  # what the model makes: text | image | video
     _parts: list[str] = field(default_factory=list, repr=False)
     length: int = 0
+    first_token_seconds: float | None = None  # from asking the model to its first text
     task: asyncio.Task | None = field(default=None, repr=False)
 
     @property
@@ -106,7 +107,7 @@ def _publish(chat_id: str, event: dict) -> None:
 
 
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
-    status, error = MessageStatus.complete, None
+    status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)
     model = None
     made: list[media.Stored] = []
@@ -129,6 +130,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     except (llm.ProviderError, Invalid) as exc:  # Invalid: a planned prompt that cannot be sent
         status, error = MessageStatus.error, str(exc)
         if isinstance(exc, llm.ProviderError):
+            error_kind = exc.kind
             metrics.PROVIDER_ERRORS.labels(_provider_of(model), exc.kind).inc()
     except Exception:
         log.exception("reply %s failed", job.message_id)
@@ -164,7 +166,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
             log.exception("could not save the end of reply %s", job.message_id)
         finally:
             _jobs.pop(job.message_id, None)
-            _count_finished(job, model, status, usage, time.monotonic() - started)
+            _count_finished(job, model, status, error_kind, usage, time.monotonic() - started)
             _publish(
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
@@ -179,15 +181,34 @@ def _count_finished(
     job: ReplyJob,
     model: CatalogModel | None,
     status: MessageStatus,
+    error_kind: str | None,
     usage: tuple[int | None, int | None],
     took: float,
 ) -> None:
+    """The reply's end, in the metrics and as one log line (ids, names and numbers only)."""
     provider = _provider_of(model)
     metrics.REPLIES_FINISHED.labels(provider, job.kind, status.value).inc()
     metrics.REPLY_SECONDS.labels(provider, job.kind).observe(took)
     for direction, tokens in zip(("input", "output"), usage, strict=True):
         if tokens:
             metrics.TOKENS.labels(provider, direction).inc(tokens)
+    first = job.first_token_seconds
+    log.info(
+        "reply finished",
+        extra={
+            "chat_id": job.chat_id,
+            "reply_id": job.message_id,
+            "provider": provider,
+            "model": model.id if model is not None else None,
+            "kind": job.kind,
+            "status": status.value,
+            "error_kind": error_kind,
+            "duration_ms": round(took * 1000, 1),
+            "first_token_ms": round(first * 1000, 1) if first is not None else None,
+            "input_tokens": usage[0],
+            "output_tokens": usage[1],
+        },
+    )
 
 
 async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
@@ -199,7 +220,8 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
             if first:
-                metrics.FIRST_TOKEN_SECONDS.labels(model.provider).observe(time.monotonic() - asked)
+                job.first_token_seconds = time.monotonic() - asked
+                metrics.FIRST_TOKEN_SECONDS.labels(model.provider).observe(job.first_token_seconds)
                 first = False
             at = job.add(event.text)
             publish(
