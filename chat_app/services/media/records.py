@@ -182,7 +182,7 @@ def delete_files_after_commit(session: Session, keys: list[str]) -> None:
         for key in keys:
             try:
                 storage.delete(key)
-            except OSError:
+            except Exception:  # a disk's OSError, an object store's own errors: the rest still go
                 log.warning("could not delete media file %s", key, exc_info=True)
 
     event.listen(session, "after_commit", _delete, once=True)
