@@ -15,8 +15,21 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-# The request being served (set by api/request_ids.py); "" outside one.
-REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# What is known of the request being served: its id (set by api/request_ids.py) and, once found,
+# its user. A dict, so what a handler learns in a worker thread is seen by the request's own line.
+REQUEST: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("request", default=None)
+
+
+def note_user(user_id: str) -> None:
+    """The request being served is this person's (its log lines say so)."""
+    known = REQUEST.get()
+    if known is not None:
+        known["user_id"] = user_id
+
+
+def _about_request() -> dict[str, str]:
+    return REQUEST.get() or {}
+
 
 FIELDS = (
     "request_id",
@@ -46,10 +59,8 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
-        if request_id:
-            line["request_id"] = request_id
-        for field in FIELDS[1:]:
+        line.update(_about_request())
+        for field in FIELDS:
             value = getattr(record, field, None)
             if value is not None:
                 line[field] = value
@@ -61,11 +72,12 @@ class JsonLines(logging.Formatter):
 class _Text(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        named = [f"{f}={getattr(record, f)}" for f in FIELDS[1:] if getattr(record, f, None) is not None]
-        request_id = REQUEST_ID.get()
-        if request_id:
-            named.insert(0, f"request_id={request_id}")
-        return f"{text} [{' '.join(named)}]" if named else text
+        fields = {
+            **_about_request(),
+            **{f: getattr(record, f) for f in FIELDS if getattr(record, f, None) is not None},
+        }
+        named = " ".join(f"{name}={value}" for name, value in fields.items())
+        return f"{text} [{named}]" if named else text
 
 
 class _Stderr(logging.StreamHandler):

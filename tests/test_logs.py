@@ -7,8 +7,11 @@ import json
 import logging
 
 import pytest
+from sqlmodel import select
 
 from chat_app import logs
+from chat_app.db import session_scope
+from chat_app.models import User
 from tests.support.factories import api_user
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
@@ -40,7 +43,7 @@ def test_a_line_is_one_json_object_with_its_fields_and_exception(json_log):
 
 def test_requests_and_replies_are_logged_without_what_people_wrote(api, fake_env, json_log, configure):
     configure(OPENAI_API_KEY="sk-secret-key-for-the-log-test")
-    api_user(api)
+    email = api_user(api)
     chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
     posted = api.post(
         f"/api/chats/{chat_id}/messages",
@@ -60,6 +63,8 @@ def test_requests_and_replies_are_logged_without_what_people_wrote(api, fake_env
     (post,) = [r for r in requests if r["request_id"] == "from-the-proxy-1"]
     assert post["method"] == "POST" and post["path"] == "/api/chats/{chat_id}/messages"
     assert post["status"] == 202 and post["duration_ms"] >= 0
+    with session_scope() as session:
+        assert post["user_id"] == str(session.exec(select(User).where(User.email == email)).one().id)
     assert any(r["path"] == "/api/shared/{token}" for r in requests)
     (reply,) = [line for line in lines if line["message"] == "reply finished"]
     assert reply["chat_id"] == chat_id and reply["provider"] == "openai" and reply["kind"] == "text"

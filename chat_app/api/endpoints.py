@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, compile_path
 
+from chat_app import logs
 from chat_app.api.bodies import json_object
 from chat_app.api.common import session_token
 from chat_app.db import session_scope
@@ -232,6 +233,8 @@ def _user_for(token: str | None, need: Need, session: Session) -> User | None:
     user = accounts.user_for_token(token, session=session)
     if user is None and need is Need.required:
         raise Unauthenticated("Sign in to continue.")
+    if user is not None:
+        logs.note_user(str(user.id))
     return user
 
 

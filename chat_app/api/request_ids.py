@@ -1,6 +1,6 @@
 """Every HTTP request gets an id (the proxy's X-Request-ID when it sent a sane one), which the
-response carries back and every log line written while serving it names (chat_app/logs.py); each
-API request ends with one log line: method, route, status and duration. The route is the pattern
+response carries back and every log line written while serving it names (chat_app/logs.py), with
+its user once known; each API request ends with one log line: method, route, status and duration. The route is the pattern
 (`/api/shared/{token}`), never the path: some paths hold a secret link."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat_app.logs import REQUEST_ID
+from chat_app.logs import REQUEST
 
 log = logging.getLogger("chat_app.requests")
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -37,7 +37,7 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        token = REQUEST_ID.set(request_id)
+        token = REQUEST.set({"request_id": request_id})
         started, status = time.monotonic(), 500
 
         async def send_with_id(message: Message) -> None:
@@ -61,4 +61,4 @@ class RequestIds:
                         "duration_ms": round((time.monotonic() - started) * 1000, 1),
                     },
                 )
-            REQUEST_ID.reset(token)
+            REQUEST.reset(token)
