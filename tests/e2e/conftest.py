@@ -9,24 +9,25 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.app_server import CHROMIUM_ARGS, app_environment, free_port, running_app
+from tests.support.app_server import CHROMIUM_ARGS, RUNNING_LOGS, app_environment, free_port, running_app
 from tests.support.browser import chromium_path, pages_on
 
 OPERATOR_EMAIL = "operator@example.com"
 METRICS_TOKEN = "e2e-metrics-token"
 expect.set_options(timeout=10_000)  # a loaded 2-core CI machine compiles and streams more slowly
-APP_LOG_LINES = 60  # of the shared app's log, shown under a failed test
-_app_logs: list[Path] = []
+APP_LOG_LINES = 60  # of each running app's log, shown under a failed test
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed browser test shows the end of the app's log: what the server said meanwhile."""
+    """A failed browser test shows the end of each running app's log: what the servers said."""
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and report.failed and _app_logs and _app_logs[-1].exists():
-        lines = _app_logs[-1].read_text(errors="replace").splitlines()[-APP_LOG_LINES:]
-        report.sections.append(("app log (its end)", "\n".join(lines)))
+    if report.when == "call" and report.failed:
+        for log in RUNNING_LOGS:
+            if log.exists():
+                lines = log.read_text(errors="replace").splitlines()[-APP_LOG_LINES:]
+                report.sections.append((f"app log {log.parent.name}/{log.name} (its end)", "\n".join(lines)))
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +72,6 @@ def app_url(
     }
     env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"
-    _app_logs.append(data / "app.log")
     with running_app(env, port, data / "app.log") as url:
         yield url
 

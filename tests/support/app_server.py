@@ -109,11 +109,16 @@ def isolated_copy(dest: Path) -> Path:
     return dest
 
 
+# The logs of the app instances running now (a failed browser test shows their ends).
+RUNNING_LOGS: list[Path] = []
+
+
 class AppProcess:
     """One app instance (`reflex run --env prod --single-port`) in its own process group."""
 
     def __init__(self, env: dict[str, str], port: int, log_path: Path, cwd: Path = ROOT) -> None:
         self.port, self.log_path = port, log_path
+        RUNNING_LOGS.append(log_path)
         self.url = f"http://localhost:{port}"
         reflex = str(Path(sys.executable).with_name("reflex"))
         with open(log_path, "wb") as log:
@@ -164,6 +169,8 @@ class AppProcess:
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM, as an orchestrator asks an instance to stop; SIGKILL if it will not. The exit code."""
+        if self.log_path in RUNNING_LOGS:
+            RUNNING_LOGS.remove(self.log_path)
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             return self.proc.wait(timeout=timeout)
