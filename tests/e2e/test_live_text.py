@@ -11,6 +11,8 @@ from tests.support.browser import register, send, sign_in
 STREAMING = '[data-testid="message"][data-role="assistant"][data-status="streaming"]'
 FINISHED = '[data-testid="message"][data-role="assistant"][data-status="complete"]'
 LONG = "a long one [[tokens=400]] [[delay=0.01]]"  # past the fast start: sent in pieces
+# Long enough (about 16 s) that a second page signed in meanwhile joins it mid-reply on a slow machine.
+SLOW_LONG = "a long one [[tokens=400]] [[delay=0.04]]"
 
 
 def _saved_reply(page: Page, app_url: str) -> str:
@@ -26,13 +28,13 @@ def _shown(page: Page) -> str:
 
 def test_a_viewer_who_joins_mid_reply_ends_with_the_saved_message(page: Page, new_page, app_url):
     email = register(page)
-    send(page, LONG)
+    send(page, SLOW_LONG)
     expect(page.locator(STREAMING)).to_contain_text("tok50")
     other = new_page(viewport={"width": 390, "height": 844})
     sign_in(other, email)
     other.goto(page.url)  # the same chat, mid-reply
-    expect(other.locator(STREAMING)).to_contain_text("tok300", timeout=15_000)
-    expect(other.locator(FINISHED)).to_contain_text("tok400", timeout=15_000)
+    expect(other.locator(STREAMING)).to_contain_text("tok300", timeout=20_000)
+    expect(other.locator(FINISHED)).to_contain_text("tok400", timeout=20_000)
     expect(page.locator(FINISHED)).to_contain_text("tok400")
     saved = _saved_reply(page, app_url)
     assert saved.endswith("tok400")

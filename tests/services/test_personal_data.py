@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from chat_app import admin
 from chat_app.db import session_scope
 from chat_app.models import AuthSession, Chat, MediaFile, Message, SharedAccess, User, UserApiKey
 from chat_app.services.storage import get_storage
@@ -60,6 +61,13 @@ def _admin(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
+def _admin_here(*args: str, capsys) -> tuple[int, str, str]:
+    """The same command in this process (the settings the test configured): no start-up to pay."""
+    code = admin.main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, tmp_path):
     ann, _bo, chat_id, picture = two_people
     target = tmp_path / "ann.zip"
@@ -89,9 +97,9 @@ def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, tmp_
     assert b"share_token" not in everything
 
 
-def test_an_export_names_what_they_wrote_in_others_chats(two_people, tmp_path):
+def test_an_export_names_what_they_wrote_in_others_chats(two_people, tmp_path, capsys):
     _ann, bo, chat_id, _picture = two_people
-    assert _admin("export-user", bo, "--to", str(tmp_path / "bo.zip")).returncode == 0
+    assert _admin_here("export-user", bo, "--to", str(tmp_path / "bo.zip"), capsys=capsys)[0] == 0
     with zipfile.ZipFile(tmp_path / "bo.zip") as archive:
         written = json.loads(archive.read("written_in_chats_shared_with_me.json"))
         shared = json.loads(archive.read("chats_shared_with_me.json"))
@@ -123,9 +131,9 @@ def test_deleting_a_person_removes_their_account_chats_and_files(two_people):
     assert not Path(get_storage().local_path(key) or "").exists()
 
 
-def test_deleting_someone_who_wrote_in_anothers_chat_keeps_the_line_unnamed(two_people, api):
+def test_deleting_someone_who_wrote_in_anothers_chat_keeps_the_line_unnamed(two_people, api, capsys):
     ann, bo, chat_id, _picture = two_people
-    assert _admin("delete-user", bo, "--yes").returncode == 0
+    assert _admin_here("delete-user", bo, "--yes", capsys=capsys)[0] == 0
     messages = api.get(f"/api/chats/{chat_id}").json()["messages"]
     assert "Bo adds a line [[tokens=2]]" in [m["content"] for m in messages]
     with session_scope() as session:
@@ -136,9 +144,9 @@ def test_deleting_someone_who_wrote_in_anothers_chat_keeps_the_line_unnamed(two_
     assert ann  # Ann's chat and account are untouched
 
 
-def test_an_unknown_address_is_said_and_changes_nothing(two_people):
-    done = _admin("export-user", "nobody@example.com")
-    assert done.returncode == 2 and "No account has the address nobody@example.com." in done.stderr
+def test_an_unknown_address_is_said_and_changes_nothing(two_people, capsys):
+    code, _out, err = _admin_here("export-user", "nobody@example.com", capsys=capsys)
+    assert code == 2 and "No account has the address nobody@example.com." in err
 
 
 def _uuid(value: str):
