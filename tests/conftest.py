@@ -4,8 +4,11 @@ the app pointed at it, and the local fakes of remote services. Helpers live in t
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,9 +39,29 @@ def database_url(request, tmp_path) -> Iterator[str]:
             yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database migrated and seeded once a run; a test that wants one ready starts from
+    a copy (tests/test_migrations.py runs the migrations themselves on empty databases)."""
+    path = tmp_path_factory.mktemp("template") / "ready.db"
+    prepare(f"sqlite:///{path}")
+    return path
+
+
+def _prepare(database_url: str, template: Path) -> None:
+    """The schema from the migrations, the catalog from its file: copied from the template for
+    SQLite (SQLite's own backup, whole whatever its journal holds), then brought up to date."""
+    if database_url.startswith("sqlite:///"):
+        target = Path(database_url.removeprefix("sqlite:///"))
+        if not target.exists():
+            with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
+                source.backup(copy)
+    prepare(database_url)
+
+
 @pytest.fixture
-def engine(database_url) -> Iterator[sa.Engine]:
-    prepare(database_url)  # the schema from the migrations, the catalog from its file
+def engine(database_url, sqlite_template) -> Iterator[sa.Engine]:
+    _prepare(database_url, sqlite_template)
     eng = make_engine(database_url)
     yield eng
     eng.dispose()
@@ -84,7 +107,7 @@ def fake_env(fake_providers, monkeypatch) -> FakeProviders:
 
 
 @pytest.fixture
-def app_settings(database_url, monkeypatch, tmp_path):
+def app_settings(database_url, sqlite_template, monkeypatch, tmp_path):
     """Point the app's settings and engine at this test's migrated database (and its own media folder)."""
     from chat_app import db, settings
 
@@ -96,7 +119,7 @@ def app_settings(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("OUTBOUND_PRIVATE_ADDRESSES_ALLOWED", "true")
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
-    prepare(database_url)
+    _prepare(database_url, sqlite_template)
     yield settings.get_settings()
     db.get_engine().dispose()
     settings.get_settings.cache_clear()
