@@ -6,7 +6,6 @@ disk, never held whole; reads stream from the store; a copy is made by the store
 
 from __future__ import annotations
 
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -15,7 +14,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from chat_app.services.storage import extension_of, new_key
+from chat_app.services.storage import extension_of, new_key, staging_file_in
 
 if TYPE_CHECKING:
     from chat_app.settings import Settings
@@ -62,8 +61,7 @@ class ObjectStorage:
         return new_key(extension)
 
     def staging_file(self):
-        self._staging.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(dir=self._staging, prefix="up-", delete=True)
+        return staging_file_in(self._staging)
 
     def put(self, key: str, source: Path) -> None:
         self._client.upload_file(str(source), self.bucket, self._prefix + key, Config=self._transfer)

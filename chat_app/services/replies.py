@@ -216,13 +216,12 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
     here = runtime.current()  # looked up once: what follows runs for every token
     publish, changed = here.channel.publish, here.writer.changed
     read_text = lambda: job.text  # noqa: E731 - the writer reads the text when it saves
-    asked, first = time.monotonic(), True
+    asked = time.monotonic()
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
-            if first:
+            if job.first_token_seconds is None:
                 job.first_token_seconds = time.monotonic() - asked
                 metrics.FIRST_TOKEN_SECONDS.labels(model.provider).observe(job.first_token_seconds)
-                first = False
             at = job.add(event.text)
             publish(
                 job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text}

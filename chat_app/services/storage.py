@@ -26,6 +26,12 @@ def new_key(extension: str) -> str:
     return f"{utcnow().strftime('%Y/%m')}/{uuid.uuid4().hex}.{extension}"
 
 
+def staging_file_in(folder: Path) -> tempfile._TemporaryFileWrapper:
+    """A temporary file in `folder` (made if missing) for bytes not yet judged; deleted on close."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=folder, prefix="up-", delete=True)
+
+
 def extension_of(key: str) -> str:
     return PurePosixPath(key).name.split(".", 1)[1]
 
@@ -74,8 +80,7 @@ class LocalDiskStorage:
         return new_key(extension)
 
     def staging_file(self):
-        self._incoming.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(dir=self._incoming, prefix="up-", delete=True)
+        return staging_file_in(self._incoming)
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
