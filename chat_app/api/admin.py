@@ -35,7 +35,7 @@ def _whole(query: QueryParams, name: str, default: int) -> int:
 @router.patch("/api/admin/people/{person_id}")
 def update_person(user: User, session: Session, person_id: str, body: JsonObject) -> admin.PersonView:
     """Limits (`replies_in_flight`, `requests_per_minute`, `monthly_spend`: a number, 0 for none,
-    null for the default) and `disabled`."""
+    null for the default), `disabled` and `is_admin` (true or false)."""
     return admin.update_person(user, person_id, body, session=session)
 
 

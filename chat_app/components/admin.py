@@ -27,14 +27,14 @@ def _limit_input(person: PersonRow, name: str, override: str, label: str, width:
     )
 
 
-def _disable_button(label: str, person_id: str, disabled: bool, color: str) -> rx.Component:
+def _row_action(label: str, on_click: rx.event.EventType, testid: str, color: str) -> rx.Component:
     return rx.button(
         label,
         size="1",
         variant="soft",
         color_scheme=color,  # pyright: ignore[reportArgumentType]
-        on_click=AdminState.set_disabled(person_id, disabled),
-        custom_attrs={"data-testid": "admin-disable", "data-action": label.lower()},
+        on_click=on_click,
+        custom_attrs={"data-testid": testid, "data-action": label.lower()},
     )
 
 
@@ -47,9 +47,25 @@ def _person_row(person: PersonRow) -> rx.Component:
                 rx.cond(person["disabled"], rx.badge("disabled", color_scheme="red")),
                 rx.spacer(),
                 rx.cond(
+                    person["is_admin"],
+                    _row_action(
+                        "Remove administrator",
+                        AdminState.set_admin(person["id"], False),
+                        "admin-role",
+                        "gray",
+                    ),
+                    _row_action(
+                        "Make administrator", AdminState.set_admin(person["id"], True), "admin-role", "indigo"
+                    ),
+                ),
+                rx.cond(
                     person["disabled"],
-                    _disable_button("Enable", person["id"], False, "green"),
-                    _disable_button("Disable", person["id"], True, "red"),
+                    _row_action(
+                        "Enable", AdminState.set_disabled(person["id"], False), "admin-disable", "green"
+                    ),
+                    _row_action(
+                        "Disable", AdminState.set_disabled(person["id"], True), "admin-disable", "red"
+                    ),
                 ),
                 width="100%",
                 align="center",

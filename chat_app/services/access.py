@@ -204,7 +204,12 @@ def is_admin(actor: User | None) -> bool:
     ADMIN_EMAILS names: anyone can register an address they do not own. Never a disabled account."""
     if actor is None or actor.disabled:
         return False
-    return actor.is_admin or (actor.email_verified and actor.email.lower() in get_settings().admin_emails)
+    return actor.is_admin or is_admin_by_setting(actor)
+
+
+def is_admin_by_setting(person: User) -> bool:
+    """Named in ADMIN_EMAILS with a confirmed address: no administrator's change undoes that."""
+    return person.email_verified and person.email.lower() in get_settings().admin_emails
 
 
 def require_admin(actor: User | None) -> User:

@@ -104,15 +104,18 @@ _OVERRIDES = {
     budgets.REQUESTS_PER_MINUTE: ("max_requests_per_minute", int),
     budgets.MONTHLY_SPEND: ("monthly_spend_limit", float),
 }
-CHANGEABLE = (*_OVERRIDES, "disabled")
+CHANGEABLE = (*_OVERRIDES, "disabled", "is_admin")
 _MOST = {int: 1_000_000, float: 1_000_000.0}  # well within the columns, far above any real limit
 
 
 def update_person(actor: User, person_id: str, changes: dict[str, Any], *, session: Session) -> PersonView:
-    """Set a person's limits (a number, 0 for none, or None for the default) or disable them.
+    """Set a person's limits (a number, 0 for none, or None for the default), disable them, or
+    give or take their administrator role.
 
     Checked whole before anything changes. Disabling ends the person's sessions at once, and the
-    replies they have in flight within a second (each worker's reaper stops its own).
+    replies they have in flight within a second (each worker's reaper stops its own). Nobody takes
+    away their own role or disables themselves: there is always an administrator left who can
+    undo a change.
     """
     access.require_admin(actor)
     person = _person(person_id, session=session)
@@ -126,6 +129,8 @@ def update_person(actor: User, person_id: str, changes: dict[str, Any], *, sessi
         if changes["disabled"] and person.id == actor.id:
             raise Invalid("You cannot disable your own account.")
         values["disabled"] = changes["disabled"]
+    if "is_admin" in changes:
+        values["is_admin"] = _role_change(actor, person, changes["is_admin"])
     for column, value in values.items():
         setattr(person, column, value)
     session.add(person)
@@ -137,6 +142,16 @@ def update_person(actor: User, person_id: str, changes: dict[str, Any], *, sessi
         budgets.replies_in_flight(person.id, session=session),
         budgets.spent_this_month(person.id, session=session),
     )
+
+
+def _role_change(actor: User, person: User, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("Send `is_admin` as true or false.")
+    if not value and person.id == actor.id:
+        raise Invalid("You cannot remove your own administrator role; another administrator can.")
+    if not value and access.is_admin_by_setting(person):
+        raise Invalid(f"{person.email} is an administrator through ADMIN_EMAILS; remove the address there.")
+    return value
 
 
 def _limit(name: str, value: Any) -> int | float | None:

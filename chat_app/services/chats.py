@@ -316,13 +316,14 @@ PROMPT_PAGE = 200  # earlier messages read at a time, newest first, while the mo
 
 
 def prompt_for(reply: Message, model: CatalogModel, *, session: Session) -> list[dict]:
-    """The conversation to send for a reply: the newest turns that fit the model's window (see
-    context_fit), noted on the reply with what was left out; Invalid when the asking message alone
-    is too long for the model.
+    """The conversation to send for a reply (see `fitted_prompt`), as messages."""
+    return prompt_messages(fitted_prompt(reply, model, session=session))
 
-    Attachments travel as OpenAI-style content parts; LiteLLM turns them into each
-    provider's own format. Files made by image/video models are not sent back.
-    """
+
+def fitted_prompt(reply: Message, model: CatalogModel, *, session: Session) -> context_fit.Fitted:
+    """The turns to send for a reply: the newest that fit the model's window (see context_fit),
+    noted on the reply with what was left out; Invalid when the asking message alone is too long
+    for the model."""
     budget = context_fit.budget_for(model, longest_reply(model))
     fitted = context_fit.fit(
         _turns_newest_first(reply, session=session),
@@ -332,6 +333,13 @@ def prompt_for(reply: Message, model: CatalogModel, *, session: Session) -> list
     )
     reply.prompt_messages = len(fitted.turns)
     reply.left_out_messages, reply.left_out_files = fitted.left_out_messages, fitted.left_out_files
+    return fitted
+
+
+def prompt_messages(fitted: context_fit.Fitted) -> list[dict]:
+    """Fitted turns as the messages sent. Attachments travel as OpenAI-style content parts;
+    LiteLLM turns them into each provider's own format. Files made by image/video models are not
+    sent back."""
     return [_prompt_message(turn) for turn in fitted.turns]
 
 

@@ -71,6 +71,12 @@ class Fitted:
     left_out_messages: int  # earlier messages not sent
     left_out_files: int  # files of sent messages not sent
     tokens: int  # what was counted for the turns sent (bytes where the bound sufficed)
+    files_tokens: int = 0  # what the files sent cost
+
+    def exact_tokens(self, litellm_model: str) -> int:
+        """The prompt sent, counted token by token (each text once per process): what a reply
+        the provider never reported usage for is charged, when it was stopped or failed midway."""
+        return self.files_tokens + sum(_counted(litellm_model, t) + MESSAGE_OVERHEAD for t in self.turns)
 
 
 def fit(turns_newest_first: Iterable[Turn], model: CatalogModel, budget: int, *, count: int) -> Fitted:
@@ -105,7 +111,8 @@ def fit(turns_newest_first: Iterable[Turn], model: CatalogModel, budget: int, *,
         kept.pop()
         text_costs.pop()
     left_out_files = _files_that_fit(kept[1:], room())
-    return Fitted(list(reversed(kept)), max(count - len(kept), 0), left_out_files, budget - room())
+    files = sum(file_tokens(f) for turn in kept for f in turn.files)
+    return Fitted(list(reversed(kept)), max(count - len(kept), 0), left_out_files, budget - room(), files)
 
 
 def _files_that_fit(earlier_newest_first: list[Turn], room: int) -> int:

@@ -22,10 +22,11 @@ from sqlmodel import Session, col
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
 from chat_app.models import Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import chats, generation, keys, llm, media, metrics, runtime, workers
+from chat_app.services import chats, context_fit, generation, keys, llm, media, metrics, runtime, workers
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
+from chat_app.services.litellm_loader import load_litellm
 from chat_app.services.storage import delete_files, files_deleted_on_error
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Plan:
     model: CatalogModel
     prompt: list[dict] | str  # the conversation (text models) or the prompt (image/video models)
     own_key: str | None = field(repr=False)
+    sent: context_fit.Fitted | None = field(default=None, repr=False)  # a text model's fitted turns
 
 
 @dataclass
@@ -53,6 +55,7 @@ class ReplyJob:
     _parts: list[str] = field(default_factory=list, repr=False)
     length: int = 0
     first_token_seconds: float | None = None  # from asking the model to its first text
+    asked: bool = False  # the provider has been sent the prompt (and may bill for it)
     task: asyncio.Task | None = field(default=None, repr=False)
 
     @property
@@ -109,12 +112,12 @@ def _publish(chat_id: str, event: dict) -> None:
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)
-    model = None
+    model, sent = None, None
     made: list[media.Stored] = []
     started = time.monotonic()
     try:
         plan = job.plan or await asyncio.to_thread(_plan, job)
-        model, prompt, own_key = plan.model, plan.prompt, plan.own_key
+        model, prompt, own_key, sent = plan.model, plan.prompt, plan.own_key, plan.sent
         job.kind = model.type
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
@@ -144,6 +147,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
                     cost = generation.cost(model, made)
                     await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
                 else:  # with the other replies ending now, in one batch
+                    if model is not None and usage == (None, None) and _billed_unreported(job, status):
+                        usage = await asyncio.to_thread(_estimated_usage, job, model, sent)
                     cost = (
                         llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
                     )
@@ -217,6 +222,7 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
     publish, changed = here.channel.publish, here.writer.changed
     read_text = lambda: job.text  # noqa: E731 - the writer reads the text when it saves
     asked = time.monotonic()
+    job.asked = True
     async for event in llm.stream_reply(model, prompt, deadlines=deadlines, own_key=own_key):
         if isinstance(event, llm.TextDelta):
             if job.first_token_seconds is None:
@@ -230,6 +236,25 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
         else:
             usage = (event.input_tokens, event.output_tokens)
     return usage
+
+
+def _billed_unreported(job: ReplyJob, status: MessageStatus) -> bool:
+    """A reply the provider will bill though it never said how much: stopped after it was asked,
+    or failed after text came (usage is reported only at a stream's end). Left uncounted, Stop
+    would be a way around the monthly allowance."""
+    if status is MessageStatus.stopped:
+        return job.asked
+    return status is MessageStatus.error and job.length > 0
+
+
+def _estimated_usage(job: ReplyJob, model: CatalogModel, sent: context_fit.Fitted | None) -> tuple[int, int]:
+    """The tokens of what was sent and what came back, counted with the model's tokenizer."""
+    name = model.litellm_model or model.id
+    counter = load_litellm().token_counter
+    return (
+        sent.exact_tokens(name) if sent is not None else 0,
+        counter(model=name, text=job.text) if job.text else 0,
+    )
 
 
 def _publish_progress(job: ReplyJob, progress: generation.Progress) -> None:
@@ -251,14 +276,16 @@ def plan_for(reply: Message, *, session: Session) -> Plan:
     model = resolve_model(reply.model_id, session=session)
     if model is None:
         raise llm.ProviderError("This reply's model is no longer in the catalog.")
+    sent = None
     if model.type == "text":
-        prompt: list[dict] | str = chats.prompt_for(reply, model, session=session)
+        sent = chats.fitted_prompt(reply, model, session=session)
+        prompt: list[dict] | str = chats.prompt_messages(sent)
     else:
         prompt = chats.generation_prompt(reply, session=session)
     own_key = None
     if model.key_env is None:  # an operator's endpoint has its own key, never a person's
         own_key = keys.paying_key(reply.author_id, reply.chat_id, model.provider, session=session)
-    return Plan(model, prompt, own_key)
+    return Plan(model, prompt, own_key, sent)
 
 
 def _plan(job: ReplyJob) -> Plan:

@@ -147,6 +147,11 @@ class AdminState(AuthState):
         return await self._change(person_id, {"disabled": disabled}, done)
 
     @rx.event
+    async def set_admin(self, person_id: str, is_admin: bool):
+        done = "Now an administrator." if is_admin else "No longer an administrator."
+        return await self._change(person_id, {"is_admin": is_admin}, done)
+
+    @rx.event
     async def save_registration(self, form_data: dict):
         mode = str(form_data.get("mode", ""))
         domains = [

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from chat_app.db import session_scope
-from chat_app.models import Message, SharedAccess
+from chat_app.models import Message, SharedAccess, User
 from chat_app.services import accounts
 from tests.support.factories import api_user
-from tests.support.waiting import chat_in_flight, wait_for_reply
+from tests.support.waiting import chat_in_flight, wait_for_reply, wait_until
 
 SLOW = "[[tokens=400]] [[delay=0.05]]"  # a reply that stays in flight for twenty seconds
 
@@ -96,6 +96,30 @@ def test_spending_past_the_monthly_allowance_on_the_servers_key(api, fake_env, o
     assert fake_env.chat_requests == []  # no provider was called
 
 
+def test_stopping_every_reply_early_still_spends_the_allowance(api, fake_env, operator):
+    """Usage is reported only at a stream's end: a reply stopped midway is counted by its tokens,
+    so Stop is no way to ask a model for free."""
+    sign_up(api)
+    chat_id = new_chat(api)
+    with session_scope() as session:
+        person = session.get(User, user_id(api.get("/api/me").json()["email"]))
+        assert person is not None
+        person.monthly_spend_limit = 0.0001  # about 30 tokens of gpt-4o
+    posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": SLOW})
+    assert posted.status_code == 202
+    wait_until(lambda: last_message(api, chat_id)["content"], what="the reply's first text")
+    assert api.post(f"/api/chats/{chat_id}/stop").json() == {"stopped": True}
+    wait_for_reply(chat_in_flight(api, chat_id))
+    stopped = last_message(api, chat_id)
+    assert stopped["status"] == "stopped" and stopped["cost"] > 0
+    refused = api.post(f"/api/chats/{chat_id}/messages", json={"content": "again, stopped early"})
+    assert refused.status_code == 429 and refused.json()["code"] == "monthly_spend"
+
+
+def last_message(api, chat_id: str) -> dict:
+    return api.get(f"/api/chats/{chat_id}").json()["messages"][-1]
+
+
 def test_more_replies_in_flight_at_once_than_allowed(api, fake_env, operator):
     sign_up(api)
     chat_ids = [new_chat(api) for _ in range(4)]
@@ -171,6 +195,8 @@ def test_an_editor_spends_from_their_own_allowance_even_on_the_owners_key(api, f
 ADMIN_ROUTES = [
     ("GET", "/api/admin/people", None),
     ("PATCH", "/api/admin/people/{victim}", {"disabled": True, "monthly_spend": 0.01}),
+    ("PATCH", "/api/admin/people/{victim}", {"is_admin": True}),
+    ("PATCH", "/api/admin/people/{self}", {"is_admin": True}),
     ("GET", "/api/admin/registration", None),
     ("PUT", "/api/admin/registration", {"mode": "closed"}),
 ]
@@ -180,18 +206,22 @@ def test_a_non_administrator_reaches_no_admin_route(api, operator):
     victim = sign_up(api)
     victim_id = str(user_id(victim))
     someone = sign_up(api)
+    someone_id = str(user_id(someone))
     for method, path, body in ADMIN_ROUTES:
-        answer = api.request(method, path.format(victim=victim_id), json=body)
+        answer = api.request(method, path.format(victim=victim_id, self=someone_id), json=body)
         assert answer.status_code == 403, (method, path, answer.text)
         assert victim not in answer.text
     api.cookies.clear()
     for method, path, body in ADMIN_ROUTES:
-        assert api.request(method, path.format(victim=victim_id), json=body).status_code == 401
+        assert (
+            api.request(method, path.format(victim=victim_id, self=someone_id), json=body).status_code == 401
+        )
     # Nothing changed: the administrator sees the victim untouched and registration open.
     act_as(api, operator)
     people = {p["email"]: p for p in api.get("/api/admin/people").json()["people"]}
     assert set(people) == {"operator@example.com", victim, someone}
     assert not people[victim]["disabled"] and people[victim]["overrides"]["monthly_spend"] is None
+    assert not people[victim]["is_admin"] and not people[someone]["is_admin"]
     assert api.get("/api/admin/registration").json() == {"mode": "open", "domains": []}
 
 

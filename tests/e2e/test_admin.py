@@ -50,6 +50,11 @@ def test_the_administrator_disables_an_account_whose_open_browser_is_signed_out(
     row.locator('[data-testid="admin-limit-input"][data-limit="monthly_spend"]').fill("2.5")
     row.get_by_test_id("admin-save-limits").click()
     expect(row).to_contain_text("$2.50 a month")
+    row.get_by_test_id("admin-role").click()
+    expect(row.get_by_test_id("admin-role")).to_have_text("Remove administrator")
+    expect(row).to_contain_text("administrator")
+    row.get_by_test_id("admin-role").click()
+    expect(row.get_by_test_id("admin-role")).to_have_text("Make administrator")
     row.get_by_test_id("admin-disable").click()
     expect(row.get_by_test_id("admin-disable")).to_have_text("Enable")
 

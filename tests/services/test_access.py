@@ -106,6 +106,9 @@ ADMIN_ACTIONS = {
     "disable": lambda actor, person, session: admin.update_person(
         actor, str(person.id), {"disabled": True}, session=session
     ),
+    "give the role": lambda actor, person, session: admin.update_person(
+        actor, str(person.id), {"is_admin": True}, session=session
+    ),
     "see registration": lambda actor, person, session: registration.policy(actor, session=session),
     "set registration": lambda actor, person, session: registration.set_policy(
         actor, "closed", [], session=session
@@ -154,7 +157,7 @@ def test_only_administrators_use_the_operators_powers(session, operators, action
         with pytest.raises(Forbidden):
             ADMIN_ACTIONS[action](operators[actor], person, session)
         session.rollback()
-        assert not person.disabled and person.monthly_spend_limit is None
+        assert not person.disabled and person.monthly_spend_limit is None and not person.is_admin
 
 
 def test_a_reader_by_link_may_read_and_nothing_more(session, world):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from chat_app.models import Message, utcnow
-from chat_app.services import accounts, admin, chats
+from chat_app.services import access, accounts, admin, chats
 from chat_app.services.errors import Forbidden, Invalid, NotFound
 from tests.support.factories import make_chat, make_user
 
@@ -65,7 +65,9 @@ def test_limits_are_set_per_person_and_back_to_the_default_with_none(session, op
         {"monthly_spend": float("nan")},
         {"monthly_spend": 10**12},
         {"disabled": "yes"},
-        {"is_admin": True},
+        {"is_admin": "yes"},
+        {"is_admin": 1},
+        {"owner": True},
     ],
 )
 def test_a_change_that_means_nothing_is_refused_whole(session, operator, changes):
@@ -130,3 +132,24 @@ def test_nobody_else_lists_or_changes_people(session, operator):
     with pytest.raises(Forbidden):
         admin.update_person(someone, str(operator.id), {"disabled": True}, session=session)
     assert not operator.disabled
+
+
+def test_an_administrator_gives_and_takes_the_role(session, operator):
+    person = make_user(session)
+    assert admin.update_person(operator, str(person.id), {"is_admin": True}, session=session)["is_admin"]
+    admin.people(person, session=session)  # now theirs to use
+    view = admin.update_person(person, str(operator.id), {"is_admin": False}, session=session)
+    assert not view["is_admin"]
+    with pytest.raises(Forbidden):
+        admin.people(operator, session=session)
+
+
+def test_nobody_takes_their_own_role_nor_one_the_settings_give(session, operator, configure):
+    with pytest.raises(Invalid, match="your own administrator role"):
+        admin.update_person(operator, str(operator.id), {"is_admin": False}, session=session)
+    named = make_user(session, email="boss@example.com")
+    named.email_verified = True
+    configure(ADMIN_EMAILS="boss@example.com")
+    with pytest.raises(Invalid, match="ADMIN_EMAILS"):
+        admin.update_person(operator, str(named.id), {"is_admin": False}, session=session)
+    assert access.is_admin(operator) and access.is_admin(named)

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from chat_app.models import Message, User, utcnow
-from chat_app.services import chats, replies, workers
+from chat_app.services import budgets, chats, llm, replies, workers
+from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
 from chat_app.services.llm import Deadlines
 from tests.support.factories import make_chat, make_user
@@ -76,7 +77,10 @@ async def test_deltas_are_coalesced_at_the_source(engine, fake_env):
 async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_env):
     chat_id, reply_id = _post(engine, "[[tokens=100]] [[delay=0.05]]")
     replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
-    await asyncio.sleep(0.6)
+    for _ in range(200):  # until some text is saved (the first call also imports LiteLLM)
+        if _load(engine, reply_id).content:
+            break
+        await asyncio.sleep(0.05)
     assert replies.is_running(reply_id)
     assert await replies.stop_in_chat(chat_id, engine=engine) is True
     await wait_for_reply_job(reply_id)
@@ -84,6 +88,31 @@ async def test_stop_cancels_upstream_and_keeps_the_partial_reply(engine, fake_en
     assert saved.status == "stopped"
     assert saved.content.startswith("tok1") and "tok100" not in saved.content
     assert await replies.stop_in_chat(chat_id, engine=engine) is False
+    _assert_charged_as_counted(engine, saved)
+
+
+def _assert_charged_as_counted(engine, saved: Message) -> None:
+    """The provider bills a reply cut short though it never reports its usage: the tokens sent and
+    received are counted, and the cost counts against the asker's month."""
+    import litellm
+
+    with Session(engine) as session:
+        model = resolve_model(saved.model_id, session=session)
+    assert model is not None and model.litellm_model
+    asked = _load_previous(engine, saved).content
+    assert saved.output_tokens == litellm.token_counter(model=model.litellm_model, text=saved.content)
+    assert saved.input_tokens == litellm.token_counter(model=model.litellm_model, text=asked) + 4
+    assert saved.cost == pytest.approx(llm.reply_cost(model, saved.input_tokens, saved.output_tokens))
+    assert saved.cost > 0
+    with Session(engine) as session:
+        assert budgets.spent_this_month(saved.author_id, session=session) == pytest.approx(saved.cost)
+
+
+def _load_previous(engine, reply: Message) -> Message:
+    with Session(engine) as session:
+        return session.exec(
+            select(Message).where(Message.chat_id == reply.chat_id, Message.seq == reply.seq - 1)
+        ).one()
 
 
 async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engine, fake_env):
@@ -94,6 +123,16 @@ async def test_provider_failure_is_saved_as_an_error_with_its_partial_text(engin
     assert saved.status == "error"
     assert "ended the reply early" in saved.error
     assert saved.content.startswith("tok1")
+    _assert_charged_as_counted(engine, saved)
+
+
+async def test_a_reply_refused_before_any_text_costs_nothing(engine, fake_env):
+    chat_id, reply_id = _post(engine, "hi [[error=500]]")
+    replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+    await wait_for_reply_job(reply_id)
+    saved = _load(engine, reply_id)
+    assert saved.status == "error" and saved.content == ""
+    assert saved.cost is None and saved.input_tokens is None
 
 
 def _in_flight(engine, reply_id: str, *, runner, seconds_ago: float, content: str = "half a rep") -> None:
