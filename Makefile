@@ -69,12 +69,17 @@ run: install migrate
 		exec $(BIN)/reflex run --env prod; \
 	fi
 
+# The tests without a browser run in this many processes (each test has its own database schema,
+# Redis keys and files); the browser tests, bound by their timing, run in one, after them.
+TEST_PROCESSES ?= 2
+
 test: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/basedpyright --project pyproject.toml
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_PROCESSES)
+	$(BIN)/python -m pytest -m e2e
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/basedpyright --project pyproject.toml

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     max_message_chars: Characters = Field(32000, validation_alias="MAX_MESSAGE_CHARS")
     # The path of the operator's own catalog file, or "".
     operator_catalog: str = Field("", validation_alias="MODEL_CATALOG_FILE")
+    # Who writes a new chat's title from its first exchange: a catalog model's id, "off" (the
+    # first words stay), or unset: the cheapest text model the chat's payer can use.
+    title_model: str = Field("", validation_alias="TITLE_MODEL")
     # Media: where files live and what an upload may be.
     media_dir: str = Field(str(PROJECT_ROOT / "data" / "media"), validation_alias="MEDIA_DIR")
     # An S3-compatible object store for media instead of MEDIA_DIR (which then only stages uploads).

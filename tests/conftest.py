@@ -145,6 +145,16 @@ def cheap_password_hashing(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def titles_off(monkeypatch) -> None:
+    """A chat keeps its first words as its title: a title call would be one more provider request
+    in every test that counts them. Tests of titles set TITLE_MODEL (`configure`)."""
+    from chat_app import settings
+
+    monkeypatch.setenv("TITLE_MODEL", "off")
+    settings.get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_limits() -> Iterator[None]:
     """Every test starts with no rate limit used (the counters of this process are forgotten)."""
     from chat_app.services import limits

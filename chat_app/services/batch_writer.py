@@ -69,22 +69,37 @@ class BatchWriter:
     def end(self, ending: Ending, engine: sa.Engine | None = None) -> asyncio.Future[None]:
         """Save a reply's end with the next batch of endings; done once it is written."""
         self.forget(ending.message_id, engine)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
         self._endings.setdefault(engine, []).append((ending, done))
-        self._ending.set()
+        if self._saving_endings():
+            self._ending.set()
+        else:  # closed, or the loop is closing and cancelled it: nobody else would save this
+            loop.create_task(self._save_endings())
         return done
 
+    def _saving_endings(self) -> bool:
+        return len(self._tasks) == 2 and not self._tasks[1].done()
+
     async def _save_endings_forever(self) -> None:
-        while True:
-            await self._ending.wait()
-            self._ending.clear()
-            await self._save_endings()  # what ends meanwhile waits for the next round
+        try:
+            while True:
+                await self._ending.wait()
+                self._ending.clear()
+                await self._save_endings()  # what ends meanwhile waits for the next round
+        finally:
+            if self._endings:  # cancelled with endings waiting: they are saved all the same
+                asyncio.get_running_loop().create_task(self._save_endings())
 
     async def _save_endings(self) -> None:
         endings, self._endings = self._endings, {}
         for engine, batch in endings.items():
             try:
                 await asyncio.to_thread(_save_endings, [e for e, _ in batch], engine)
+            except asyncio.CancelledError:
+                for _, done in batch:  # their replies stop waiting (the reaper ends such rows)
+                    done.cancel()
+                raise
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():

@@ -172,6 +172,12 @@ def pays_with_own_key(person: User, model: CatalogModel, *, session: Session) ->
     return model.key_env is None and keys.has_usable_key(person.id, model.provider, session=session)
 
 
+def within_monthly_allowance(person: User, *, session: Session) -> bool:
+    """Whether the person has some of this month's allowance left (or none is set)."""
+    allowance = limits_for(person).monthly_spend
+    return not allowance or spent_this_month(person.id, session=session) < allowance
+
+
 def check_before_reply(person: User, model: CatalogModel, *, session: Session) -> bool:
     """Refuse, with LimitReached, a reply or generation the person's budget does not allow; else
     count it in their minute and say whether their own key pays for it.

@@ -254,7 +254,7 @@ def post_message(
         updated_at=now,
     )
     if seq == 1 and chat.title == "New chat":
-        chat.title = _title_from(content or (files[0].original_name or "Attachment"))
+        chat.title = first_words(content or (files[0].original_name or "Attachment"))
     chat.model_id = model.id
     chat.updated_at = now
     session.add_all([user_message, reply, chat])
@@ -265,7 +265,8 @@ def post_message(
     return user_message, reply
 
 
-def _title_from(content: str) -> str:
+def first_words(content: str) -> str:
+    """A title from the start of a text: what names a chat until a model (titles.py) writes one."""
     words = " ".join(content.split())
     return words if len(words) <= 60 else words[:57].rstrip() + "…"
 

@@ -231,6 +231,7 @@ async def stream_reply(
     *,
     deadlines: Deadlines = Deadlines(),
     own_key: str | None = None,
+    max_tokens: int | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
     litellm = load_litellm()
@@ -239,7 +240,9 @@ async def stream_reply(
 
     # Gemini's finish signal is only visible on the wire (see wire.py).
     watch = wire.FinishWatch(b'"finishReason"') if model.provider == "gemini" else None
-    extra = {"client": _handler(watch)} if watch is not None else {}
+    extra: dict = {"client": _handler(watch)} if watch is not None else {}
+    if max_tokens is not None:
+        extra["max_tokens"] = max_tokens
 
     def request():
         return litellm.acompletion(

@@ -22,7 +22,18 @@ from sqlmodel import Session, col
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
 from chat_app.models import Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import chats, context_fit, generation, keys, llm, media, metrics, runtime, workers
+from chat_app.services import (
+    chats,
+    context_fit,
+    generation,
+    keys,
+    llm,
+    media,
+    metrics,
+    runtime,
+    titles,
+    workers,
+)
 from chat_app.services.batch_writer import Ending
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
@@ -43,6 +54,7 @@ class Plan:
     prompt: list[dict] | str  # the conversation (text models) or the prompt (image/video models)
     own_key: str | None = field(repr=False)
     sent: context_fit.Fitted | None = field(default=None, repr=False)  # a text model's fitted turns
+    names_the_chat: bool = False  # the chat's first reply: once complete, its title is written
 
 
 @dataclass
@@ -112,12 +124,13 @@ def _publish(chat_id: str, event: dict) -> None:
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)
-    model, sent = None, None
+    model, sent, names_the_chat = None, None, False
     made: list[media.Stored] = []
     started = time.monotonic()
     try:
         plan = job.plan or await asyncio.to_thread(_plan, job)
         model, prompt, own_key, sent = plan.model, plan.prompt, plan.own_key, plan.sent
+        names_the_chat = plan.names_the_chat
         job.kind = model.type
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
@@ -176,6 +189,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
             )
+            if names_the_chat and status is MessageStatus.complete:
+                titles.start(job.message_id, job.engine)
 
 
 def _provider_of(model: CatalogModel | None) -> str:
@@ -285,7 +300,7 @@ def plan_for(reply: Message, *, session: Session) -> Plan:
     own_key = None
     if model.key_env is None:  # an operator's endpoint has its own key, never a person's
         own_key = keys.paying_key(reply.author_id, reply.chat_id, model.provider, session=session)
-    return Plan(model, prompt, own_key, sent)
+    return Plan(model, prompt, own_key, sent, names_the_chat=reply.seq == 2)
 
 
 def _plan(job: ReplyJob) -> Plan:

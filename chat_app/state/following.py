@@ -35,6 +35,7 @@ class Outcome:
     changed: bool = False  # the reply in flight looks different
     catch_up: bool = False  # saved messages changed (a reply started or ended, or text is missing)
     went_live: str = ""  # a message now shown as the reply in flight (hide its saved version)
+    title: str = ""  # the chat's new title, written from its first exchange
 
 
 @dataclass
@@ -111,6 +112,8 @@ class Following:
             elif kind == "progress" and is_live:
                 self._progress(event)
                 outcome.changed = True
+            elif kind == "title":
+                outcome.title = event["title"]
             elif kind in ("end", "delta", "progress"):
                 outcome.catch_up = True  # a reply ended (or one we did not see start runs)
         return outcome

@@ -17,6 +17,7 @@ from chat_app.services.views import MessageView, money
 from chat_app.state import tabs
 from chat_app.state.following import Following, Outcome
 from chat_app.state.live_text import LiveTextSync
+from chat_app.state.sidebar import SidebarState
 
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet open view keeps following (it follows again on its next send)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
@@ -74,6 +75,7 @@ class LiveReplyMixin(rx.State, mixin=True):
         chat_id: rx.Field[str]
         messages: rx.Field[list[MessageView]]
         chat_cost: rx.Field[str]
+        chat_title: rx.Field[str]
         _link_token: str
 
         def _kind_of(self, model_id: str) -> str: ...
@@ -128,6 +130,8 @@ class LiveReplyMixin(rx.State, mixin=True):
                     if batch:
                         self._following = following
                     self._show_outcome(outcome)
+                    if outcome.title:
+                        await self._retitle(chat_id, outcome.title)
                     text_update, due = self._live_text_update(now=loop.time())
                     live = following.live is not None
                 if text_update is not None:
@@ -139,6 +143,11 @@ class LiveReplyMixin(rx.State, mixin=True):
                     checked = loop.time()
                     if live:
                         heard = loop.time()
+
+    async def _retitle(self, chat_id: str, title: str) -> None:
+        """The chat's title was written from its first exchange: the header and the sidebar show it."""
+        self.chat_title = title
+        (await self.get_state(SidebarState)).retitle(chat_id, title)
 
     @rx.event
     def resync_live_text(self):

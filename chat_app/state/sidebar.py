@@ -52,6 +52,10 @@ class SidebarState(AuthState):
             chat["title"] = title or chat["title"]
         self.chats = moved + [c for c in self.chats if c["id"] != chat_id]
 
+    def retitle(self, chat_id: str, title: str) -> None:
+        """`chat_id` has a new title (written from its first exchange); its place stays."""
+        self.chats = [{**c, "title": title} if c["id"] == chat_id else c for c in self.chats]
+
     @rx.event
     def toggle_sidebar(self):
         self.sidebar_open = not self.sidebar_open

@@ -69,6 +69,8 @@ def app_url(
         **smtp_server.env(),  # invitations and address confirmations really go out, to a local server
         "ADMIN_EMAILS": OPERATOR_EMAIL,  # an administrator once the address is confirmed
         "METRICS_TOKEN": METRICS_TOKEN,
+        # The server has no DeepSeek key: only people who store their own get titles written.
+        "TITLE_MODEL": "deepseek/deepseek-chat",
     }
     env = app_environment(port, app_database, extra)
     env.pop("DEEPSEEK_API_KEY", None)  # one provider left unconfigured, to show "unavailable"

@@ -339,6 +339,22 @@ def test_the_first_message_names_a_chat_opened_empty(page: Page, app_url):
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
 
 
+def test_a_model_names_a_new_chat_from_its_first_exchange(page: Page, app_url):
+    """The shared app's TITLE_MODEL is DeepSeek, for which the server has no key: titles are
+    written for people who store their own."""
+    register(page)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    stored = httpx.put(f"{app_url}/api/keys/deepseek", json={"api_key": "sk-own-deepseek"}, cookies=cookies)
+    assert stored.status_code == 200, stored.text
+    send(page, "What shall we do on Saturday? [[title=Weekend plans]] [[tokens=2]]")
+    expect(page.get_by_test_id("chat-title")).to_have_text("Weekend plans")
+    item = page.locator(f'[data-testid="chat-item"][data-chat-id="{_chat_id(page)}"]')
+    expect(item).to_contain_text("Weekend plans")
+    expect(item).not_to_contain_text("Saturday")
+    page.reload()
+    expect(page.get_by_test_id("chat-title")).to_have_text("Weekend plans")
+
+
 def test_the_local_app_opened_at_127_0_0_1_works_as_at_localhost(browser, app_url):
     """PUBLIC_URL names localhost; a page opened at 127.0.0.1 connects and chats all the same."""
     with pages_on(browser, app_url.replace("localhost", "127.0.0.1")) as make:

@@ -79,6 +79,7 @@ class Script:
     markdown: bool = False
     echo_model: bool = False
     stamp: bool = False  # each chunk carries the time it was sent ("tok1@1733058000.123"): delay benches
+    title: str | None = None  # what a request whose system message asks for a title is answered
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -90,9 +91,13 @@ class Script:
                 values[name] = float(raw)
             elif name in ("cut", "badline", "markdown", "echo_model", "stamp"):
                 values[name] = True
+            elif name == "title":
+                values[name] = raw
         return cls(**values)
 
-    def reply_text(self, model: str) -> str:
+    def reply_text(self, model: str, *, titling: bool = False) -> str:
+        if titling and self.title is not None:
+            return self.title
         if self.tokens is not None:
             return " ".join(f"tok{i}" for i in range(1, self.tokens + 1))
         if self.markdown:
@@ -141,6 +146,10 @@ class Turn:
         return next((m.text for m in reversed(self.messages) if m.role == "user"), "")
 
     @property
+    def asks_for_a_title(self) -> bool:
+        return any(m.role == "system" and "title" in m.text for m in self.messages)
+
+    @property
     def prompt_tokens(self) -> int:
         return sum(len(m.text.split()) for m in self.messages)
 
@@ -158,7 +167,7 @@ class Reply:
 
     @classmethod
     def plan(cls, turn: Turn, script: Script) -> Reply:
-        chunks = split_words(script.reply_text(turn.model))
+        chunks = split_words(script.reply_text(turn.model, titling=turn.asks_for_a_title))
         if turn.max_tokens is not None and len(chunks) > turn.max_tokens:
             return cls(turn, chunks[: turn.max_tokens], "length")
         return cls(turn, chunks, "stop")

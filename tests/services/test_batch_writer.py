@@ -73,3 +73,30 @@ async def test_a_reply_that_ended_is_never_overwritten_by_an_older_save(engine, 
     with Session(engine) as session:
         assert session.get(Message, reply.id).content == "the whole answer"
     await asyncio.sleep(0)
+
+
+async def test_an_ending_is_saved_even_when_the_loop_is_closing(engine, fake_env):
+    """A loop that closes cancels every task at once: a reply ending then must not wait forever
+    for the writer's cancelled task (a test run once hung that way)."""
+    from chat_app.services.batch_writer import BatchWriter, Ending
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        chat = make_chat(session, user)
+        _, early = chats.post_message(user, chat.id, "hi", session=session)
+        session.commit()
+        _, late = chats.post_message(user, make_chat(session, user).id, "hi", session=session)
+        session.commit()
+    writer = BatchWriter(every=60)
+    writer.start()
+    waiting = writer.end(
+        Ending(str(early.id), str(chat.id), "half", "stopped", None, None, None, None), engine
+    )
+    for task in writer._tasks:  # cancelled with the ending queued, before it ran
+        task.cancel()
+    await asyncio.gather(*writer._tasks, return_exceptions=True)
+    after = writer.end(Ending(str(late.id), str(late.chat_id), "", "stopped", None, None, None, None), engine)
+    await asyncio.wait_for(asyncio.gather(waiting, after), timeout=10)
+    with Session(engine) as session:
+        assert session.get(Message, early.id).status == "stopped"
+        assert session.get(Message, late.id).status == "stopped"

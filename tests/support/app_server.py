@@ -49,6 +49,7 @@ def app_environment(port: int, database_url: str, extra: dict[str, str] | None =
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "OUTBOUND_PRIVATE_ADDRESSES_ALLOWED": "true",  # the fake providers serve outputs from 127.0.0.1
+        "TITLE_MODEL": "off",  # a chat keeps its first words, unless a test asks for titles
         # bun installed from the npm registry by `make` (Reflex's own installer needs the internet)
         "PATH": f"{ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         **(extra or {}),

@@ -1,0 +1,199 @@
+"""A chat's title, written by a cheap text model from its first exchange, in the background.
+
+The first message names a new chat at once by its first words (chats.first_words). When the first
+reply is complete, a model is asked for a few words, which replace those words unless someone
+renamed the chat meanwhile; views of the chat hear of it on the live channel. Which model:
+TITLE_MODEL, or by default the cheapest text model the chat's payer can use now; "off" keeps the
+first words. The call is paid as the reply was (the asker's own key first) and counts against the
+asker's monthly allowance, like any reply: a person past it keeps the first words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from chat_app.catalog import CatalogModel
+from chat_app.db import rows_changed, session_scope
+from chat_app.models import Chat, Message, MessageStatus, ModelEntry, SpendRecord, User, utcnow
+from chat_app.services import budgets, catalog, chats, keys, llm, runtime
+from chat_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+OFF = "off"
+EXCERPT_CHARS = 1_500  # of each side of the exchange: enough to name it, cheap to send
+MOST_TOKENS = 24
+DEADLINES = llm.Deadlines(first_token=20, chunk_gap=10, total=30)
+INSTRUCTION = (
+    "You name conversations. Reply with a title of two to six words for the conversation the "
+    "user shows you, in its language: no quotes, no final full stop, nothing else."
+)
+_LABEL = re.compile(r"^\s*title\s*:\s*", re.IGNORECASE)
+_WRAPPING = "\"'`*#“”‘’«» "
+
+_running: set[asyncio.Task] = set()  # held so the loop does not lose them mid-call
+
+
+@dataclass(frozen=True)
+class TitleCall:
+    """What writing one chat's title needs, read from the database before the call."""
+
+    chat_id: uuid.UUID
+    first_words: str  # the title now; a rename meanwhile changes it, and the written one is dropped
+    model: CatalogModel
+    prompt: list[dict]
+    asker_id: uuid.UUID
+    paid_with_own_key: bool
+    own_key: str | None = field(repr=False)
+
+
+def start(reply_id: str, engine: sa.Engine | None = None) -> None:
+    """Write the title of the chat whose first reply `reply_id` just completed, in the background."""
+    task = asyncio.get_running_loop().create_task(write(reply_id, engine))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def write(reply_id: str, engine: sa.Engine | None = None) -> str | None:
+    """Ask for the title and save it; the title saved, or None (nothing to do, or no answer)."""
+    call = await asyncio.to_thread(_planned, reply_id, engine)
+    if call is None:
+        return None
+    parts: list[str] = []
+    usage: tuple[int | None, int | None] = (None, None)
+    try:
+        async for event in llm.stream_reply(
+            call.model, call.prompt, deadlines=DEADLINES, own_key=call.own_key, max_tokens=MOST_TOKENS
+        ):
+            if isinstance(event, llm.TextDelta):
+                parts.append(event.text)
+            else:
+                usage = (event.input_tokens, event.output_tokens)
+    except llm.ProviderError as exc:
+        log.info("no title for chat %s: %s", call.chat_id, exc, extra={"error_kind": exc.kind})
+        return None
+    title = cleaned("".join(parts))
+    cost = llm.reply_cost(call.model, *usage)
+    saved = await asyncio.to_thread(_save, call, title, cost, engine)
+    if saved:
+        runtime.current().channel.publish(str(call.chat_id), {"type": "title", "title": title})
+    return title if saved else None
+
+
+def cleaned(text: str) -> str:
+    """The model's answer as a title: its first line, without a "Title:" label, quotes or a final
+    full stop, cut to what a first-words title may hold; "" when nothing is left."""
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    line = _LABEL.sub("", line).strip(_WRAPPING).rstrip(".").strip(_WRAPPING)
+    line = " ".join(line.split())
+    return chats.first_words(line) if line else ""
+
+
+# ----- before and after the call ------------------------------------------------------------------
+
+
+def _planned(reply_id: str, engine: sa.Engine | None) -> TitleCall | None:
+    with session_scope(engine) as session:
+        return plan(uuid.UUID(reply_id), session=session)
+
+
+def plan(reply_id: uuid.UUID, *, session: Session) -> TitleCall | None:
+    """The call to make for a chat's first complete reply, or None: not the first exchange, a
+    renamed chat, no first words to go on, titles off, no model the payer can use, or an asker
+    past their monthly allowance."""
+    reply = session.get(Message, reply_id)
+    if reply is None or reply.seq != 2 or reply.status != MessageStatus.complete.value:
+        return None
+    chat = session.get(Chat, reply.chat_id)
+    asked = session.exec(select(Message).where(Message.chat_id == reply.chat_id, Message.seq == 1)).first()
+    asker = session.get(User, reply.author_id) if reply.author_id else None
+    if chat is None or asked is None or asker is None or not asked.content:
+        return None
+    if chat.title != chats.first_words(asked.content):
+        return None
+    model = _title_model(asker, chat.id, session=session)
+    if model is None:
+        return None
+    own = budgets.pays_with_own_key(asker, model, session=session)
+    if not own and not budgets.within_monthly_allowance(asker, session=session):
+        return None
+    own_key = (
+        keys.paying_key(asker.id, chat.id, model.provider, session=session) if model.key_env is None else None
+    )
+    return TitleCall(
+        chat_id=chat.id,
+        first_words=chat.title,
+        model=model,
+        prompt=_prompt(asked.content, reply.content),
+        asker_id=asker.id,
+        paid_with_own_key=own,
+        own_key=own_key,
+    )
+
+
+def _prompt(asked: str, answered: str) -> list[dict]:
+    exchange = f"User: {asked[:EXCERPT_CHARS]}\n\nAssistant: {answered[:EXCERPT_CHARS]}"
+    return [
+        {"role": "system", "content": INSTRUCTION},
+        {"role": "user", "content": f"The conversation:\n\n{exchange}\n\nIts title:"},
+    ]
+
+
+def _title_model(asker: User, chat_id: uuid.UUID, *, session: Session) -> CatalogModel | None:
+    """TITLE_MODEL when it is usable now, else None; unset, the cheapest usable text model."""
+    chosen = get_settings().title_model
+    if chosen == OFF:
+        return None
+    own_keys = keys.paying_providers(asker.id, chat_id, session=session)
+    if chosen:
+        model = catalog.resolve_model(chosen, session=session)
+        candidates = [model] if model is not None and model.type == "text" else []
+    else:
+        rows = session.exec(
+            select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position))
+        )
+        candidates = sorted((catalog.as_catalog_model(row) for row in rows), key=_price)
+    return next(
+        (m for m in candidates if not catalog.unavailable_reason(m, session=session, own_keys=own_keys)),
+        None,
+    )
+
+
+def _price(model: CatalogModel) -> float:
+    """What a short call costs, by the catalog's prices; a model without prices comes last."""
+    if model.input_per_mtok is None and model.output_per_mtok is None:
+        return math.inf
+    return (model.input_per_mtok or 0) + (model.output_per_mtok or 0) / 10  # a prompt outweighs a title
+
+
+def _save(call: TitleCall, title: str, cost: float | None, engine: sa.Engine | None) -> bool:
+    """The title, unless the chat was renamed (or deleted) meanwhile; the call's cost either way."""
+    with session_scope(engine) as session:
+        if cost:
+            session.add(
+                SpendRecord(
+                    user_id=call.asker_id,
+                    amount=cost,
+                    paid_with_own_key=call.paid_with_own_key,
+                    spent_at=utcnow(),
+                )
+            )
+        if not title:
+            return False
+        return bool(
+            rows_changed(
+                session.execute(
+                    sa.update(Chat)
+                    .where(col(Chat.id) == call.chat_id, col(Chat.title) == call.first_words)
+                    .values(title=title)
+                )
+            )
+        )
