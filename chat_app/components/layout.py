@@ -30,6 +30,7 @@ def _top_bar() -> rx.Component:
             custom_attrs={"data-testid": "chat-title"},
         ),
         rx.spacer(),
+        rx.cond(ChatState.can_export & (ChatState.chat_id != ""), _export_menu()),
         rx.cond(ChatState.can_share & (ChatState.chat_id != ""), share_button()),
         rx.cond(
             ~ChatState.can_share & (ChatState.chat_id != ""),
@@ -52,6 +53,46 @@ def _top_bar() -> rx.Component:
         align="center",
         spacing="2",
         class_name="top-bar",
+    )
+
+
+_EXPORTS = (
+    ("md", "Markdown", "To read, or paste elsewhere"),
+    ("json", "JSON", "Every message and its details"),
+    ("zip", "Zip with files", "JSON and Markdown with the chat's pictures and videos"),
+)
+
+
+def _export_menu() -> rx.Component:
+    """Downloads of the open chat (the API's export, with the page's own cookie)."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.icon_button(
+                rx.icon("download", size=16),
+                size="1",
+                variant="ghost",
+                aria_label="Export this chat",
+                custom_attrs={"data-testid": "export-menu"},
+            )
+        ),
+        rx.menu.content(
+            *(
+                rx.menu.item(
+                    rx.el.a(
+                        rx.vstack(
+                            rx.text(label, size="2"),
+                            rx.text(hint, size="1", color_scheme="gray"),
+                            spacing="0",
+                        ),
+                        href="/api/chats/" + ChatState.chat_id + "/export?format=" + format,
+                        download=True,
+                        custom_attrs={"data-testid": f"export-{format}"},
+                    ),
+                    as_child=True,
+                )
+                for format, label, hint in _EXPORTS
+            ),
+        ),
     )
 
 

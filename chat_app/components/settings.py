@@ -162,6 +162,34 @@ def _sessions_card() -> rx.Component:
     )
 
 
+def _export_card() -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.heading("Your chats, to keep", size="4"),
+                rx.text(
+                    "Every chat of yours in one zip: each as JSON and Markdown, with its pictures and videos.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.el.a("Download all chats", href="/api/export", download=True),
+                as_child=True,
+                size="2",
+                variant="soft",
+                custom_attrs={"data-testid": "export-all"},
+            ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
+        width="100%",
+    )
+
+
 def _password_input(name: str, placeholder: str, testid: str, **props) -> rx.Component:
     return rx.el.input(
         name=name,
@@ -318,6 +346,7 @@ def settings_view() -> rx.Component:
             ),
             _sessions_card(),
             _password_card(),
+            _export_card(),
             spacing="4",
             width="100%",
             padding_y="24px",

@@ -91,6 +91,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     can_post: rx.Field[bool] = rx.field(True)
     can_share: rx.Field[bool] = rx.field(False)
     can_set_model: rx.Field[bool] = rx.field(True)
+    can_export: rx.Field[bool] = rx.field(False)  # members export; a reader by link copies what they see
     # the latest page, loaded with the chat; see LiveReplyMixin
     messages: rx.Field[list[MessageView]] = rx.field(default_factory=list)
     has_earlier: rx.Field[bool] = rx.field(False)  # older messages than the page shown exist
@@ -130,6 +131,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         self.not_found = self.no_access = False
         self.no_access_message = ""
         self._link_token = ""
+        self.can_export = False
 
     def _allow(self, permissions: access.Permissions) -> None:
         self.can_post = permissions.can_post
@@ -163,6 +165,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     def _show_chat(self, found: Opened, default: str):
         chat, role, rows, cost = found
         self._allow(access.permissions(role))
+        self.can_export = self._link_token == ""
         self.has_earlier = len(rows) > HISTORY_PAGE
         rows = rows[-HISTORY_PAGE:]
         self._oldest_seq = rows[0]["seq"] if rows else 0

@@ -1,0 +1,39 @@
+"""Exports from the page: the open chat from its menu, every chat from the settings page."""
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import register, send
+
+
+def test_the_open_chat_and_all_chats_download_from_the_page(page: Page):
+    register(page)
+    send(page, "Export me [[tokens=3]]")
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete")
+
+    page.get_by_test_id("export-menu").click()
+    with page.expect_download() as markdown:
+        page.get_by_test_id("export-md").click()
+    assert markdown.value.suggested_filename == "Export me tokens3.md"
+    text = Path(markdown.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# Export me [[tokens=3]]\n\n## You\n\nExport me [[tokens=3]]\n")
+    assert text.endswith("tok1 tok2 tok3\n")
+
+    page.get_by_test_id("export-menu").click()
+    with page.expect_download() as document:
+        page.get_by_test_id("export-json").click()
+    chat = json.loads(Path(document.value.path()).read_text(encoding="utf-8"))
+    assert [m["content"] for m in chat["messages"]] == ["Export me [[tokens=3]]", "tok1 tok2 tok3"]
+
+    page.get_by_test_id("settings-link").click()
+    page.wait_for_url(re.compile(r"/settings$"))
+    with page.expect_download() as everything:
+        page.get_by_test_id("export-all").click()
+    archive = zipfile.ZipFile(Path(everything.value.path()))
+    assert sorted(archive.namelist()) == ["chat.json", "chat.md"]  # one chat: at the top
+    assert json.loads(archive.read("chat.json"))["id"] == chat["id"]
