@@ -3,6 +3,7 @@
 import reflex as rx
 
 from chat_app.components.composer import composer
+from chat_app.components.downloads import download
 from chat_app.components.messages import message_list
 from chat_app.components.share import share_button
 from chat_app.components.sidebar import sidebar
@@ -78,15 +79,14 @@ def _export_menu() -> rx.Component:
         rx.menu.content(
             *(
                 rx.menu.item(
-                    rx.el.a(
+                    download(
                         rx.vstack(
                             rx.text(label, size="2"),
                             rx.text(hint, size="1", color_scheme="gray"),
                             spacing="0",
                         ),
-                        href="/api/chats/" + ChatState.chat_id + "/export?format=" + format,
-                        download=True,
-                        custom_attrs={"data-testid": f"export-{format}"},
+                        "/api/chats/" + ChatState.chat_id + "/export?format=" + format,
+                        f"export-{format}",
                     ),
                     as_child=True,
                 )

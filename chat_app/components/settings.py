@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.downloads import download
 from chat_app.state.settings import KeySummary, SessionSummary, SettingsState
 
 
@@ -176,11 +177,10 @@ def _export_card() -> rx.Component:
             ),
             rx.spacer(),
             rx.button(
-                rx.el.a("Download all chats", href="/api/export", download=True),
+                download("Download all chats", "/api/export", "export-all"),
                 as_child=True,
                 size="2",
                 variant="soft",
-                custom_attrs={"data-testid": "export-all"},
             ),
             width="100%",
             align="center",

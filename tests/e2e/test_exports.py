@@ -24,6 +24,7 @@ def test_the_open_chat_and_all_chats_download_from_the_page(page: Page):
     assert text.startswith("# Export me [[tokens=3]]\n\n## You\n\nExport me [[tokens=3]]\n")
     assert text.endswith("tok1 tok2 tok3\n")
 
+    expect(page.get_by_test_id("export-json")).to_have_count(0)  # choosing closed the menu
     page.get_by_test_id("export-menu").click()
     with page.expect_download() as document:
         page.get_by_test_id("export-json").click()
