@@ -3,14 +3,18 @@
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import chat_app.models
+from chat_app import search_index
 
 
 def test_migrations_create_every_table_the_models_declare(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"include_name": lambda name, *_: not search_index.is_ours(name)}
+        )
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 
@@ -113,3 +117,41 @@ def test_sessions_from_before_0008_were_last_seen_when_they_started(database_url
         row = conn.execute(sa.text("SELECT created_at, last_seen_at, user_agent FROM auth_sessions")).one()
     engine.dispose()
     assert row.last_seen_at == row.created_at and row.user_agent is None
+
+
+def test_messages_from_before_0010_are_found_and_the_index_goes_with_a_downgrade(database_url):
+    """The index is filled with what the chats already hold, finished messages only."""
+    from alembic import command
+    from chat_app.db import make_engine
+    from chat_app.migrations import alembic_config
+    from chat_app.models import Chat, Message, User
+    from chat_app.services import search
+
+    command.upgrade(alembic_config(database_url), "0009")
+    engine = make_engine(database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        person = User(email="old@example.com")
+        session.add(person)
+        session.flush()
+        chat = Chat(user_id=person.id, title="Old chat", share_token="old-token")
+        session.add(chat)
+        session.flush()
+        session.add_all(
+            [
+                Message(chat_id=chat.id, seq=1, role="user", content="a question about narwhals"),
+                Message(
+                    chat_id=chat.id, seq=2, role="assistant", content="narwhals in flight", status="streaming"
+                ),
+            ]
+        )
+        session.commit()
+    command.upgrade(alembic_config(database_url), "head")
+    with Session(engine) as session:
+        found = search.search(person, "narwhals", session=session)
+    assert [r["seq"] for r in found] == [1]
+    command.downgrade(alembic_config(database_url), "0009")
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("messages")}
+    engine.dispose()
+    assert not any(search_index.is_ours(n) for n in names | indexes)

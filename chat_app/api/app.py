@@ -16,6 +16,7 @@ from chat_app.api import (
     oidc,
     openapi,
     page_address,
+    search,
     share,
 )
 from chat_app.api.common import domain_error_handler
@@ -42,6 +43,7 @@ def make_api() -> Starlette:
             *keys.router.routes(),
             *media.router.routes(),
             *share.router.routes(),
+            *search.router.routes(),
             *admin.router.routes(),
             *openapi.router.routes(),
             *health.routes,

@@ -86,6 +86,13 @@ def member_role(actor: User | None, chat: Chat, *, session: Session) -> Role:
     return Role.editor if invite.can_edit else Role.viewer
 
 
+def readable_chats(actor: User):
+    """SQL condition on `chat_sessions`: the chats the actor reads as a member (owner or invitee),
+    for queries over many chats at once (search); a public chat's link is not membership."""
+    invited = sa.select(col(SharedAccess.chat_id)).where(counts_for(actor))
+    return sa.or_(col(Chat.user_id) == actor.id, col(Chat.id).in_(invited))
+
+
 def counts_for(actor: User):
     """SQL condition on `shared_access`: the invitations that let `actor` in.
 
