@@ -13,3 +13,14 @@ document.addEventListener("keydown", (event) => {
   if (next) { next.focus(); event.preventDefault(); }
 });
 
+
+// Ctrl+K (⌘K on a Mac) goes to the search box of the chats.
+document.addEventListener("keydown", (event) => {
+  if (event.key.toLowerCase() !== "k" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+  const marked = document.querySelector('[data-testid="search-input"]');
+  const box = marked && (marked.matches("input") ? marked : marked.querySelector("input"));
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});

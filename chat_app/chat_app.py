@@ -29,6 +29,7 @@ app = rx.App(
         rx.script(src="/paste.js"),
         rx.script(src="/live.js"),
         rx.script(src="/address.js"),
+        rx.script(src="/jump.js"),
     ],
     api_transformer=make_api(),
 )

@@ -4,7 +4,7 @@ import reflex as rx
 
 from chat_app.services.views import MAX_TITLE_LENGTH, ChatView
 from chat_app.state.chat import ChatState
-from chat_app.state.sidebar import SidebarState
+from chat_app.state.sidebar import SearchRow, SidebarState
 
 
 def _chat_item(chat: ChatView) -> rx.Component:
@@ -45,6 +45,88 @@ def _shared_item(chat: ChatView) -> rx.Component:
         href="/chat/" + chat["id"],
         class_name=rx.cond(chat["id"] == ChatState.chat_id, "chat-link active", "chat-link"),
         custom_attrs={"data-testid": "shared-chat-item", "data-chat-id": chat["id"]},
+    )
+
+
+def _chat_lists() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(SidebarState.chats, _chat_item),
+        rx.cond(
+            SidebarState.shared_chats.length() > 0,
+            rx.vstack(
+                rx.text(
+                    "Shared with you",
+                    size="1",
+                    color_scheme="gray",
+                    weight="bold",
+                    padding_top="12px",
+                ),
+                rx.foreach(SidebarState.shared_chats, _shared_item),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _search_box() -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.icon("search", size=14)),
+        placeholder="Search chats  (Ctrl+K)",
+        value=SidebarState.search_query,
+        on_change=SidebarState.search.debounce(250),
+        type="search",
+        aria_label="Search chats",
+        width="100%",
+        size="2",
+        custom_attrs={"data-testid": "search-input"},
+    )
+
+
+def _search_result(row: SearchRow) -> rx.Component:
+    return rx.link(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row["chat_title"], size="2", weight="medium", trim="end"),
+                rx.spacer(),
+                rx.text(row["label"], size="1", color_scheme="gray"),
+                width="100%",
+            ),
+            rx.text(
+                rx.foreach(
+                    row["parts"],
+                    lambda part: rx.cond(part["hit"], rx.el.mark(part["text"]), rx.text.span(part["text"])),
+                ),
+                size="1",
+                color_scheme="gray",
+                class_name="search-snippet",
+            ),
+            spacing="0",
+            width="100%",
+        ),
+        href=row["href"],
+        on_click=SidebarState.clear_search,
+        class_name="chat-link search-result",
+        custom_attrs={"data-testid": "search-result"},
+    )
+
+
+def _search_results() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(SidebarState.search_results, _search_result),
+        rx.cond(
+            SidebarState.search_note != "",
+            rx.text(
+                SidebarState.search_note,
+                size="2",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "search-note"},
+            ),
+        ),
+        spacing="1",
+        width="100%",
     )
 
 
@@ -126,27 +208,9 @@ def sidebar() -> rx.Component:
             width="100%",
             align="center",
         ),
+        rx.cond(ChatState.user_email != "", _search_box()),
         rx.scroll_area(
-            rx.vstack(
-                rx.foreach(SidebarState.chats, _chat_item),
-                rx.cond(
-                    SidebarState.shared_chats.length() > 0,
-                    rx.vstack(
-                        rx.text(
-                            "Shared with you",
-                            size="1",
-                            color_scheme="gray",
-                            weight="bold",
-                            padding_top="12px",
-                        ),
-                        rx.foreach(SidebarState.shared_chats, _shared_item),
-                        spacing="1",
-                        width="100%",
-                    ),
-                ),
-                spacing="1",
-                width="100%",
-            ),
+            rx.cond(SidebarState.search_query != "", _search_results(), _chat_lists()),
             type="hover",
             scrollbars="vertical",
             flex="1",

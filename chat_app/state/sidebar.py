@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 import reflex as rx
 from sqlmodel import Session
 
 from chat_app.models import User
-from chat_app.services import access, chats, sharing
+from chat_app.services import access, chats, search, sharing
+from chat_app.services.errors import Invalid
 from chat_app.services.views import ChatView, chat_view
 from chat_app.state.auth import AuthState, Refused
 
@@ -30,6 +31,29 @@ def sidebar_lists(user: User | None, session: Session) -> SidebarLists:
     )
 
 
+class SearchRow(TypedDict):
+    """One search result as the sidebar shows it."""
+
+    key: str
+    href: str
+    chat_title: str
+    label: str  # what matched: the chat's title, the person's words or a reply
+    parts: list[search.SnippetPart]
+
+
+def search_row(result: search.SearchResult) -> SearchRow:
+    message_id = result["message_id"]
+    label = "Title" if message_id is None else ("You" if result["role"] == "user" else "Reply")
+    href = "/chat/" + result["chat_id"] + (f"#message-{message_id}" if message_id else "")
+    return SearchRow(
+        key=message_id or result["chat_id"],
+        href=href,
+        chat_title=result["chat_title"],
+        label=label,
+        parts=result["snippet"],
+    )
+
+
 class SidebarState(AuthState):
     chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
     # chats others shared with this person
@@ -39,6 +63,9 @@ class SidebarState(AuthState):
     rename_title: rx.Field[str] = rx.field("")
     delete_id: rx.Field[str] = rx.field("")
     is_admin: rx.Field[bool] = rx.field(False)
+    search_query: rx.Field[str] = rx.field("")
+    search_results: rx.Field[list[SearchRow]] = rx.field(default_factory=list)
+    search_note: rx.Field[str] = rx.field("")  # no match, or why the words cannot be searched
 
     def show(self, lists: SidebarLists) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
@@ -55,6 +82,28 @@ class SidebarState(AuthState):
     def retitle(self, chat_id: str, title: str) -> None:
         """`chat_id` has a new title (written from its first exchange); its place stays."""
         self.chats = [{**c, "title": title} if c["id"] == chat_id else c for c in self.chats]
+
+    @rx.event
+    async def search(self, query: str):
+        """The search box changed: its results replace the lists while it holds something."""
+        self.search_query = query
+        self.search_results, self.search_note = [], ""
+        if not query.strip():
+            return
+        try:
+            search.words_of(query)
+        except Invalid as exc:
+            self.search_note = str(exc)
+            return
+        found = await self._act(lambda user, session: search.search(user, query, session=session))
+        if isinstance(found, Refused):
+            return found.effect
+        self.search_results = [search_row(r) for r in found]
+        self.search_note = "" if found else "No chat or message has these words."
+
+    @rx.event
+    def clear_search(self):
+        self.search_query, self.search_results, self.search_note = "", [], ""
 
     @rx.event
     def toggle_sidebar(self):

@@ -1,0 +1,17 @@
+// A link to one message (#message-<id>, a search result) brings it into view once the chat shows
+// it, and marks it for a moment. (A message older than the page's latest ones is not looked up.)
+(() => {
+  let handled = "";
+  setInterval(() => {
+    const hash = location.hash;
+    if (!hash.startsWith("#message-")) { handled = ""; return; }
+    if (hash === handled) return;
+    const id = hash.slice("#message-".length);
+    const message = document.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
+    if (!message) return;
+    handled = hash;
+    message.scrollIntoView({ block: "center" });
+    message.classList.add("message-found");
+    setTimeout(() => message.classList.remove("message-found"), 2500);
+  }, 200);
+})();
