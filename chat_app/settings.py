@@ -214,6 +214,8 @@ class Settings(BaseSettings):
     # uploads have their own limits. The default leaves room for a message of MAX_MESSAGE_CHARS
     # characters however a client escapes it (up to 12 bytes a character, "\ud83d\ude00").
     max_body_kb: Kilobytes = Field(512, validation_alias="MAX_BODY_KB")
+    # The largest file of conversations one import reads (ChatGPT's export of years of chats).
+    max_import_mb: Megabytes = Field(200.0, validation_alias="MAX_IMPORT_MB")
 
     # Sharing and outbound fetches. Invitation emails a person may send a day, and that one address
     # may receive a day (from everyone together): the mail server is the operator's.

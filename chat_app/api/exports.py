@@ -1,17 +1,19 @@
 """Exports people take with them: a chat as Markdown, JSON or a zip with its files; all their own
 chats as one zip. Read in the route's transaction, written after it (a zip off the event loop, into
-a temporary file sent and then deleted)."""
+a temporary file that is streamed out and leaves nothing behind)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from sqlmodel import Session
-from starlette.background import BackgroundTask
 from starlette.datastructures import QueryParams
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from chat_app.api.endpoints import Router
 from chat_app.models import User
@@ -55,18 +57,24 @@ def export_own_chats(user: User, session: Session) -> list[transcripts.Transcrip
 
 
 async def _zip(chats: list[transcripts.Transcript], name: str) -> Response:
-    staged = get_storage().staging_file()
-    try:
+    with get_storage().staging_file() as staged:
         await asyncio.to_thread(transcripts.write_zip, chats, Path(staged.name))
-    except BaseException:
-        staged.close()
-        raise
-    return FileResponse(
-        staged.name,
+        # Opened before the staging file goes: the bytes stay readable, and nothing is left on disk
+        # whenever the download ends. (A path handed to the server to send itself, as FileResponse
+        # does where the server can, would be deleted while it is still being read.)
+        zipped = open(staged.name, "rb")  # noqa: SIM115 - closed by the stream below
+    size = os.fstat(zipped.fileno()).st_size
+    return StreamingResponse(
+        _read(zipped),
         media_type="application/zip",
-        headers=_attachment(name),
-        background=BackgroundTask(staged.close),
+        headers={**_attachment(name), "Content-Length": str(size)},
     )
+
+
+def _read(source: BinaryIO) -> Iterator[bytes]:
+    with source:
+        while block := source.read(transcripts.COPY_CHUNK):
+            yield block
 
 
 def _attachment(name: str) -> dict[str, str]:

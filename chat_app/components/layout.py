@@ -3,7 +3,6 @@
 import reflex as rx
 
 from chat_app.components.composer import composer
-from chat_app.components.downloads import download
 from chat_app.components.messages import message_list
 from chat_app.components.share import share_button
 from chat_app.components.sidebar import sidebar
@@ -79,16 +78,15 @@ def _export_menu() -> rx.Component:
         rx.menu.content(
             *(
                 rx.menu.item(
-                    download(
-                        rx.vstack(
-                            rx.text(label, size="2"),
-                            rx.text(hint, size="1", color_scheme="gray"),
-                            spacing="0",
-                        ),
-                        "/api/chats/" + ChatState.chat_id + "/export?format=" + format,
-                        f"export-{format}",
+                    rx.vstack(
+                        rx.text(label, size="2"),
+                        rx.text(hint, size="1", color_scheme="gray"),
+                        spacing="0",
                     ),
-                    as_child=True,
+                    # In the browser: the file comes with the page's cookie, named by the server.
+                    on_select=rx.download(url="/api/chats/" + ChatState.chat_id + "/export?format=" + format),
+                    height="auto",
+                    custom_attrs={"data-testid": f"export-{format}"},
                 )
                 for format, label, hint in _EXPORTS
             ),

@@ -2,7 +2,8 @@
 
 import reflex as rx
 
-from chat_app.components.downloads import download
+from chat_app.state.imports import UPLOAD_ID as IMPORT_UPLOAD_ID
+from chat_app.state.imports import ImportState
 from chat_app.state.settings import KeySummary, SessionSummary, SettingsState
 
 
@@ -177,14 +178,74 @@ def _export_card() -> rx.Component:
             ),
             rx.spacer(),
             rx.button(
-                download("Download all chats", "/api/export", "export-all"),
-                as_child=True,
+                "Download all chats",
+                on_click=rx.download(url="/api/export"),
                 size="2",
                 variant="soft",
+                custom_attrs={"data-testid": "export-all"},
             ),
             width="100%",
             align="center",
             wrap="wrap",
+        ),
+        width="100%",
+    )
+
+
+def _import_card() -> rx.Component:
+    zone = rx.upload(
+        rx.button(
+            rx.cond(ImportState.importing, rx.spinner(size="1"), rx.icon("upload", size=14)),
+            rx.cond(ImportState.importing, "Importing…", "Import a file"),
+            type="button",
+            size="2",
+            variant="soft",
+            disabled=ImportState.importing,
+            custom_attrs={"data-testid": "import-button"},
+        ),
+        id=IMPORT_UPLOAD_ID,
+        accept={"application/json": [".json"], "application/zip": [".zip"]},
+        multiple=False,
+        disabled=ImportState.importing,
+        on_drop=ImportState.import_chats(rx.upload_files_chunk(upload_id=IMPORT_UPLOAD_ID)),
+        border="none",
+        padding="0",
+    )
+    file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
+    assert isinstance(file_input, rx.Component)
+    file_input.custom_attrs["data-testid"] = "import-file-input"
+    file_input.custom_attrs["aria-label"] = "Import conversations from a file"
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading("Bring your chats", size="4"),
+                    rx.text(
+                        "From ChatGPT or Claude (their conversations.json), Open WebUI's export, or a "
+                        "chat downloaded here. Each conversation becomes a chat of yours.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                zone,
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                ImportState.import_summary != "",
+                rx.text(ImportState.import_summary, size="2", custom_attrs={"data-testid": "import-summary"}),
+            ),
+            rx.foreach(
+                ImportState.import_failures,
+                lambda line: rx.text(
+                    line, size="1", color_scheme="red", custom_attrs={"data-testid": "import-failure"}
+                ),
+            ),
+            spacing="2",
+            width="100%",
         ),
         width="100%",
     )
@@ -347,6 +408,7 @@ def settings_view() -> rx.Component:
             _sessions_card(),
             _password_card(),
             _export_card(),
+            _import_card(),
             spacing="4",
             width="100%",
             padding_y="24px",

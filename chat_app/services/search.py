@@ -114,7 +114,7 @@ def _messages(actor: User, words: list[str], *, session: Session, limit: int) ->
         )
         .join(Chat, col(Chat.id) == col(Message.chat_id))
         .where(matched, access.readable_chats(actor))
-        .order_by(col(Message.created_at).desc())
+        .order_by(col(Message.created_at).desc(), col(Message.seq).desc())  # a question and its reply
         .limit(limit)
     )
     if not postgres:

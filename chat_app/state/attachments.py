@@ -61,7 +61,7 @@ def _base_name(filename: str | None) -> str:
     return (filename or "file").replace("\\", "/").rsplit("/", 1)[-1]
 
 
-async def _drain(chunks: AsyncIterable[_Chunk], at_most: int) -> None:
+async def drain(chunks: AsyncIterable[_Chunk], at_most: int) -> None:
     """Read an upload that will not be kept, as Reflex expects, but no further than one may carry
     (each file counted as the media service counts it)."""
     read = 0
@@ -101,7 +101,7 @@ class AttachmentsMixin(rx.State, mixin=True):
         try:  # only people who may write somewhere get their files read, judged and stored
             used = await self._as_user(lambda user, session: media.stored_bytes(user.id, session=session))
         except Unauthenticated:
-            await _drain(chunks, limits.upload_bytes)
+            await drain(chunks, limits.upload_bytes)
             return self._login_redirect()
         async with self:
             self.uploading, self.upload_percent, self.notice = True, 0, ""

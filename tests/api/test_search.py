@@ -11,7 +11,7 @@ def test_a_search_finds_titles_and_messages_with_marked_snippets(api, fake_env):
     wait_for_reply(chat_in_flight(api, chat_id))
     answer = api.get("/api/search", params={"q": "capy"})
     assert answer.status_code == 200
-    title, question, reply = answer.json()["results"]
+    title, reply, question = answer.json()["results"]  # newest first: a reply comes after its question
     assert (title["message_id"], title["chat_id"]) == (None, chat_id)
     assert question["role"] == "user" and question["snippet"] == [
         {"text": "Tell me about ", "hit": False},

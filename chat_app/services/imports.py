@@ -1,0 +1,401 @@
+"""Conversations people bring from elsewhere, made chats of their own.
+
+A file holds one or many conversations: our own export (a chat's JSON, or the zip of one chat or of
+all of them), ChatGPT's `conversations.json`, Claude's `conversations.json`, or Open WebUI's export.
+A list is read one conversation at a time (ijson), never whole; each is checked in full before
+anything of it is written, then saved in a transaction of its own: all of it or none, with a
+sentence saying why for one that cannot be read, while the others go in.
+
+What comes in is the text of the turns people and models wrote, with their times: the branch a
+ChatGPT or Open WebUI conversation was left on (our chats are one line of turns), no attachments
+(their files are not in those exports, or only as extracted text), and no model names (a reply
+made elsewhere is named by no model of this catalog).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypedDict
+
+import ijson
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from chat_app.db import session_scope
+from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
+from chat_app.services import budgets, chats, transcripts
+from chat_app.services.catalog import default_model_for
+from chat_app.services.errors import Invalid, NotFound
+
+MOST_MESSAGE_CHARS = 1_000_000  # a turn longer than this is not a conversation's
+MOST_TURNS = 100_000
+KEPT_STATUSES = {MessageStatus.complete.value, MessageStatus.error.value, MessageStatus.stopped.value}
+
+
+class Unreadable(Exception):
+    """One conversation that cannot be imported; the message says why, for people."""
+
+
+@dataclass
+class Turn:
+    role: str  # user | assistant
+    text: str
+    at: datetime | None = None
+    status: str = MessageStatus.complete.value
+
+
+@dataclass
+class Conversation:
+    title: str
+    at: datetime | None
+    turns: list[Turn] = field(default_factory=list)
+
+
+class Imported(TypedDict):
+    chat_id: str
+    title: str
+    messages: int
+
+
+class Failed(TypedDict):
+    number: int  # the conversation's place in the file, from 1
+    title: str
+    error: str
+
+
+class ImportReport(TypedDict):
+    format: str
+    imported: list[Imported]
+    failed: list[Failed]
+
+
+# ----- reading ------------------------------------------------------------------------------------
+
+Read = Callable[[dict[str, Any]], Conversation]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A conversation of the file, read (and checked) when asked: a broken one fails alone."""
+
+    title: str
+    read: Callable[[], Conversation]
+
+
+def import_file(person_id: uuid.UUID, path: Path, *, engine: sa.Engine | None = None) -> ImportReport:
+    """Import every conversation the file at `path` holds for the person; what went in and what
+    did not, each with why. Invalid when the file is none of the formats read here."""
+    with session_scope(engine) as session:
+        person = session.get(User, person_id)
+        if person is None:
+            raise NotFound("This account no longer exists.")
+        budgets.count_request(person)  # one request, however many conversations
+        model_id = default_model_for(person, session=session)
+    name, conversations = _conversations(path)
+    report = ImportReport(format=name, imported=[], failed=[])
+    number = 0
+    try:
+        for number, pending in enumerate(conversations, start=1):
+            try:
+                conversation = pending.read()
+                with session_scope(engine) as session:
+                    chat = save(person_id, conversation, model_id, session=session)
+            except Unreadable as exc:
+                report["failed"].append(Failed(number=number, title=pending.title, error=str(exc)))
+                continue
+            report["imported"].append(
+                Imported(chat_id=str(chat.id), title=chat.title, messages=len(conversation.turns))
+            )
+    except Invalid as exc:  # the file breaks off: what came before it stays imported, and says so
+        if not report["imported"] and not report["failed"]:
+            raise
+        report["failed"].append(Failed(number=number + 1, title="", error=str(exc)))
+    if not report["imported"] and not report["failed"]:
+        raise Invalid("This file holds no conversation.")
+    if not report["imported"] and len(report["failed"]) == 1:
+        raise Invalid(report["failed"][0]["error"])  # a file of one conversation, unreadable: refused
+    return report
+
+
+def _conversations(path: Path) -> tuple[str, Iterator[Pending]]:
+    """The file's format, and its conversations, each read when called."""
+    with path.open("rb") as probe:
+        head = probe.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        return "chat-app zip", _from_our_zip(path)
+    first = _first_char(path)
+    if first == "{":
+        return "chat-app", iter([_later(_read_ours, _load_whole(path))])
+    if first == "[":
+        return _from_list(path)
+    raise Invalid(
+        "This file is not an export this app reads: a chat's JSON or zip from this app, ChatGPT's or "
+        "Claude's conversations.json, or Open WebUI's export."
+    )
+
+
+def _first_char(path: Path) -> str:
+    with path.open("rb") as f:
+        while chunk := f.read(4096):
+            stripped = chunk.lstrip().lstrip(b"\xef\xbb\xbf")  # whitespace and a byte order mark
+            if stripped:
+                return chr(stripped[0])
+    return ""
+
+
+def _load_whole(path: Path) -> dict[str, Any]:
+    """One conversation's file (ours): a single JSON object."""
+    try:
+        with path.open("rb") as f:
+            document = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Invalid(f"This file is not valid JSON ({exc}).") from None
+    if not isinstance(document, dict):
+        raise Invalid("This file is not valid JSON for a chat.")
+    return document
+
+
+def _from_list(path: Path) -> tuple[str, Iterator[Pending]]:
+    """A JSON list of conversations, read one at a time; its format from its first one."""
+    items = _items(path)
+    first = next(items, None)
+    if first is None:
+        return "empty", iter(())
+    name, read = _format_of(first)
+
+    def each() -> Iterator[Pending]:
+        yield _later(read, first)
+        for item in items:
+            yield _later(read, item)
+
+    return name, each()
+
+
+def _items(path: Path) -> Iterator[Any]:
+    f = path.open("rb")
+    try:
+        yield from ijson.items(f, "item", use_float=True)
+    except ijson.JSONError as exc:
+        raise Invalid(f"This file is not valid JSON ({exc}); nothing after that point was read.") from None
+    finally:
+        f.close()
+
+
+def _format_of(item: Any) -> tuple[str, Read]:
+    if isinstance(item, dict):
+        if "mapping" in item:
+            return "ChatGPT", _read_chatgpt
+        if "chat_messages" in item:
+            return "Claude", _read_claude
+        if isinstance(item.get("chat"), dict):
+            return "Open WebUI", _read_open_webui
+        if item.get("format") == transcripts.FORMAT:
+            return "chat-app", _read_ours
+    raise Invalid(
+        "This list is not one this app reads: ChatGPT's or Claude's conversations.json, or Open "
+        "WebUI's export."
+    )
+
+
+def _later(read: Read, item: Any) -> Pending:
+    """The conversation in `item`, to be read by `read` when asked."""
+
+    def reading() -> Conversation:
+        if not isinstance(item, dict):
+            raise Unreadable("This entry is not a conversation.")
+        try:
+            return _checked(read(item))
+        except Unreadable:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unreadable(
+                f"This conversation is not in the expected shape ({type(exc).__name__}: {exc})."
+            ) from None
+
+    title = _text(item.get("title") or item.get("name")) if isinstance(item, dict) else ""
+    return Pending(title, reading)
+
+
+def _checked(conversation: Conversation) -> Conversation:
+    turns = [t for t in conversation.turns if t.text.strip()]
+    if not turns:
+        raise Unreadable("This conversation has no message with text.")
+    if len(turns) > MOST_TURNS:
+        raise Unreadable(f"This conversation has more than {MOST_TURNS:,} messages.")
+    if any(len(t.text) > MOST_MESSAGE_CHARS for t in turns):
+        raise Unreadable(f"A message of this conversation is longer than {MOST_MESSAGE_CHARS:,} characters.")
+    conversation.turns = turns
+    return conversation
+
+
+# ----- the formats --------------------------------------------------------------------------------
+
+
+def _read_ours(document: dict[str, Any]) -> Conversation:
+    if document.get("format") != transcripts.FORMAT:
+        raise Unreadable("This JSON is not a chat exported by this app.")
+    if document.get("version") != transcripts.VERSION:
+        raise Unreadable(
+            f"This chat was exported as version {document.get('version')}; this app reads version 1."
+        )
+    turns = []
+    for m in document["messages"]:
+        if m["role"] not in ("user", "assistant"):
+            continue
+        status = m.get("status") if m.get("status") in KEPT_STATUSES else MessageStatus.stopped.value
+        turns.append(Turn(m["role"], _text(m["content"]), _when(m.get("created_at")), status))
+    return Conversation(_text(document.get("title")), _when(document.get("created_at")), turns)
+
+
+def _read_chatgpt(conversation: dict[str, Any]) -> Conversation:
+    """`mapping` is a tree of nodes; the branch kept is the one from `current_node` up to the root."""
+    mapping: dict[str, Any] = conversation["mapping"]
+    node_id = conversation.get("current_node")
+    if node_id not in mapping:
+        raise Unreadable("This conversation does not say which of its branches is current.")
+    path, seen = [], set()
+    while node_id is not None:
+        if node_id in seen or node_id not in mapping:
+            raise Unreadable("This conversation's messages do not form a tree.")
+        seen.add(node_id)
+        node = mapping[node_id]
+        path.append(node)
+        node_id = node.get("parent")
+    turns = []
+    for node in reversed(path):
+        message = node.get("message") or {}
+        role = (message.get("author") or {}).get("role")
+        content = message.get("content") or {}
+        hidden = (message.get("metadata") or {}).get("is_visually_hidden_from_conversation")
+        if role not in ("user", "assistant") or hidden:
+            continue
+        if content.get("content_type") not in ("text", "multimodal_text"):
+            continue  # code runs, browsing and the like: not what people read
+        parts = [p for p in content.get("parts") or () if isinstance(p, str)]
+        turns.append(Turn(role, "\n\n".join(parts), _when(message.get("create_time"))))
+    return Conversation(_text(conversation.get("title")), _when(conversation.get("create_time")), turns)
+
+
+def _read_claude(conversation: dict[str, Any]) -> Conversation:
+    turns = []
+    for m in conversation["chat_messages"]:
+        role = {"human": "user", "assistant": "assistant"}.get(m.get("sender"))
+        if role is None:
+            continue
+        text = m.get("text") or ""
+        if not text and isinstance(m.get("content"), list):
+            text = "\n\n".join(c.get("text", "") for c in m["content"] if c.get("type") == "text")
+        turns.append(Turn(role, _text(text), _when(m.get("created_at"))))
+    return Conversation(_text(conversation.get("name")), _when(conversation.get("created_at")), turns)
+
+
+def _read_open_webui(item: dict[str, Any]) -> Conversation:
+    """`chat.history` is a tree (`currentId`, `parentId`): the current branch; older exports have
+    only `chat.messages`, a list."""
+    chat = item["chat"]
+    history = chat.get("history") or {}
+    messages: dict[str, Any] = history.get("messages") or {}
+    if messages and history.get("currentId") in messages:
+        path, node_id, seen = [], history["currentId"], set()
+        while node_id is not None:
+            if node_id in seen or node_id not in messages:
+                raise Unreadable("This conversation's messages do not form a tree.")
+            seen.add(node_id)
+            path.append(messages[node_id])
+            node_id = messages[node_id].get("parentId")
+        ordered = list(reversed(path))
+    else:
+        ordered = chat.get("messages") or []
+    turns = [
+        Turn(m["role"], _text(m.get("content")), _when(m.get("timestamp")))
+        for m in ordered
+        if m.get("role") in ("user", "assistant")
+    ]
+    title = item.get("title") or chat.get("title")
+    return Conversation(_text(title), _when(item.get("created_at")), turns)
+
+
+def _from_our_zip(path: Path) -> Iterator[Pending]:
+    """Our export's zip: a chat.json at its top, or one in each folder."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise Invalid("This zip file cannot be read.") from None
+    with archive:
+        names = [n for n in archive.namelist() if n == "chat.json" or n.endswith("/chat.json")]
+        if not names:
+            raise Invalid("This zip holds no chat.json: it is not an export of this app.")
+        for name in sorted(names):
+            yield _later(_read_ours, _zipped_json(archive, name))
+
+
+def _zipped_json(archive: zipfile.ZipFile, name: str) -> Any:
+    try:
+        with archive.open(name) as member:
+            return json.load(member)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # this one fails alone (_later: "not a conversation")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _when(value: Any) -> datetime | None:
+    """An ISO time (ours, Claude's) or seconds since 1970 (ChatGPT's, Open WebUI's)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+# ----- saving -------------------------------------------------------------------------------------
+
+
+def save(person_id: uuid.UUID, conversation: Conversation, model_id: str | None, *, session: Session) -> Chat:
+    """The conversation as a chat of the person's, its turns in order with their times."""
+    now = utcnow()
+    first = conversation.turns[0].text
+    title = " ".join(conversation.title.split())[:MAX_TITLE_LENGTH] or chats.first_words(first)
+    started = conversation.at or conversation.turns[0].at or now
+    chat = Chat(
+        user_id=person_id,
+        title=title,
+        model_id=model_id,
+        share_token=chats.new_share_token(),
+        created_at=started,
+        updated_at=now,
+    )
+    session.add(chat)
+    session.flush()
+    last = started
+    for seq, turn in enumerate(conversation.turns, start=1):
+        last = turn.at or last
+        session.add(
+            Message(
+                chat_id=chat.id,
+                seq=seq,
+                role=turn.role,
+                content=turn.text,
+                status=turn.status,
+                author_id=person_id if turn.role == "user" else None,
+                created_at=last,
+                updated_at=last,
+            )
+        )
+    session.flush()
+    return chat

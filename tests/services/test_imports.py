@@ -1,0 +1,163 @@
+"""Conversations brought from ChatGPT, Claude, Open WebUI and this app's own export."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from chat_app.models import Chat, Message
+from chat_app.services import chats, imports, transcripts
+from chat_app.services.errors import Invalid
+from tests.fakes import conversation_exports as exports
+from tests.support.factories import make_chat, make_user
+
+
+def _file(tmp_path: Path, content, name: str = "conversations.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(content), encoding="utf-8")
+    return path
+
+
+def _turns(session: Session, chat_id: str) -> list[tuple[str, str]]:
+    rows = session.exec(
+        select(Message).where(Message.chat_id == uuid.UUID(chat_id)).order_by(col(Message.seq))
+    ).all()
+    return [(m.role, m.content) for m in rows]
+
+
+@pytest.fixture
+def person(session):
+    return make_user(session)
+
+
+def test_chatgpt_keeps_the_branch_it_was_left_on(session, engine, person, tmp_path):
+    report = imports.import_file(person.id, _file(tmp_path, [exports.chatgpt_conversation()]), engine=engine)
+    assert report["format"] == "ChatGPT" and report["failed"] == []
+    (imported,) = report["imported"]
+    assert imported["title"] == "Packing for Lisbon" and imported["messages"] == 3
+    with Session(engine) as fresh:
+        assert _turns(fresh, imported["chat_id"]) == [
+            ("user", "What should I pack for Lisbon in May?"),  # the edited question, its picture left out
+            ("assistant", "Light layers and a jacket."),
+            ("assistant", "And sunscreen: 22 °C."),  # the tool's own turn left out
+        ]
+        chat = fresh.get(Chat, uuid.UUID(imported["chat_id"]))
+        assert chat is not None and chat.user_id == person.id and chat.created_at.timestamp() == exports.T0
+
+
+def test_claude_reads_text_from_either_place_and_names_untitled_chats(session, engine, person, tmp_path):
+    report = imports.import_file(person.id, _file(tmp_path, exports.claude_conversations()), engine=engine)
+    assert report["format"] == "Claude"
+    first, second = report["imported"]
+    assert (first["title"], second["title"]) == ("Sourdough starter", "Untitled question")
+    with Session(engine) as fresh:
+        assert _turns(fresh, first["chat_id"]) == [
+            ("user", "How do I feed a starter?"),
+            ("assistant", "Equal weights of flour and water, daily."),
+        ]
+
+
+def test_open_webui_keeps_the_current_answer(session, engine, person, tmp_path):
+    report = imports.import_file(person.id, _file(tmp_path, exports.open_webui_export()), engine=engine)
+    assert report["format"] == "Open WebUI"
+    with Session(engine) as fresh:
+        assert _turns(fresh, report["imported"][0]["chat_id"]) == [
+            ("user", "Name a colour"),
+            ("assistant", "Teal"),
+        ]
+
+
+def test_our_own_export_comes_back_the_same(session, engine, person, tmp_path, provider_env):
+    chat = make_chat(session, person)
+    user, reply = chats.post_message(person, chat.id, "Round trip?", session=session)
+    reply.content, reply.status = "Round trip!", "complete"
+    session.add(reply)
+    session.commit()
+    exported = transcripts.transcript(person, chat.id, session=session)
+    path = tmp_path / "chat.json"
+    path.write_text(transcripts.as_json(exported), encoding="utf-8")
+    report = imports.import_file(person.id, path, engine=engine)
+    assert report["format"] == "chat-app"
+    with Session(engine) as fresh:
+        again = transcripts.transcript(person, report["imported"][0]["chat_id"], session=fresh)
+    keys = ("role", "content", "status", "created_at")
+    assert [{k: m[k] for k in keys} for m in again.document["messages"]] == [
+        {k: m[k] for k in keys} for m in exported.document["messages"]
+    ]
+    assert again.title == exported.title
+
+
+def test_our_zip_of_every_chat_imports_each(session, engine, person, tmp_path, provider_env):
+    for text in ("first chat", "second chat"):
+        chat = make_chat(session, person)
+        chats.post_message(person, chat.id, text, session=session)
+        session.commit()
+    path = transcripts.write_zip(transcripts.own_transcripts(person, session=session), tmp_path / "chats.zip")
+    report = imports.import_file(person.id, path, engine=engine)
+    assert report["format"] == "chat-app zip"
+    assert sorted(i["title"] for i in report["imported"]) == ["first chat", "second chat"]
+
+
+def test_a_broken_conversation_fails_alone_and_writes_nothing(session, engine, person, tmp_path):
+    broken = exports.chatgpt_conversation("Broken")
+    broken["current_node"] = "missing"
+    looping = exports.chatgpt_conversation("Looping")
+    looping["mapping"]["q1b"]["parent"] = "a3"
+    listed = [exports.chatgpt_conversation("Good one"), broken, "not even an object", looping]
+    report = imports.import_file(person.id, _file(tmp_path, listed), engine=engine)
+    assert [i["title"] for i in report["imported"]] == ["Good one"]
+    assert report["failed"] == [
+        {
+            "number": 2,
+            "title": "Broken",
+            "error": "This conversation does not say which of its branches is current.",
+        },
+        {"number": 3, "title": "", "error": "This entry is not a conversation."},
+        {"number": 4, "title": "Looping", "error": "This conversation's messages do not form a tree."},
+    ]
+    with Session(engine) as fresh:
+        assert len(fresh.exec(select(Chat).where(Chat.user_id == person.id)).all()) == 1
+
+
+def test_a_file_that_breaks_off_keeps_what_came_before_and_says_so(session, engine, person, tmp_path):
+    whole = json.dumps(
+        [exports.chatgpt_conversation("Before the break"), exports.chatgpt_conversation("Cut")]
+    )
+    path = tmp_path / "conversations.json"
+    path.write_text(whole[: len(whole) - 200], encoding="utf-8")
+    report = imports.import_file(person.id, path, engine=engine)
+    assert [i["title"] for i in report["imported"]] == ["Before the break"]
+    (failed,) = report["failed"]
+    assert failed["number"] == 2 and "not valid JSON" in failed["error"]
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("plain text", "is not an export this app reads"),
+        ("[]", "holds no conversation"),
+        ('[{"id": 1}]', "This list is not one this app reads"),
+        ('{"format": "something-else"}', "not a chat exported by this app"),
+        ("{broken", "not valid JSON"),
+    ],
+)
+def test_a_file_of_no_known_format_is_refused_whole(session, engine, person, tmp_path, content, error):
+    path = tmp_path / "upload.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(Invalid, match=error):
+        imports.import_file(person.id, path, engine=engine)
+    with Session(engine) as fresh:
+        assert fresh.exec(select(Chat).where(Chat.user_id == person.id)).all() == []
+
+
+def test_a_zip_that_is_not_ours_is_refused(session, engine, person, tmp_path):
+    path = tmp_path / "other.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(Invalid, match="holds no chat.json"):
+        imports.import_file(person.id, path, engine=engine)
