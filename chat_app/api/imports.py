@@ -23,8 +23,8 @@ ACCEPTED = ("application/json", "application/zip", "application/octet-stream")
 @router.post("/api/import", status_code=201)
 async def import_conversations(user: User, request: Request) -> imports.ImportReport:
     """The body is the file itself (`Content-Type: application/json` or `application/zip`), at most
-    MAX_IMPORT_MB: our chat's JSON or zip, ChatGPT's or Claude's conversations.json, or Open WebUI's
-    export. Each conversation becomes a chat of yours, whole or not at all; the answer lists both."""
+    MAX_IMPORT_MB: our chat's JSON or zip, ChatGPT's or Claude's conversations.json, Open WebUI's
+    export, or a LibreChat conversation. Each conversation becomes a chat of yours, whole or not at all; the answer lists both."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ACCEPTED:
         raise Invalid("Send the exported file as the body, as application/json or application/zip.")

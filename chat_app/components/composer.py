@@ -3,6 +3,7 @@
 import reflex as rx
 
 from chat_app.components.picker import model_picker
+from chat_app.components.uploads import named_file_input
 from chat_app.services.views import FILE_PICKER_ACCEPT
 from chat_app.state.chat import COMPOSER_ID, ChatState
 
@@ -53,11 +54,7 @@ def attach_button() -> rx.Component:
         border="none",
         padding="0",
     )
-    file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
-    assert isinstance(file_input, rx.Component)
-    file_input.custom_attrs["data-testid"] = "file-input"
-    file_input.custom_attrs["aria-label"] = "Attach images or videos"
-    return zone
+    return named_file_input(zone, "file-input", "Attach images or videos")
 
 
 def _attachment_chip(item) -> rx.Component:

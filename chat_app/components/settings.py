@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.uploads import named_file_input
 from chat_app.state.imports import UPLOAD_ID as IMPORT_UPLOAD_ID
 from chat_app.state.imports import ImportState
 from chat_app.state.settings import KeySummary, SessionSummary, SettingsState
@@ -164,31 +165,39 @@ def _sessions_card() -> rx.Component:
     )
 
 
-def _export_card() -> rx.Component:
+def _action_card(title: str, about: str, action: rx.Component, *below: rx.Component) -> rx.Component:
+    """A card with one action: what it is for, the action beside that, what it said below."""
     return rx.card(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("Your chats, to keep", size="4"),
-                rx.text(
-                    "Every chat of yours in one zip: each as JSON and Markdown, with its pictures and videos.",
-                    size="2",
-                    color_scheme="gray",
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading(title, size="4"), rx.text(about, size="2", color_scheme="gray"), spacing="1"
                 ),
-                spacing="1",
+                rx.spacer(),
+                action,
+                width="100%",
+                align="center",
+                wrap="wrap",
             ),
-            rx.spacer(),
-            rx.button(
-                "Download all chats",
-                on_click=rx.download(url="/api/export"),
-                size="2",
-                variant="soft",
-                custom_attrs={"data-testid": "export-all"},
-            ),
+            *below,
+            spacing="2",
             width="100%",
-            align="center",
-            wrap="wrap",
         ),
         width="100%",
+    )
+
+
+def _export_card() -> rx.Component:
+    return _action_card(
+        "Your chats, to keep",
+        "Every chat of yours in one zip: each as JSON and Markdown, with its pictures and videos.",
+        rx.button(
+            "Download all chats",
+            on_click=rx.download(url="/api/export"),
+            size="2",
+            variant="soft",
+            custom_attrs={"data-testid": "export-all"},
+        ),
     )
 
 
@@ -211,43 +220,21 @@ def _import_card() -> rx.Component:
         border="none",
         padding="0",
     )
-    file_input = zone.children[0].children[0]  # the dropzone's own <input type="file">
-    assert isinstance(file_input, rx.Component)
-    file_input.custom_attrs["data-testid"] = "import-file-input"
-    file_input.custom_attrs["aria-label"] = "Import conversations from a file"
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.vstack(
-                    rx.heading("Bring your chats", size="4"),
-                    rx.text(
-                        "From ChatGPT or Claude (their conversations.json), Open WebUI's export, or a "
-                        "chat downloaded here. Each conversation becomes a chat of yours.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    spacing="1",
-                ),
-                rx.spacer(),
-                zone,
-                width="100%",
-                align="center",
-                wrap="wrap",
-            ),
-            rx.cond(
-                ImportState.import_summary != "",
-                rx.text(ImportState.import_summary, size="2", custom_attrs={"data-testid": "import-summary"}),
-            ),
-            rx.foreach(
-                ImportState.import_failures,
-                lambda line: rx.text(
-                    line, size="1", color_scheme="red", custom_attrs={"data-testid": "import-failure"}
-                ),
-            ),
-            spacing="2",
-            width="100%",
+    return _action_card(
+        "Bring your chats",
+        "From ChatGPT or Claude (their conversations.json), Open WebUI, LibreChat, or a chat downloaded "
+        "here. Each conversation becomes a chat of yours.",
+        named_file_input(zone, "import-file-input", "Import conversations from a file"),
+        rx.cond(
+            ImportState.import_summary != "",
+            rx.text(ImportState.import_summary, size="2", custom_attrs={"data-testid": "import-summary"}),
         ),
-        width="100%",
+        rx.foreach(
+            ImportState.import_failures,
+            lambda line: rx.text(
+                line, size="1", color_scheme="red", custom_attrs={"data-testid": "import-failure"}
+            ),
+        ),
     )
 
 

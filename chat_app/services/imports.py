@@ -1,13 +1,14 @@
 """Conversations people bring from elsewhere, made chats of their own.
 
 A file holds one or many conversations: our own export (a chat's JSON, or the zip of one chat or of
-all of them), ChatGPT's `conversations.json`, Claude's `conversations.json`, or Open WebUI's export.
+all of them), ChatGPT's `conversations.json`, Claude's `conversations.json`, Open WebUI's export, or
+a LibreChat conversation's JSON.
 A list is read one conversation at a time (ijson), never whole; each is checked in full before
 anything of it is written, then saved in a transaction of its own: all of it or none, with a
 sentence saying why for one that cannot be read, while the others go in.
 
 What comes in is the text of the turns people and models wrote, with their times: the branch a
-ChatGPT or Open WebUI conversation was left on (our chats are one line of turns), no attachments
+ChatGPT or Open WebUI conversation was left on, or LibreChat shows first (our chats are one line of turns), no attachments
 (their files are not in those exports, or only as extracted text), and no model names (a reply
 made elsewhere is named by no model of this catalog).
 """
@@ -130,13 +131,16 @@ def _conversations(path: Path) -> tuple[str, Iterator[Pending]]:
     if head.startswith(b"PK\x03\x04"):
         return "chat-app zip", _from_our_zip(path)
     first = _first_char(path)
-    if first == "{":
-        return "chat-app", iter([_later(_read_ours, _load_whole(path))])
+    if first == "{":  # one conversation: ours, or LibreChat's
+        document = _load_whole(path)
+        if "conversationId" in document and "messages" in document:
+            return "LibreChat", iter([_later(_read_librechat, document)])
+        return "chat-app", iter([_later(_read_ours, document)])
     if first == "[":
         return _from_list(path)
     raise Invalid(
         "This file is not an export this app reads: a chat's JSON or zip from this app, ChatGPT's or "
-        "Claude's conversations.json, or Open WebUI's export."
+        "Claude's conversations.json, Open WebUI's export, or a LibreChat conversation."
     )
 
 
@@ -319,6 +323,52 @@ def _read_open_webui(item: dict[str, Any]) -> Conversation:
     ]
     title = item.get("title") or chat.get("title")
     return Conversation(_text(title), _when(item.get("created_at")), turns)
+
+
+def _read_librechat(document: dict[str, Any]) -> Conversation:
+    """A tree of messages (`recursive`: each with its `children`; else a list joined by
+    `parentMessageId`). LibreChat shows the newest answer at each turn: that branch is kept."""
+    messages: list[dict[str, Any]] = document["messages"]
+    if document.get("recursive"):
+        roots = messages
+
+        def children(m: dict[str, Any]) -> list[dict[str, Any]]:
+            return m.get("children") or []
+    else:
+        ids = {m["messageId"] for m in messages}
+        below: dict[Any, list[dict[str, Any]]] = {}
+        for m in messages:
+            below.setdefault(m.get("parentMessageId"), []).append(m)
+        roots = [m for m in messages if m.get("parentMessageId") not in ids]
+
+        def children(m: dict[str, Any]) -> list[dict[str, Any]]:
+            return below.get(m["messageId"], [])
+
+    turns = []
+    node = roots[-1] if roots else None
+    while node is not None:
+        if len(turns) > MOST_TURNS:
+            raise Unreadable("This conversation's messages do not form a tree.")
+        role = "user" if node.get("isCreatedByUser") else "assistant"
+        turns.append(Turn(role, _librechat_text(node), _when(node.get("createdAt"))))
+        following = children(node)
+        node = following[-1] if following else None
+    started = _when(document.get("createdAt")) or (turns[0].at if turns else None)
+    return Conversation(_text(document.get("title")), started, turns)
+
+
+def _librechat_text(message: dict[str, Any]) -> str:
+    """`text`, or in newer messages the text parts of `content`."""
+    if message.get("text"):
+        return _text(message["text"])
+    parts = []
+    for part in message.get("content") or ():
+        text = part.get("text") if isinstance(part, dict) and part.get("type") == "text" else None
+        if isinstance(text, dict):
+            text = text.get("value")
+        if isinstance(text, str):
+            parts.append(text)
+    return "\n\n".join(parts)
 
 
 def _from_our_zip(path: Path) -> Iterator[Pending]:

@@ -184,3 +184,46 @@ def open_webui_export() -> list[dict[str, Any]]:
             "updated_at": int(T0 + 2),
         }
     ]
+
+
+def librechat_conversation(*, recursive: bool = True) -> dict[str, Any]:
+    """A LibreChat export: the person asked again after the first answer (two branches); the
+    second question's answer was regenerated, so it has two answers, the newer one last."""
+
+    def message(message_id: str, parent: str, by_person: bool, text: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "messageId": message_id,
+            "parentMessageId": parent,
+            "conversationId": "4a86c40e-0000-0000-0000-000000000000",
+            "sender": "User" if by_person else "Helper",
+            "isCreatedByUser": by_person,
+            "text": text,
+            "createdAt": f"2026-10-01T12:00:0{message_id[-1]}.000Z",
+            **extra,
+        }
+
+    q1 = message("m1", "00000000-0000-0000-0000-000000000000", True, "Which tea is calmest?")
+    a1 = message("m2", "m1", False, "Chamomile.")
+    q2a = message("m3", "m2", True, "thanks")
+    q2b = message("m4", "m2", True, "And for the morning?")
+    a2a = message("m5", "m4", False, "Green tea.")
+    a2b = message(
+        "m6", "m4", False, "", content=[{"type": "text", "text": {"value": "Sencha, a green tea."}}]
+    )
+    if recursive:
+        q1["children"], a1["children"] = [a1], [q2a, q2b]
+        q2a["children"], q2b["children"] = [], [a2a, a2b]
+        a2a["children"] = a2b["children"] = []
+        messages = [q1]
+    else:
+        messages = [q1, a1, q2a, q2b, a2a, a2b]
+    return {
+        "conversationId": "4a86c40e-0000-0000-0000-000000000000",
+        "endpoint": "openAI",
+        "title": "Tea",
+        "exportAt": "13:18:04 GMT-0400 (Eastern Daylight Time)",
+        "branches": True,
+        "recursive": recursive,
+        "options": {"model": "gpt-4o", "endpoint": "openAI"},
+        "messages": messages,
+    }

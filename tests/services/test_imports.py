@@ -161,3 +161,18 @@ def test_a_zip_that_is_not_ours_is_refused(session, engine, person, tmp_path):
         archive.writestr("notes.txt", "hello")
     with pytest.raises(Invalid, match="holds no chat.json"):
         imports.import_file(person.id, path, engine=engine)
+
+
+@pytest.mark.parametrize("recursive", [True, False])
+def test_librechat_keeps_the_newest_answer_at_each_turn(session, engine, person, tmp_path, recursive):
+    path = tmp_path / "librechat.json"
+    path.write_text(json.dumps(exports.librechat_conversation(recursive=recursive)), encoding="utf-8")
+    report = imports.import_file(person.id, path, engine=engine)
+    assert report["format"] == "LibreChat" and report["imported"][0]["title"] == "Tea"
+    with Session(engine) as fresh:
+        assert _turns(fresh, report["imported"][0]["chat_id"]) == [
+            ("user", "Which tea is calmest?"),
+            ("assistant", "Chamomile."),
+            ("user", "And for the morning?"),
+            ("assistant", "Sencha, a green tea."),
+        ]
