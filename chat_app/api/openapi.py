@@ -10,8 +10,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
 
+from chat_app.api import api_page
 from chat_app.api.endpoints import Endpoint, EndpointRoute, Need, Router
 from chat_app.services import catalog
 from chat_app.settings import get_settings
@@ -65,6 +67,10 @@ BODIES: dict[tuple[str, str], dict[str, Schema]] = {
     ("POST", "/api/upload"): {
         "multipart/form-data": _fields({"file": _text(format="binary")}, "file"),
     },
+    ("POST", "/api/import"): {
+        "application/json": {"description": "An exported file of conversations, as it is."},
+        "application/zip": _text(format="binary"),
+    },
 }
 
 # The query parameters the handlers read: name -> (schema, required).
@@ -78,6 +84,8 @@ QUERIES: dict[tuple[str, str], dict[str, tuple[Schema, bool]]] = {
         "order": (_text(enum=list(catalog.ORDERS)), False),
     },
     ("GET", "/api/share"): {"chat_id": (_text(), True)},
+    ("GET", "/api/search"): {"q": (_text(), True), "limit": (_text(pattern="^[0-9]+$"), False)},
+    ("GET", "/api/chats/{chat_id}/export"): {"format": (_text(enum=["md", "json", "zip"]), False)},
     ("DELETE", "/api/share"): {"chat_id": (_text(), True), "email": (_text(), False)},
     ("GET", "/api/auth/oidc/{name}/login"): {"next": (_text(), False)},
     ("GET", "/api/auth/oidc/{name}/callback"): {"code": (_text(), False), "state": (_text(), False)},
@@ -132,6 +140,8 @@ def _operation(method: str, path: str, endpoint: Endpoint) -> Schema:
             Need.absent: [],
         }[endpoint.user],
     }
+    if len(doc.splitlines()) > 1:
+        described["description"] = " ".join(doc.split())
     content = BODIES.get((method, path))
     if content is None and endpoint.body is not Need.absent:
         content = {"application/json": {"type": "object"}}
@@ -162,3 +172,9 @@ def _responses(endpoint: Endpoint) -> Schema:
 async def openapi(request: Request) -> Schema:
     """This description."""
     return describe(request.app.routes)
+
+
+@router.get("/api/docs")
+async def readable_description(request: Request) -> Response:
+    """This description as a page to read."""
+    return HTMLResponse(api_page.page(describe(request.app.routes)))

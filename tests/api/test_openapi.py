@@ -174,3 +174,21 @@ def test_the_fuzzing_would_notice_a_server_error():
         found = fuzz(client, doc, examples=2)
     assert len(found) == 1 and found[0].startswith("POST /api/broken (positive)")
     assert "Server error" in found[0] and "http://testserver/api/broken" in found[0]  # how to replay it
+
+
+def test_the_readable_page_shows_every_route_with_its_parameters_and_body(api):
+    doc = api.get("/api/openapi.json").json()
+    answer = api.get("/api/docs")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    page = answer.text
+    operations = [(m, p) for p, methods in doc["paths"].items() for m in methods]
+    assert page.count("<h2 id=") == len(operations)
+    for method, path in operations:
+        assert f"<span class='method {method}'>{method.upper()}</span>{path}</h2>" in page.replace(
+            "&#x27;", "'"
+        )
+    search = page[page.index("</span>/api/search</h2>") :]
+    assert "<code>q</code>" in search and "<code>limit</code>" in search
+    messages = page[page.index("</span>/api/chats/{chat_id}/messages</h2>") :]
+    assert "&quot;content&quot;: &quot;string&quot;" in messages  # the body's fields, escaped
+    assert "<script" not in page
