@@ -14,13 +14,32 @@ document.addEventListener("keydown", (event) => {
 });
 
 
-// Ctrl+K (⌘K on a Mac) goes to the search box of the chats.
+// Ctrl+K (⌘K on a Mac) opens the command palette where the page has one, else goes to the
+// search box of the chats.
 document.addEventListener("keydown", (event) => {
   if (event.key.toLowerCase() !== "k" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+  const palette = document.querySelector('[data-testid="palette-button"]');
   const marked = document.querySelector('[data-testid="search-input"]');
   const box = marked && (marked.matches("input") ? marked : marked.querySelector("input"));
-  if (!box) return;
+  if (!palette && !box) return;
   event.preventDefault();
+  if (palette) { palette.click(); return; }
   box.focus();
   box.select();
+});
+
+// In the palette, arrow keys move from its search box through its choices (Enter takes one).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const palette = document.querySelector('[data-testid="command-palette"]');
+  if (!palette || !palette.contains(document.activeElement)) return;
+  const items = [...palette.querySelectorAll("[data-palette-item]")];
+  if (!items.length) return;
+  const index = items.indexOf(document.activeElement);
+  const input = palette.querySelector('[data-testid="palette-input"]');
+  const field = input && (input.matches("input") ? input : input.querySelector("input"));
+  const next = event.key === "ArrowDown"
+    ? items[Math.min(index + 1, items.length - 1)]
+    : index <= 0 ? field : items[index - 1];
+  if (next) { next.focus(); event.preventDefault(); }
 });

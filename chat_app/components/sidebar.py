@@ -2,9 +2,10 @@
 
 import reflex as rx
 
+from chat_app.components.search_results import search_results
 from chat_app.services.views import MAX_TITLE_LENGTH, ChatView
 from chat_app.state.chat import ChatState
-from chat_app.state.sidebar import SearchRow, SidebarState
+from chat_app.state.sidebar import SidebarState
 
 
 def _chat_item(chat: ChatView) -> rx.Component:
@@ -82,51 +83,6 @@ def _search_box() -> rx.Component:
         width="100%",
         size="2",
         custom_attrs={"data-testid": "search-input"},
-    )
-
-
-def _search_result(row: SearchRow) -> rx.Component:
-    return rx.link(
-        rx.vstack(
-            rx.hstack(
-                rx.text(row["chat_title"], size="2", weight="medium", trim="end"),
-                rx.spacer(),
-                rx.text(row["label"], size="1", color_scheme="gray"),
-                width="100%",
-            ),
-            rx.text(
-                rx.foreach(
-                    row["parts"],
-                    lambda part: rx.cond(part["hit"], rx.el.mark(part["text"]), rx.text.span(part["text"])),
-                ),
-                size="1",
-                color_scheme="gray",
-                class_name="search-snippet",
-            ),
-            spacing="0",
-            width="100%",
-        ),
-        href=row["href"],
-        on_click=SidebarState.clear_search,
-        class_name="chat-link search-result",
-        custom_attrs={"data-testid": "search-result"},
-    )
-
-
-def _search_results() -> rx.Component:
-    return rx.vstack(
-        rx.foreach(SidebarState.search_results, _search_result),
-        rx.cond(
-            SidebarState.search_note != "",
-            rx.text(
-                SidebarState.search_note,
-                size="2",
-                color_scheme="gray",
-                custom_attrs={"data-testid": "search-note"},
-            ),
-        ),
-        spacing="1",
-        width="100%",
     )
 
 
@@ -210,7 +166,7 @@ def sidebar() -> rx.Component:
         ),
         rx.cond(ChatState.user_email != "", _search_box()),
         rx.scroll_area(
-            rx.cond(SidebarState.search_query != "", _search_results(), _chat_lists()),
+            rx.cond(SidebarState.search_query != "", search_results(), _chat_lists()),
             type="hover",
             scrollbars="vertical",
             flex="1",

@@ -88,6 +88,9 @@ class Following:
         for event in events:
             kind, message_id = event["type"], event.get("message_id", "")
             is_live = self.live is not None and self.live.message_id == message_id
+            if kind == "title":  # replayed too: a view that opened meanwhile read the chat before it
+                outcome.title = event["title"]
+                continue
             if event.get("replayed"):
                 # The view read the database after these: only the live reply's text may be newer.
                 if is_live and kind == "delta":
@@ -112,8 +115,6 @@ class Following:
             elif kind == "progress" and is_live:
                 self._progress(event)
                 outcome.changed = True
-            elif kind == "title":
-                outcome.title = event["title"]
             elif kind in ("end", "delta", "progress"):
                 outcome.catch_up = True  # a reply ended (or one we did not see start runs)
         return outcome

@@ -66,6 +66,7 @@ class SidebarState(AuthState):
     search_query: rx.Field[str] = rx.field("")
     search_results: rx.Field[list[SearchRow]] = rx.field(default_factory=list)
     search_note: rx.Field[str] = rx.field("")  # no match, or why the words cannot be searched
+    palette_open: rx.Field[bool] = rx.field(False)  # the command palette (Ctrl/Cmd+K)
 
     def show(self, lists: SidebarLists) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
@@ -101,9 +102,24 @@ class SidebarState(AuthState):
         self.search_results = [search_row(r) for r in found]
         self.search_note = "" if found else "No chat or message has these words."
 
+    def _end_search(self) -> None:
+        self.search_query, self.search_results, self.search_note = "", [], ""
+        self.palette_open = False
+
     @rx.event
     def clear_search(self):
-        self.search_query, self.search_results, self.search_note = "", [], ""
+        """A result was chosen (or the palette closed): the search ends, the palette with it."""
+        self._end_search()
+
+    @rx.event
+    def open_palette(self):
+        self._end_search()
+        self.palette_open = True
+
+    @rx.event
+    def set_palette_open(self, is_open: bool):
+        if not is_open:
+            self._end_search()
 
     @rx.event
     def toggle_sidebar(self):

@@ -137,3 +137,12 @@ def test_saved_messages_come_back_in_order_once():
     done, _ = following.settle([row("r", 5, content="five"), row("q", 4, content="four")], kind_of)
     assert [m["seq"] for m in done] == [4, 5]
     assert following.live is None and following.last_seq == 5
+
+
+def test_a_chats_new_title_is_taken_heard_live_or_replayed():
+    """A view that opened between the title's writing and its own subscription hears it replayed:
+    the chat it read may already be out of date."""
+    following = Following()
+    assert following.apply([{"type": "title", "title": "Weekend plans"}]).title == "Weekend plans"
+    replayed = following.apply([end("r1", True), {"type": "title", "title": "Tea", "replayed": True}])
+    assert replayed.title == "Tea" and not replayed.catch_up
