@@ -88,8 +88,10 @@ class BatchWriter:
                 self._ending.clear()
                 await self._save_endings()  # what ends meanwhile waits for the next round
         finally:
-            if self._endings:  # cancelled with endings waiting: they are saved all the same
-                asyncio.get_running_loop().create_task(self._save_endings())
+            # Cancelled with endings waiting (the process stopping, the loop closing): they are
+            # saved before this task ends, so whoever awaits it (close) knows they are written.
+            if self._endings:
+                await self._save_endings()
 
     async def _save_endings(self) -> None:
         endings, self._endings = self._endings, {}

@@ -81,7 +81,10 @@ def search(actor: User, query: str, *, session: Session, limit: int = 20) -> lis
 def _titles(actor: User, words: list[str], *, session: Session, limit: int) -> list[_Row]:
     """Few chats per person: a plain scan of their titles, each word a prefix of a title's word."""
     title = sa.func.lower(col(Chat.title))
-    matches = [sa.or_(title.like(f"{w}%"), title.like(f"% {w}%")) for w in words]
+    matches = [
+        sa.or_(title.like(f"{w}%", escape="\\"), title.like(f"% {w}%", escape="\\"))
+        for w in map(_literal, words)
+    ]
     chats = session.exec(
         select(Chat)
         .where(access.readable_chats(actor), *matches)
@@ -89,6 +92,12 @@ def _titles(actor: User, words: list[str], *, session: Session, limit: int) -> l
         .limit(limit)
     ).all()
     return [_Row(c.id, c.title, None, None, None, _mark_title(c.title, words), c.updated_at) for c in chats]
+
+
+def _literal(word: str) -> str:
+    """A word as LIKE reads it literally: `_` is a letter of a word, and LIKE's wildcard (a word
+    holds no backslash or `%`)."""
+    return word.replace("_", "\\_")
 
 
 def _mark_title(title: str, words: list[str]) -> str:

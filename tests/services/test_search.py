@@ -126,6 +126,15 @@ def test_any_language_and_no_query_syntax(session, person):
     assert len(_found(person, "star NOT near", session)) == 1  # NOT is a word here, not an operator
 
 
+def test_an_underscore_in_a_title_is_a_letter_not_a_wildcard(session, person):
+    for title in ("snake_case notes", "snakeXcase notes"):
+        chats.rename_chat(person, make_chat(session, person).id, title, session=session)
+    session.commit()
+    assert [r["chat_title"] for r in search.search(person, "snake_case", session=session)] == [
+        "snake_case notes"
+    ]
+
+
 @pytest.mark.parametrize("query", ["", "   ", "!!!", "x" * 201])
 def test_a_query_without_words_or_too_long_is_refused(session, person, query):
     with pytest.raises(Invalid):
