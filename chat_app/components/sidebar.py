@@ -75,7 +75,7 @@ def _chat_lists() -> rx.Component:
 def _search_box() -> rx.Component:
     return rx.input(
         rx.input.slot(rx.icon("search", size=14)),
-        placeholder="Search chats  (Ctrl+K)",
+        placeholder="Search chats",
         value=SidebarState.search_query,
         on_change=SidebarState.search.debounce(250),
         type="search",

@@ -186,7 +186,8 @@ def test_an_instance_killed_mid_reply_leaves_it_interrupted_on_the_other_with_re
     send(page_a, "the machine dies [[tokens=400]] [[delay=0.05]]")
     chat_id = _chat_id(page_a)
     page_b.goto(f"/chat/{chat_id}")
-    expect(_last_reply(page_b)).to_contain_text("tok5")
+    # The first look at the other instance's page: it loads as slowly as the shared machine is.
+    expect(_last_reply(page_b)).to_contain_text("tok5", timeout=20_000)
     page_b.wait_for_timeout(SAVE_EVERY * 1000 + 300)  # tok5 has been saved by now
     killed = time.monotonic()
     a.kill()
@@ -228,10 +229,8 @@ def test_an_instance_asked_to_stop_ends_its_replies_saved_before_it_exits(
             ),
             {"ids": chat_ids},
         ).all()
-        in_flight = conn.execute(
-            sa.text("SELECT count(*) FROM messages WHERE status IN ('pending', 'streaming')")
-        ).scalar_one()
     engine.dispose()
+    # Every reply of these chats ended saved (another test's reply, still in flight on an instance
+    # it killed, is not this one's to end).
     assert [r.status for r in rows] == ["stopped"] * 3
     assert all(r.content.startswith("tok1") for r in rows)
-    assert in_flight == 0, "no row stays in flight"

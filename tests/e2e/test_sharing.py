@@ -231,5 +231,5 @@ def test_a_public_link_shows_its_pictures_and_its_view_ends_when_the_link_change
     page.keyboard.press("Escape")
     send(page, "and now? [[tokens=2]]")
     # the open view of the old link learns of the new message, and that its link no longer works
-    expect(visitor.get_by_test_id("no-access")).to_be_visible()
+    expect(visitor.get_by_test_id("no-access")).to_be_visible(timeout=20_000)
     expect(visitor.locator('[data-testid="message"]')).to_have_count(0)
