@@ -68,6 +68,7 @@ def test_the_command_palette_searches_and_acts_from_the_keyboard(page: Page):
     page.keyboard.press("ArrowDown")  # "Choose the model"
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("model-search")).to_be_focused()
+    expect(palette).to_have_count(0)  # gone: Escape is the picker's now
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("model-search")).to_have_count(0)
 
