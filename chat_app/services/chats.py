@@ -385,11 +385,16 @@ def _turn_count(reply: Message, *, session: Session) -> int:
     ).scalar_one()
 
 
-def generation_prompt(reply: Message, *, session: Session) -> str:
-    """What an image or video model is asked for: the user's message just before the reply."""
-    asked = session.exec(
+def asking_message(reply: Message, *, session: Session) -> Message | None:
+    """The message a reply answers: the one just before it."""
+    return session.exec(
         select(Message).where(Message.chat_id == reply.chat_id, Message.seq == reply.seq - 1)
     ).first()
+
+
+def generation_prompt(reply: Message, *, session: Session) -> str:
+    """What an image or video model is asked for: the user's message just before the reply."""
+    asked = asking_message(reply, session=session)
     if asked is None or not asked.content:
         raise Invalid("There is no prompt to generate from.")
     return asked.content

@@ -263,16 +263,8 @@ def _read_chatgpt(conversation: dict[str, Any]) -> Conversation:
     node_id = conversation.get("current_node")
     if node_id not in mapping:
         raise Unreadable("This conversation does not say which of its branches is current.")
-    path, seen = [], set()
-    while node_id is not None:
-        if node_id in seen or node_id not in mapping:
-            raise Unreadable("This conversation's messages do not form a tree.")
-        seen.add(node_id)
-        node = mapping[node_id]
-        path.append(node)
-        node_id = node.get("parent")
     turns = []
-    for node in reversed(path):
+    for node in _branch(mapping, node_id, "parent"):
         message = node.get("message") or {}
         role = (message.get("author") or {}).get("role")
         content = message.get("content") or {}
@@ -299,6 +291,21 @@ def _read_claude(conversation: dict[str, Any]) -> Conversation:
     return Conversation(_text(conversation.get("name")), _when(conversation.get("created_at")), turns)
 
 
+def _branch(nodes: dict[str, Any], leaf: str, parent_key: str) -> list[dict[str, Any]]:
+    """The nodes from the root down to `leaf`, each naming its parent under `parent_key`
+    (ChatGPT's `mapping`, Open WebUI's history): the branch a conversation was left on."""
+    path: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    node_id: str | None = leaf
+    while node_id is not None:
+        if node_id in seen or node_id not in nodes:
+            raise Unreadable("This conversation's messages do not form a tree.")
+        seen.add(node_id)
+        path.append(nodes[node_id])
+        node_id = nodes[node_id].get(parent_key)
+    return list(reversed(path))
+
+
 def _read_open_webui(item: dict[str, Any]) -> Conversation:
     """`chat.history` is a tree (`currentId`, `parentId`): the current branch; older exports have
     only `chat.messages`, a list."""
@@ -306,14 +313,7 @@ def _read_open_webui(item: dict[str, Any]) -> Conversation:
     history = chat.get("history") or {}
     messages: dict[str, Any] = history.get("messages") or {}
     if messages and history.get("currentId") in messages:
-        path, node_id, seen = [], history["currentId"], set()
-        while node_id is not None:
-            if node_id in seen or node_id not in messages:
-                raise Unreadable("This conversation's messages do not form a tree.")
-            seen.add(node_id)
-            path.append(messages[node_id])
-            node_id = messages[node_id].get("parentId")
-        ordered = list(reversed(path))
+        ordered = _branch(messages, history["currentId"], "parentId")
     else:
         ordered = chat.get("messages") or []
     turns = [

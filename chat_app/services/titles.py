@@ -113,7 +113,7 @@ def plan(reply_id: uuid.UUID, *, session: Session) -> TitleCall | None:
     if reply is None or reply.seq != 2 or reply.status != MessageStatus.complete.value:
         return None
     chat = session.get(Chat, reply.chat_id)
-    asked = session.exec(select(Message).where(Message.chat_id == reply.chat_id, Message.seq == 1)).first()
+    asked = chats.asking_message(reply, session=session)  # the first message: the reply is the second
     asker = session.get(User, reply.author_id) if reply.author_id else None
     if chat is None or asked is None or asker is None or not asked.content:
         return None
