@@ -70,7 +70,9 @@ run: install migrate
 	fi
 
 # The tests without a browser run in this many processes (each test has its own database schema,
-# Redis keys and files); the browser tests, bound by their timing, run in one, after them.
+# Redis keys and files); the browser tests, bound by their timing, run in one, after them. A browser
+# test that fails runs once more (its failure is still reported, as "rerun"): a few depend on a
+# shared machine's timing (see the README).
 TEST_PROCESSES ?= 2
 
 test: install-dev
@@ -79,7 +81,7 @@ test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/basedpyright --project pyproject.toml
 	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_PROCESSES)
-	$(BIN)/python -m pytest -m e2e
+	$(BIN)/python -m pytest -m e2e --reruns 1 --reruns-delay 2
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/basedpyright --project pyproject.toml
