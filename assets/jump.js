@@ -1,5 +1,6 @@
 // A link to one message (#message-<id>, a search result) brings it into view once the chat shows
-// it, and marks it for a moment. (A message older than the page's latest ones is not looked up.)
+// it, and marks it for a moment. (The link says `?at=<id>` too: the chat opens the branch holding
+// the message, reaching up to it.)
 (() => {
   let handled = "";
   setInterval(() => {

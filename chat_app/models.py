@@ -99,6 +99,10 @@ class Chat(SQLModel, table=True):
     model_id: str | None = Field(default=None, max_length=200)
     is_public: bool = Field(default=False)
     share_token: str = Field(max_length=64, unique=True, index=True)
+    # The last message of the branch its owner (or an editor) left selected: what a view opens
+    # with, and what a new message follows. None while the chat is empty. (No foreign key: the
+    # two tables would each wait on the other, and a chat's messages go only with the chat.)
+    current_leaf_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
@@ -126,13 +130,20 @@ class Message(SQLModel, table=True):
             postgresql_where=sa.text(IN_FLIGHT_SQL),
         ),
         sa.Index("ix_messages_author_updated", "author_id", "updated_at"),
+        # A message's versions (its siblings), and a chat's first messages (no parent).
+        sa.Index("ix_messages_session_parent", "session_id", "parent_id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     chat_id: uuid.UUID = Field(
         foreign_key="chat_sessions.id", ondelete="CASCADE", sa_column_kwargs=_IN_SESSION_ID
     )
-    seq: int = Field(description="position in the chat, 1-based")
+    seq: int = Field(description="order of writing in the chat, 1-based")
+    # A chat is a tree: an edited message or a regenerated reply is a sibling of the one it
+    # replaces. `parent_id` is the message this one follows (None for a first message), in the
+    # same chat; `depth` is this message's place on its branch, 1-based.
+    parent_id: uuid.UUID | None = Field(default=None)
+    depth: int = Field(default=1)
     # Who wrote it (or asked for this reply): their own provider key pays for the reply.
     author_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     role: str = Field(max_length=16)
@@ -283,3 +294,24 @@ class SiteSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: a program speaks for its person with it (`/v1`, OpenAI's protocol).
+
+    Only a SHA-256 of the token is stored, as for sessions; the person sees the token once, when
+    it is made, and afterwards only its prefix. A revoked token stays, so that it is refused as
+    revoked rather than unknown.
+    """
+
+    __tablename__ = "api_tokens"  # pyright: ignore[reportAssignmentType]
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)  # "cat_" and the next 8 characters: how people tell tokens apart
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # Written at most once a minute, not on every request.
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -136,6 +136,17 @@ def api(app_settings):
         yield client
 
 
+@pytest.fixture
+def served_api(app_settings) -> Iterator[str]:
+    """The API on a real local port (uvicorn in a thread, with the app's lifespan), for clients
+    that open their own connections (OpenAI's, LiteLLM's); its address."""
+    from chat_app.api.app import make_api
+    from tests.fakes.server import BackgroundServer
+
+    with BackgroundServer(make_api(), name="api", lifespan="on") as server:
+        yield server.url
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Argon2 with tiny parameters in unit tests: the same code path, a fraction of the time."""

@@ -31,7 +31,10 @@ def page(description: dict[str, Any]) -> str:
         "<p class='muted'>Every route the server answers, from the same description as "
         "<a href='/api/openapi.json'>/api/openapi.json</a> (OpenAPI 3.1). Routes marked "
         "<em>signed in</em> take the session cookie the sign-in routes set; errors are "
-        '<code>{"error": sentence, "code": name}</code>.</p>',
+        '<code>{"error": sentence, "code": name}</code>. Routes marked <em>API token</em> (OpenAI\'s '
+        "protocol, under <code>/v1</code>) take <code>Authorization: Bearer</code> and a personal API "
+        "token from the settings page instead, and answer errors as OpenAI does: "
+        '<code>{"error": {"message", "type", "code"}}</code>.</p>',
     ]
     for path, methods in sorted(description.get("paths", {}).items()):
         for method, operation in methods.items():
@@ -42,12 +45,13 @@ def page(description: dict[str, Any]) -> str:
 
 def _operation(method: str, path: str, operation: dict[str, Any]) -> str:
     anchor = html.escape(f"{method}-{path}", quote=True)
-    signed_in = operation.get("security") == [{"session": []}]
+    needs = {"session": " <em class=muted>signed in</em>", "token": " <em class=muted>API token</em>"}
+    security = operation.get("security") or []
+    needed = next((needs[name] for name in needs if security == [{name: []}]), "")
     parts = [
         f"<h2 id='{anchor}'><span class='method {html.escape(method)}'>{html.escape(method.upper())}</span>"
         f"{html.escape(path)}</h2>",
-        f"<p>{html.escape(operation.get('description') or operation.get('summary', ''))}"
-        f"{' <em class=muted>signed in</em>' if signed_in else ''}</p>",
+        f"<p>{html.escape(operation.get('description') or operation.get('summary', ''))}{needed}</p>",
     ]
     parameters = operation.get("parameters") or []
     if parameters:
@@ -73,6 +77,8 @@ def _operation(method: str, path: str, operation: dict[str, Any]) -> str:
 
 
 def _type(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " or ".join(_type(choice) for choice in schema["anyOf"])
     if "enum" in schema:
         return " | ".join(str(v) for v in schema["enum"])
     if schema.get("type") == "array":

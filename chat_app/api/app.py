@@ -15,10 +15,12 @@ from chat_app.api import (
     metrics,
     models,
     oidc,
+    openai_compat,
     openapi,
     page_address,
     search,
     share,
+    tokens,
 )
 from chat_app.api.common import domain_error_handler
 from chat_app.api.origins import CrossSiteWritesRefused
@@ -43,10 +45,12 @@ def make_api() -> Starlette:
             *imports.router.routes(),
             *models.router.routes(),
             *keys.router.routes(),
+            *tokens.router.routes(),
             *media.router.routes(),
             *share.router.routes(),
             *search.router.routes(),
             *admin.router.routes(),
+            *openai_compat.router.routes(),
             *openapi.router.routes(),
             *health.routes,
             *metrics.routes,

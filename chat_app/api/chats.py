@@ -1,12 +1,15 @@
-"""Chats over HTTP: list, create, read, rename, delete, post a message, stop a reply."""
+"""Chats over HTTP: list, create, read, rename, delete, post a message, edit one, regenerate a
+reply, move between versions, stop a reply."""
 
 from __future__ import annotations
+
+import uuid
 
 from sqlmodel import Session
 
 from chat_app.api.endpoints import JsonObject, Router
 from chat_app.models import Chat, User
-from chat_app.services import access, chats, replies
+from chat_app.services import access, branches, chats, replies
 from chat_app.services.access import Role
 from chat_app.services.errors import Invalid
 from chat_app.services.views import ChatView, MessageView, chat_view
@@ -57,14 +60,34 @@ def delete_chat(user: User, session: Session, chat_id: str) -> None:
     chats.delete_chat(user, chat_id, session=session)
 
 
-def chat_payload(chat: Chat, role: Role, *, session: Session, link_token: str = "") -> dict:
-    """A chat with the reader's role and its messages (each with its files, whose addresses carry
-    `link_token` for a reader who came by the link)."""
-    rows = chats.messages_of(chat.id, session=session)
+def chat_payload(
+    chat: Chat, role: Role, *, session: Session, link_token: str = "", leaf: uuid.UUID | None = None
+) -> dict:
+    """A chat with the reader's role and the messages of its selected branch, or of the branch
+    ending at `leaf` (each with its files, whose addresses carry `link_token` for a reader who
+    came by the link, and its place among its versions)."""
+    if leaf is None:
+        rows = chats.branch_of(chat, session=session)
+    else:
+        rows = chats.branch_above(leaf, session=session, limit=1_000_000)
     return {
         **chat_view(chat),
         "role": role.value,
+        "current_leaf_id": str(rows[-1].id) if rows else None,
         "messages": chats.message_views(rows, session=session, link_token=link_token),
+    }
+
+
+@router.get("/api/chats/{chat_id}/tree")
+def read_tree(user: User, session: Session, chat_id: str) -> dict:
+    """Every message of a chat, all branches, in the order they were written: `parent_id` links
+    each to the message it follows; `current_leaf_id` ends the branch the chat shows."""
+    chat, role = access.authorize(user, chat_id, "read", session=session)
+    return {
+        **chat_view(chat),
+        "role": role.value,
+        "current_leaf_id": str(branches.leaf_of(chat, session=session) or "") or None,
+        "messages": chats.message_views(chats.messages_of(chat.id, session=session), session=session),
     }
 
 
@@ -89,6 +112,61 @@ def post_message(user: User, session: Session, chat_id: str, body: JsonObject) -
     plan = replies.plan_for(reply, session=session)  # notes on the reply what its prompt left out
     mine_view, reply_view = chats.message_views([mine, reply], session=session)
     return str(mine.chat_id), plan, mine_view, reply_view
+
+
+def _message_text(body: JsonObject) -> str:
+    content = body.get("content", "")
+    if not isinstance(content, str):
+        raise Invalid("Send the message text as a string in `content`.")
+    return content
+
+
+@router.post("/api/chats/{chat_id}/messages/{message_id}/versions", status_code=202, then=_start_reply)
+def edit_message(user: User, session: Session, chat_id: str, message_id: str, body: JsonObject) -> Posted:
+    """A new version of one of your messages (`content`), beside the old one, and a reply to it:
+    the chat now shows that branch."""
+    mine, reply = chats.edit_message(
+        user, chat_id, message_id, _message_text(body), session=session, model_id=_model_id(body)
+    )
+    plan = replies.plan_for(reply, session=session)
+    mine_view, reply_view = chats.message_views([mine, reply], session=session)
+    return str(mine.chat_id), plan, mine_view, reply_view
+
+
+async def _start_again(started: tuple[str, replies.Plan, MessageView]) -> dict:
+    chat_id, plan, reply = started
+    replies.start_reply(chat_id, reply["id"], plan=plan)
+    return {"reply": reply}
+
+
+@router.post("/api/chats/{chat_id}/regenerate", status_code=202, then=_start_again)
+def regenerate(
+    user: User, session: Session, chat_id: str, body: JsonObject
+) -> tuple[str, replies.Plan, MessageView]:
+    """A new version of the reply that ends the chat's selected branch (`model_id` optional); a
+    reply that failed before writing anything is retried in place."""
+    reply = chats.regenerate_reply(user, chat_id, session=session, model_id=_model_id(body))
+    plan = replies.plan_for(reply, session=session)
+    return str(reply.chat_id), plan, chats.message_views([reply], session=session)[0]
+
+
+async def _announce(switched: tuple[bool, dict]) -> dict:
+    kept, payload = switched
+    if kept:
+        replies.announce_branch(payload["id"])
+    return payload
+
+
+@router.post("/api/chats/{chat_id}/branch", then=_announce)
+def switch_branch(user: User, session: Session, chat_id: str, body: JsonObject) -> tuple[bool, dict]:
+    """Move from a message (`message_id`) to its previous (`step` -1) or next (+1) version: the
+    chat with the newest branch below it. A member who may write leaves it selected for everyone."""
+    message_id, step = body.get("message_id"), body.get("step")
+    if not isinstance(message_id, str) or step not in (-1, 1) or isinstance(step, bool):
+        raise Invalid("Name the message by its id in `message_id`, and `step` as -1 or 1.")
+    leaf = chats.switch_branch(user, chat_id, message_id, int(step), session=session)
+    chat, role = access.authorize(user, chat_id, "read", session=session)
+    return access.can(role, "post"), chat_payload(chat, role, session=session, leaf=leaf)
 
 
 async def _stop_replies(chat_id: str) -> dict:

@@ -42,14 +42,29 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(get_settings().cookie_name)
 
 
-def error_response(exc: DomainError) -> JSONResponse:
+def bearer_token(request: Request) -> str:
+    """The token of an `Authorization: Bearer …` header ("" without one)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status that answers a domain error, whatever shape the answer takes."""
     if isinstance(exc, RequestRefused):
-        status = exc.status
-    else:
-        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+        return exc.status
+    return next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def retry_headers(exc: DomainError) -> dict[str, str] | None:
+    """`Retry-After` for a refusal that waiting ends."""
     retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, LimitReached, NotReady)) else None
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse({"error": str(exc), "code": exc.code}, status_code=status, headers=headers)
+    return {"Retry-After": str(retry_after)} if retry_after is not None else None
+
+
+def error_response(exc: DomainError) -> JSONResponse:
+    return JSONResponse(
+        {"error": str(exc), "code": exc.code}, status_code=status_of(exc), headers=retry_headers(exc)
+    )
 
 
 async def domain_error_handler(_request: Request, exc: Exception) -> Response:

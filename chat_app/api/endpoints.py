@@ -9,6 +9,8 @@ FastAPI reads dependencies, on plain Starlette), one function per method and pat
 What a handler may ask for:
 - `user: User`: the signed-in user. A signed-out request is refused (401) first, its body unread.
   `user: User | None`: the user, or None for a signed-out visitor (who may read public chats).
+  A router made with `Router(credentials=API_TOKEN)` finds the user from a personal API token
+  (`Authorization: Bearer …`) instead of the session cookie, which it never reads.
 - `session: Session`: the one transaction the handler runs in, committed when it returns and
   rolled back when it raises. Only plain `def` handlers get one: they run off the event loop.
 - `body: JsonObject`: the request body, which must be a JSON object, read once the user is known;
@@ -20,8 +22,9 @@ What a handler may ask for:
 own transactions with `in_session`. What a handler returns is the answer: None is 204, a Response
 is sent as it is, anything else is JSON with the route's status. `then` runs on the event loop
 after the commit (start a reply, send mail), and what it returns is answered instead.
-Domain errors become JSON errors in one place, the app's exception handler. Where a write may
-come from is settled before any of this, for every request, by api/origins.py.
+Domain errors become JSON errors in one place, the app's exception handler, or, for a router
+made with `errors=`, in that router's shape (OpenAI's, for its protocol). Where a write may come
+from is settled before any of this, for every request, by api/origins.py.
 """
 
 from __future__ import annotations
@@ -42,11 +45,11 @@ from starlette.routing import Route, compile_path
 
 from chat_app import logs
 from chat_app.api.bodies import json_object
-from chat_app.api.common import session_token
+from chat_app.api.common import bearer_token, session_token
 from chat_app.db import session_scope
 from chat_app.models import User
-from chat_app.services import accounts
-from chat_app.services.errors import Unauthenticated
+from chat_app.services import accounts, api_tokens
+from chat_app.services.errors import DomainError, Unauthenticated
 
 T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -66,6 +69,39 @@ async def in_session(work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await run_in_threadpool(run)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How a router's requests say who they are: the secret they present, and whose it is."""
+
+    scheme: str  # its name in the API's description
+    presented: Callable[[Request], str | None]
+    # The user, or None (nobody); Unauthenticated when a secret presented is refused.
+    user_for: Callable[[str | None, Session], User | None]
+    missing: str  # what a route that needs a user says to nobody
+    missing_code: str = "unauthenticated"
+
+
+def _session_user(token: str | None, session: Session) -> User | None:
+    return accounts.user_for_token(token, session=session)
+
+
+def _token_user(token: str | None, session: Session) -> User | None:
+    return api_tokens.authenticate(token, session=session) if token else None
+
+
+SESSION_COOKIE = Credentials("session", session_token, _session_user, "Sign in to continue.")
+API_TOKEN = Credentials("token", bearer_token, _token_user, api_tokens.MISSING, "invalid_api_key")
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """A router's own way of answering refusals (instead of `{"error", "code"}`): the answer, and
+    the name of its schema in the API's description."""
+
+    schema: str
+    answer: Callable[[DomainError], Response]
 
 
 class Need(Enum):
@@ -89,10 +125,19 @@ class Endpoint:
     names: frozenset[str]
     path_params: tuple[str, ...]
     runs_on_loop: bool
+    credentials: Credentials = SESSION_COOKIE
+    errors: ErrorShape | None = None
 
     @classmethod
     def of(
-        cls, handler: Callable[..., Any], path: str, *, status_code: int, then: FollowUp | None
+        cls,
+        handler: Callable[..., Any],
+        path: str,
+        *,
+        status_code: int,
+        then: FollowUp | None,
+        credentials: Credentials = SESSION_COOKIE,
+        errors: ErrorShape | None = None,
     ) -> Endpoint:
         names = frozenset(inspect.signature(handler).parameters)
         hints = typing.get_type_hints(handler)
@@ -114,6 +159,8 @@ class Endpoint:
             names=names,
             path_params=tuple(sorted(names & in_path)),
             runs_on_loop=runs_on_loop,
+            credentials=credentials,
+            errors=errors,
         )
 
 
@@ -142,8 +189,11 @@ class Router:
     405 with the full `Allow` header. HEAD is served by the GET endpoint.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, credentials: Credentials = SESSION_COOKIE, errors: ErrorShape | None = None
+    ) -> None:
         self._paths: dict[str, dict[str, Endpoint]] = {}
+        self._credentials, self._errors = credentials, errors
 
     def get(self, path: str, *, status_code: int = 200, then: FollowUp | None = None) -> Callable[[H], H]:
         return self._endpoint("GET", path, status_code, then)
@@ -167,7 +217,14 @@ class Router:
                 raise ValueError(
                     f"{method} {path} has an endpoint already: {methods[method].handler.__qualname__}."
                 )
-            methods[method] = Endpoint.of(handler, path, status_code=status_code, then=then)
+            methods[method] = Endpoint.of(
+                handler,
+                path,
+                status_code=status_code,
+                then=then,
+                credentials=self._credentials,
+                errors=self._errors,
+            )
             return handler  # still a plain function, callable as it is
 
         return register
@@ -187,7 +244,13 @@ class EndpointRoute(Route):
 def _dispatch(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         # Starlette answered 405 already for a method not listed; HEAD is listed with GET.
-        return await _serve(methods.get(request.method) or methods["GET"], request)
+        spec = methods.get(request.method) or methods["GET"]
+        try:
+            return await _serve(spec, request)
+        except DomainError as exc:
+            if spec.errors is None:
+                raise  # the app's exception handler answers it
+            return spec.errors.answer(exc)
 
     return endpoint
 
@@ -198,12 +261,12 @@ async def _serve(spec: Endpoint, request: Request) -> Response:
         given["query"] = request.query_params
     if "request" in spec.names:
         given["request"] = request
-    token = session_token(request)
+    token = spec.credentials.presented(request)
     body_follows = spec.body is Need.required or (spec.body is Need.optional and _carries_body(request))
     # Who asks is settled before a byte of the body is read (a signed-out client is refused unread),
     # in a short transaction of its own: none is held open while the client sends.
     if spec.user is not Need.absent and (body_follows or spec.runs_on_loop):
-        given["user"] = await in_session(partial(_user_for, token, spec.user))
+        given["user"] = await in_session(partial(_user_for, spec.credentials, token, spec.user))
     if spec.body is not Need.absent:
         given["body"] = await json_object(request) if body_follows else None
     if spec.runs_on_loop:
@@ -222,17 +285,17 @@ def _call(spec: Endpoint, token: str | None, given: dict[str, Any], session: Ses
         if arguments["user"] is not None:
             session.add(arguments["user"])  # found in the earlier transaction: now part of this one
     elif spec.user is not Need.absent:
-        arguments["user"] = _user_for(token, spec.user, session)
+        arguments["user"] = _user_for(spec.credentials, token, spec.user, session)
     if "session" in spec.names:
         arguments["session"] = session
     return spec.handler(**arguments)
 
 
-def _user_for(token: str | None, need: Need, session: Session) -> User | None:
-    """The one place a request's user is found from its session cookie."""
-    user = accounts.user_for_token(token, session=session)
+def _user_for(credentials: Credentials, token: str | None, need: Need, session: Session) -> User | None:
+    """The one place a request's user is found: from its session cookie, or its API token."""
+    user = credentials.user_for(token, session)
     if user is None and need is Need.required:
-        raise Unauthenticated("Sign in to continue.")
+        raise Unauthenticated(credentials.missing, code=credentials.missing_code)
     if user is not None:
         logs.note_user(str(user.id))
     return user

@@ -10,20 +10,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from chat_app.api.common import bearer_token
 from chat_app.services import metrics, replies, runtime
 from chat_app.settings import get_settings
-
-
-def _presented_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 async def scrape(request: Request) -> Response:
     expected = get_settings().metrics_token
     if not expected:
         return PlainTextResponse("Not Found", status_code=404)
-    if not hmac.compare_digest(_presented_token(request).encode(), expected.encode()):
+    if not hmac.compare_digest(bearer_token(request).encode(), expected.encode()):
         return PlainTextResponse(
             "Present METRICS_TOKEN as a bearer token.",
             status_code=401,

@@ -1,7 +1,8 @@
 """The API describes itself (OpenAPI 3.1, at GET /api/openapi.json) from the routes it serves:
-every path and method, its path parameters, whether it wants the signed-in user, and whether it
-reads a body. What a body or query holds is written here for the routes that take one, read from
-their handlers; a route missing from those tables is described with a generic JSON object."""
+every path and method, its path parameters, whether it wants the signed-in user (by the session
+cookie, or by a personal API token), and whether it reads a body. What a body or query holds is
+written here for the routes that take one, read from their handlers; a route missing from those
+tables is described with a generic JSON object."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.routing import BaseRoute, Mount
 
 from chat_app.api import api_page
 from chat_app.api.endpoints import Endpoint, EndpointRoute, Need, Router
-from chat_app.services import catalog
+from chat_app.services import catalog, completions
 from chat_app.settings import get_settings
 
 Schema = dict[str, Any]
@@ -32,8 +33,49 @@ def _fields(properties: dict[str, Schema], *required: str) -> Schema:
 
 
 _FLAG: Schema = {"type": "boolean"}
+_WHOLE: Schema = {"type": "integer", "minimum": 1}
 _TEXTS: Schema = {"type": "array", "items": _text()}
 _SIGN_IN = _fields({"email": _text(), "password": _text(), "next": _text()}, "email", "password")
+
+
+def _number(low: float, high: float) -> Schema:
+    return {"type": "number", "minimum": low, "maximum": high}
+
+
+_TEXT_PART = _fields({"type": _text(enum=["text"]), "text": _text()}, "type", "text")
+_TURN = _fields(
+    {
+        "role": _text(enum=list(completions.ROLES)),
+        "content": {"anyOf": [_text(), {"type": "array", "items": _TEXT_PART}]},
+    },
+    "role",
+    "content",
+)
+# OpenAI's chat completion request, as far as this server takes it (services/completions.py).
+_CHAT_COMPLETION = _fields(
+    {
+        "model": _text(),
+        "messages": {"type": "array", "items": _TURN, "minItems": 1},
+        "stream": _FLAG,
+        "stream_options": _fields({"include_usage": _FLAG}),
+        "max_tokens": _WHOLE,
+        "max_completion_tokens": _WHOLE,
+        "temperature": _number(0, 2),
+        "top_p": _number(0, 1),
+        "presence_penalty": _number(-2, 2),
+        "frequency_penalty": _number(-2, 2),
+        "seed": {"type": "integer"},
+        "stop": {"anyOf": [_text(), {"type": "array", "items": _text(), "maxItems": completions.MOST_STOPS}]},
+        "n": {"type": "integer", "enum": [1]},
+        "save": _FLAG,
+    },
+    "model",
+    "messages",
+) | {
+    "examples": [
+        {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "Hello!"}], "stream": True}
+    ]
+}
 
 # The bodies the handlers read (api/chats.py, keys.py, share.py, auth.py, media.py), by media type.
 BODIES: dict[tuple[str, str], dict[str, Schema]] = {
@@ -46,7 +88,18 @@ BODIES: dict[tuple[str, str], dict[str, Schema]] = {
             {"content": _text(), "attachments": _TEXTS, "model_id": _text()}, "content"
         ),
     },
+    ("POST", "/api/chats/{chat_id}/messages/{message_id}/versions"): {
+        "application/json": _fields({"content": _text(), "model_id": _text()}, "content"),
+    },
+    ("POST", "/api/chats/{chat_id}/regenerate"): {"application/json": _fields({"model_id": _text()})},
+    ("POST", "/api/chats/{chat_id}/branch"): {
+        "application/json": _fields(
+            {"message_id": _text(), "step": {"type": "integer", "enum": [-1, 1]}}, "message_id", "step"
+        ),
+    },
     ("PUT", "/api/keys/{provider}"): {"application/json": _fields({"api_key": _text()}, "api_key")},
+    ("POST", "/api/tokens"): {"application/json": _fields({"name": _text()}, "name")},
+    ("POST", "/v1/chat/completions"): {"application/json": _CHAT_COMPLETION},
     ("POST", "/api/share"): {
         "application/json": _fields({"chat_id": _text(), "emails": _TEXTS, "can_edit": _FLAG}, "chat_id"),
     },
@@ -91,7 +144,34 @@ QUERIES: dict[tuple[str, str], dict[str, tuple[Schema, bool]]] = {
     ("GET", "/api/auth/oidc/{name}/callback"): {"code": (_text(), False), "state": (_text(), False)},
 }
 
-_ERROR: Schema = _fields({"error": _text(), "code": _text()}, "error", "code")
+# Each router's refusals (api/endpoints.py ErrorShape), by the name of their schema.
+ERRORS: dict[str, Schema] = {
+    "Error": _fields({"error": _text(), "code": _text()}, "error", "code"),
+    "OpenAIError": _fields(
+        {
+            "error": _fields(
+                {"message": _text(), "type": _text(), "param": {"type": ["string", "null"]}, "code": _text()},
+                "message",
+                "type",
+                "code",
+            )
+        },
+        "error",
+    ),
+}
+# What a 401 says, by how the route's requests say who they are (api/endpoints.py Credentials).
+UNAUTHENTICATED = {"session": "Sign in first.", "token": "Present a valid personal API token."}
+
+
+def _security_schemes() -> Schema:
+    return {
+        "session": {"type": "apiKey", "in": "cookie", "name": get_settings().cookie_name},
+        "token": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token (cat_…) from the settings page.",
+        },
+    }
 
 
 def operations(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str, Endpoint]]:
@@ -113,10 +193,8 @@ def describe(routes: Iterable[BaseRoute]) -> Schema:
         "info": {"title": "Chat App API", "version": "1"},
         "paths": paths,
         "components": {
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": get_settings().cookie_name}
-            },
-            "schemas": {"Error": _ERROR},
+            "securitySchemes": _security_schemes(),
+            "schemas": ERRORS,
         },
     }
 
@@ -135,8 +213,8 @@ def _operation(method: str, path: str, endpoint: Endpoint) -> Schema:
         ],
         "responses": _responses(endpoint),
         "security": {
-            Need.required: [{"session": []}],
-            Need.optional: [{}, {"session": []}],
+            Need.required: [{endpoint.credentials.scheme: []}],
+            Need.optional: [{}, {endpoint.credentials.scheme: []}],
             Need.absent: [],
         }[endpoint.user],
     }
@@ -156,11 +234,12 @@ def _operation(method: str, path: str, endpoint: Endpoint) -> Schema:
 def _responses(endpoint: Endpoint) -> Schema:
     returns_nothing = typing.get_type_hints(endpoint.handler).get("return") is type(None)
     success = 204 if returns_nothing and endpoint.then is None else endpoint.status_code
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    shape = endpoint.errors.schema if endpoint.errors else "Error"
+    error = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}}
     responses: Schema = {str(success): {"description": "Done."}}
     refusals = {"400": "The input was refused.", "403": "Not allowed.", "404": "No such thing."}
     if endpoint.user is Need.required:
-        refusals["401"] = "Sign in first."
+        refusals["401"] = UNAUTHENTICATED[endpoint.credentials.scheme]
     if endpoint.body is not Need.absent:
         refusals |= {"413": "The body is too large.", "415": "The body is not JSON."}
     for status, sentence in refusals.items():

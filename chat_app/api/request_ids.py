@@ -1,6 +1,6 @@
 """Every HTTP request gets an id (the proxy's X-Request-ID when it sent a sane one), which the
 response carries back and every log line written while serving it names (chat_app/logs.py), with
-its user once known; each API request ends with one log line: method, route, status and duration. The route is the pattern
+its user once known; each API request (`/api/…`, `/v1/…`) ends with one log line: method, route, status and duration. The route is the pattern
 (`/api/shared/{token}`), never the path: some paths hold a secret link."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["path"].startswith("/api/"):
+            if scope["path"].startswith(("/api/", "/v1/")):
                 route = scope.get("route")
                 log.info(
                     "request",

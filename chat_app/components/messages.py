@@ -172,10 +172,102 @@ def _footnote(text, testid: str, color: Literal["gray", "amber"]) -> rx.Componen
     )
 
 
+def _versions(message: MessageView) -> rx.Component:
+    """ "‹ 2 / 3 ›" under a message with other versions (edits, regenerated replies)."""
+    return rx.cond(
+        message["branches"] > 1,
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("chevron-left", size=14),
+                size="1",
+                variant="ghost",
+                type="button",
+                aria_label="Previous version",
+                title="Previous version",
+                disabled=(message["branch"] <= 1) | ChatState.is_streaming,
+                on_click=ChatState.switch_branch(message["id"], -1),
+                custom_attrs={"data-testid": "branch-prev"},
+            ),
+            rx.text(
+                message["branch"],
+                " / ",
+                message["branches"],
+                size="1",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "branch-label"},
+            ),
+            rx.icon_button(
+                rx.icon("chevron-right", size=14),
+                size="1",
+                variant="ghost",
+                type="button",
+                aria_label="Next version",
+                title="Next version",
+                disabled=(message["branch"] >= message["branches"]) | ChatState.is_streaming,
+                on_click=ChatState.switch_branch(message["id"], 1),
+                custom_attrs={"data-testid": "branch-next"},
+            ),
+            spacing="1",
+            align="center",
+            custom_attrs={"data-testid": "branch-switcher"},
+        ),
+    )
+
+
+def _edit_button(message: MessageView) -> rx.Component:
+    return rx.cond(
+        (message["role"] == "user") & ChatState.can_post & ~ChatState.is_streaming,
+        rx.button(
+            rx.icon("pencil", size=12),
+            "Edit",
+            size="1",
+            variant="ghost",
+            type="button",
+            on_click=ChatState.start_edit(message["id"]),
+            custom_attrs={"data-testid": "edit-message"},
+        ),
+    )
+
+
+def _edit_form(message: MessageView) -> rx.Component:
+    """The message's text to change; sending it writes a new version (the old one stays)."""
+    return rx.form(
+        rx.text_area(
+            name="content",
+            default_value=message["content"],
+            auto_focus=True,
+            rows="4",
+            width="100%",
+            aria_label="Edit your message",
+            custom_attrs={"data-testid": "edit-input"},
+        ),
+        rx.hstack(
+            rx.button(
+                "Cancel",
+                size="1",
+                variant="soft",
+                type="button",
+                on_click=ChatState.cancel_edit,
+                custom_attrs={"data-testid": "edit-cancel"},
+            ),
+            rx.button("Send", size="1", type="submit", custom_attrs={"data-testid": "edit-save"}),
+            spacing="2",
+            justify="end",
+            width="100%",
+        ),
+        on_submit=ChatState.save_edit,
+        reset_on_submit=False,
+        width="100%",
+        custom_attrs={"data-testid": "edit-form"},
+    )
+
+
 def history_message(message: MessageView) -> rx.Component:
     is_error = message["status"] == "error"
     is_last = message["id"] == ChatState.last_message_id
     footer = rx.hstack(
+        _versions(message),
+        _edit_button(message),
         rx.cond(
             is_error,
             rx.text(
@@ -219,7 +311,7 @@ def history_message(message: MessageView) -> rx.Component:
     return _bubble(
         message["role"],
         message["status"],
-        _collapsed_when_long(message),
+        rx.cond(message["id"] == ChatState.editing_id, _edit_form(message), _collapsed_when_long(message)),
         footer,
         message["id"],
         _media(message),

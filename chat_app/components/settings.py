@@ -1,8 +1,10 @@
-"""Settings: usage totals, the person's own provider keys, where they are signed in, their password."""
+"""Settings: usage totals, the person's own provider keys, API tokens, where they are signed in,
+their password."""
 
 import reflex as rx
 
 from chat_app.components.uploads import named_file_input
+from chat_app.state.api_tokens import ApiTokenState, TokenSummary
 from chat_app.state.imports import UPLOAD_ID as IMPORT_UPLOAD_ID
 from chat_app.state.imports import ImportState
 from chat_app.state.settings import KeySummary, SessionSummary, SettingsState
@@ -88,6 +90,126 @@ def usage_limits_card() -> rx.Component:
         ),
         width="100%",
         custom_attrs={"data-testid": "usage-limits"},
+    )
+
+
+def _token_row(token: TokenSummary) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.hstack(
+                rx.text(token["name"], weight="medium"),
+                rx.code(token["prefix"] + "…", size="1"),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.text(
+                "Made ", token["created"], " · last used ", token["last_used"], size="1", color_scheme="gray"
+            ),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.button(
+            "Revoke",
+            type="button",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            on_click=ApiTokenState.revoke_api_token(token["id"]),
+            custom_attrs={"data-testid": "api-token-revoke"},
+        ),
+        width="100%",
+        align="center",
+        custom_attrs={"data-testid": "api-token-row"},
+    )
+
+
+def _new_token() -> rx.Component:
+    """The token just made, with a copy button: the only time it is shown."""
+    return rx.callout.root(
+        rx.vstack(
+            rx.text(
+                "Your new token “",
+                ApiTokenState.new_token_name,
+                "”. Copy it now: it is not shown again.",
+                size="2",
+                weight="medium",
+            ),
+            rx.hstack(
+                rx.code(
+                    ApiTokenState.new_token,
+                    word_break="break-all",
+                    custom_attrs={"data-testid": "api-token-value"},
+                ),
+                rx.button(
+                    rx.icon("copy", size=14),
+                    "Copy",
+                    type="button",
+                    size="1",
+                    variant="soft",
+                    on_click=[rx.set_clipboard(ApiTokenState.new_token), rx.toast.success("Token copied.")],
+                    custom_attrs={"data-testid": "api-token-copy"},
+                ),
+                rx.button(
+                    "Done", type="button", size="1", variant="ghost", on_click=ApiTokenState.forget_new_token
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+            spacing="2",
+        ),
+        color_scheme="green",
+        width="100%",
+    )
+
+
+def _api_tokens_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("API tokens", size="4"),
+            rx.text(
+                "A program that speaks OpenAI's API (its own clients, LiteLLM, editors and tools) works "
+                "with this server given the base URL ",
+                rx.code(ApiTokenState.api_base_url, custom_attrs={"data-testid": "api-base-url"}),
+                " and a token of yours as its API key. It acts as you: the same models, keys, limits and "
+                'monthly allowance. Add "save": true to a request to keep the exchange as a chat here. '
+                "A token is shown once, when it is made: only a hash of it is kept.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.el.input(
+                        name="name",
+                        required=True,
+                        max_length=100,
+                        auto_complete="off",
+                        placeholder="Name it after the program that will use it",
+                        class_name="auth-input",
+                        flex="1",
+                        min_width="200px",
+                        custom_attrs={"data-testid": "api-token-name"},
+                    ),
+                    rx.button(
+                        "Make a token",
+                        type="submit",
+                        size="2",
+                        custom_attrs={"data-testid": "api-token-create"},
+                    ),
+                    width="100%",
+                    align="center",
+                    wrap="wrap",
+                ),
+                on_submit=ApiTokenState.create_api_token,
+                reset_on_submit=True,
+                width="100%",
+            ),
+            rx.cond(ApiTokenState.new_token != "", _new_token()),
+            rx.foreach(ApiTokenState.api_tokens, _token_row),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
     )
 
 
@@ -392,6 +514,7 @@ def settings_view() -> rx.Component:
                 ),
                 width="100%",
             ),
+            _api_tokens_card(),
             _sessions_card(),
             _password_card(),
             _export_card(),

@@ -168,7 +168,9 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What is stored of a bearer secret (a session's, an API token's): its SHA-256, so a database
+    leak yields nothing usable."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -186,7 +188,7 @@ def create_session(
     session.add(
         AuthSession(
             user_id=user.id,
-            token_hash=_hash_token(token),
+            token_hash=hash_token(token),
             created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(days=days),
@@ -216,7 +218,7 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
     found = session.exec(
         select(User, AuthSession.id, AuthSession.last_seen_at)
         .join(AuthSession, col(AuthSession.user_id) == User.id)
-        .where(AuthSession.token_hash == _hash_token(token), _is_live(now), col(User.disabled).is_(False))
+        .where(AuthSession.token_hash == hash_token(token), _is_live(now), col(User.disabled).is_(False))
     ).first()
     if found is None:
         return None
@@ -234,7 +236,7 @@ def user_for_token(token: str | None, *, session: Session, now: datetime | None 
 def revoke_session(token: str | None, *, session: Session) -> None:
     if not token:
         return
-    row = session.exec(select(AuthSession).where(AuthSession.token_hash == _hash_token(token))).first()
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
     if row is not None and row.revoked_at is None:
         row.revoked_at = datetime.now(timezone.utc)
         session.add(row)
@@ -256,7 +258,7 @@ class SessionSummary(TypedDict):
 
 def sessions_of(user: User, *, session: Session, current_token: str | None) -> list[SessionSummary]:
     """The account's sessions that may still be used, the most recently used first."""
-    current = _hash_token(current_token) if current_token else None
+    current = hash_token(current_token) if current_token else None
     rows = session.exec(
         select(AuthSession)
         .where(AuthSession.user_id == user.id, _is_live(utcnow()))
@@ -267,8 +269,8 @@ def sessions_of(user: User, *, session: Session, current_token: str | None) -> l
             id=str(row.id),
             created_at=row.created_at.isoformat(),
             last_seen_at=row.last_seen_at.isoformat(),
-            created=_when(row.created_at),
-            last_seen=_when(row.last_seen_at),
+            created=time_label(row.created_at),
+            last_seen=time_label(row.last_seen_at),
             device=device_of(row.user_agent or ""),
             user_agent=row.user_agent or "",
             client_address=row.client_address or "",
@@ -278,7 +280,8 @@ def sessions_of(user: User, *, session: Session, current_token: str | None) -> l
     ]
 
 
-def _when(moment: datetime) -> str:
+def time_label(moment: datetime) -> str:
+    """A moment as the settings page shows it (sessions, API tokens)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -315,7 +318,7 @@ def end_session(user: User, session_id: str, *, session: Session) -> None:
 
 def end_other_sessions(user: User, keep_token: str | None, *, session: Session) -> int:
     """End every session of the account but the one holding `keep_token`, at once; how many ended."""
-    others = col(AuthSession.token_hash) != _hash_token(keep_token) if keep_token else sa.true()
+    others = col(AuthSession.token_hash) != hash_token(keep_token) if keep_token else sa.true()
     ended = session.execute(
         sa.update(AuthSession)
         .where(col(AuthSession.user_id) == user.id, col(AuthSession.revoked_at).is_(None), others)

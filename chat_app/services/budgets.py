@@ -5,6 +5,8 @@ The operator's defaults come from the settings; an administrator overrides them 
 turns a limit off. A reply counts against whoever asked for it, whichever key pays: an editor
 spends from their own allowance in the owner's chat, even on the owner's key. Only the asking
 person's *own* key leaves their monthly allowance alone: the operator does not pay for it.
+A call through the OpenAI-compatible API (`/v1`) is a reply like any other: the same checks, and
+while it streams it holds one of the person's places in flight.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from chat_app.settings import get_settings
 REPLIES_IN_FLIGHT = "replies_in_flight"
 REQUESTS_PER_MINUTE = "requests_per_minute"
 MONTHLY_SPEND = "monthly_spend"
+API_CALLS = "api_calls"  # the slots (services/limits.py) of calls through the API in flight
 
 N = TypeVar("N", int, float)
 
@@ -91,6 +94,16 @@ def replies_in_flight(person_id: uuid.UUID, *, session: Session) -> int:
         .select_from(Message)
         .where(col(Message.author_id) == person_id, sa.text(IN_FLIGHT_SQL))
     ).scalar_one()
+
+
+def api_calls_in_flight(person_id: uuid.UUID) -> int:
+    """Calls through the API the person has streaming now (no row tracks them: slots do)."""
+    return limits.in_progress(API_CALLS, str(person_id))
+
+
+def running(person_id: uuid.UUID, *, session: Session) -> int:
+    """Everything of the person's in flight: replies and generations, and calls through the API."""
+    return replies_in_flight(person_id, session=session) + api_calls_in_flight(person_id)
 
 
 def _spend_since(start: datetime):
@@ -189,10 +202,10 @@ def check_before_reply(person: User, model: CatalogModel, *, session: Session) -
     if allowed.replies_in_flight or allowed.monthly_spend:
         _hold(person, session=session)  # else nothing here is counted: sends need not queue
     if allowed.replies_in_flight:
-        running = replies_in_flight(person.id, session=session)
-        if running >= allowed.replies_in_flight:
+        in_flight = running(person.id, session=session)
+        if in_flight >= allowed.replies_in_flight:
             raise LimitReached(
-                f"You have {_replies(running)} in flight, the most you may have at once; "
+                f"You have {_replies(in_flight)} in flight, the most you may have at once; "
                 "wait for one to finish.",
                 limit=REPLIES_IN_FLIGHT,
             )
@@ -211,6 +224,32 @@ def check_before_reply(person: User, model: CatalogModel, *, session: Session) -
             )
     count_request(person, allowed)  # last: a request refused above is not counted
     return own_key
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A call through the API that its person's budget allowed."""
+
+    person_id: uuid.UUID
+    own_key: bool  # the person's own key pays: the call leaves their monthly allowance alone
+    slot: str | None  # its place among the person's replies in flight (None: they have no such limit)
+
+
+def check_before_api_call(person: User, model: CatalogModel, *, session: Session) -> ApiCall:
+    """`check_before_reply` for a call through the API. No row tracks such a call while it runs,
+    so it holds a slot among the person's replies in flight until `end_api_call` (or, should its
+    worker die first, for the longest a reply may take). Taken while the person's row is held,
+    like the count it is checked against."""
+    own_key = check_before_reply(person, model, session=session)
+    if not limits_for(person).replies_in_flight:
+        return ApiCall(person.id, own_key, None)
+    longest = get_settings().total_timeout + 60  # our deadline on every stream, and a margin
+    return ApiCall(person.id, own_key, limits.start(API_CALLS, str(person.id), longest))
+
+
+def end_api_call(call: ApiCall) -> None:
+    if call.slot is not None:
+        limits.finish(API_CALLS, str(call.person_id), call.slot)
 
 
 def _hold(person: User, *, session: Session) -> None:
@@ -289,19 +328,19 @@ class BudgetStanding(TypedDict):
 
 def standing(person: User, *, session: Session) -> BudgetStanding:
     allowed = limits_for(person)
-    running = replies_in_flight(person.id, session=session)
+    in_flight = running(person.id, session=session)
     minute = requests_this_minute(person)
     used = minute.used if minute else 0
     spent = spent_this_month(person.id, session=session)
     return BudgetStanding(
-        replies_in_flight=running,
+        replies_in_flight=in_flight,
         replies_in_flight_limit=allowed.replies_in_flight,
         requests_this_minute=used,
         requests_per_minute_limit=allowed.requests_per_minute,
         requests_reset_in=minute.resets_in if minute and used else 0,
         spent_this_month=spent,
         monthly_spend_limit=allowed.monthly_spend,
-        replies_in_flight_label=_used_of(str(running), allowed.replies_in_flight),
+        replies_in_flight_label=_used_of(str(in_flight), allowed.replies_in_flight),
         requests_label=_used_of(str(used), allowed.requests_per_minute),
         spend_label=_used_of(_dollars(spent), allowed.monthly_spend, _dollars),
         spend_resets=_day_and_month(next_month_start()),

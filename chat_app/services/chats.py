@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -11,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import MAX_TITLE_LENGTH, Chat, MediaFile, Message, MessageStatus, User, utcnow
-from chat_app.services import access, budgets, context_fit, keys, media, workers
+from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
+from chat_app.services import access, branches, budgets, context_fit, keys, media, workers
 from chat_app.services.catalog import default_model_for, longest_reply, resolve_model, unavailable_reason
-from chat_app.services.errors import Invalid
+from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import MessageView, message_view
 from chat_app.settings import get_settings
 
@@ -96,27 +97,47 @@ def set_default_model(actor: User, model_id: str, *, session: Session) -> None:
 
 
 def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
-    """A chat's messages in order (unique index on session_id, seq)."""
+    """All of a chat's messages, every branch, in the order they were written."""
     return list(session.exec(select(Message).where(Message.chat_id == chat_id).order_by(col(Message.seq))))
 
 
-def latest_messages(chat_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
-    """The chat's last `limit` messages, in order: what a view opens with, however long the chat."""
-    newest = session.exec(
-        select(Message).where(Message.chat_id == chat_id).order_by(col(Message.seq).desc()).limit(limit)
-    )
-    return list(reversed(list(newest)))
+def branch_of(chat: Chat, *, session: Session, limit: int = 1_000_000) -> list[Message]:
+    """The last `limit` messages of the chat's selected branch, in order: what a view opens with
+    (one page of it), however long the chat."""
+    return branches.path_up(branches.leaf_of(chat, session=session), session=session, limit=limit)
 
 
-def messages_before(chat_id: uuid.UUID, before_seq: int, *, session: Session, limit: int) -> list[Message]:
-    """Up to `limit` messages just before `before_seq`, in order: the page above what a view shows."""
-    older = session.exec(
-        select(Message)
-        .where(Message.chat_id == chat_id, Message.seq < before_seq)
-        .order_by(col(Message.seq).desc())
-        .limit(limit)
-    )
-    return list(reversed(list(older)))
+def branch_above(message_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
+    """Up to `limit` messages of a branch, ending with `message_id`, in order: the page above what
+    a view shows, or the page a view of another branch opens with."""
+    return branches.path_up(message_id, session=session, limit=limit)
+
+
+def branch_through(chat: Chat, message: Message, *, session: Session) -> tuple[uuid.UUID, int]:
+    """A branch that holds `message` (the chat's selected one when it does, else the newest below
+    the message), and how many messages of it, from its end, reach up to the message."""
+    leaf_id = branches.leaf_of(chat, session=session)
+    leaf = session.get(Message, leaf_id) if leaf_id else None
+    if leaf is not None and leaf.depth >= message.depth:
+        reach = leaf.depth - message.depth + 1
+        above = branches.path_up(leaf.id, session=session, limit=reach)
+        if above and above[0].id == message.id:
+            return leaf.id, reach
+    leaf_id = branches.latest_leaf_under(message, session=session)
+    leaf = session.get(Message, leaf_id)
+    assert leaf is not None  # just found, in this transaction
+    return leaf_id, leaf.depth - message.depth + 1
+
+
+def message_in(chat_id: uuid.UUID, message_id: uuid.UUID | str, *, session: Session) -> Message:
+    """A message of this chat, or NotFound (an id from elsewhere tells nothing)."""
+    try:
+        message = session.get(Message, uuid.UUID(str(message_id)))
+    except ValueError:
+        message = None
+    if message is None or message.chat_id != chat_id:
+        raise NotFound("That message is not in this chat.")
+    return message
 
 
 def chat_cost(chat_id: uuid.UUID, *, session: Session) -> float:
@@ -125,14 +146,16 @@ def chat_cost(chat_id: uuid.UUID, *, session: Session) -> float:
     return float(total or 0.0)
 
 
-def messages_since(chat_id: uuid.UUID, after_seq: int, *, session: Session) -> list[Message]:
-    """Messages a view has not shown yet (its last seen seq), in order."""
-    return list(
-        session.exec(
-            select(Message)
-            .where(Message.chat_id == chat_id, Message.seq > after_seq)
-            .order_by(col(Message.seq))
-        )
+def branch_since(
+    chat: Chat, tip: Message | None, *, session: Session, leaf: uuid.UUID | None = None
+) -> branches.Since:
+    """What the chat's selected branch (or the one ending at `leaf`) gained below a view's last
+    shown message (`tip`)."""
+    return branches.since(
+        leaf or branches.leaf_of(chat, session=session),
+        tip.id if tip else None,
+        tip.seq if tip else 0,
+        session=session,
     )
 
 
@@ -140,7 +163,8 @@ def message_views(rows: list[Message], *, session: Session, link_token: str = ""
     """Messages as views, each with its files (one query for all of them); `link_token` when the
     reader came by a public chat's link, which its file addresses must carry."""
     files = media.media_of([m.id for m in rows], session=session)
-    return [message_view(m, files.get(m.id), link_token) for m in rows]
+    places = branches.places(rows, session=session)
+    return [message_view(m, files.get(m.id), link_token, places.get(m.id, (1, 1))) for m in rows]
 
 
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:
@@ -210,11 +234,48 @@ def post_message(
     max_chars: int | None = None,
     attachment_ids: list[str] | None = None,
 ) -> tuple[Message, Message]:
-    """Save the user's message (with its attachments) and an empty reply to fill.
+    """Save the user's message (with its attachments) at the end of the chat's selected branch,
+    and an empty reply to fill.
 
     Commit before calling any provider.
     """
     chat, role = access.authorize(actor, chat_id, "post", session=session)
+    leaf = branches.leaf_of(chat, session=session)
+    parent = session.get(Message, leaf) if leaf else None
+    return _ask(actor, chat, role, parent, content, session, model_id, max_chars, attachment_ids)
+
+
+def edit_message(
+    actor: User,
+    chat_id: uuid.UUID | str,
+    message_id: uuid.UUID | str,
+    content: str,
+    *,
+    session: Session,
+    model_id: str | None = None,
+) -> tuple[Message, Message]:
+    """A new version of one of the actor's own messages, beside the old one, and a reply to it:
+    the chat now shows that branch. The old version and everything after it stay."""
+    chat, role = access.authorize(actor, chat_id, "post", session=session)
+    original = message_in(chat.id, message_id, session=session)
+    if original.role != "user" or original.author_id != actor.id:
+        raise Invalid("You can edit only your own messages.")
+    parent = session.get(Message, original.parent_id) if original.parent_id else None
+    return _ask(actor, chat, role, parent, content, session, model_id)
+
+
+def _ask(
+    actor: User,
+    chat: Chat,
+    role: access.Role,
+    parent: Message | None,
+    content: str,
+    session: Session,
+    model_id: str | None = None,
+    max_chars: int | None = None,
+    attachment_ids: list[str] | None = None,
+) -> tuple[Message, Message]:
+    """A message below `parent` and its pending reply, which ends the branch the chat shows."""
     if model_id and model_id != chat.model_id:
         access.ensure(role, "set_model")  # the chat's model is its owner's choice (and key)
     files = media.pending_uploads(actor, list(attachment_ids or []), session=session)
@@ -241,9 +302,26 @@ def post_message(
         created_at=now,
         updated_at=now,
     )
+    branches.attach(user_message, parent)
+    reply = _pending_reply(chat, user_message, seq + 1, actor, model, own_key, now)
+    if seq == 1 and chat.title == "New chat":
+        chat.title = first_words(content or (files[0].original_name or "Attachment"))
+    chat.model_id = model.id
+    session.add_all([user_message, reply, chat])
+    _flush_one_reply_per_chat(session)
+    for file in files:
+        file.chat_id, file.message_id = chat.id, user_message.id
+        session.add(file)
+    return user_message, reply
+
+
+def _pending_reply(
+    chat: Chat, asked: Message, seq: int, actor: User, model: CatalogModel, own_key: bool, now
+) -> Message:
+    """An empty reply to `asked`, to fill: the chat's selected branch now ends with it."""
     reply = Message(
         chat_id=chat.id,
-        seq=seq + 1,
+        seq=seq,
         role="assistant",
         status=MessageStatus.pending.value,
         author_id=actor.id,
@@ -253,16 +331,9 @@ def post_message(
         created_at=now,
         updated_at=now,
     )
-    if seq == 1 and chat.title == "New chat":
-        chat.title = first_words(content or (files[0].original_name or "Attachment"))
-    chat.model_id = model.id
-    chat.updated_at = now
-    session.add_all([user_message, reply, chat])
-    _flush_one_reply_per_chat(session)
-    for file in files:
-        file.chat_id, file.message_id = chat.id, user_message.id
-        session.add(file)
-    return user_message, reply
+    branches.attach(reply, asked)
+    chat.current_leaf_id, chat.updated_at = reply.id, now
+    return reply
 
 
 def first_words(content: str) -> str:
@@ -271,37 +342,83 @@ def first_words(content: str) -> str:
     return words if len(words) <= 60 else words[:57].rstrip() + "…"
 
 
-def restart_last_reply(
+def regenerate_reply(
     actor: User, chat_id: uuid.UUID | str, *, session: Session, model_id: str | None = None
 ) -> Message:
-    """Regenerate (or retry) the chat's last reply in place."""
+    """A new version of the reply that ends the chat's selected branch, beside the old one. A
+    reply that failed before writing anything is retried in place instead: it has nothing to keep."""
     chat, role = access.authorize(actor, chat_id, "post", session=session)
     if model_id and model_id != chat.model_id:
         access.ensure(role, "set_model")  # as for a new message: the owner chooses the model
-    last = session.exec(
-        select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq).desc())
-    ).first()
+    leaf = branches.leaf_of(chat, session=session)
+    last = session.get(Message, leaf) if leaf else None
     if last is None or last.role != "assistant":
         raise Invalid("There is no reply to regenerate.")
-    if last.status in IN_FLIGHT:
+    if last.status in IN_FLIGHT or reply_in_flight(chat.id, session=session) is not None:
         raise Invalid(REPLY_IN_FLIGHT)
     model = _usable_model(model_id or chat.model_id, actor, chat, session=session)
     own_key = budgets.check_before_reply(actor, model, session=session)
-    budgets.keep_spend_of_reply(last, session=session)
-    last.model_id, last.paid_with_own_key = model.id, own_key
-    # a regenerated picture replaces the old one
-    media.delete(media.media_of([last.id], session=session).get(last.id, []), session=session)
-    last.author_id = actor.id
-    last.content = ""
-    last.status = MessageStatus.pending.value
-    last.error = None
-    last.input_tokens = last.output_tokens = None
-    last.cost = None
-    last.runner = workers.new_run()
-    last.updated_at = chat.updated_at = utcnow()
-    session.add_all([last, chat])
+    now = utcnow()
+    if _nothing_to_keep(last, session=session):
+        reply = _retry_in_place(last, actor, model, own_key, session=session)
+        chat.updated_at = now
+    else:
+        asked = session.get(Message, last.parent_id) if last.parent_id else None
+        if asked is None:
+            raise Invalid("There is no reply to regenerate.")
+        reply = _pending_reply(chat, asked, _next_seq(chat.id, session=session), actor, model, own_key, now)
+    session.add_all([reply, chat])
     _flush_one_reply_per_chat(session)
-    return last
+    return reply
+
+
+def _nothing_to_keep(reply: Message, *, session: Session) -> bool:
+    """A reply that ended without text or files (failed, or stopped before its first word)."""
+    return not reply.content and not media.media_of([reply.id], session=session).get(reply.id)
+
+
+def _retry_in_place(
+    reply: Message, actor: User, model: CatalogModel, own_key: bool, *, session: Session
+) -> Message:
+    budgets.keep_spend_of_reply(reply, session=session)
+    reply.model_id, reply.paid_with_own_key = model.id, own_key
+    reply.author_id = actor.id
+    reply.status = MessageStatus.pending.value
+    reply.error = None
+    reply.input_tokens = reply.output_tokens = None
+    reply.cost = None
+    reply.runner = workers.new_run()
+    reply.updated_at = utcnow()
+    return reply
+
+
+def switch_branch(
+    actor: User | None,
+    chat_id: uuid.UUID | str,
+    message_id: uuid.UUID | str,
+    step: int,
+    *,
+    session: Session,
+    link_token: str | None = None,
+) -> uuid.UUID:
+    """Move from a message to its previous (`step` -1) or next (+1) version: returns where the
+    newest branch below that version ends. A member who may write leaves it selected for everyone;
+    a reader only looks."""
+    chat, role = access.authorize(actor, chat_id, "read", session=session, link_token=link_token)
+    message = message_in(chat.id, message_id, session=session)
+    versions = branches.siblings(message, session=session)
+    place = versions.index(message.id) + step
+    if step not in (-1, 1) or not 0 <= place < len(versions):
+        raise Invalid("There is no other version that way.")
+    if reply_in_flight(chat.id, session=session) is not None:
+        raise Invalid(REPLY_IN_FLIGHT)
+    chosen = session.get(Message, versions[place])
+    assert chosen is not None  # read just above, in this transaction
+    leaf = branches.latest_leaf_under(chosen, session=session)
+    if access.can(role, "post"):
+        chat.current_leaf_id = leaf
+        session.add(chat)
+    return leaf
 
 
 def _flush_one_reply_per_chat(session: Session) -> None:
@@ -322,16 +439,14 @@ def prompt_for(reply: Message, model: CatalogModel, *, session: Session) -> list
 
 
 def fitted_prompt(reply: Message, model: CatalogModel, *, session: Session) -> context_fit.Fitted:
-    """The turns to send for a reply: the newest that fit the model's window (see context_fit),
-    noted on the reply with what was left out; Invalid when the asking message alone is too long
-    for the model."""
+    """The turns to send for a reply: the newest of its branch that fit the model's window (see
+    context_fit), noted on the reply with what was left out; Invalid when the asking message alone
+    is too long for the model."""
     budget = context_fit.budget_for(model, longest_reply(model))
-    fitted = context_fit.fit(
-        _turns_newest_first(reply, session=session),
-        model,
-        budget.for_input,
-        count=_turn_count(reply, session=session),
-    )
+    earlier = _BranchTurns(reply, session)
+    fitted = context_fit.fit(earlier, model, budget.for_input, count=reply.depth - 1)
+    # Messages without text or files (a reply that failed) are not sent, nor missed.
+    fitted = dataclasses.replace(fitted, left_out_messages=max(fitted.left_out_messages - earlier.empty, 0))
     reply.prompt_messages = len(fitted.turns)
     reply.left_out_messages, reply.left_out_files = fitted.left_out_messages, fitted.left_out_files
     return fitted
@@ -351,45 +466,31 @@ def _prompt_message(turn: context_fit.Turn) -> dict:
     return {"role": turn.role, "content": parts + [media.prompt_part(f) for f in turn.files]}
 
 
-def _turns_newest_first(reply: Message, *, session: Session) -> Iterator[context_fit.Turn]:
-    """The turns before the reply with text or files, read a page at a time, only as far as asked."""
-    below = reply.seq
-    while True:
-        # Only the columns the prompt needs: a long chat's turns are read on every reply's way out.
-        rows = session.execute(
-            sa.select(col(Message.id), col(Message.role), col(Message.content), col(Message.seq))
-            .where(col(Message.chat_id) == reply.chat_id, col(Message.seq) < below)
-            .order_by(col(Message.seq).desc())
-            .limit(PROMPT_PAGE)
-        ).all()
-        if not rows:
-            return
-        files = media.media_of([m.id for m in rows if m.role == "user"], session=session)
-        for m in rows:
-            if m.content or files.get(m.id):
-                yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []))
-        below = rows[-1].seq
+class _BranchTurns:
+    """The turns above a reply on its branch with text or files, newest first, read a page at a
+    time and only as far as asked; `empty` counts the messages passed over without either."""
 
+    def __init__(self, reply: Message, session: Session) -> None:
+        self.reply, self.session, self.empty = reply, session, 0
 
-def _turn_count(reply: Message, *, session: Session) -> int:
-    """How many turns `_turns_newest_first` would give, all read (one indexed count)."""
-    with_files = sa.exists().where(col(MediaFile.message_id) == col(Message.id))
-    return session.execute(
-        sa.select(sa.func.count())
-        .select_from(Message)
-        .where(
-            col(Message.chat_id) == reply.chat_id,
-            col(Message.seq) < reply.seq,
-            sa.or_(col(Message.content) != "", with_files),
-        )
-    ).scalar_one()
+    def __iter__(self) -> Iterator[context_fit.Turn]:
+        above = self.reply.parent_id
+        while above is not None:
+            rows = branches.turns_up(above, session=self.session, limit=PROMPT_PAGE)
+            if not rows:
+                return
+            files = media.media_of([m.id for m in rows if m.role == "user"], session=self.session)
+            for m in rows:
+                if m.content or files.get(m.id):
+                    yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []))
+                else:
+                    self.empty += 1
+            above = rows[-1].parent_id
 
 
 def asking_message(reply: Message, *, session: Session) -> Message | None:
-    """The message a reply answers: the one just before it."""
-    return session.exec(
-        select(Message).where(Message.chat_id == reply.chat_id, Message.seq == reply.seq - 1)
-    ).first()
+    """The message a reply answers: its parent."""
+    return session.get(Message, reply.parent_id) if reply.parent_id else None
 
 
 def generation_prompt(reply: Message, *, session: Session) -> str:

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from chat_app.db import session_scope
 from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import budgets, chats, transcripts
+from chat_app.services import branches, budgets, chats, import_trees, transcripts
 from chat_app.services.catalog import default_model_for
 from chat_app.services.errors import Invalid, NotFound
 
@@ -49,6 +49,7 @@ class Turn:
     text: str
     at: datetime | None = None
     status: str = MessageStatus.complete.value
+    key: str = ""  # its node's id, in an export that is a tree
 
 
 @dataclass
@@ -56,6 +57,10 @@ class Conversation:
     title: str
     at: datetime | None
     turns: list[Turn] = field(default_factory=list)
+    # A tree's every node (kept or not) and its parent, and the node it was left on; None: the
+    # turns are one branch, in order.
+    links: dict[str, str | None] | None = None
+    current: str | None = None
 
 
 class Imported(TypedDict):
@@ -244,27 +249,36 @@ def _checked(conversation: Conversation) -> Conversation:
 def _read_ours(document: dict[str, Any]) -> Conversation:
     if document.get("format") != transcripts.FORMAT:
         raise Unreadable("This JSON is not a chat exported by this app.")
-    if document.get("version") != transcripts.VERSION:
+    version = document.get("version")
+    if version not in transcripts.VERSIONS_READ:
         raise Unreadable(
-            f"This chat was exported as version {document.get('version')}; this app reads version 1."
+            f"This chat was exported as version {version}; this app reads versions "
+            f"{' and '.join(map(str, transcripts.VERSIONS_READ))}."
         )
-    turns = []
-    for m in document["messages"]:
+    turns, links = [], {}
+    for number, m in enumerate(document["messages"]):
+        key = _text(m.get("id")) or str(number)
+        links[key] = _text(m.get("parent_id")) or None
         if m["role"] not in ("user", "assistant"):
             continue
         status = m.get("status") if m.get("status") in KEPT_STATUSES else MessageStatus.stopped.value
-        turns.append(Turn(m["role"], _text(m["content"]), _when(m.get("created_at")), status))
-    return Conversation(_text(document.get("title")), _when(document.get("created_at")), turns)
+        turns.append(Turn(m["role"], _text(m["content"]), _when(m.get("created_at")), status, key))
+    title, at = _text(document.get("title")), _when(document.get("created_at"))
+    if version == 1:  # one branch, in order
+        return Conversation(title, at, turns)
+    return Conversation(title, at, turns, links, _text(document.get("current_leaf_id")) or None)
 
 
 def _read_chatgpt(conversation: dict[str, Any]) -> Conversation:
-    """`mapping` is a tree of nodes; the branch kept is the one from `current_node` up to the root."""
+    """`mapping` is a tree of nodes, all kept (its branches are versions); the chat shows the one
+    ending at `current_node`."""
     mapping: dict[str, Any] = conversation["mapping"]
-    node_id = conversation.get("current_node")
-    if node_id not in mapping:
+    current = conversation.get("current_node")
+    if current not in mapping:
         raise Unreadable("This conversation does not say which of its branches is current.")
-    turns = []
-    for node in _branch(mapping, node_id, "parent"):
+    turns, links = [], {}
+    for node_id, node in mapping.items():
+        links[str(node_id)] = _text(node.get("parent")) or None
         message = node.get("message") or {}
         role = (message.get("author") or {}).get("role")
         content = message.get("content") or {}
@@ -274,8 +288,10 @@ def _read_chatgpt(conversation: dict[str, Any]) -> Conversation:
         if content.get("content_type") not in ("text", "multimodal_text"):
             continue  # code runs, browsing and the like: not what people read
         parts = [p for p in content.get("parts") or () if isinstance(p, str)]
-        turns.append(Turn(role, "\n\n".join(parts), _when(message.get("create_time"))))
-    return Conversation(_text(conversation.get("title")), _when(conversation.get("create_time")), turns)
+        at = _when(message.get("create_time"))
+        turns.append(Turn(role, "\n\n".join(parts), at, key=str(node_id)))
+    title, at = _text(conversation.get("title")), _when(conversation.get("create_time"))
+    return Conversation(title, at, turns, links, str(current))
 
 
 def _read_claude(conversation: dict[str, Any]) -> Conversation:
@@ -291,38 +307,26 @@ def _read_claude(conversation: dict[str, Any]) -> Conversation:
     return Conversation(_text(conversation.get("name")), _when(conversation.get("created_at")), turns)
 
 
-def _branch(nodes: dict[str, Any], leaf: str, parent_key: str) -> list[dict[str, Any]]:
-    """The nodes from the root down to `leaf`, each naming its parent under `parent_key`
-    (ChatGPT's `mapping`, Open WebUI's history): the branch a conversation was left on."""
-    path: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    node_id: str | None = leaf
-    while node_id is not None:
-        if node_id in seen or node_id not in nodes:
-            raise Unreadable("This conversation's messages do not form a tree.")
-        seen.add(node_id)
-        path.append(nodes[node_id])
-        node_id = nodes[node_id].get(parent_key)
-    return list(reversed(path))
-
-
 def _read_open_webui(item: dict[str, Any]) -> Conversation:
-    """`chat.history` is a tree (`currentId`, `parentId`): the current branch; older exports have
-    only `chat.messages`, a list."""
+    """`chat.history` is a tree (`currentId`, `parentId`), all kept; older exports have only
+    `chat.messages`, a list."""
     chat = item["chat"]
     history = chat.get("history") or {}
     messages: dict[str, Any] = history.get("messages") or {}
-    if messages and history.get("currentId") in messages:
-        ordered = _branch(messages, history["currentId"], "parentId")
-    else:
-        ordered = chat.get("messages") or []
-    turns = [
-        Turn(m["role"], _text(m.get("content")), _when(m.get("timestamp")))
-        for m in ordered
+    title, at = _text(item.get("title") or chat.get("title")), _when(item.get("created_at"))
+    if not (messages and history.get("currentId") in messages):
+        return Conversation(title, at, _open_webui_turns(chat.get("messages") or []))
+    links = {str(key): _text(m.get("parentId")) or None for key, m in messages.items()}
+    keyed = [{**m, "id": str(key)} for key, m in messages.items()]
+    return Conversation(title, at, _open_webui_turns(keyed), links, str(history["currentId"]))
+
+
+def _open_webui_turns(messages: list[dict[str, Any]]) -> list[Turn]:
+    return [
+        Turn(m["role"], _text(m.get("content")), _when(m.get("timestamp")), key=_text(m.get("id")))
+        for m in messages
         if m.get("role") in ("user", "assistant")
     ]
-    title = item.get("title") or chat.get("title")
-    return Conversation(_text(title), _when(item.get("created_at")), turns)
 
 
 def _read_librechat(document: dict[str, Any]) -> Conversation:
@@ -416,6 +420,25 @@ def _when(value: Any) -> datetime | None:
 # ----- saving -------------------------------------------------------------------------------------
 
 
+def _grow(chat: Chat, conversation: Conversation, messages: list[Message]) -> None:
+    """The messages of a tree, each below the one it follows; the chat shows the current branch."""
+    assert conversation.links is not None
+    try:
+        arranged = import_trees.arrange(
+            [t.key for t in conversation.turns],
+            conversation.links,
+            [t.at for t in conversation.turns],
+            conversation.current,
+        )
+    except import_trees.NotATree as exc:
+        raise Unreadable(str(exc)) from None
+    for seq, i in enumerate(arranged.order, start=1):
+        parent = arranged.parents[i]
+        messages[i].seq = seq
+        branches.attach(messages[i], messages[parent] if parent is not None else None)
+    chat.current_leaf_id = messages[arranged.current].id
+
+
 def save(person_id: uuid.UUID, conversation: Conversation, model_id: str | None, *, session: Session) -> Chat:
     """The conversation as a chat of the person's, its turns in order with their times."""
     now = utcnow()
@@ -432,13 +455,13 @@ def save(person_id: uuid.UUID, conversation: Conversation, model_id: str | None,
     )
     session.add(chat)
     session.flush()
-    last = started
-    for seq, turn in enumerate(conversation.turns, start=1):
+    last, messages = started, []
+    for turn in conversation.turns:
         last = turn.at or last
-        session.add(
+        messages.append(
             Message(
                 chat_id=chat.id,
-                seq=seq,
+                seq=0,  # numbered below
                 role=turn.role,
                 content=turn.text,
                 status=turn.status,
@@ -447,5 +470,10 @@ def save(person_id: uuid.UUID, conversation: Conversation, model_id: str | None,
                 updated_at=last,
             )
         )
+    if conversation.links is None:
+        branches.chain(chat, messages)
+    else:
+        _grow(chat, conversation, messages)
+    session.add_all(messages)
     session.flush()
     return chat

@@ -90,10 +90,17 @@ def own_key_providers(user_id: uuid.UUID | None, *, session: Session) -> set[str
 def has_usable_key(user_id: uuid.UUID, provider: str, *, session: Session) -> bool:
     """Whether the person's own key for this provider can pay: stored, and readable with the
     server's secret of today (a key stored under an earlier secret cannot be used)."""
+    return own_key(user_id, provider, session=session) is not None
+
+
+def own_key(user_id: uuid.UUID, provider: str, *, session: Session) -> str | None:
+    """The person's own key for this provider, decrypted for one call; None when they have none
+    the server can read. Outside any chat (a call through the API), it is the only key of theirs
+    that can pay."""
     ciphertext = session.exec(
         select(UserApiKey.ciphertext).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
     ).first()
-    return ciphertext is not None and _decrypt(ciphertext) is not None
+    return _decrypt(ciphertext) if ciphertext is not None else None
 
 
 def _decrypt(ciphertext: str) -> str | None:

@@ -3,6 +3,8 @@ window of time. Counted in Redis when it is configured, so every worker and mach
 count, else in this process (the embedded default runs one process).
 
 A limit is checked and counted in one step (`take`), so parallel requests cannot all slip under it.
+Things that last (a call through the API, streaming) are held as slots (`start`, `finish`), each
+until it is given back or its time runs out, so a process that dies holding one frees it anyway.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import math
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, cast
@@ -118,9 +121,13 @@ def counters() -> Counters:
     return _counters_for(settings.redis_url, settings.redis_prefix)
 
 
-def _key(limit: Limit, key: str) -> str:
+def _hashed(name: str, key: str) -> str:
     # Addresses and emails are hashed: the counters never hold them in the clear.
-    return f"{limit.name}:{hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]}"
+    return f"{name}:{hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]}"
+
+
+def _key(limit: Limit, key: str) -> str:
+    return _hashed(limit.name, key)
 
 
 def take(limit: Limit, key: str, amount: int = 1) -> Usage:
@@ -151,6 +158,101 @@ def _duration(seconds: int) -> str:
     return f"{math.ceil(seconds / 3600)} hours"
 
 
+# ----- things in progress -------------------------------------------------------------------------
+
+
+class Slots(Protocol):
+    """Things in progress per key, each held until it is given back or its time runs out."""
+
+    def held(self, key: str) -> int: ...
+
+    def hold(self, key: str, slot: str, seconds: float) -> None: ...
+
+    def give_back(self, key: str, slot: str) -> None: ...
+
+
+class LocalSlots:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, dict[str, float]] = {}  # key -> {slot: when it runs out}
+
+    def held(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            slots = self._held.get(key, {})
+            for slot in [slot for slot, until in slots.items() if until <= now]:
+                del slots[slot]
+            return len(slots)
+
+    def hold(self, key: str, slot: str, seconds: float) -> None:
+        with self._lock:
+            self._held.setdefault(key, {})[slot] = time.monotonic() + seconds
+
+    def give_back(self, key: str, slot: str) -> None:
+        with self._lock:
+            slots = self._held.get(key, {})
+            slots.pop(slot, None)
+            if not slots:
+                self._held.pop(key, None)
+
+
+class RedisSlots:
+    """A sorted set per key, each slot scored by when it runs out (the clock of the machine that
+    took it: machines behind one Redis keep their clocks close enough for minutes-long slots)."""
+
+    def __init__(self, url: str, *, prefix: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}:slots:{key}"
+
+    def held(self, key: str) -> int:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(self._key(key), "-inf", time.time())
+        pipe.zcard(self._key(key))
+        return int(cast(list, pipe.execute())[1])
+
+    def hold(self, key: str, slot: str, seconds: float) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zadd(self._key(key), {slot: time.time() + seconds})
+        pipe.expire(self._key(key), math.ceil(seconds))  # slots of one name all last as long
+        pipe.execute()
+
+    def give_back(self, key: str, slot: str) -> None:
+        self._redis.zrem(self._key(key), slot)
+
+
+@lru_cache(maxsize=4)
+def _slots_for(redis_url: str | None, prefix: str) -> Slots:
+    return RedisSlots(redis_url, prefix=prefix) if redis_url else LocalSlots()
+
+
+def _slots() -> Slots:
+    settings = get_settings()
+    return _slots_for(settings.redis_url, settings.redis_prefix)
+
+
+def in_progress(name: str, key: str) -> int:
+    """How many `name` things `key` has in progress now."""
+    return _slots().held(_hashed(name, key))
+
+
+def start(name: str, key: str, seconds: float) -> str:
+    """One more thing in progress for `key`, at most `seconds` long; its slot, for `finish`.
+    Unchecked: the caller decides, under a lock of its own, whether there is room."""
+    slot = uuid.uuid4().hex
+    _slots().hold(_hashed(name, key), slot, seconds)
+    return slot
+
+
+def finish(name: str, key: str, slot: str) -> None:
+    _slots().give_back(_hashed(name, key), slot)
+
+
 def reset() -> None:
     """Forget the counters of this process (the settings changed, or a test starts afresh)."""
     _counters_for.cache_clear()
+    _slots_for.cache_clear()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from chat_app.catalog import CatalogModel
 from chat_app.services import wire
@@ -232,8 +233,13 @@ async def stream_reply(
     deadlines: Deadlines = Deadlines(),
     own_key: str | None = None,
     max_tokens: int | None = None,
+    sampling: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[StreamEvent]:
-    """Yield text deltas, then exactly one Finished; raise ProviderError on any failure."""
+    """Yield text deltas, then exactly one Finished; raise ProviderError on any failure.
+
+    `sampling` holds OpenAI's sampling options (temperature, top_p, stop, …) a program asked for;
+    one a provider does not take is left out (LiteLLM's drop_params), not refused.
+    """
     litellm = load_litellm()
     label = provider_label(model)
     timer = _ReplyTimer(deadlines, label)
@@ -243,6 +249,8 @@ async def stream_reply(
     extra: dict = {"client": _handler(watch)} if watch is not None else {}
     if max_tokens is not None:
         extra["max_tokens"] = max_tokens
+    if sampling:
+        extra.update(sampling, drop_params=True)
 
     def request():
         return litellm.acompletion(

@@ -2,11 +2,11 @@
 chat_app.admin`): everything of theirs as one zip, or all of it deleted.
 
 The export holds their account (no password hash, no key material: a key is named by provider
-and last four characters), their chats with every message and file, what they wrote (and the
+and last four characters, an API token by its name and prefix), their chats with every message and file, what they wrote (and the
 replies they asked for) in chats others share with them, the chats shared with them (ids and
 titles), and their spend. Files are copied into the zip piece by piece, never held whole.
 
-Deletion removes the account and what hangs on it: sessions, keys, spend records, their own
+Deletion removes the account and what hangs on it: sessions, keys, API tokens, spend records, their own
 chats with their messages and files (the files once the deletion is committed), their uploads
 never sent, and every invitation to their address. What they wrote in another person's chat
 stays in that chat, without their name: it is part of that person's conversation.
@@ -25,7 +25,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from chat_app.models import AuthSession, Chat, MediaFile, Message, SharedAccess, SpendRecord, User, UserApiKey
+from chat_app.models import (
+    ApiToken,
+    AuthSession,
+    Chat,
+    MediaFile,
+    Message,
+    SharedAccess,
+    SpendRecord,
+    User,
+    UserApiKey,
+)
 from chat_app.services import media
 from chat_app.services.errors import NotFound
 from chat_app.services.storage import Storage, get_storage
@@ -125,6 +135,9 @@ def _gather(user: User, session: Session) -> _Gathered:
         .where(sa.or_(col(SharedAccess.user_id) == user.id, col(SharedAccess.email) == user.email))
     ).all()
     keys = session.exec(select(UserApiKey).where(col(UserApiKey.user_id) == user.id)).all()
+    tokens = session.exec(
+        select(ApiToken).where(col(ApiToken.user_id) == user.id).order_by(col(ApiToken.created_at))
+    ).all()
     spend = session.exec(
         select(SpendRecord).where(col(SpendRecord.user_id) == user.id).order_by(col(SpendRecord.spent_at))
     ).all()
@@ -139,6 +152,16 @@ def _gather(user: User, session: Session) -> _Gathered:
         "disabled": user.disabled,
         "signs_in_with_password": user.password_hash is not None,
         "own_provider_keys": [{"provider": k.provider, "ends_with": k.last4} for k in keys],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "starts_with": t.prefix,
+                "created_at": _when(t.created_at),
+                "last_used_at": _when(t.last_used_at),
+                "revoked_at": _when(t.revoked_at),
+            }
+            for t in tokens
+        ],
         "limits_set_by_an_administrator": {
             "replies_in_flight": user.max_replies_in_flight,
             "requests_per_minute": user.max_requests_per_minute,
@@ -256,9 +279,10 @@ def delete_person(email: str, *, session: Session) -> dict[str, int]:
     counts["invitations"] = session.execute(invitations).rowcount or 0  # pyright: ignore[reportAttributeAccessIssue]
     for row in unsent:
         session.delete(row)
-    # Chats cascade to their messages, files and shares; the account to its sessions, keys and spend.
+    # Chats cascade to their messages, files and shares; the account to its sessions, keys, API
+    # tokens and spend.
     session.execute(sa.delete(Chat).where(col(Chat.user_id) == user.id))
-    for table in (AuthSession, UserApiKey, SpendRecord):
+    for table in (AuthSession, UserApiKey, ApiToken, SpendRecord):
         session.execute(sa.delete(table).where(col(table.user_id) == user.id))
     session.delete(user)
     media.delete_files_after_commit(session, keys)

@@ -121,6 +121,11 @@ def _publish(chat_id: str, event: dict) -> None:
     runtime.current().channel.publish(chat_id, event)
 
 
+def announce_branch(chat_id: uuid.UUID | str) -> None:
+    """The chat now shows another branch: its open views move to it."""
+    _publish(str(chat_id), {"type": "branch"})
+
+
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)

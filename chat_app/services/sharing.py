@@ -16,9 +16,9 @@ from typing import TypedDict
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, Message, MessageStatus, SharedAccess, User, utcnow
-from chat_app.services import access, limits, mailer, media
+from chat_app.services import access, branches, limits, mailer, media
 from chat_app.services.accounts import normalize_email
-from chat_app.services.chats import IN_FLIGHT, new_share_token
+from chat_app.services.chats import IN_FLIGHT, branch_of, new_share_token
 from chat_app.services.errors import Invalid, NotFound, TooManyAttempts
 from chat_app.services.storage import files_deleted_on_error, get_storage
 from chat_app.settings import get_settings
@@ -357,18 +357,15 @@ def continue_in_my_account(
     )
     session.add(copy)
     session.flush()
-    rows = session.exec(
-        select(Message)
-        .where(Message.chat_id == source.id, col(Message.status).notin_(IN_FLIGHT))
-        .order_by(col(Message.seq))
-    ).all()
+    # What the reader sees: the branch left selected, without a reply still being written.
+    rows = [m for m in branch_of(source, session=session) if m.status not in IN_FLIGHT]
     files = media.media_of([m.id for m in rows], session=session)
     storage, copied_keys = get_storage(), []
     with files_deleted_on_error(copied_keys, storage=storage, on=BaseException):
-        for seq, message in enumerate(rows, start=1):
-            twin = Message(
+        twins = [
+            Message(
                 chat_id=copy.id,
-                seq=seq,
+                seq=0,  # numbered by branches.chain
                 role=message.role,
                 content=message.content,
                 status=message.status
@@ -380,8 +377,12 @@ def continue_in_my_account(
                 created_at=message.created_at,
                 updated_at=now,
             )
-            session.add(twin)
-            session.flush()
+            for message in rows
+        ]
+        branches.chain(copy, twins)
+        session.add_all([copy, *twins])
+        session.flush()
+        for message, twin in zip(rows, twins, strict=True):
             for original in files.get(message.id, []):
                 session.add(_copy_file(original, copy.id, twin.id, actor.id, storage, copied_keys))
         session.flush()

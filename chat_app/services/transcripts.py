@@ -20,12 +20,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, Message, User
-from chat_app.services import access, media
+from chat_app.services import access, branches, media
 from chat_app.services.catalog import resolve_model
 from chat_app.services.storage import get_storage
 
 FORMAT = "chat-app/chat"
-VERSION = 1
+VERSION = 2  # 2: every branch, each message naming the one it follows
+VERSIONS_READ = (1, 2)
 FORMATS = ("md", "json", "zip")
 COPY_CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^\w\- ]+")
@@ -79,6 +80,7 @@ def _transcript(chat: Chat, *, session: Session) -> Transcript:
         "title": chat.title,
         "model_id": chat.model_id,
         "created_at": chat.created_at.isoformat(),
+        "current_leaf_id": str(branches.leaf_of(chat, session=session) or "") or None,
         "messages": [_message(m, files.get(m.id, [])) for m in messages],
     }
     return Transcript(document, [f for m in messages for f in files.get(m.id, [])], names)
@@ -86,6 +88,8 @@ def _transcript(chat: Chat, *, session: Session) -> Transcript:
 
 def _message(row: Message, files: list[MediaFile]) -> dict[str, Any]:
     return {
+        "id": str(row.id),
+        "parent_id": str(row.parent_id) if row.parent_id else None,
         "role": row.role,
         "content": row.content,
         "status": row.status,
@@ -121,10 +125,10 @@ def as_json(chat: Transcript) -> str:
 
 
 def as_markdown(chat: Transcript) -> str:
-    """The conversation to read: a heading per turn, replies named by their model, attachments by
-    their names (their bytes are in the zip)."""
+    """The conversation to read, the branch the chat shows: a heading per turn, replies named by
+    their model, attachments by their names (their bytes are in the zip)."""
     lines = [f"# {chat.title}", ""]
-    for message in chat.document["messages"]:
+    for message in shown_branch(chat.document):
         if message["role"] == "user":
             lines.append("## You")
         else:
@@ -141,6 +145,16 @@ def as_markdown(chat: Transcript) -> str:
         if message["status"] not in ("complete", "pending", "streaming") and message["role"] == "assistant":
             lines += [f"*({message['status']}{': ' + message['error'] if message['error'] else ''})*", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def shown_branch(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages of the branch the chat shows, from its first message down."""
+    by_id = {m["id"]: m for m in document["messages"]}
+    branch, node = [], by_id.get(document.get("current_leaf_id") or "")
+    while node is not None and len(branch) < len(by_id):
+        branch.append(node)
+        node = by_id.get(node["parent_id"] or "")
+    return list(reversed(branch))
 
 
 def write_zip(chats: Iterable[Transcript], to: Path) -> Path:

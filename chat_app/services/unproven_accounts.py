@@ -3,8 +3,8 @@
 Anyone can register any address with a password. When the address's owner later signs in with a
 provider that vouches for it, nothing the registrant set up may reach them or speak for them: their
 provider keys would pay for the owner's requests (and show them to the registrant's provider
-account), their sessions would still be signed in, an invitation or public link on one of their
-chats would let them read what the owner writes there next.
+account), their sessions would still be signed in and their API tokens still speak for it, an
+invitation or public link on one of their chats would let them read what the owner writes there next.
 
 The chats themselves stay, made private. On a server without mail nobody can confirm an address, so
 the registrant is as often the owner themselves, signing in with a provider for the first time:
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from chat_app.models import (
+    ApiToken,
     AuthSession,
     Chat,
     MediaFile,
@@ -32,7 +33,7 @@ from chat_app.services import budgets, chats, media
 
 def cut_loose(user: User, *, session: Session) -> None:
     """End everything by which whoever registered `user` could still act or read: the password,
-    sessions, provider keys, unsent uploads, and every invitation and public link of the account's
+    sessions, API tokens, provider keys, unsent uploads, and every invitation and public link of the account's
     chats; what they wrote in other people's chats is no longer the account's, and what they spent
     this month no longer counts against it. Files go once this is committed."""
     own_chats = session.exec(select(Chat).where(Chat.user_id == user.id)).all()
@@ -48,6 +49,7 @@ def cut_loose(user: User, *, session: Session) -> None:
     media.delete(list(unsent), session=session)
     session.execute(sa.delete(UserApiKey).where(col(UserApiKey.user_id) == user.id))
     session.execute(sa.delete(AuthSession).where(col(AuthSession.user_id) == user.id))
+    session.execute(sa.delete(ApiToken).where(col(ApiToken.user_id) == user.id))
     # Elsewhere, their words must not pass for the owner's; an invitation they opened goes back
     # to being one for the address.
     elsewhere = col(Message.chat_id).not_in(chat_ids)

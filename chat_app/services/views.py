@@ -40,6 +40,9 @@ class MediaView(TypedDict):
 class MessageView(TypedDict):
     id: str
     seq: int
+    parent_id: str  # the message this one follows ("" for a first message)
+    branch: int  # its place among its versions (edits, regenerated replies), 1-based
+    branches: int  # how many versions there are
     role: str
     content: str
     status: str
@@ -94,10 +97,19 @@ def media_view(media: MediaFile, link_token: str = "") -> MediaView:
     )
 
 
-def message_view(message: Message, media: list[MediaFile] | None = None, link_token: str = "") -> MessageView:
+def message_view(
+    message: Message,
+    media: list[MediaFile] | None = None,
+    link_token: str = "",
+    place: tuple[int, int] = (1, 1),
+) -> MessageView:
+    """`place`: the message's place among its versions, and their number (branches.places)."""
     return MessageView(
         id=str(message.id),
         seq=message.seq,
+        parent_id=str(message.parent_id or ""),
+        branch=place[0],
+        branches=place[1],
         role=message.role,
         content=message.content,
         status=message.status,

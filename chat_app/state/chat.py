@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 from urllib.parse import quote
 
 import reflex as rx
 from sqlmodel import Session
 
 from chat_app.models import Chat, User
-from chat_app.services import access, catalog, chats, replies, sharing
+from chat_app.services import access, branches, catalog, chats, replies, sharing
 from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState, Refused
-from chat_app.state.live_reply import LiveReplyMixin, live_text_script
+from chat_app.state.following import Following
+from chat_app.state.live_reply import HISTORY_PAGE, LiveReplyMixin, live_text_script
+from chat_app.state.live_text import LiveTextSync
 from chat_app.state.sidebar import SidebarState, sidebar_lists
 
 COMPOSER_ID = "composer"  # cleared only once a message is saved, so a refused one keeps its text
-HISTORY_PAGE = 50  # messages a chat opens with; older ones come a page at a time as the reader scrolls up
 
 # Pages of older messages live in the browser only: the state keeps the latest page, so it stays
 # the same size however long the chat, and a page once sent is never sent again.
@@ -69,16 +70,58 @@ def _model_options(user: User | None, session: Session) -> list[ModelOption]:
 Opened = tuple[ChatView, access.Role, list[MessageView], float]
 
 
-def _opened(chat: Chat, role: access.Role, session: Session, link_token: str = "") -> Opened:
-    """What a view of a chat opens with: the chat, the reader's role, its latest messages (one more
-    than a page, to know whether there are older ones) and what its replies cost."""
-    latest = chats.latest_messages(chat.id, session=session, limit=HISTORY_PAGE + 1)
+MOST_MESSAGES_JUMPED = 2_000  # how far up its branch a link to one message may reach at once
+
+
+def _opened(
+    chat: Chat,
+    role: access.Role,
+    session: Session,
+    link_token: str = "",
+    leaf: uuid.UUID | None = None,
+    reach: int = HISTORY_PAGE,
+) -> Opened:
+    """What a view of a chat opens with: the chat, the reader's role, the latest `reach` messages
+    of the branch ending at `leaf` (the one the chat shows when None) and what its replies cost."""
+    reach = min(max(reach, HISTORY_PAGE), MOST_MESSAGES_JUMPED)
+    if leaf is None:
+        latest = chats.branch_of(chat, session=session, limit=reach)
+    else:
+        latest = chats.branch_above(leaf, session=session, limit=reach)
     return (
         chat_view(chat),
         role,
         chats.message_views(latest, session=session, link_token=link_token),
         chats.chat_cost(chat.id, session=session),
     )
+
+
+class Looked(NamedTuple):
+    """A view opened on a branch: what it shows, and whether the branch is the reader's own look
+    (not the chat's selected one) or became the selected one."""
+
+    opened: Opened
+    own_leaf: str = ""
+    selected: bool = False
+
+
+def _opened_at(chat: Chat, role: access.Role, at: str, session: Session) -> Looked:
+    """The view a link to one message opens: a branch holding it, reaching up to it. A member who
+    may write moves the chat to that branch (what they write next follows it); a reader only looks."""
+    try:
+        message = chats.message_in(chat.id, at, session=session) if at else None
+    except DomainError:
+        message = None  # a link to a message since gone still opens the chat
+    if message is None:
+        return Looked(_opened(chat, role, session))
+    leaf, reach = chats.branch_through(chat, message, session=session)
+    if leaf == branches.leaf_of(chat, session=session):
+        return Looked(_opened(chat, role, session, reach=reach))
+    if access.can(role, "post"):
+        chat.current_leaf_id = leaf
+        session.add(chat)
+        return Looked(_opened(chat, role, session, reach=reach), selected=True)
+    return Looked(_opened(chat, role, session, leaf=leaf, reach=reach), own_leaf=str(leaf))
 
 
 class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
@@ -95,7 +138,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     # the latest page, loaded with the chat; see LiveReplyMixin
     messages: rx.Field[list[MessageView]] = rx.field(default_factory=list)
     has_earlier: rx.Field[bool] = rx.field(False)  # older messages than the page shown exist
-    _oldest_seq: int = 0  # the oldest message shown
+    _above_oldest: str = ""  # the message just above the oldest one shown, on its branch
+    editing_id: rx.Field[str] = rx.field("")  # the message being edited here (a new version of it)
     chat_cost: rx.Field[str] = rx.field("")  # what the chat's replies cost so far, summed by the database
     model_id: rx.Field[str] = rx.field("")
     models: rx.Field[list[ModelOption]] = rx.field(default_factory=list)
@@ -125,7 +169,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         self.chat_id = self.chat_title = self.notice = ""
         self._allow(access.NEW_CHAT)
         self.messages = []
-        self.has_earlier, self._oldest_seq, self.chat_cost = False, 0, ""
+        self.has_earlier, self._above_oldest, self.chat_cost = False, "", ""
+        self.editing_id = ""
         self._stop_following()
         self.attachments = []
         self.not_found = self.no_access = False
@@ -141,6 +186,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     @rx.event
     async def load_chat(self):
         chat_id = self._last_path_part()
+        at = self.router.url.query_parameters.get("at", "")  # a link to one message (a search result)
 
         def work(user, session):
             default = catalog.default_model_for(user, session=session) or ""
@@ -149,66 +195,79 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
                 chat, role = access.authorize(user, chat_id, "read", session=session)
             except DomainError:
                 return about_user, sidebar_lists(user, session), None
-            return about_user, sidebar_lists(user, session), _opened(chat, role, session)
+            return about_user, sidebar_lists(user, session), _opened_at(chat, role, at, session)
 
         self._reset_chat()
         result = await self._act(work)
         if isinstance(result, Refused):
             return result.effect
-        (self.user_email, default, self.models), lists, found = result
+        (self.user_email, default, self.models), lists, looked = result
         (await self.get_state(SidebarState)).show(lists)
-        if found is None:
+        if looked is None:
             self.not_found = True
             return
-        return self._show_chat(found, default)
+        if looked.selected:
+            replies.announce_branch(chat_id)
+        events = self._show_chat(looked.opened, default)
+        self._own_leaf = looked.own_leaf
+        return events
 
     def _show_chat(self, found: Opened, default: str):
         chat, role, rows, cost = found
         self._allow(access.permissions(role))
         self.can_export = self._link_token == ""
-        self.has_earlier = len(rows) > HISTORY_PAGE
-        rows = rows[-HISTORY_PAGE:]
-        self._oldest_seq = rows[0]["seq"] if rows else 0
-        self.chat_cost = money(cost)
         self.chat_id, self.chat_title = chat["id"], chat["title"]
         self.model_id = chat["model_id"] or default
-        following = self._plain_following()
+        return [*self._show_branch(rows, cost), ChatState.follow_reply]
+
+    def _show_branch(self, rows: list[MessageView], cost: float) -> list:
+        """Show a page of a branch (the view opened, or moved to another branch): what was shown
+        before, streamed or kept in the browser goes. Rows past a page (a link to an older
+        message reached up to it) go to the browser's earlier messages."""
+        rows, earlier = rows[-HISTORY_PAGE:], rows[:-HISTORY_PAGE]
+        self.recent, self.hidden_id, self.editing_id = [], "", ""
+        self._own_leaf = ""
+        oldest = (earlier or rows)[0] if rows else None
+        self._above_oldest = oldest["parent_id"] if oldest else ""
+        self.has_earlier = self._above_oldest != ""
+        self.chat_cost = money(cost)
+        following = Following()
         if rows and rows[-1]["status"] in chats.IN_FLIGHT:
             rows, (in_flight,) = rows[:-1], rows[-1:]
             following.go_live(in_flight["id"], in_flight["content"], self._kind_of(in_flight["model_id"]))
         following.last_seq = rows[-1]["seq"] if rows else 0
         self._following = following
+        self._live_text = LiveTextSync()
         self._show_live()
         text = self._live_text_events()
         self.messages = rows
-        # The texts kept of replies streamed here belong to the chat shown before: this one's come whole.
-        return [EARLIER.push([]), live_text_script("forget(refs)"), *text, ChatState.follow_reply]
+        # The texts kept of replies streamed here belong to what was shown before: these come whole.
+        return [EARLIER.push(earlier), live_text_script("forget(refs)"), *text]
 
     @rx.event
     async def load_earlier(self):
         """The page of messages above the oldest one shown (the reader scrolled up)."""
-        chat_id, before, link_token = self.chat_id, self._oldest_seq, self._link_token
-        if not chat_id or not self.has_earlier:
+        chat_id, above, link_token = self.chat_id, self._above_oldest, self._link_token
+        if not chat_id or not self.has_earlier or not above:
             return
 
         def work(user, session):
             try:
-                access.authorize(user, chat_id, "read", session=session, link_token=link_token)
+                chat, _ = access.authorize(user, chat_id, "read", session=session, link_token=link_token)
+                top = chats.message_in(chat.id, above, session=session)
             except access.NoAccess:
                 return None
-            rows = chats.messages_before(uuid.UUID(chat_id), before, session=session, limit=HISTORY_PAGE + 1)
+            rows = chats.branch_above(top.id, session=session, limit=HISTORY_PAGE)
             return chats.message_views(rows, session=session, link_token=link_token)
 
         rows = await self._as_visitor(work)
         if rows is None:
             self._deny("You no longer have access to this chat.")
             return
-        if self.chat_id != chat_id or self._oldest_seq != before:
+        if self.chat_id != chat_id or self._above_oldest != above:
             return  # the reader moved on, or this page is already shown
-        self.has_earlier = len(rows) > HISTORY_PAGE
-        rows = rows[-HISTORY_PAGE:]
-        if rows:
-            self._oldest_seq = rows[0]["seq"]
+        self._above_oldest = rows[0]["parent_id"] if rows else ""
+        self.has_earlier = self._above_oldest != ""
         return _put_earlier_on_top(rows)
 
     @rx.event
@@ -337,10 +396,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
 
     @rx.event
     async def regenerate(self):
-        chat_id, model_id = self.chat_id, self._chosen_model()
+        """A new version of the last reply (shown in its place; the old one stays a version)."""
+        chat_id, model_id, shown = self.chat_id, self._chosen_model(), self.last_message_id
 
         def work(user, session):
-            again = chats.restart_last_reply(user, chat_id, session=session, model_id=model_id)
+            again = chats.regenerate_reply(user, chat_id, session=session, model_id=model_id)
             plan = replies.plan_for(again, session=session)
             return chats.message_views([again], session=session)[0], plan
 
@@ -349,8 +409,63 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             return result.effect
         reply, plan = result
         replies.start_reply(chat_id, reply["id"], plan=plan)
+        if shown and shown != reply["id"]:
+            self._hide_saved(shown)
         text = self._go_live(reply["id"], self._kind_of(reply["model_id"]))
         return [*text, ChatState.follow_reply]
+
+    # ----- versions: edits and branches -----------------------------------------------
+    @rx.event
+    def start_edit(self, message_id: str):
+        self.editing_id = message_id
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_id = ""
+
+    @rx.event
+    async def save_edit(self, form_data: dict):
+        """Send the edited message as a new version of it: the chat moves to that branch."""
+        content = str(form_data.get("content", ""))
+        chat_id, message_id, model_id = self.chat_id, self.editing_id, self._chosen_model()
+        if not message_id:
+            return
+
+        def work(user, session):
+            _mine, reply = chats.edit_message(
+                user, chat_id, message_id, content, session=session, model_id=model_id
+            )
+            plan = replies.plan_for(reply, session=session)
+            chat, role = access.authorize(user, chat_id, "read", session=session)
+            return str(reply.id), plan, _opened(chat, role, session)
+
+        result = await self._act(work)
+        if isinstance(result, Refused):
+            return result.effect
+        reply_id, plan, found = result
+        replies.start_reply(chat_id, reply_id, plan=plan)
+        return self._show_chat(found, self.model_id)
+
+    @rx.event
+    async def switch_branch(self, message_id: str, step: int):
+        """Show the previous (-1) or next (+1) version of a message, and the branch below it. A
+        member who may write leaves it selected for everyone."""
+        chat_id, link_token = self.chat_id, self._link_token
+
+        def work(user, session):
+            leaf = chats.switch_branch(
+                user, chat_id, message_id, step, session=session, link_token=link_token
+            )
+            chat, role = access.authorize(user, chat_id, "read", session=session, link_token=link_token)
+            return access.can(role, "post"), _opened(chat, role, session, link_token, leaf=leaf)
+
+        try:
+            kept, (_chat, _role, rows, cost) = await self._as_visitor(work)
+        except DomainError as exc:
+            return self._refusal(exc)
+        if kept:
+            replies.announce_branch(chat_id)
+        return self._show_branch(rows, cost)
 
     @rx.event
     async def stop_reply(self):

@@ -115,8 +115,9 @@ class Following:
             elif kind == "progress" and is_live:
                 self._progress(event)
                 outcome.changed = True
-            elif kind in ("end", "delta", "progress"):
-                outcome.catch_up = True  # a reply ended (or one we did not see start runs)
+            elif kind in ("end", "delta", "progress", "branch"):
+                # a reply ended (or one we did not see start runs), or the chat moved to another branch
+                outcome.catch_up = True
         return outcome
 
     def _current_run(self, events: list[Event]) -> list[Event]:

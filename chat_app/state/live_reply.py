@@ -11,7 +11,7 @@ from reflex.event import EventSpec
 from sqlmodel import Session
 
 from chat_app.db import session_scope
-from chat_app.models import Message
+from chat_app.models import Chat, Message
 from chat_app.services import access, accounts, chats, runtime
 from chat_app.services.views import MessageView, money
 from chat_app.state import tabs
@@ -19,6 +19,9 @@ from chat_app.state.following import Following, Outcome
 from chat_app.state.live_text import LiveTextSync
 from chat_app.state.sidebar import SidebarState
 
+HISTORY_PAGE = (
+    50  # messages a view of a chat opens with; older ones come a page at a time as the reader scrolls up
+)
 IDLE_FOLLOW_LIMIT = 15 * 60  # seconds a quiet open view keeps following (it follows again on its next send)
 RESYNC_AFTER = 5.0  # seconds of silence from a reply in flight after which the view reads the database
 # Seconds a view goes on showing a streaming reply before it checks again that its reader still
@@ -68,6 +71,9 @@ class LiveReplyMixin(rx.State, mixin=True):
     live_percent: rx.Field[int] = rx.field(-1)  # from the model's logs; -1 when it gives none
     live_elapsed: rx.Field[str] = rx.field("")
     _following: Following = Following()  # what the live channel and the database said so far
+    # The branch a reader chose to look at, when it is not the one the chat shows (their own look,
+    # which the view follows); "" when it is the chat's.
+    _own_leaf: str = ""
     _follow_generation: int = 0
     _live_text: LiveTextSync = LiveTextSync()  # what the browser's copy of the live text holds
 
@@ -79,13 +85,14 @@ class LiveReplyMixin(rx.State, mixin=True):
         _link_token: str
 
         def _kind_of(self, model_id: str) -> str: ...
+        def _show_branch(self, rows: list[MessageView], cost: float) -> list: ...
         def _deny(self, message: str) -> None: ...
         def _session_token(self) -> str | None: ...
 
     def _stop_following(self) -> None:
         """The view shows another chat (or none): forget the reply in flight and end the follower."""
         self.recent = []
-        self.hidden_id = self.live_id = ""
+        self.hidden_id = self.live_id = self._own_leaf = ""
         self._clear_progress()
         self._following = Following()
         self._follow_generation += 1
@@ -239,24 +246,39 @@ class LiveReplyMixin(rx.State, mixin=True):
                 if self.chat_id == chat_id:
                     self._deny(NO_LONGER)
 
+    def _tip(self) -> str:
+        """The last saved message the view shows: the chat's branch goes on below it, or the view
+        shows another branch."""
+        shown = [*(m for m in self.messages if m["id"] != self.hidden_id), *self.recent]
+        return shown[-1]["id"] if shown else ""
+
     async def _catch_up(self, chat_id: str) -> list[EventSpec]:
         """Read what the view has not shown yet: saved replies, messages from other tabs, the
-        saved text of the reply in flight."""
+        saved text of the reply in flight; or, when the chat now shows another branch, that branch."""
         async with self:
-            after, awaiting = self._following.last_seq, list(self._following.awaiting)
-            link_token = self._link_token
+            tip, awaiting = self._tip(), list(self._following.awaiting)
+            link_token, own_leaf = self._link_token, self._own_leaf
         token = self._session_token()
 
-        def work() -> tuple[list[MessageView], float] | None:
+        def work() -> tuple[list[MessageView], float, bool] | None:
             with session_scope() as session:
                 if not _may_read(token, chat_id, link_token, session=session):
                     return None
-                rows = chats.messages_since(uuid.UUID(chat_id), after, session=session)
-                seen = {str(m.id) for m in rows}
-                waited = (session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen)
-                rows += [m for m in waited if m is not None]
+                chat = session.get(Chat, uuid.UUID(chat_id))
+                if chat is None:
+                    return None
+                shown = session.get(Message, uuid.UUID(tip)) if tip else None
+                leaf = uuid.UUID(own_leaf) if own_leaf else None
+                since = chats.branch_since(chat, shown, session=session, leaf=leaf)
+                if not since.joins:
+                    rows = chats.branch_of(chat, session=session, limit=HISTORY_PAGE)
+                else:
+                    rows = since.rows
+                    seen = {str(m.id) for m in rows}
+                    waited = (session.get(Message, uuid.UUID(i)) for i in awaiting if i not in seen)
+                    rows += [m for m in waited if m is not None]
                 views = chats.message_views(rows, session=session, link_token=link_token)
-                return views, chats.chat_cost(uuid.UUID(chat_id), session=session)
+                return views, chats.chat_cost(chat.id, session=session), since.joins
 
         fresh = await asyncio.to_thread(work)
         async with self:
@@ -265,12 +287,14 @@ class LiveReplyMixin(rx.State, mixin=True):
             if fresh is None:
                 self._deny(NO_LONGER)
                 return []
+            rows, cost, joins = fresh
+            if not joins:
+                return self._show_branch(rows, cost)
             # Settling saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it read: nothing it read may be lost.
             following = self._plain_following()
             sync = self._plain_live_text()
             in_page = sync.in_page(following.live)
-            rows, cost = fresh
             done, outcome = following.settle(rows, self._kind_of)
             self._following = following
             self._show_outcome(outcome)

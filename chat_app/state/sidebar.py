@@ -44,7 +44,8 @@ class SearchRow(TypedDict):
 def search_row(result: search.SearchResult) -> SearchRow:
     message_id = result["message_id"]
     label = "Title" if message_id is None else ("You" if result["role"] == "user" else "Reply")
-    href = "/chat/" + result["chat_id"] + (f"#message-{message_id}" if message_id else "")
+    # `at` opens the message's branch, as far up as the message; the fragment brings it into view.
+    href = "/chat/" + result["chat_id"] + (f"?at={message_id}#message-{message_id}" if message_id else "")
     return SearchRow(
         key=message_id or result["chat_id"],
         href=href,

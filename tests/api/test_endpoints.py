@@ -18,10 +18,10 @@ from starlette.testclient import TestClient
 
 from chat_app.api.app import make_api
 from chat_app.api.common import domain_error_handler
-from chat_app.api.endpoints import JsonObject, Router, in_session
+from chat_app.api.endpoints import API_TOKEN, ErrorShape, JsonObject, Router, in_session
 from chat_app.db import get_engine, session_scope
 from chat_app.models import User
-from chat_app.services import accounts
+from chat_app.services import accounts, api_tokens
 from chat_app.services.errors import DomainError, Invalid
 from tests.support.factories import api_user
 
@@ -279,3 +279,31 @@ def test_handlers_are_checked_when_registered():
     with pytest.raises(ValueError, match="GET /d"):
         checks.get("/d")(mine)
     assert checks.get("/e")(whoami) is whoami  # the handler stays a plain function
+
+
+def test_a_router_of_api_tokens_reads_no_cookie_and_answers_in_its_own_shape(signed_in):
+    """`Router(credentials=API_TOKEN, errors=…)`: the user from `Authorization: Bearer`, refusals
+    (before the handler and in it) shaped by the router, never by the app-wide handler."""
+    client, email = signed_in
+    tokens = Router(
+        credentials=API_TOKEN, errors=ErrorShape("Plain", lambda exc: PlainTextResponse(str(exc), 418))
+    )
+    tokens.get("/whoami")(whoami)
+    tokens.post("/echo")(echo)
+    app = Starlette(routes=tokens.routes(), exception_handlers={DomainError: domain_error_handler})
+    with session_scope() as session:
+        person = accounts.find_user(email, session=session)
+        assert person is not None
+        token = api_tokens.create(person, "router test", session=session)["token"]
+    with TestClient(app, base_url="http://testserver") as program:
+        program.cookies.update(client.cookies)  # a session cookie is of no use here
+        assert program.get("/whoami").json() == {"email": None}  # optional: nobody
+        refused = program.post("/echo", json={"a": 1})
+        assert refused.status_code == 418 and refused.text.startswith("Send a personal API token")
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert program.get("/whoami", headers=bearer).json() == {"email": email}
+        assert program.post("/echo", json={"a": 1}, headers=bearer).json()["body"] == {"a": 1}
+        malformed = program.post(
+            "/echo", content=b"{", headers={**bearer, "content-type": "application/json"}
+        )
+        assert (malformed.status_code, malformed.text) == (418, "The request body is not valid JSON.")

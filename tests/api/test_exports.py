@@ -47,8 +47,13 @@ def test_a_chat_as_json_holds_every_message(api, fake_env):
     answer = api.get(f"/api/chats/{chat_id}/export", params={"format": "json"})
     assert answer.headers["content-type"] == "application/json"
     document = answer.json()
-    assert (document["format"], document["version"], document["id"]) == ("chat-app/chat", 1, chat_id)
+    assert (document["format"], document["version"], document["id"]) == ("chat-app/chat", 2, chat_id)
     user, reply = document["messages"]
+    assert (user["parent_id"], reply["parent_id"], document["current_leaf_id"]) == (
+        None,
+        user["id"],
+        reply["id"],
+    )
     assert user["role"] == "user" and user["files"] == [
         {
             "file": f"files/{file['id']}.png",

@@ -29,7 +29,7 @@ from chat_app.api.app import make_api
 from chat_app.api.openapi import BODIES, QUERIES, operations
 from chat_app.services.keys import KEYED_PROVIDERS
 from tests.support.databases import postgres_schema
-from tests.support.factories import api_user
+from tests.support.factories import api_token, api_user
 
 EXAMPLES = 12  # per operation and mode: the whole run stays under a minute
 SKIPPED = {("POST", "/api/auth/logout")}  # would sign the fuzzing client out half-way
@@ -67,6 +67,17 @@ def test_the_description_lists_every_endpoint_and_is_valid(api):
         "model_id",
     }
     assert doc["paths"]["/api/chats/{chat_id}"]["get"]["security"] == [{}, {"session": []}]
+    # OpenAI's protocol takes a personal API token, and refuses in OpenAI's shape.
+    completions = doc["paths"]["/v1/chat/completions"]["post"]
+    assert completions["security"] == [{"token": []}]
+    assert doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    assert completions["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OpenAIError"
+    }
+    asked = completions["requestBody"]["content"]["application/json"]["schema"]
+    assert asked["required"] == ["model", "messages"] and {"stream", "save"} <= set(asked["properties"])
+    assert doc["paths"]["/v1/models"]["get"]["security"] == [{"token": []}]
+    assert doc["paths"]["/api/tokens"]["post"]["security"] == [{"session": []}]
 
 
 def _aimed(doc: dict, known: dict[str, list[str]]) -> dict:
@@ -93,9 +104,12 @@ def _as_text(value: Any) -> bytes | str:
 
 
 def _httpx_arguments(case_arguments: dict[str, Any]) -> dict[str, Any]:
-    """What schemathesis would hand `requests`, for the test's httpx client (which keeps the cookie):
-    a raw body is `content`, and a multipart field's value is text (as `requests` would send it)."""
+    """What schemathesis would hand `requests`, for the test's httpx client (which keeps the cookie
+    and the API token): a raw body is `content`, and a multipart field's value is text (as
+    `requests` would send it). Credentials schemathesis made up are left out, as the cookie is."""
     arguments = {k: v for k, v in case_arguments.items() if k not in ("cookies", "auth")}
+    if arguments.get("headers"):
+        arguments["headers"] = {k: v for k, v in arguments["headers"].items() if k.lower() != "authorization"}
     if isinstance(arguments.get("data"), (bytes, str)):
         arguments["content"] = arguments.pop("data")
     if arguments.get("files"):
@@ -152,9 +166,11 @@ def test_fuzzing_every_documented_operation_finds_no_server_error(app_settings, 
     # A 500 is answered as a server would (not raised here), so each one found says how to replay it.
     with TestClient(make_api(), base_url="http://testserver", raise_server_exceptions=False) as client:
         api_user(client)  # signed in with a real session cookie
+        # and holding a personal API token, for OpenAI's protocol (/v1)
+        client.headers["Authorization"] = f"Bearer {api_token(client)}"
         chat_id = client.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
         doc = client.get("/api/openapi.json").json()
-        known = {"chat_id": [chat_id], "provider": list(KEYED_PROVIDERS)}
+        known = {"chat_id": [chat_id], "provider": list(KEYED_PROVIDERS), "model": ["openai/gpt-4o"]}
         assert fuzz(client, _aimed(doc, known)) == []
 
 

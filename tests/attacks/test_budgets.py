@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from chat_app.db import session_scope
-from chat_app.models import Message, SharedAccess, User
-from chat_app.services import accounts
+from chat_app.models import Chat, Message, SharedAccess, User
+from chat_app.services import accounts, branches
 from tests.support.factories import api_user
 from tests.support.waiting import chat_in_flight, wait_for_reply, wait_until
 
@@ -44,24 +44,20 @@ def user_id(email: str) -> uuid.UUID:
 def seed_spend(chat_id: str, author: uuid.UUID, cost: float) -> None:
     """A reply that cost `cost`, asked for by `author`, paid by the server's (or the owner's) key."""
     with session_scope() as session:
+        chat = session.get(Chat, uuid.UUID(chat_id))
+        assert chat is not None
         seq = session.execute(
-            sa.select(sa.func.coalesce(sa.func.max(Message.seq), 0)).where(
-                Message.chat_id == uuid.UUID(chat_id)
-            )
+            sa.select(sa.func.coalesce(sa.func.max(Message.seq), 0)).where(Message.chat_id == chat.id)
         ).scalar_one()
-        session.add_all(
-            [
-                Message(chat_id=uuid.UUID(chat_id), seq=seq + 1, role="user", content="q", author_id=author),
-                Message(
-                    chat_id=uuid.UUID(chat_id),
-                    seq=seq + 2,
-                    role="assistant",
-                    content="a",
-                    author_id=author,
-                    cost=cost,
-                ),
-            ]
+        leaf = branches.leaf_of(chat, session=session)
+        asked = Message(chat_id=chat.id, seq=seq + 1, role="user", content="q", author_id=author)
+        answer = Message(
+            chat_id=chat.id, seq=seq + 2, role="assistant", content="a", author_id=author, cost=cost
         )
+        branches.attach(asked, session.get(Message, leaf) if leaf else None)
+        branches.attach(answer, asked)
+        chat.current_leaf_id = answer.id
+        session.add_all([chat, asked, answer])
 
 
 def new_chat(api) -> str:

@@ -43,7 +43,7 @@ def test_the_open_chat_and_all_chats_download_from_the_page(page: Page):
     assert json.loads(archive.read("chat.json"))["id"] == chat["id"]
 
 
-def test_chatgpt_conversations_imported_on_the_settings_page(page: Page, tmp_path: Path):
+def test_chatgpt_conversations_imported_on_the_settings_page_with_their_branches(page: Page, tmp_path: Path):
     register(page)
     broken = exports.chatgpt_conversation("Broken")
     broken["current_node"] = "missing"
@@ -64,3 +64,10 @@ def test_chatgpt_conversations_imported_on_the_settings_page(page: Page, tmp_pat
     page.wait_for_url(re.compile(r"/chat/"))
     expect(page.locator('[data-testid="message"]')).to_have_count(3)
     expect(page.locator('[data-testid="message"]').last).to_contain_text("And sunscreen")
+    # The edited question's first version came along: the tree is there to walk.
+    question = page.locator('[data-testid="message"][data-role="user"]')
+    expect(question.get_by_test_id("branch-label")).to_have_text("2 / 2")
+    question.get_by_test_id("branch-prev").click()
+    expect(page.locator('[data-testid="message"]')).to_have_count(2)
+    expect(question).to_contain_text("What should I pack?")
+    expect(page.locator('[data-testid="message"]').last).to_contain_text("An umbrella.")

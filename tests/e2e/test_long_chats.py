@@ -26,6 +26,8 @@ def _seed_long_chat(database_url: str, email: str, count: int = MESSAGES, text: 
             chat = Chat(
                 user_id=user.id, title="A long one", model_id="openai/gpt-4o", share_token=uuid.uuid4().hex
             )
+            ids = [uuid.uuid4() for _ in range(count + 1)]  # one branch: each follows the one before
+            chat.current_leaf_id = ids[count]
             session.add(chat)
             session.flush()
             now = utcnow()
@@ -33,7 +35,9 @@ def _seed_long_chat(database_url: str, email: str, count: int = MESSAGES, text: 
                 sa.insert(Message),
                 [
                     {
-                        "id": uuid.uuid4(),
+                        "id": ids[n],
+                        "parent_id": ids[n - 1] if n > 1 else None,
+                        "depth": n,
                         "chat_id": chat.id,
                         "seq": n,
                         "role": "user" if n % 2 else "assistant",
@@ -102,6 +106,23 @@ def test_scrolling_up_brings_earlier_pages_once_each_and_keeps_the_readers_place
     assert texts == [f"message {n}" for n in range(1, MESSAGES + 1)]
     page.reload()
     expect(page.get_by_test_id("message")).to_have_count(PAGE)
+
+
+def test_a_link_to_an_old_message_opens_the_chat_reaching_up_to_it(page: Page, long_chat, app_database):
+    engine = make_engine(app_database)
+    with Session(engine) as session:
+        tenth = session.exec(
+            select(Message).where(Message.chat_id == uuid.UUID(long_chat), Message.seq == 10)
+        ).one()
+    engine.dispose()
+    page.goto(f"/chat/{long_chat}?at={tenth.id}#message-{tenth.id}")
+    # Down from it in one go (the page above may follow at once: the view opens at its top).
+    found = page.locator(f'[data-message-id="{tenth.id}"]')
+    expect(found).to_contain_text("message 10")
+    expect(found).to_be_in_viewport()
+    page.locator(".conversation").evaluate("pane => { pane.scrollTop = 0; }")  # the rest, above
+    expect(page.get_by_test_id("message")).to_have_count(MESSAGES)
+    assert _texts(page) == [f"message {n}" for n in range(1, MESSAGES + 1)]
 
 
 def test_a_reply_in_a_long_chat_streams_below_the_latest_page(page: Page, long_chat):

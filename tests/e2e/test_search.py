@@ -37,7 +37,7 @@ def test_the_sidebar_search_finds_a_message_and_opens_its_chat_there(page: Page)
     expect(page.get_by_test_id("chat-item")).to_have_count(0)  # the results stand in for the lists
 
     results.nth(1).click()
-    page.wait_for_url(re.compile(re.escape(first_chat) + r"#message-"))
+    page.wait_for_url(re.compile(re.escape(first_chat) + r"\?at=[0-9a-f-]+#message-"))
     expect(page.locator(".message-found")).to_contain_text("Tell me about capybaras")
     expect(page.get_by_test_id("chat-item")).to_have_count(2)
 
@@ -58,7 +58,7 @@ def test_the_command_palette_searches_and_acts_from_the_keyboard(page: Page):
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")  # the second result: the question
-    page.wait_for_url(re.compile(re.escape(first_chat) + r"#message-"))
+    page.wait_for_url(re.compile(re.escape(first_chat) + r"\?at=[0-9a-f-]+#message-"))
     expect(palette).to_have_count(0)
     expect(page.locator(".message-found")).to_contain_text("Tell me about capybaras")
 

@@ -1,4 +1,5 @@
-"""Serving a fake's ASGI app with uvicorn in a background thread, on a port chosen at bind time."""
+"""Serving a fake's ASGI app (or the app's own API, for clients that open their own connections)
+with uvicorn in a background thread, on a port chosen at bind time."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import uvicorn
 
@@ -14,14 +15,22 @@ import uvicorn
 class BackgroundServer:
     """``with SomeFake(...) as fake:`` starts the app on ``fake.url`` and stops it afterwards."""
 
-    def __init__(self, app, *, name: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: Literal["on", "off"] = "off",
+    ) -> None:
         self.host, self._name = host, name
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+            app, log_level="warning", lifespan=lifespan, access_log=False, timeout_graceful_shutdown=1
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -158,9 +158,7 @@ def test_registration_limits_count_taken_addresses_per_client(session, app_setti
 
 
 def _session_row(session, token: str) -> AuthSession:
-    return session.exec(
-        select(AuthSession).where(AuthSession.token_hash == accounts._hash_token(token))
-    ).one()
+    return session.exec(select(AuthSession).where(AuthSession.token_hash == accounts.hash_token(token))).one()
 
 
 def test_sessions_are_listed_with_their_device_and_the_current_one_marked(session):

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from chat_app.models import Message, SpendRecord, User, utcnow
-from chat_app.services import budgets, chats, keys
+from chat_app.services import branches, budgets, chats, keys
 from chat_app.services.errors import LimitReached
 from tests.support.factories import make_chat, make_user
 
@@ -28,22 +28,22 @@ def spent(
     """A finished reply the person asked for, costing `cost`, in a new chat of their own (its id)."""
     chat = make_chat(session, user)
     at = when or utcnow()
-    session.add_all(
-        [
-            Message(chat_id=chat.id, seq=1, role="user", content="q", author_id=user.id, updated_at=at),
-            Message(
-                chat_id=chat.id,
-                seq=2,
-                role="assistant",
-                content="a",
-                author_id=user.id,
-                cost=cost,
-                paid_with_own_key=own_key,
-                created_at=at,
-                updated_at=at,
-            ),
-        ]
-    )
+    written = [
+        Message(chat_id=chat.id, seq=1, role="user", content="q", author_id=user.id, updated_at=at),
+        Message(
+            chat_id=chat.id,
+            seq=2,
+            role="assistant",
+            content="a",
+            author_id=user.id,
+            cost=cost,
+            paid_with_own_key=own_key,
+            created_at=at,
+            updated_at=at,
+        ),
+    ]
+    branches.chain(chat, written)
+    session.add_all([chat, *written])
     session.commit()
     return chat.id
 
@@ -126,11 +126,11 @@ def test_an_own_key_the_server_can_no_longer_read_pays_for_nothing(session, pers
 
 def test_regenerating_or_deleting_a_chat_keeps_what_its_replies_cost(session, person, provider_env):
     chat_id = spent(session, person, 6.0)
-    chats.restart_last_reply(person, chat_id, session=session)
+    chats.regenerate_reply(person, chat_id, session=session)
     session.commit()
     assert budgets.spent_this_month(person.id, session=session) == 6.0
     regenerated = session.execute(
-        sa.select(Message).where(Message.seq == 2, Message.chat_id == chat_id)
+        sa.select(Message).where(Message.status == "pending", Message.chat_id == chat_id)
     ).scalar_one()
     regenerated.status, regenerated.cost = "complete", 2.0
     session.commit()
@@ -139,7 +139,7 @@ def test_regenerating_or_deleting_a_chat_keeps_what_its_replies_cost(session, pe
     assert count_messages(session) == 0
     assert budgets.spent_this_month(person.id, session=session) == 8.0
     records = session.execute(sa.select(SpendRecord.user_id, SpendRecord.amount)).all()
-    assert sorted(amount for _, amount in records) == [2.0, 6.0]
+    assert [amount for _, amount in records] == [8.0]  # both versions, kept as the chat went
 
 
 def test_replies_in_flight_are_limited_per_person(session, person, provider_env, configure):

@@ -40,7 +40,7 @@ def test_a_model_without_a_configured_provider_is_refused_with_the_reason(sessio
         chats.post_message(user, chat.id, "hi", session=session)
 
 
-def test_one_reply_at_a_time_then_regenerate_resets_it_in_place(session, provider_env):
+def test_one_reply_at_a_time_then_regenerate_writes_a_new_version_beside_it(session, provider_env):
     user = make_user(session)
     chat = make_chat(session, user)
     _, reply = chats.post_message(user, chat.id, "first", session=session)
@@ -50,8 +50,11 @@ def test_one_reply_at_a_time_then_regenerate_resets_it_in_place(session, provide
     reply.status, reply.content = "complete", "an answer"
     session.add(reply)
     session.commit()
-    again = chats.restart_last_reply(user, chat.id, session=session)
-    assert again.id == reply.id and again.status == "pending" and again.content == ""
+    again = chats.regenerate_reply(user, chat.id, session=session)
+    assert again.id != reply.id and again.status == "pending" and again.content == ""
+    assert again.parent_id == reply.parent_id and again.depth == reply.depth == 2
+    session.refresh(reply)
+    assert reply.content == "an answer"  # the old version stays
     model = resolve_model(chat.model_id, session=session)
     assert model is not None
     assert chats.prompt_for(again, model, session=session) == [{"role": "user", "content": "first"}]

@@ -132,7 +132,7 @@ async def test_a_generation_past_its_deadline_is_cancelled(engine, replicate_env
     assert prediction["status"] == "canceled"
 
 
-async def test_regenerating_replaces_the_old_picture(engine, replicate_env):
+async def test_regenerating_a_picture_makes_a_new_version_and_keeps_the_old_one(engine, replicate_env):
     reply, files, _, _ = await _run(engine, "a boat [[duration=0.2]]", FLUX)
     old_path = get_storage().local_path(files[0].storage_key)
     with Session(engine, expire_on_commit=False) as session:
@@ -140,14 +140,15 @@ async def test_regenerating_replaces_the_old_picture(engine, replicate_env):
         from chat_app.models import User
 
         user = session.get(User, owner)
-        chats.restart_last_reply(user, reply.chat_id, session=session)
+        again = chats.regenerate_reply(user, reply.chat_id, session=session)
         session.commit()
-    assert not old_path.exists()
-    replies.start_reply(str(reply.chat_id), str(reply.id), engine=engine)
-    await wait_for_reply_job(reply.id)
+    assert again.id != reply.id and old_path.exists()
+    replies.start_reply(str(reply.chat_id), str(again.id), engine=engine)
+    await wait_for_reply_job(again.id)
     with Session(engine) as session:
-        again = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
-        assert len(again) == 1 and again[0].id != files[0].id
+        made = session.exec(select(MediaFile).where(MediaFile.message_id == again.id)).all()
+        kept = session.exec(select(MediaFile).where(MediaFile.message_id == reply.id)).all()
+        assert len(made) == 1 and [f.id for f in kept] == [files[0].id]
 
 
 def test_percent_is_read_from_tqdm_logs():

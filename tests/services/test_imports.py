@@ -30,22 +30,35 @@ def _turns(session: Session, chat_id: str) -> list[tuple[str, str]]:
     return [(m.role, m.content) for m in rows]
 
 
+def _shown(session: Session, chat_id: str) -> list[tuple[str, str]]:
+    """The branch the chat shows."""
+    chat = session.get(Chat, uuid.UUID(chat_id))
+    assert chat is not None
+    return [(m.role, m.content) for m in chats.branch_of(chat, session=session)]
+
+
 @pytest.fixture
 def person(session):
     return make_user(session)
 
 
-def test_chatgpt_keeps_the_branch_it_was_left_on(session, engine, person, tmp_path):
+def test_chatgpt_keeps_every_branch_and_shows_the_one_it_was_left_on(session, engine, person, tmp_path):
     report = imports.import_file(person.id, _file(tmp_path, [exports.chatgpt_conversation()]), engine=engine)
     assert report["format"] == "ChatGPT" and report["failed"] == []
     (imported,) = report["imported"]
-    assert imported["title"] == "Packing for Lisbon" and imported["messages"] == 3
+    assert imported["title"] == "Packing for Lisbon" and imported["messages"] == 5
     with Session(engine) as fresh:
-        assert _turns(fresh, imported["chat_id"]) == [
+        assert _shown(fresh, imported["chat_id"]) == [
             ("user", "What should I pack for Lisbon in May?"),  # the edited question, its picture left out
             ("assistant", "Light layers and a jacket."),
-            ("assistant", "And sunscreen: 22 °C."),  # the tool's own turn left out
+            ("assistant", "And sunscreen: 22 °C."),  # after the tool's own turn, left out
         ]
+        rows = chats.messages_of(uuid.UUID(imported["chat_id"]), session=fresh)
+        views = {v["content"]: v for v in chats.message_views(rows, session=fresh)}
+        first, edited = views["What should I pack?"], views["What should I pack for Lisbon in May?"]
+        assert (first["branch"], edited["branch"], edited["branches"]) == (1, 2, 2)
+        assert first["parent_id"] == edited["parent_id"] == ""  # the hidden system turn left out
+        assert views["An umbrella."]["parent_id"] == first["id"]
         chat = fresh.get(Chat, uuid.UUID(imported["chat_id"]))
         assert chat is not None and chat.user_id == person.id and chat.created_at.timestamp() == exports.T0
 
@@ -62,34 +75,73 @@ def test_claude_reads_text_from_either_place_and_names_untitled_chats(session, e
         ]
 
 
-def test_open_webui_keeps_the_current_answer(session, engine, person, tmp_path):
+def test_open_webui_shows_the_current_answer_and_keeps_the_other(session, engine, person, tmp_path):
     report = imports.import_file(person.id, _file(tmp_path, exports.open_webui_export()), engine=engine)
     assert report["format"] == "Open WebUI"
     with Session(engine) as fresh:
-        assert _turns(fresh, report["imported"][0]["chat_id"]) == [
+        chat_id = report["imported"][0]["chat_id"]
+        assert _shown(fresh, chat_id) == [("user", "Name a colour"), ("assistant", "Teal")]
+        assert _turns(fresh, chat_id) == [
             ("user", "Name a colour"),
+            ("assistant", "Red"),
             ("assistant", "Teal"),
         ]
 
 
-def test_our_own_export_comes_back_the_same(session, engine, person, tmp_path, provider_env):
+def _tree(document: dict) -> tuple[list[tuple], int]:
+    """A tree as its shape: each message with the place of the one it follows, and the current leaf's."""
+    place = {m["id"]: n for n, m in enumerate(document["messages"])}
+    keys = ("role", "content", "status", "created_at")
+    shape = [(*(m[k] for k in keys), place.get(m["parent_id"])) for m in document["messages"]]
+    return shape, place[document["current_leaf_id"]]
+
+
+def test_our_own_export_comes_back_the_same_tree(session, engine, person, tmp_path, provider_env):
     chat = make_chat(session, person)
-    user, reply = chats.post_message(person, chat.id, "Round trip?", session=session)
-    reply.content, reply.status = "Round trip!", "complete"
-    session.add(reply)
+
+    def answer(reply: Message, text: str) -> None:
+        reply.content, reply.status = text, "complete"
+        session.add(reply)
+        session.commit()
+
+    question, reply = chats.post_message(person, chat.id, "Round trip?", session=session)
+    answer(reply, "Round trip!")
+    answer(chats.regenerate_reply(person, chat.id, session=session), "Round trip, again!")
+    _edited, reply = chats.edit_message(person, chat.id, question.id, "Round trip, really?", session=session)
+    answer(reply, "Really.")
+    chats.switch_branch(person, chat.id, _edited.id, -1, session=session)
     session.commit()
     exported = transcripts.transcript(person, chat.id, session=session)
+    assert exported.document["version"] == 2
     path = tmp_path / "chat.json"
     path.write_text(transcripts.as_json(exported), encoding="utf-8")
     report = imports.import_file(person.id, path, engine=engine)
     assert report["format"] == "chat-app"
     with Session(engine) as fresh:
         again = transcripts.transcript(person, report["imported"][0]["chat_id"], session=fresh)
-    keys = ("role", "content", "status", "created_at")
-    assert [{k: m[k] for k in keys} for m in again.document["messages"]] == [
-        {k: m[k] for k in keys} for m in exported.document["messages"]
-    ]
+        assert _shown(fresh, report["imported"][0]["chat_id"]) == [
+            ("user", "Round trip?"),
+            ("assistant", "Round trip, again!"),
+        ]
+    assert _tree(again.document) == _tree(exported.document)
     assert again.title == exported.title
+    for markdown in (transcripts.as_markdown(exported), transcripts.as_markdown(again)):
+        assert "Round trip, again!" in markdown and "really" not in markdown  # the branch shown, only
+
+
+def test_a_version_1_export_is_read_as_one_branch(session, engine, person, tmp_path):
+    document = {
+        "format": transcripts.FORMAT,
+        "version": 1,
+        "title": "Older export",
+        "messages": [
+            {"role": "user", "content": "one", "status": "complete"},
+            {"role": "assistant", "content": "two", "status": "complete"},
+        ],
+    }
+    report = imports.import_file(person.id, _file(tmp_path, document, "chat.json"), engine=engine)
+    with Session(engine) as fresh:
+        assert _shown(fresh, report["imported"][0]["chat_id"]) == [("user", "one"), ("assistant", "two")]
 
 
 def test_our_zip_of_every_chat_imports_each(session, engine, person, tmp_path, provider_env):

@@ -67,3 +67,42 @@ def test_counters_hold_no_address_in_the_clear(redis_url, redis_prefix):
     backend.add(limits._key(THREE_A_MINUTE, "someone@example.com"), 60, 1)
     keys = list(redis.Redis.from_url(redis_url, decode_responses=True).scan_iter(f"{redis_prefix}:*"))
     assert keys and not any("someone" in k for k in keys)
+
+
+# ----- things in progress (slots) -----------------------------------------------------------------
+
+
+@pytest.fixture(params=["local", "redis"])
+def slots(request, monkeypatch):
+    if request.param == "redis":
+        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+        backend = limits.RedisSlots(url, prefix=prefix)
+    else:
+        backend = limits.LocalSlots()
+    monkeypatch.setattr(limits, "_slots", lambda: backend)
+    return backend
+
+
+def test_a_slot_is_held_until_it_is_given_back(slots):
+    first = limits.start("streams", "ann", 60)
+    second = limits.start("streams", "ann", 60)
+    assert limits.in_progress("streams", "ann") == 2
+    assert limits.in_progress("streams", "bo") == 0 and limits.in_progress("other", "ann") == 0
+    limits.finish("streams", "ann", first)
+    limits.finish("streams", "ann", first)  # twice: nothing more is given back
+    assert limits.in_progress("streams", "ann") == 1
+    limits.finish("streams", "ann", second)
+    assert limits.in_progress("streams", "ann") == 0
+
+
+def test_a_slot_never_given_back_runs_out(slots):
+    """A process that died holding a slot frees it anyway, once its time is up."""
+    limits.start("streams", "ann", 0.3)
+    kept = limits.start("streams", "ann", 60)
+    assert limits.in_progress("streams", "ann") == 2
+    import time
+
+    time.sleep(0.45)
+    assert limits.in_progress("streams", "ann") == 1
+    limits.finish("streams", "ann", kept)
+    assert limits.in_progress("streams", "ann") == 0

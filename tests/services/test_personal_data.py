@@ -16,10 +16,10 @@ from starlette.testclient import TestClient
 
 from chat_app import admin
 from chat_app.db import session_scope
-from chat_app.models import AuthSession, Chat, MediaFile, Message, SharedAccess, User, UserApiKey
+from chat_app.models import ApiToken, AuthSession, Chat, MediaFile, Message, SharedAccess, User, UserApiKey
 from chat_app.services.storage import get_storage
 from tests.fakes import media_samples as samples
-from tests.support.factories import api_user
+from tests.support.factories import api_token, api_user
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
 OWN_KEY = "sk-own-key-never-exported-1234"
@@ -68,8 +68,9 @@ def _admin_here(*args: str, capsys) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, tmp_path):
+def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, api, tmp_path):
     ann, _bo, chat_id, picture = two_people
+    token = api_token(api, "Ann's script")  # api is Ann's
     target = tmp_path / "ann.zip"
     done = _admin("export-user", ann, "--to", str(target))
     assert done.returncode == 0, done.stderr
@@ -85,6 +86,9 @@ def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, tmp_
     assert account["email"] == ann and account["own_provider_keys"] == [
         {"provider": "openai", "ends_with": "1234"}
     ]
+    (exported_token,) = account["api_tokens"]
+    assert exported_token["name"] == "Ann's script" and exported_token["starts_with"] == token[:12]
+    assert exported_token["revoked_at"] is None
     assert [m["content"] for m in chat["messages"]][:3] == [
         "Ann's private words [[tokens=2]]",
         "tok1 tok2",
@@ -94,6 +98,7 @@ def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, tmp_
     with get_storage().open(_stored_key(picture["id"])) as stored:
         assert picture_bytes == stored.read()
     assert OWN_KEY.encode() not in everything and b"argon2" not in everything  # no key, no password hash
+    assert token.encode() not in everything
     assert b"share_token" not in everything
 
 
@@ -111,8 +116,9 @@ def test_an_export_names_what_they_wrote_in_others_chats(two_people, tmp_path, c
     assert shared == [{"chat_id": chat_id, "title": shared[0]["title"], "can_edit": True, "joined": True}]
 
 
-def test_deleting_a_person_removes_their_account_chats_and_files(two_people):
+def test_deleting_a_person_removes_their_account_chats_and_files(two_people, api):
     ann, bo, chat_id, picture = two_people
+    api_token(api, "Ann's script")  # api is Ann's
     key = _stored_key(picture["id"])
     refused = _admin("delete-user", ann, stdin="someone-else@example.com\n")
     assert refused.returncode == 1 and "Nothing was deleted" in refused.stdout
@@ -126,6 +132,7 @@ def test_deleting_a_person_removes_their_account_chats_and_files(two_people):
         assert not session.exec(select(MediaFile).where(MediaFile.storage_key == key)).all()
         assert not session.exec(select(SharedAccess).where(SharedAccess.chat_id == _uuid(chat_id))).all()
         assert not session.exec(select(UserApiKey)).all()
+        assert not session.exec(select(ApiToken)).all()
         bo_user = session.exec(select(User).where(User.email == bo)).one()
         assert session.exec(select(AuthSession).where(AuthSession.user_id == bo_user.id)).all()  # Bo stays
     assert not Path(get_storage().local_path(key) or "").exists()

@@ -316,12 +316,12 @@ def test_only_who_may_choose_the_model_writes_with_another_one(shared, session):
     reply.status = "complete"
     session.commit()
     with pytest.raises(Forbidden, match="Only the owner can change this chat's model."):
-        chats.restart_last_reply(editor, chat.id, session=session, model_id=expensive)
+        chats.regenerate_reply(editor, chat.id, session=session, model_id=expensive)
     session.rollback()
-    assert chats.restart_last_reply(editor, chat.id, session=session).model_id == chat.model_id
+    assert chats.regenerate_reply(editor, chat.id, session=session).model_id == chat.model_id
     session.rollback()
     # the owner chooses freely, and the chat keeps the choice
-    assert chats.restart_last_reply(owner, chat.id, session=session, model_id=expensive).model_id == expensive
+    assert chats.regenerate_reply(owner, chat.id, session=session, model_id=expensive).model_id == expensive
     session.rollback()
     _, reply = chats.post_message(owner, chat.id, "hi", session=session, model_id=expensive)
     assert (reply.model_id, session.get(type(chat), chat.id).model_id) == (expensive, expensive)

@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import select
 
 from chat_app.models import (
+    ApiToken,
     AuthSession,
     Chat,
     MediaFile,
@@ -14,11 +15,11 @@ from chat_app.models import (
     UserApiKey,
     utcnow,
 )
-from chat_app.services import accounts, budgets, chats, keys, media, sharing
-from chat_app.services.errors import NotFound
+from chat_app.services import accounts, api_tokens, budgets, chats, keys, media, sharing
+from chat_app.services.errors import NotFound, Unauthenticated
 from chat_app.services.storage import get_storage
 from tests.fakes import media_samples as samples
-from tests.support.factories import make_chat, make_user
+from tests.support.factories import make_chat, make_token, make_user
 
 
 def _upload(owner, session) -> MediaFile:
@@ -34,6 +35,7 @@ def test_the_registrant_is_cut_loose_and_the_chats_stay_private(session, app_set
     accomplice, neighbour = make_user(session), make_user(session)
     keys.set_key(squatter, "openai", "sk-squatters-own-key-1234", session=session)
     token = accounts.create_session(squatter, session=session)
+    program_token = make_token(session, squatter)
     own_chat = make_chat(session, squatter)
     sent = _upload(squatter, session)
     _, own_reply = chats.post_message(
@@ -60,6 +62,9 @@ def test_the_registrant_is_cut_loose_and_the_chats_stay_private(session, app_set
     assert session.exec(select(UserApiKey).where(UserApiKey.user_id == owner.id)).all() == []
     assert session.exec(select(AuthSession).where(AuthSession.user_id == owner.id)).all() == []
     assert accounts.user_for_token(token, session=session) is None
+    assert session.exec(select(ApiToken).where(ApiToken.user_id == owner.id)).all() == []
+    with pytest.raises(Unauthenticated):  # a program of the squatter's no longer speaks for the owner
+        api_tokens.authenticate(program_token, session=session)
     assert budgets.spent_this_month(owner.id, session=session) == 0  # the whole allowance is theirs
     assert session.get(MediaFile, unsent_id) is None and unsent_file is not None and not unsent_file.exists()
     # The chat stays the owner's, with its files, but nobody else can read it any more.

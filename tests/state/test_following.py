@@ -146,3 +146,9 @@ def test_a_chats_new_title_is_taken_heard_live_or_replayed():
     assert following.apply([{"type": "title", "title": "Weekend plans"}]).title == "Weekend plans"
     replayed = following.apply([end("r1", True), {"type": "title", "title": "Tea", "replayed": True}])
     assert replayed.title == "Tea" and not replayed.catch_up
+
+
+def test_the_chat_moving_to_another_branch_sends_the_view_to_the_database_once_not_when_replayed():
+    following = Following()
+    assert following.apply([{"type": "branch"}]).catch_up
+    assert not following.apply([{"type": "branch", "replayed": True}]).catch_up  # read after it

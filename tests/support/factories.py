@@ -9,7 +9,7 @@ import httpx
 from sqlmodel import Session
 
 from chat_app.models import Chat, User
-from chat_app.services import accounts, chats
+from chat_app.services import accounts, api_tokens, chats
 
 
 def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
@@ -24,12 +24,26 @@ def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") ->
     return chat
 
 
+def make_token(session: Session, owner: User, name: str = "tests") -> str:
+    """A personal API token of `owner`'s (the token itself)."""
+    token = api_tokens.create(owner, name, session=session)["token"]
+    session.commit()
+    return token
+
+
 def api_user(client: httpx.Client, email: str | None = None, password: str = "correct horse") -> str:
     """Register through the API; the client keeps the session cookie. Returns the email."""
     email = email or f"api-{uuid.uuid4().hex[:8]}@example.com"
     response = client.post("/api/auth/register", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return email
+
+
+def api_token(client: httpx.Client, name: str = "tests") -> str:
+    """A personal API token made through the API by the person signed in on `client`."""
+    response = client.post("/api/tokens", json={"name": name})
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
 
 
 CONFIRMATION_LINK = re.compile(r"https?://[^/\s]+(/api/auth/verify/[A-Za-z0-9_.\-]+)")
