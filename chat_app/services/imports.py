@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from chat_app.db import session_scope
 from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import branches, budgets, chats, import_trees, transcripts
+from chat_app.services import branches, budgets, chats, import_trees, imported_files, transcripts
 from chat_app.services.catalog import default_model_for
 from chat_app.services.errors import Invalid, NotFound
 
@@ -50,6 +50,7 @@ class Turn:
     at: datetime | None = None
     status: str = MessageStatus.complete.value
     key: str = ""  # its node's id, in an export that is a tree
+    files: list[imported_files.Attached] = field(default_factory=list)  # in this app's zip
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Conversation:
     # turns are one branch, in order.
     links: dict[str, str | None] | None = None
     current: str | None = None
+    open_file: imported_files.Opener | None = None  # the files' bytes: this app's zip holds them
 
 
 class Imported(TypedDict):
@@ -232,7 +234,7 @@ def _later(read: Read, item: Any) -> Pending:
 
 
 def _checked(conversation: Conversation) -> Conversation:
-    turns = [t for t in conversation.turns if t.text.strip()]
+    turns = [t for t in conversation.turns if t.text.strip() or t.files]
     if not turns:
         raise Unreadable("This conversation has no message with text.")
     if len(turns) > MOST_TURNS:
@@ -262,7 +264,12 @@ def _read_ours(document: dict[str, Any]) -> Conversation:
         if m["role"] not in ("user", "assistant"):
             continue
         status = m.get("status") if m.get("status") in KEPT_STATUSES else MessageStatus.stopped.value
-        turns.append(Turn(m["role"], _text(m["content"]), _when(m.get("created_at")), status, key))
+        files = [
+            imported_files.Attached(_text(f.get("file")), _text(f.get("original_name")) or None)
+            for f in m.get("files") or ()
+            if isinstance(f, dict) and _text(f.get("file"))
+        ]
+        turns.append(Turn(m["role"], _text(m["content"]), _when(m.get("created_at")), status, key, files))
     title, at = _text(document.get("title")), _when(document.get("created_at"))
     if version == 1:  # one branch, in order
         return Conversation(title, at, turns)
@@ -386,7 +393,19 @@ def _from_our_zip(path: Path) -> Iterator[Pending]:
         if not names:
             raise Invalid("This zip holds no chat.json: it is not an export of this app.")
         for name in sorted(names):
-            yield _later(_read_ours, _zipped_json(archive, name))
+            folder = name.removesuffix("chat.json")
+            yield _later(_with_files(archive, folder), _zipped_json(archive, name))
+
+
+def _with_files(archive: zipfile.ZipFile, folder: str) -> Read:
+    """Our chat's JSON, its files read from beside it in the zip."""
+
+    def read(document: dict[str, Any]) -> Conversation:
+        conversation = _read_ours(document)
+        conversation.open_file = lambda path: archive.open(folder + path)
+        return conversation
+
+    return read
 
 
 def _zipped_json(archive: zipfile.ZipFile, name: str) -> Any:
@@ -475,5 +494,16 @@ def save(person_id: uuid.UUID, conversation: Conversation, model_id: str | None,
     else:
         _grow(chat, conversation, messages)
     session.add_all(messages)
+    if conversation.open_file is not None:
+        session.flush()
+        try:
+            imported_files.attach(
+                person_id,
+                [(m, t.files) for m, t in zip(messages, conversation.turns, strict=True) if t.files],
+                conversation.open_file,
+                session=session,
+            )
+        except Invalid as exc:  # this chat alone is not imported (its transaction goes back)
+            raise Unreadable(str(exc)) from None
     session.flush()
     return chat

@@ -8,27 +8,12 @@ import zipfile
 
 import pytest
 
-from tests.fakes import media_samples as samples
-from tests.support.factories import api_user
-from tests.support.waiting import chat_in_flight, wait_for_reply
-
-
-def _chat_with_a_picture(api, question: str = "What is in this picture? [[tokens=3]]") -> tuple[str, dict]:
-    uploaded = api.post("/api/upload", files={"file": ("cat.png", samples.png(), "image/png")})
-    assert uploaded.status_code == 201, uploaded.text
-    (file,) = uploaded.json()["files"]
-    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
-    posted = api.post(
-        f"/api/chats/{chat_id}/messages", json={"content": question, "attachments": [file["id"]]}
-    )
-    assert posted.status_code == 202, posted.text
-    wait_for_reply(chat_in_flight(api, chat_id))
-    return chat_id, file
+from tests.support.factories import api_user, chat_with_a_picture
 
 
 def test_a_chat_as_markdown_to_read(api, fake_env):
     api_user(api)
-    chat_id, _ = _chat_with_a_picture(api)
+    chat_id, _ = chat_with_a_picture(api)
     answer = api.get(f"/api/chats/{chat_id}/export")  # Markdown unless asked otherwise
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/markdown; charset=utf-8"
@@ -43,7 +28,7 @@ def test_a_chat_as_markdown_to_read(api, fake_env):
 
 def test_a_chat_as_json_holds_every_message(api, fake_env):
     api_user(api)
-    chat_id, file = _chat_with_a_picture(api)
+    chat_id, file = chat_with_a_picture(api)
     answer = api.get(f"/api/chats/{chat_id}/export", params={"format": "json"})
     assert answer.headers["content-type"] == "application/json"
     document = answer.json()
@@ -69,7 +54,7 @@ def test_a_chat_as_json_holds_every_message(api, fake_env):
 
 def test_a_chat_as_a_zip_carries_its_files(api, fake_env):
     api_user(api)
-    chat_id, file = _chat_with_a_picture(api)
+    chat_id, file = chat_with_a_picture(api)
     answer = api.get(f"/api/chats/{chat_id}/export", params={"format": "zip"})
     assert answer.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
@@ -80,8 +65,8 @@ def test_a_chat_as_a_zip_carries_its_files(api, fake_env):
 
 def test_all_of_ones_own_chats_in_one_zip(api, fake_env):
     api_user(api)
-    first, _ = _chat_with_a_picture(api, "Первый вопрос [[tokens=1]]")
-    second, _ = _chat_with_a_picture(api, "second / question? [[tokens=1]]")
+    first, _ = chat_with_a_picture(api, "Первый вопрос [[tokens=1]]")
+    second, _ = chat_with_a_picture(api, "second / question? [[tokens=1]]")
     mine = api.cookies.get("chat_session")
     api.cookies.clear()
     api_user(api)
@@ -100,7 +85,7 @@ def test_all_of_ones_own_chats_in_one_zip(api, fake_env):
 
 def test_a_chat_title_outside_ascii_names_the_download_both_ways(api, fake_env):
     api_user(api)
-    chat_id, _ = _chat_with_a_picture(api, "Café crème [[tokens=1]]")
+    chat_id, _ = chat_with_a_picture(api, "Café crème [[tokens=1]]")
     disposition = api.get(f"/api/chats/{chat_id}/export").headers["content-disposition"]
     assert disposition == (
         "attachment; filename=\"Caf_ cr_me tokens1.md\"; filename*=UTF-8''Caf%C3%A9%20cr%C3%A8me%20tokens1.md"
@@ -110,7 +95,7 @@ def test_a_chat_title_outside_ascii_names_the_download_both_ways(api, fake_env):
 @pytest.mark.parametrize("format", ["md", "json", "zip"])
 def test_only_members_export_a_chat(api, fake_env, format):
     api_user(api)
-    chat_id, _ = _chat_with_a_picture(api)
+    chat_id, _ = chat_with_a_picture(api)
     api.cookies.clear()
     assert api.get(f"/api/chats/{chat_id}/export", params={"format": format}).status_code == 401
     api_user(api)

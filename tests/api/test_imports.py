@@ -1,9 +1,12 @@
 """POST /api/import: the exported file as the body, each conversation a chat or a reason why not."""
 
+import io
 import json
+import zipfile
+from pathlib import Path
 
 from tests.fakes import conversation_exports as exports
-from tests.support.factories import api_user
+from tests.support.factories import api_user, chat_with_a_picture
 
 
 def _post(api, content: bytes, kind: str = "application/json"):
@@ -46,3 +49,45 @@ def test_an_import_is_refused_whole_when_it_cannot_be_read(api, configure):
         answer = _post(api, content, kind)
         assert answer.status_code == 400 and error in answer.json()["error"], (kind, answer.text)
     assert api.get("/api/chats").json() == []
+
+
+def test_our_zip_brings_its_pictures_back_judged_and_stored_anew(api, fake_env):
+    api_user(api)
+    chat_id, file = chat_with_a_picture(api)
+    exported = api.get(f"/api/chats/{chat_id}/export", params={"format": "zip"})
+    answer = _post(api, exported.content, "application/zip")
+    assert answer.status_code == 201, answer.text
+    (imported,) = answer.json()["imported"]
+    question = api.get(f"/api/chats/{imported['chat_id']}").json()["messages"][0]
+    (picture,) = question["media"]
+    assert picture["id"] != file["id"] and picture["name"] == "cat.png"
+    assert (picture["kind"], picture["mime_type"], picture["width"], picture["height"]) == (
+        "image",
+        file["mime_type"],
+        file["width"],
+        file["height"],
+    )
+    again = api.get(picture["url"])
+    assert again.status_code == 200 and again.content == api.get(file["url"]).content
+
+
+def test_a_zip_whose_file_is_not_what_it_says_imports_nothing_of_that_chat(api, fake_env, app_settings):
+    api_user(api)
+    chat_id, _file = chat_with_a_picture(api)
+    exported = zipfile.ZipFile(
+        io.BytesIO(api.get(f"/api/chats/{chat_id}/export", params={"format": "zip"}).content)
+    )
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as archive:
+        for item in exported.infolist():
+            data = exported.read(item)
+            archive.writestr(
+                item, b"#!/bin/sh\necho not a picture\n" if item.filename.startswith("files/") else data
+            )
+    media = Path(app_settings.media_dir)
+    stored_before = sorted(p.name for p in media.rglob("*") if p.is_file())
+    answer = _post(api, forged.getvalue(), "application/zip")
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("cat.png: This file is not a supported image or video.")
+    assert [c["id"] for c in api.get("/api/chats").json()] == [chat_id]
+    assert sorted(p.name for p in media.rglob("*") if p.is_file()) == stored_before

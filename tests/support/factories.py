@@ -10,6 +10,8 @@ from sqlmodel import Session
 
 from chat_app.models import Chat, User
 from chat_app.services import accounts, api_tokens, chats
+from tests.fakes import media_samples as samples
+from tests.support.waiting import chat_in_flight, wait_for_reply
 
 
 def make_user(session: Session, email: str | None = None, password: str = "correct horse") -> User:
@@ -57,3 +59,17 @@ def confirm_address(client: httpx.Client, smtp, email: str) -> None:
     assert found, f"no confirmation email reached {email}"
     response = client.get(found.group(1), follow_redirects=False)
     assert response.headers.get("location") == "/settings?verified=1", response.text
+
+
+def chat_with_a_picture(api, question: str = "What is in this picture? [[tokens=3]]") -> tuple[str, dict]:
+    """Through the API: a chat whose question carries a picture, its reply written (the chat's id, the file)."""
+    uploaded = api.post("/api/upload", files={"file": ("cat.png", samples.png(), "image/png")})
+    assert uploaded.status_code == 201, uploaded.text
+    (file,) = uploaded.json()["files"]
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    posted = api.post(
+        f"/api/chats/{chat_id}/messages", json={"content": question, "attachments": [file["id"]]}
+    )
+    assert posted.status_code == 202, posted.text
+    wait_for_reply(chat_in_flight(api, chat_id))
+    return chat_id, file
