@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := 0
 
-.PHONY: run test install install-dev bun chromium nginx compose migrate lint clean
+.PHONY: run test install install-dev bun axe chromium nginx compose migrate lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,11 +24,16 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed bun
-install-dev: $(VENV)/.installed-dev bun chromium nginx compose
+install-dev: $(VENV)/.installed-dev bun axe chromium nginx compose
 
 # Reflex's own bun installer downloads from outside; the npm registry has the real binary.
 bun:
 	@command -v bun >/dev/null 2>&1 || npm install --silent --no-audit --no-fund --prefix $(TOOLS) bun@$(BUN_VERSION)
+
+# axe-core, which the browser tests inject into pages to check their accessibility.
+AXE_VERSION := 4.14.1
+axe:
+	@[ -f $(TOOLS)/node_modules/axe-core/axe.min.js ] || npm install --silent --no-audit --no-fund --prefix $(TOOLS) axe-core@$(AXE_VERSION)
 
 # Debian's Chromium for the browser tests (CHROMIUM_PATH names another browser instead).
 chromium:

@@ -41,16 +41,21 @@
     pane.addEventListener("load", keep, true);
     setTimeout(() => { grown.disconnect(); pane.removeEventListener("load", keep, true); }, 2000);
   };
-  // Reaching the top of the conversation asks for the page above it.
-  const earlier = new IntersectionObserver((seen) => {
-    if (seen.some((e) => e.isIntersecting)) seen[0].target.click();
-  }, { rootMargin: "200px 0px 0px 0px" });
-  let button = null;
-  new MutationObserver(() => {
-    const found = document.querySelector('[data-testid="load-earlier"]');
-    if (found === button) return;
-    if (button) earlier.unobserve(button);
-    button = found;
-    if (button) earlier.observe(button);
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  // Reaching the top of the conversation asks for the page above it; reaching the end of the
+  // sidebar's chats, for the next page of them.
+  const whenSeen = (testid, margin) => {
+    const seenNow = new IntersectionObserver((seen) => {
+      if (seen.some((e) => e.isIntersecting)) seen[0].target.click();
+    }, { rootMargin: margin });
+    let button = null;
+    new MutationObserver(() => {
+      const found = document.querySelector(`[data-testid="${testid}"]`);
+      if (found === button) return;
+      if (button) seenNow.unobserve(button);
+      button = found;
+      if (button) seenNow.observe(button);
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  };
+  whenSeen("load-earlier", "200px 0px 0px 0px");
+  whenSeen("load-more-chats", "0px 0px 200px 0px");
 })();

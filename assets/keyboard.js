@@ -43,3 +43,34 @@ document.addEventListener("keydown", (event) => {
     : index <= 0 ? field : items[index - 1];
   if (next) { next.focus(); event.preventDefault(); }
 });
+
+// The chat's own shortcuts (listed in the shortcuts dialog, components/shortcuts.py).
+(() => {
+  const typing = (el) =>
+    el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const click = (testid) => {
+    const el = document.querySelector(`[data-testid="${testid}"]`);
+    if (el && !el.disabled) { el.click(); return true; }
+    return false;
+  };
+  document.addEventListener("keydown", (event) => {
+    const mod = event.ctrlKey || event.metaKey;
+    if (mod && !event.altKey && event.shiftKey && event.key.toLowerCase() === "o") {
+      if (click("new-chat")) event.preventDefault();
+      return;
+    }
+    if (mod && !event.altKey && (event.key === "/" || event.code === "Slash")) {
+      if (click("shortcuts-button")) event.preventDefault();
+      return;
+    }
+    if (event.key === "/" && !mod && !event.altKey && !typing(document.activeElement)) {
+      const composer = document.getElementById("composer");
+      if (composer) { composer.focus(); event.preventDefault(); }
+      return;
+    }
+    // Esc closes an open dialog first (the dialog's own), then stops a reply being written.
+    if (event.key === "Escape" && !document.querySelector('[role="dialog"], [role="menu"]')) {
+      click("stop-button");
+    }
+  });
+})();

@@ -103,6 +103,8 @@ class Chat(SQLModel, table=True):
     # with, and what a new message follows. None while the chat is empty. (No foreign key: the
     # two tables would each wait on the other, and a chat's messages go only with the chat.)
     current_leaf_id: uuid.UUID | None = Field(default=None)
+    # When its owner pinned it to the top of their sidebar (None: not pinned).
+    pinned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

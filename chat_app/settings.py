@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Who writes a new chat's title from its first exchange: a catalog model's id, "off" (the
     # first words stay), or unset: the cheapest text model the chat's payer can use.
     title_model: str = Field("", validation_alias="TITLE_MODEL")
+    # The model a new person's chats start with (a catalog id); unset, or unusable now: the
+    # cheapest usable text model that sees images.
+    default_model: str = Field("", validation_alias="DEFAULT_MODEL")
     # Media: where files live and what an upload may be.
     media_dir: str = Field(str(PROJECT_ROOT / "data" / "media"), validation_alias="MEDIA_DIR")
     # An S3-compatible object store for media instead of MEDIA_DIR (which then only stages uploads).

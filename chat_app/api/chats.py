@@ -52,6 +52,10 @@ def update_chat(user: User, session: Session, chat_id: str, body: JsonObject) ->
         chats.rename_chat(user, chat_id, str(body["title"]), session=session)
     if "model_id" in body:
         chats.set_chat_model(user, chat_id, str(body["model_id"]), session=session)
+    if "pinned" in body:
+        if not isinstance(body["pinned"], bool):
+            raise Invalid("Say `pinned` as true or false.")
+        chats.pin_chat(user, chat_id, body["pinned"], session=session)
     return read_chat(user, session, chat_id)
 
 

@@ -81,7 +81,7 @@ _CHAT_COMPLETION = _fields(
 BODIES: dict[tuple[str, str], dict[str, Schema]] = {
     ("POST", "/api/chats"): {"application/json": _fields({"model_id": _text()})},
     ("PATCH", "/api/chats/{chat_id}"): {
-        "application/json": _fields({"title": _text(), "model_id": _text()}),
+        "application/json": _fields({"title": _text(), "model_id": _text(), "pinned": _FLAG}),
     },
     ("POST", "/api/chats/{chat_id}/messages"): {
         "application/json": _fields(

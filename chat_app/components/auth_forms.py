@@ -107,6 +107,7 @@ def auth_form(
                     rx.link(
                         switch_label,
                         href=switch_href + "?next=" + _encode.call(AuthState.next_path).to(str),
+                        underline="always",  # told apart from the sentence by more than its colour
                         custom_attrs={"data-testid": "switch-auth-form"},
                     ),
                     size="2",

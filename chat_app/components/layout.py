@@ -6,6 +6,7 @@ from chat_app.components.composer import composer
 from chat_app.components.messages import message_list
 from chat_app.components.palette import command_palette, palette_button
 from chat_app.components.share import share_button
+from chat_app.components.shortcuts import shortcuts_dialog
 from chat_app.components.sidebar import sidebar
 from chat_app.state.chat import ChatState
 from chat_app.state.sidebar import SidebarState
@@ -31,6 +32,7 @@ def _top_bar() -> rx.Component:
             custom_attrs={"data-testid": "chat-title"},
         ),
         rx.spacer(),
+        shortcuts_dialog(),
         rx.cond(ChatState.user_email != "", rx.fragment(palette_button(), command_palette())),
         rx.cond(ChatState.can_export & (ChatState.chat_id != ""), _export_menu()),
         rx.cond(ChatState.can_share & (ChatState.chat_id != ""), share_button()),

@@ -214,6 +214,59 @@ def _versions(message: MessageView) -> rx.Component:
     )
 
 
+def _when(message: MessageView) -> rx.Var:
+    """When the message was written, in the reader's own time zone and way of writing dates."""
+    iso = cast(rx.Var, message["created_at"])
+    return rx.Var(f"(new Date({iso._js_expr})).toLocaleString()", _var_data=iso._get_all_var_data()).to(str)
+
+
+def _link_to(message: MessageView) -> rx.Var:
+    """The message's own address: its chat, opened on its branch, scrolled to it."""
+    message_id = cast(rx.Var, message["id"])
+    chat_id = ChatState.chat_id
+    return rx.Var(
+        f'window.location.origin + "/chat/" + {chat_id._js_expr} + "?at=" + {message_id._js_expr}'
+        f' + "#message-" + {message_id._js_expr}',
+        _var_data=rx.vars.VarData.merge(chat_id._get_all_var_data(), message_id._get_all_var_data()),
+    ).to(str)
+
+
+def _actions(message: MessageView) -> rx.Component:
+    """Shown on hover (and always on touch screens): copy as Markdown, a link to the message, its time."""
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("copy", size=12),
+            size="1",
+            variant="ghost",
+            type="button",
+            aria_label="Copy as Markdown",
+            title="Copy as Markdown",
+            on_click=[rx.set_clipboard(_text_of(message)), rx.toast.success("Message copied.")],
+            custom_attrs={"data-testid": "copy-message"},
+        ),
+        rx.cond(
+            ChatState.can_export,  # members: the address opens the chat for them (readers by link have theirs)
+            rx.icon_button(
+                rx.icon("link", size=12),
+                size="1",
+                variant="ghost",
+                type="button",
+                aria_label="Copy a link to this message",
+                title="Copy a link to this message",
+                on_click=[
+                    rx.set_clipboard(_link_to(message)),
+                    rx.toast.success("Link to the message copied."),
+                ],
+                custom_attrs={"data-testid": "link-message"},
+            ),
+        ),
+        rx.text(_when(message), size="1", color_scheme="gray", custom_attrs={"data-testid": "message-time"}),
+        spacing="1",
+        align="center",
+        class_name="message-actions",
+    )
+
+
 def _edit_button(message: MessageView) -> rx.Component:
     return rx.cond(
         (message["role"] == "user") & ChatState.can_post & ~ChatState.is_streaming,
@@ -269,6 +322,15 @@ def history_message(message: MessageView) -> rx.Component:
         _versions(message),
         _edit_button(message),
         rx.cond(
+            message["model_name"] != "",
+            rx.text(
+                message["model_name"],
+                size="1",
+                weight="medium",
+                custom_attrs={"data-testid": "message-model"},
+            ),
+        ),
+        rx.cond(
             is_error,
             rx.text(
                 message["error"], color_scheme="red", size="2", custom_attrs={"data-testid": "message-error"}
@@ -304,6 +366,7 @@ def history_message(message: MessageView) -> rx.Component:
         footer,
         _footnote(message["cost_label"], "message-cost", "gray"),
         _footnote(message["context_note"], "context-note", "amber"),
+        _actions(message),
         spacing="2",
         align="center",
         wrap="wrap",

@@ -441,7 +441,10 @@ def settings_view() -> rx.Component:
                     SettingsState.email_verified,
                     rx.badge("confirmed", color_scheme="green", custom_attrs={"data-testid": "email-status"}),
                     rx.badge(
-                        "not confirmed", color_scheme="amber", custom_attrs={"data-testid": "email-status"}
+                        "not confirmed",
+                        color_scheme="amber",
+                        high_contrast=True,  # amber text is too faint on a light page otherwise
+                        custom_attrs={"data-testid": "email-status"},
                     ),
                 ),
                 rx.cond(

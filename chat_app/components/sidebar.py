@@ -3,8 +3,10 @@
 import reflex as rx
 
 from chat_app.components.search_results import search_results
+from chat_app.components.theme import theme_menu
 from chat_app.services.views import MAX_TITLE_LENGTH, ChatView
 from chat_app.state.chat import ChatState
+from chat_app.state.chat_groups import ChatGroup
 from chat_app.state.sidebar import SidebarState
 
 
@@ -15,6 +17,15 @@ def _chat_item(chat: ChatView) -> rx.Component:
             href="/chat/" + chat["id"],
             class_name=rx.cond(chat["id"] == ChatState.chat_id, "chat-link active", "chat-link"),
             custom_attrs={"data-testid": "chat-item", "data-chat-id": chat["id"]},
+        ),
+        rx.icon_button(
+            rx.icon(rx.cond(chat["pinned"], "pin-off", "pin"), size=14),
+            size="1",
+            variant="ghost",
+            on_click=SidebarState.pin(chat["id"], rx.cond(chat["pinned"], False, True)),
+            aria_label=rx.cond(chat["pinned"], "Unpin chat", "Pin chat to the top"),
+            title=rx.cond(chat["pinned"], "Unpin", "Pin to the top"),
+            custom_attrs={"data-testid": rx.cond(chat["pinned"], "unpin-chat", "pin-chat")},
         ),
         rx.icon_button(
             rx.icon("pencil", size=14),
@@ -49,9 +60,46 @@ def _shared_item(chat: ChatView) -> rx.Component:
     )
 
 
+def _heading(label) -> rx.Component:
+    return rx.text(label, size="1", color_scheme="gray", weight="bold", padding_top="8px")
+
+
+def _group(group: ChatGroup) -> rx.Component:
+    return rx.vstack(
+        _heading(group["label"]),
+        rx.foreach(group["chats"], _chat_item),
+        spacing="1",
+        width="100%",
+        custom_attrs={"data-testid": "chat-group", "data-label": group["label"]},
+    )
+
+
+def _load_more() -> rx.Component:
+    """Scrolled into view (assets/follow.js), or clicked: the next page of chats."""
+    return rx.button(
+        "More chats",
+        size="1",
+        variant="ghost",
+        type="button",
+        on_click=SidebarState.load_more_chats,
+        custom_attrs={"data-testid": "load-more-chats"},
+    )
+
+
 def _chat_lists() -> rx.Component:
     return rx.vstack(
-        rx.foreach(SidebarState.chats, _chat_item),
+        rx.cond(
+            SidebarState.pinned.length() > 0,
+            rx.vstack(
+                _heading("Pinned"),
+                rx.foreach(SidebarState.pinned, _chat_item),
+                spacing="1",
+                width="100%",
+                custom_attrs={"data-testid": "pinned-chats"},
+            ),
+        ),
+        rx.foreach(SidebarState.chat_groups, _group),
+        rx.cond(SidebarState.has_more, _load_more()),
         rx.cond(
             SidebarState.shared_chats.length() > 0,
             rx.vstack(
@@ -153,12 +201,17 @@ def sidebar() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Chats", size="4"),
-            rx.button(
-                rx.icon("plus", size=16),
-                "New chat",
-                size="2",
-                on_click=rx.redirect("/"),
-                custom_attrs={"data-testid": "new-chat"},
+            rx.hstack(
+                theme_menu(),
+                rx.button(
+                    rx.icon("plus", size=16),
+                    "New chat",
+                    size="2",
+                    on_click=rx.redirect("/"),
+                    custom_attrs={"data-testid": "new-chat"},
+                ),
+                spacing="2",
+                align="center",
             ),
             justify="between",
             width="100%",
@@ -220,4 +273,6 @@ def sidebar() -> rx.Component:
         _delete_dialog(),
         class_name=rx.cond(SidebarState.sidebar_open, "sidebar open", "sidebar"),
         spacing="3",
+        # The reader's time zone, for grouping chats by their own days.
+        on_mount=rx.call_script("new Date().getTimezoneOffset()", callback=SidebarState.set_utc_offset),
     )

@@ -4,6 +4,7 @@ discovering Ollama's models, availability, and the filtered, sorted listing."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -329,6 +330,17 @@ def _own_keys(reader: User | None, *, session: Session) -> frozenset[str]:
     return frozenset(keys.own_key_providers(reader.id, session=session)) if reader else frozenset()
 
 
+def model_names(model_ids: set[str], *, session: Session) -> dict[str, str]:
+    """The catalog's names of these models, in one query (a model gone from it keeps its id)."""
+    found = {}
+    if model_ids:
+        rows = session.execute(
+            sa.select(col(ModelEntry.id), col(ModelEntry.name)).where(col(ModelEntry.id).in_(model_ids))
+        )
+        found = {model_id: name for model_id, name in rows}
+    return {model_id: found.get(model_id, model_id) for model_id in model_ids}
+
+
 def default_model_for(person: User, *, session: Session) -> str | None:
     """The model a new chat of `person` starts with: their choice, else the catalog's default."""
     return person.default_model_id or default_model_id(
@@ -337,14 +349,29 @@ def default_model_for(person: User, *, session: Session) -> str | None:
 
 
 def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:
-    """The first available text model, else the first text model."""
+    """The operator's DEFAULT_MODEL when it can be used now; else the cheapest usable text model
+    that sees images, the cheapest usable text model, or the first text model."""
     rows = list(
         session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position)))
     )
-    for row in rows:
-        if not unavailable_reason(as_catalog_model(row), session=session, own_keys=own_keys):
-            return row.id
-    return rows[0].id if rows else None
+    if not rows:
+        return None
+    models = [as_catalog_model(row) for row in rows]
+    chosen = get_settings().default_model
+    usable = [m for m in models if not unavailable_reason(m, session=session, own_keys=own_keys)]
+    if any(m.id == chosen for m in usable):
+        return chosen
+    by_price = sorted(usable, key=call_price)
+    seeing = [m for m in by_price if "vision" in m.capabilities]
+    return (seeing or by_price or models)[0].id
+
+
+def call_price(model: CatalogModel) -> float:
+    """What a short call costs, by the catalog's prices (a prompt weighs more than the few words
+    of a reply); a model without prices comes last."""
+    if model.input_per_mtok is None and model.output_per_mtok is None:
+        return math.inf
+    return (model.input_per_mtok or 0) + (model.output_per_mtok or 0) / 10
 
 
 def sync_configured_catalog() -> int:

@@ -6,6 +6,7 @@ import dataclasses
 import secrets
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
 from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import access, branches, budgets, context_fit, keys, media, workers
+from chat_app.services import access, branches, budgets, catalog, context_fit, keys, media, workers
 from chat_app.services.catalog import default_model_for, longest_reply, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import MessageView, message_view
@@ -48,6 +49,61 @@ def list_chats(user: User, *, session: Session, limit: int = 200) -> list[Chat]:
             select(Chat).where(Chat.user_id == user.id).order_by(col(Chat.updated_at).desc()).limit(limit)
         )
     )
+
+
+MOST_PINNED = 50  # pinned chats a person may have: the top of the sidebar stays short
+
+
+def pinned_chats(user: User, *, session: Session) -> list[Chat]:
+    """The user's pinned chats, the last pinned first."""
+    return list(
+        session.exec(
+            select(Chat)
+            .where(Chat.user_id == user.id, col(Chat.pinned_at).is_not(None))
+            .order_by(col(Chat.pinned_at).desc())
+            .limit(MOST_PINNED)
+        )
+    )
+
+
+def recent_chats(user: User, *, session: Session, limit: int, after: str = "") -> tuple[list[Chat], str]:
+    """A page of the user's chats that are not pinned, most recently active first, from past
+    `after` (the cursor the page before gave); and the cursor of the next page ("" at the end)."""
+    query = select(Chat).where(Chat.user_id == user.id, col(Chat.pinned_at).is_(None))
+    if after:
+        at, chat_id = _cursor(after)
+        # Bound with the columns' own types, so each database compares them as it stores them.
+        columns = Chat.__table__.c  # pyright: ignore[reportAttributeAccessIssue]
+        since = sa.tuple_(sa.literal(at, columns.updated_at.type), sa.literal(chat_id, columns.id.type))
+        query = query.where(sa.tuple_(col(Chat.updated_at), col(Chat.id)) < since)
+    rows = list(
+        session.exec(query.order_by(col(Chat.updated_at).desc(), col(Chat.id).desc()).limit(limit + 1))
+    )
+    if len(rows) <= limit:
+        return rows, ""
+    last = rows[limit - 1]
+    return rows[:limit], f"{last.updated_at.isoformat()}|{last.id}"
+
+
+def _cursor(after: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        at, chat_id = after.split("|")
+        return datetime.fromisoformat(at), uuid.UUID(chat_id)
+    except ValueError:
+        raise Invalid("That page of chats cannot be found; reload the page.") from None
+
+
+def pin_chat(actor: User, chat_id: uuid.UUID | str, pinned: bool, *, session: Session) -> Chat:
+    """Pin the chat to the top of its owner's sidebar, or unpin it."""
+    chat, _ = access.authorize(actor, chat_id, "pin", session=session)
+    if pinned and chat.pinned_at is None:
+        if len(pinned_chats(actor, session=session)) >= MOST_PINNED:
+            raise Invalid(f"You can pin at most {MOST_PINNED} chats; unpin one first.")
+        chat.pinned_at = utcnow()
+    elif not pinned:
+        chat.pinned_at = None
+    session.add(chat)
+    return chat
 
 
 def _clean_title(title: str) -> str:
@@ -164,7 +220,13 @@ def message_views(rows: list[Message], *, session: Session, link_token: str = ""
     reader came by a public chat's link, which its file addresses must carry."""
     files = media.media_of([m.id for m in rows], session=session)
     places = branches.places(rows, session=session)
-    return [message_view(m, files.get(m.id), link_token, places.get(m.id, (1, 1))) for m in rows]
+    names = catalog.model_names({m.model_id for m in rows if m.model_id}, session=session)
+    return [
+        message_view(
+            m, files.get(m.id), link_token, places.get(m.id, (1, 1)), names.get(m.model_id or "", "")
+        )
+        for m in rows
+    ]
 
 
 def _next_seq(chat_id: uuid.UUID, *, session: Session) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -160,18 +159,11 @@ def _title_model(asker: User, chat_id: uuid.UUID, *, session: Session) -> Catalo
         rows = session.exec(
             select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position))
         )
-        candidates = sorted((catalog.as_catalog_model(row) for row in rows), key=_price)
+        candidates = sorted((catalog.as_catalog_model(row) for row in rows), key=catalog.call_price)
     return next(
         (m for m in candidates if not catalog.unavailable_reason(m, session=session, own_keys=own_keys)),
         None,
     )
-
-
-def _price(model: CatalogModel) -> float:
-    """What a short call costs, by the catalog's prices; a model without prices comes last."""
-    if model.input_per_mtok is None and model.output_per_mtok is None:
-        return math.inf
-    return (model.input_per_mtok or 0) + (model.output_per_mtok or 0) / 10  # a prompt outweighs a title
 
 
 def _save(call: TitleCall, title: str, cost: float | None, engine: sa.Engine | None) -> bool:

@@ -20,8 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, Message, User
-from chat_app.services import access, branches, media
-from chat_app.services.catalog import resolve_model
+from chat_app.services import access, branches, catalog, media
 from chat_app.services.storage import get_storage
 
 FORMAT = "chat-app/chat"
@@ -67,12 +66,8 @@ def _transcript(chat: Chat, *, session: Session) -> Transcript:
         session.exec(select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq)))
     )
     files = media.media_of([m.id for m in messages], session=session)
-    names: dict[str, str] = {}
-    for model_id in {m.model_id for m in messages if m.model_id} | (
-        {chat.model_id} if chat.model_id else set()
-    ):
-        model = resolve_model(model_id, session=session)
-        names[model_id] = model.name if model is not None else model_id
+    used = {m.model_id for m in messages if m.model_id} | ({chat.model_id} if chat.model_id else set())
+    names = catalog.model_names(used, session=session)
     document = {
         "format": FORMAT,
         "version": VERSION,

@@ -22,6 +22,7 @@ class ChatView(TypedDict):
     title: str
     model_id: str
     updated_at: str
+    pinned: bool
 
 
 class MediaView(TypedDict):
@@ -47,6 +48,8 @@ class MessageView(TypedDict):
     content: str
     status: str
     model_id: str
+    model_name: str  # the catalog's name of the model that wrote it ("" for a person's message)
+    created_at: str  # ISO 8601, UTC
     error: str
     input_tokens: int
     output_tokens: int
@@ -72,6 +75,7 @@ def chat_view(chat: Chat) -> ChatView:
         title=chat.title,
         model_id=chat.model_id or "",
         updated_at=chat.updated_at.isoformat(),
+        pinned=chat.pinned_at is not None,
     )
 
 
@@ -102,6 +106,7 @@ def message_view(
     media: list[MediaFile] | None = None,
     link_token: str = "",
     place: tuple[int, int] = (1, 1),
+    model_name: str = "",
 ) -> MessageView:
     """`place`: the message's place among its versions, and their number (branches.places)."""
     return MessageView(
@@ -114,6 +119,8 @@ def message_view(
         content=message.content,
         status=message.status,
         model_id=message.model_id or "",
+        model_name=model_name,
+        created_at=message.created_at.isoformat(),
         error=message.error or "",
         input_tokens=message.input_tokens or 0,
         output_tokens=message.output_tokens or 0,

@@ -7,27 +7,36 @@ from typing import NamedTuple, TypedDict
 import reflex as rx
 from sqlmodel import Session
 
-from chat_app.models import User
+from chat_app.models import User, utcnow
 from chat_app.services import access, chats, search, sharing
 from chat_app.services.errors import Invalid
 from chat_app.services.views import ChatView, chat_view
 from chat_app.state.auth import AuthState, Refused
+from chat_app.state.chat_groups import ChatGroup, group_chats
+
+CHATS_PAGE = 50  # chats the sidebar lists at first; more come as it is scrolled down
 
 
 class SidebarLists(NamedTuple):
-    own: list[ChatView]
+    own: list[ChatView]  # the first page of the person's chats that are not pinned
     shared: list[ChatView]  # chats others shared with the person
     is_admin: bool = False  # the sidebar links to the admin page
+    pinned: list[ChatView] = []
+    more: str = ""  # where the next page of own chats starts ("" when there is none)
 
 
 def sidebar_lists(user: User | None, session: Session) -> SidebarLists:
-    """The person's own chats and the chats others shared with them (none for a visitor)."""
+    """The person's pinned chats, a first page of their other chats, and the chats others shared
+    with them (none for a visitor)."""
     if user is None:
         return SidebarLists([], [])
+    own, more = chats.recent_chats(user, session=session, limit=CHATS_PAGE)
     return SidebarLists(
-        [chat_view(c) for c in chats.list_chats(user, session=session)],
+        [chat_view(c) for c in own],
         [chat_view(c) for c in sharing.shared_with(user, session=session)],
         access.is_admin(user),
+        [chat_view(c) for c in chats.pinned_chats(user, session=session)],
+        more,
     )
 
 
@@ -56,7 +65,12 @@ def search_row(result: search.SearchResult) -> SearchRow:
 
 
 class SidebarState(AuthState):
-    chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
+    # Not pinned, newest first; the page is sent them by `chat_groups` alone.
+    _chats: list[ChatView] = []
+    pinned: rx.Field[list[ChatView]] = rx.field(default_factory=list)
+    _more: str = ""  # where the next page of chats starts
+    has_more: rx.Field[bool] = rx.field(False)
+    utc_offset: rx.Field[int] = rx.field(0)  # the reader's time zone, in minutes east of UTC
     # chats others shared with this person
     shared_chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
     sidebar_open: rx.Field[bool] = rx.field(False)  # on a phone-width screen
@@ -71,19 +85,83 @@ class SidebarState(AuthState):
 
     def show(self, lists: SidebarLists) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
-        self.chats, self.shared_chats, self.is_admin = lists
+        self._chats, self.shared_chats, self.is_admin, self.pinned, self._more = lists
+        self.has_more = self._more != ""
         self.sidebar_open = False
 
+    @rx.var
+    def chat_groups(self) -> list[ChatGroup]:
+        """The chats by when they were last active, in the reader's own days."""
+        return group_chats(self._chats, now=utcnow(), utc_offset_minutes=self.utc_offset)
+
+    @rx.event
+    def set_utc_offset(self, minutes_west: int | str):
+        """The browser's `getTimezoneOffset()` (minutes *west* of UTC), once a page is shown."""
+        try:
+            self.utc_offset = max(-14 * 60, min(14 * 60, -int(minutes_west)))
+        except (TypeError, ValueError):
+            self.utc_offset = 0
+
+    @rx.event
+    async def load_more_chats(self):
+        """The next page of chats (the list was scrolled to its end)."""
+        after = self._more
+        if not after:
+            return
+        page = await self._act(
+            lambda user, session: chats.recent_chats(user, session=session, limit=CHATS_PAGE, after=after)
+        )
+        if isinstance(page, Refused):
+            return page.effect
+        if self._more != after:
+            return  # already shown
+        rows, self._more = page
+        self.has_more = self._more != ""
+        shown = {c["id"] for c in self._chats}
+        self._chats = self._chats + [chat_view(c) for c in rows if str(c.id) not in shown]
+
+    @rx.event
+    async def pin(self, chat_id: str, pinned: bool):
+        done = await self._act(
+            lambda user, session: chat_view(chats.pin_chat(user, chat_id, pinned, session=session))
+        )
+        if isinstance(done, Refused):
+            return done.effect
+        others = [c for c in self._chats if c["id"] != chat_id]
+        if pinned:
+            self.pinned = [done, *[c for c in self.pinned if c["id"] != chat_id]]
+            self._chats = others
+        else:
+            self.pinned = [c for c in self.pinned if c["id"] != chat_id]
+            self._chats = sorted([done, *others], key=lambda c: c["updated_at"], reverse=True)
+
     def put_on_top(self, chat_id: str, title: str | None) -> None:
-        """A message was sent in `chat_id`: it moves to the top, named by `title` when it has a new one."""
-        moved = [c.copy() for c in self.chats if c["id"] == chat_id]
+        """A message was sent in `chat_id`: it moves to the top (of the pinned ones, when pinned),
+        named by `title` when it has a new one."""
+        if any(c["id"] == chat_id for c in self.pinned):
+            if title:
+                self.retitle(chat_id, title)
+            return
+        moved = [c.copy() for c in self._chats if c["id"] == chat_id]
+        if not moved:  # a new chat, or one past the pages shown
+            moved = [
+                ChatView(
+                    id=chat_id,
+                    title=title or "New chat",
+                    model_id="",
+                    updated_at=utcnow().isoformat(),
+                    pinned=False,
+                )
+            ]
         for chat in moved:
             chat["title"] = title or chat["title"]
-        self.chats = moved + [c for c in self.chats if c["id"] != chat_id]
+            chat["updated_at"] = utcnow().isoformat()
+        self._chats = moved + [c for c in self._chats if c["id"] != chat_id]
 
     def retitle(self, chat_id: str, title: str) -> None:
         """`chat_id` has a new title (written from its first exchange); its place stays."""
-        self.chats = [{**c, "title": title} if c["id"] == chat_id else c for c in self.chats]
+        self._chats = [{**c, "title": title} if c["id"] == chat_id else c for c in self._chats]
+        self.pinned = [{**c, "title": title} if c["id"] == chat_id else c for c in self.pinned]
 
     @rx.event
     async def search(self, query: str):
@@ -143,7 +221,8 @@ class SidebarState(AuthState):
         if isinstance(renamed, Refused):
             return renamed.effect
         self.rename_id = ""
-        self.chats = [renamed if c["id"] == chat_id else c for c in self.chats]
+        self._chats = [renamed if c["id"] == chat_id else c for c in self._chats]
+        self.pinned = [renamed if c["id"] == chat_id else c for c in self.pinned]
         # The open chat's header shows the title too. (Imported here: the chat page's state
         # imports this one.)
         from chat_app.state.chat import ChatState
@@ -167,6 +246,7 @@ class SidebarState(AuthState):
         if isinstance(done, Refused):
             return done.effect
         self.delete_id = ""
-        self.chats = [c for c in self.chats if c["id"] != chat_id]
+        self._chats = [c for c in self._chats if c["id"] != chat_id]
+        self.pinned = [c for c in self.pinned if c["id"] != chat_id]
         if self.router.url.path.rstrip("/") == f"/chat/{chat_id}":
             return rx.redirect("/")

@@ -10,7 +10,16 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import PASSWORD, choose_model, pages_on, register, send, sign_in, unique_email
+from tests.support.browser import (
+    PASSWORD,
+    choose_model,
+    model_option,
+    pages_on,
+    register,
+    send,
+    sign_in,
+    unique_email,
+)
 
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, not committed
@@ -197,10 +206,10 @@ def test_a_very_long_message_of_ones_own_is_shown_collapsed_until_asked(page: Pa
 
 def test_unconfigured_models_show_why_and_cannot_be_sent_to(page: Page):
     register(page)
-    option = page.locator('[data-testid="model-select"] option[value="deepseek/deepseek-chat"]')
-    expect(option).to_have_attribute("disabled", "")
-    expect(option).to_contain_text("unavailable")
-    assert "DEEPSEEK_API_KEY" in (option.get_attribute("title") or "")
+    option = model_option(page, "deepseek/deepseek-chat")
+    expect(option).to_have_attribute("data-available", "false")
+    expect(option).to_be_disabled()
+    expect(option).to_contain_text("DEEPSEEK_API_KEY")
 
 
 def test_rename_and_delete_a_chat(page: Page):

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from chat_app.services.batch_writer import SAVE_EVERY
 from tests.e2e.instances import postgres_base, two_instances
 from tests.support.app_server import AppProcess
-from tests.support.browser import PASSWORD, pages_on, register, send, sign_in
+from tests.support.browser import PASSWORD, choose_model, pages_on, register, send, sign_in
 from tests.support.databases import postgres_schema
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
@@ -122,7 +122,7 @@ def test_a_generation_shows_its_progress_on_the_other_instance_and_is_cancelled_
     on, fake_replicate
 ):
     page_a, page_b, _ = _owner_on_both(on)
-    page_a.get_by_test_id("model-select").select_option("replicate/black-forest-labs/flux-schnell")
+    choose_model(page_a, "replicate/black-forest-labs/flux-schnell")
     send(page_a, "a lighthouse [[hang]]")
     chat_id = _chat_id(page_a)
     page_b.goto(f"/chat/{chat_id}")

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import register, send
+from tests.support.browser import choose_model, register, send
 
 OPTION = '[data-testid="model-option"]'
 
@@ -83,7 +83,7 @@ def test_keyboard_moves_through_the_models_and_enter_picks(page: Page):
 
 def test_each_reply_shows_its_cost_and_the_chat_its_total(page: Page):
     register(page)
-    page.get_by_test_id("model-select").select_option("openai/gpt-4o")
+    choose_model(page, "openai/gpt-4o")
     send(page, "price me [[tokens=40]]")
     reply = page.locator('[data-testid="message"][data-role="assistant"]').last
     expect(reply).to_have_attribute("data-status", "complete")

@@ -214,3 +214,26 @@ def test_a_model_looked_up_moments_ago_follows_a_catalog_change_at_once(session,
     catalog.sync_catalog(session=session, operator_file=path)
     session.commit()
     assert not catalog.resolve_model("openai/gpt-4o-mini", session=session).enabled
+
+
+def test_a_new_persons_model_is_the_operators_choice_or_the_cheapest_that_sees_images(session, configure):
+    from tests.support.factories import make_user
+
+    configure(OPENAI_API_KEY="sk-test", ANTHROPIC_API_KEY="sk-ant-test")
+    person = make_user(session)
+    assert catalog.default_model_for(person, session=session) == "openai/gpt-4o-mini"
+    configure(DEFAULT_MODEL="anthropic/claude-haiku-4-5")
+    assert catalog.default_model_for(person, session=session) == "anthropic/claude-haiku-4-5"
+    configure(DEFAULT_MODEL="deepseek/deepseek-chat")  # no DeepSeek key: not usable now
+    assert catalog.default_model_for(person, session=session) == "openai/gpt-4o-mini"
+    person.default_model_id = "anthropic/claude-sonnet-4-5"  # the person's last choice
+    assert catalog.default_model_for(person, session=session) == "anthropic/claude-sonnet-4-5"
+
+
+def test_without_a_usable_model_that_sees_images_the_cheapest_usable_text_model_is_the_default(
+    session, configure
+):
+    configure(DEEPSEEK_API_KEY="sk-deepseek")
+    assert catalog.default_model_id(session=session) == "deepseek/deepseek-chat"
+    configure(DEEPSEEK_API_KEY="")
+    assert catalog.default_model_id(session=session) == "anthropic/claude-opus-4-5"  # the first, unusable

@@ -81,3 +81,38 @@ def test_list_rename_delete_and_strangers_get_not_found(session, provider_env):
     chats.delete_chat(owner, older.id, session=session)
     session.commit()
     assert [c.id for c in chats.list_chats(owner, session=session)] == [newer.id]
+
+
+def test_pinned_chats_come_first_and_the_rest_come_a_page_at_a_time_each_once(session, provider_env):
+    from datetime import timedelta
+
+    from chat_app.models import utcnow
+
+    owner, stranger = make_user(session), make_user(session)
+    made = [make_chat(session, owner) for _ in range(7)]
+    start = utcnow()
+    for n, chat in enumerate(made):
+        chat.updated_at = start - timedelta(minutes=n)  # made[0] the newest
+        session.add(chat)
+    made[3].updated_at = made[4].updated_at  # a tie, broken by id
+    session.commit()
+    chats.pin_chat(owner, made[5].id, True, session=session)
+    session.commit()
+    assert [c.id for c in chats.pinned_chats(owner, session=session)] == [made[5].id]
+    seen, after = [], ""
+    while True:
+        page, after = chats.recent_chats(owner, session=session, limit=2, after=after)
+        seen += [c.id for c in page]
+        if not after:
+            break
+    expected = sorted(
+        (c for c in made if c.id != made[5].id), key=lambda c: (c.updated_at, c.id), reverse=True
+    )
+    assert seen == [c.id for c in expected]
+    with pytest.raises(Invalid, match="reload the page"):
+        chats.recent_chats(owner, session=session, limit=2, after="not a cursor")
+    with pytest.raises(NotFound):
+        chats.pin_chat(stranger, made[0].id, True, session=session)
+    chats.pin_chat(owner, made[5].id, False, session=session)
+    session.commit()
+    assert chats.pinned_chats(owner, session=session) == []

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 PASSWORD = "correct horse battery"
 
@@ -71,5 +71,15 @@ def send(page: Page, text: str) -> None:
     page.get_by_test_id("send-button").click()
 
 
+def model_option(page: Page, model_id: str) -> Locator:
+    """The picker opened on every model, and the option of this one."""
+    page.get_by_test_id("model-picker").click()
+    page.get_by_test_id("model-type-all").click()
+    page.get_by_test_id("model-search").fill("")
+    return page.locator(f'[data-testid="model-option"][data-model-id="{model_id}"]')
+
+
 def choose_model(page: Page, model_id: str) -> None:
-    page.get_by_test_id("model-select").select_option(model_id)
+    """Choose through the picker, as a person does; returns once the picker has closed."""
+    model_option(page, model_id).click()
+    expect(page.get_by_test_id("model-search")).to_have_count(0)
