@@ -30,6 +30,7 @@ app = rx.App(
         rx.script(src="/live.js"),
         rx.script(src="/address.js"),
         rx.script(src="/jump.js"),
+        rx.script(src="/viewer.js"),
     ],
     api_transformer=make_api(),
 )

@@ -173,10 +173,39 @@ def _empty() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.heading("What can I help with?", size="7"),
-            rx.text("Pick a model below and send a message to start a chat.", color_scheme="gray"),
+            rx.cond(
+                ChatState.has_usable_model,
+                rx.text("Pick a model below and send a message to start a chat.", color_scheme="gray"),
+                rx.callout(
+                    "No model can answer yet: no provider is set up. Add your own provider key on the "
+                    "settings page, or ask whoever runs this server to configure one.",
+                    icon="triangle_alert",
+                    color_scheme="amber",
+                    custom_attrs={"data-testid": "no-models"},
+                ),
+            ),
             align="center",
         ),
         flex="1",
+        custom_attrs={"data-testid": "empty-chat"},
+    )
+
+
+def _loading() -> rx.Component:
+    """Shapes of messages while the page connects and reads the chat, instead of blank space."""
+    return rx.vstack(
+        *[
+            rx.skeleton(rx.box(height=height, width=width), loading=True, align_self=side)
+            for height, width, side in (
+                ("48px", "55%", "end"),
+                ("96px", "100%", "start"),
+                ("48px", "40%", "end"),
+            )
+        ],
+        spacing="4",
+        width="100%",
+        padding="16px",
+        custom_attrs={"data-testid": "loading-messages", "aria-busy": "true", "aria-label": "Loading"},
     )
 
 
@@ -196,7 +225,11 @@ def chat_shell() -> rx.Component:
                     _not_found(),
                     rx.fragment(
                         rx.box(
-                            rx.cond(ChatState.is_empty, _empty(), message_list()),
+                            rx.cond(
+                                ~ChatState.is_hydrated,
+                                _loading(),
+                                rx.cond(ChatState.is_empty, _empty(), message_list()),
+                            ),
                             class_name="conversation",
                         ),
                         rx.cond(ChatState.can_post & ~ChatState.can_set_model, _editor_note()),

@@ -101,6 +101,18 @@ def _chat_lists() -> rx.Component:
         rx.foreach(SidebarState.chat_groups, _group),
         rx.cond(SidebarState.has_more, _load_more()),
         rx.cond(
+            (ChatState.user_email != "")
+            & (SidebarState.chat_groups.length() == 0)
+            & (SidebarState.pinned.length() == 0)
+            & (SidebarState.shared_chats.length() == 0),
+            rx.text(
+                "No chats yet. Write a message to start one; it will be listed here.",
+                size="2",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "no-chats"},
+            ),
+        ),
+        rx.cond(
             SidebarState.shared_chats.length() > 0,
             rx.vstack(
                 rx.text(

@@ -524,6 +524,11 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         return self.messages[-1]["id"] if self.messages else ""
 
     @rx.var
+    def has_usable_model(self) -> bool:
+        """Some model can answer this person now (a provider is set up, or they stored a key)."""
+        return any(m["available"] for m in self.models)
+
+    @rx.var
     def is_empty(self) -> bool:
         return not (self.messages or self.recent or self.live_id)
 

@@ -101,3 +101,14 @@ def test_a_messages_actions_copy_it_link_to_it_and_say_when_and_by_which_model(p
     assert link.endswith(f"?at={message_id}#message-{message_id}") and "/chat/" in link
     page.goto(link)
     expect(page.locator(f'[data-message-id="{message_id}"]')).to_be_in_viewport()
+
+
+def test_empty_states_say_what_to_do(page: Page):
+    register(page)
+    expect(page.get_by_test_id("no-chats")).to_contain_text("No chats yet")
+    expect(page.get_by_test_id("empty-chat")).to_contain_text("send a message to start a chat")
+    expect(page.get_by_test_id("no-models")).to_have_count(0)  # this server has providers set up
+    send(page, "hello [[tokens=2]]")
+    page.wait_for_url(re.compile(r"/chat/"))
+    expect(page.get_by_test_id("chat-item")).to_have_count(1)
+    expect(page.get_by_test_id("no-chats")).to_have_count(0)

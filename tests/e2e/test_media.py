@@ -172,3 +172,32 @@ def test_attaching_more_files_than_one_upload_may_carry_takes_the_first_and_says
         "Attach at most 10 files at once: dot-10.png, dot-11.png not taken."
     )
     expect(page.get_by_test_id("attachment")).to_have_count(10)
+
+
+def test_pictures_open_in_a_viewer_that_the_keyboard_moves_through(page: Page):
+    register(page)
+    page.get_by_test_id("file-input").set_input_files(
+        files=[
+            {"name": "first.png", "mimeType": "image/png", "buffer": samples.png()},
+            {"name": "second.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg_with_exif()},
+        ]
+    )
+    expect(page.get_by_test_id("attachment")).to_have_count(2)
+    send(page, "two pictures [[tokens=2]]")
+    pictures = page.locator(f'{PREVIEW}[data-kind="image"]')
+    expect(pictures).to_have_count(2)
+    pictures.first.click()
+    viewer = page.get_by_test_id("media-viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.get_by_test_id("viewer-caption")).to_have_text("first.png · 1 / 2")
+    expect(viewer.get_by_test_id("viewer-image")).to_have_js_property("complete", True)
+    assert viewer.get_by_test_id("viewer-image").evaluate("img => img.naturalWidth") > 0
+    page.keyboard.press("ArrowRight")
+    expect(viewer.get_by_test_id("viewer-caption")).to_have_text("second.jpg · 2 / 2")
+    page.keyboard.press("ArrowRight")  # round to the first again
+    expect(viewer.get_by_test_id("viewer-caption")).to_have_text("first.png · 1 / 2")
+    page.keyboard.press("Tab")
+    expect(viewer.get_by_test_id("viewer-previous")).to_be_focused()  # the focus stays inside
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+    expect(pictures.first).to_be_focused()  # back where it came from
