@@ -444,7 +444,8 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             return result.effect
         reply_id, plan, found = result
         replies.start_reply(chat_id, reply_id, plan=plan)
-        return self._show_chat(found, self.model_id)
+        # The edit box is gone with the old branch: the focus goes to the composer, not the page.
+        return [*self._show_chat(found, self.model_id), rx.set_focus(COMPOSER_ID)]
 
     @rx.event
     async def switch_branch(self, message_id: str, step: int):

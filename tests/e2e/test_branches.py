@@ -36,6 +36,7 @@ def test_edit_switch_regenerate_reload_and_share_a_branch(page: Page, new_page):
     page.locator(USER).first.get_by_test_id("edit-message").click()
     page.get_by_test_id("edit-input").fill("first question, edited [[tokens=4]]")
     page.get_by_test_id("edit-save").click()
+    expect(page.get_by_test_id("composer-input")).to_be_focused()  # the focus is not lost
     _settled(page, 1)
     expect(page.locator(USER)).to_have_count(1)
     expect(page.locator(USER).first).to_contain_text("first question, edited")
