@@ -66,6 +66,9 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 def send(page: Page, text: str) -> None:
+    # A dialog closes on the server's word; until then it keeps the focus, and text typed meanwhile
+    # would go into it, not into the composer (the message then goes out empty, and is refused).
+    expect(page.locator('[role="dialog"]')).to_have_count(0)
     box = page.get_by_test_id("composer-input")
     box.fill(text)
     page.get_by_test_id("send-button").click()
