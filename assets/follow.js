@@ -25,6 +25,9 @@
   new MutationObserver(attach).observe(document.documentElement, { childList: true, subtree: true });
   attach();
 
+  // A link to one message (jump.js) takes the reader there: the end no longer pulls them back.
+  window.chatStopFollowing = () => { pinned = false; };
+
   // Older messages are put on top of the conversation: the message the reader looks at stays put.
   window.chatKeepPlace = () => {
     const pane = document.querySelector(".conversation");

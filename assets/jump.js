@@ -11,7 +11,12 @@
     const message = document.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
     if (!message) return;
     handled = hash;
+    // Content still arriving (a page above, pictures) must not carry the reader away from it.
+    window.chatStopFollowing?.();
     message.scrollIntoView({ block: "center" });
+    for (const later of [300, 1000]) {
+      setTimeout(() => { if (message.isConnected && location.hash === hash) message.scrollIntoView({ block: "center" }); }, later);
+    }
     message.classList.add("message-found");
     setTimeout(() => message.classList.remove("message-found"), 2500);
   }, 200);
