@@ -40,7 +40,11 @@ from sqlmodel import Session  # noqa: E402
 from chat_app.db import make_engine  # noqa: E402
 from chat_app.migrations import prepare  # noqa: E402
 from chat_app.models import Message, User  # noqa: E402
-from chat_app.services import accounts, chats  # noqa: E402
+from chat_app.services import (  # noqa: E402
+    accounts,
+    branches,
+    chats,
+)
 from chat_app.services.litellm_loader import load_litellm  # noqa: E402
 from chat_app.state.chat import HISTORY_PAGE  # noqa: E402
 from tests.fakes.providers import FakeProviders  # noqa: E402
@@ -121,7 +125,7 @@ def seed(database_url: str, plan: dict[str, list[int]]) -> dict[str, list[str]]:
                 chat = chats.create_chat(user, session=session, model_id=MODEL)
                 chat.title = f"bench {case} #{n}"
                 session.add(chat)
-                session.add_all(
+                earlier = [
                     Message(
                         chat_id=chat.id,
                         seq=i,
@@ -131,7 +135,9 @@ def seed(database_url: str, plan: dict[str, list[int]]) -> dict[str, list[str]]:
                         model_id=None if i % 2 else MODEL,
                     )
                     for i in range(1, size + 1)
-                )
+                ]
+                branches.chain(chat, earlier)  # one branch, which the chat shows
+                session.add_all([chat, *earlier])
                 ids[case].append(str(chat.id))
         session.commit()
     engine.dispose()
@@ -180,9 +186,9 @@ def one_reply(
     page.goto(f"/chat/{chat_id}")
     shown = min(earlier, HISTORY_PAGE)  # a chat opens with its latest page
     page.wait_for_function(f"document.querySelectorAll('{MESSAGE}').length === {shown}", timeout=120_000)
-    select = page.get_by_test_id("model-select")
-    if select.input_value() != MODEL:
-        select.select_option(MODEL)
+    # Each chat was made with MODEL, which its picker shows (one picker: there is no select).
+    if page.get_by_test_id("model-picker").inner_text().strip() != "GPT-4o":
+        raise SystemExit(f"the chat does not show {MODEL} in its model picker")
     page.get_by_test_id("composer-input").fill(f"Count for me [[tokens={tokens}]] [[delay={DELAY}]]")
     page.evaluate(WATCH_JS)
     page.wait_for_timeout(500)  # let every frame of the page load be delivered before counting
