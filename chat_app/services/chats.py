@@ -477,10 +477,18 @@ def switch_branch(
     chosen = session.get(Message, versions[place])
     assert chosen is not None  # read just above, in this transaction
     leaf = branches.latest_leaf_under(chosen, session=session)
-    if access.can(role, "post"):
-        chat.current_leaf_id = leaf
-        session.add(chat)
+    select_branch(chat, role, leaf, session=session)
     return leaf
+
+
+def select_branch(chat: Chat, role: access.Role, leaf: uuid.UUID, *, session: Session) -> bool:
+    """Leave the branch ending at `leaf` selected for everyone, when `role` may write in the chat
+    (True); a reader only looks at it (False)."""
+    if not access.can(role, "post"):
+        return False
+    chat.current_leaf_id = leaf
+    session.add(chat)
+    return True
 
 
 def _flush_one_reply_per_chat(session: Session) -> None:

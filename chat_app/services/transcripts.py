@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, MediaFile, Message, User
-from chat_app.services import access, branches, catalog, media
+from chat_app.services import access, branches, catalog, chats, media
 from chat_app.services.storage import get_storage
 
 FORMAT = "chat-app/chat"
@@ -62,9 +62,7 @@ def own_transcripts(actor: User, *, session: Session) -> list[Transcript]:
 
 
 def _transcript(chat: Chat, *, session: Session) -> Transcript:
-    messages = list(
-        session.exec(select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq)))
-    )
+    messages = chats.messages_of(chat.id, session=session)
     files = media.media_of([m.id for m in messages], session=session)
     used = {m.model_id for m in messages if m.model_id} | ({chat.model_id} if chat.model_id else set())
     names = catalog.model_names(used, session=session)

@@ -117,9 +117,7 @@ def _opened_at(chat: Chat, role: access.Role, at: str, session: Session) -> Look
     leaf, reach = chats.branch_through(chat, message, session=session)
     if leaf == branches.leaf_of(chat, session=session):
         return Looked(_opened(chat, role, session, reach=reach))
-    if access.can(role, "post"):
-        chat.current_leaf_id = leaf
-        session.add(chat)
+    if chats.select_branch(chat, role, leaf, session=session):
         return Looked(_opened(chat, role, session, reach=reach), selected=True)
     return Looked(_opened(chat, role, session, leaf=leaf, reach=reach), own_leaf=str(leaf))
 
