@@ -82,15 +82,29 @@ def media_preview(item: MediaView) -> rx.Component:
     """An image (its thumbnail, opening the full file) or a playable video, from the checked file route."""
     return rx.cond(
         item["kind"] == "video",
-        rx.el.video(
-            src=item["url"],
-            poster=item["thumb_url"],
-            controls=True,
-            preload="metadata",
-            playsinline=True,
-            class_name="media-video",
-            aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
-            custom_attrs={"data-testid": "media-preview", "data-kind": "video", "data-media-id": item["id"]},
+        rx.box(
+            rx.el.video(
+                src=item["url"],
+                poster=item["thumb_url"],
+                controls=True,
+                preload="metadata",
+                playsinline=True,
+                class_name="media-video",
+                aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
+                custom_attrs={"data-testid": "media-preview", "data-kind": "video", "data-media-id": item["id"]},
+            ),
+            # A click on a video plays it; this opens it large, among the other pictures and videos.
+            rx.icon_button(
+                rx.icon("maximize-2", size=14),
+                size="1",
+                variant="soft",
+                type="button",
+                aria_label="Open in the viewer",
+                title="Open in the viewer",
+                class_name="media-expand",
+                custom_attrs={"data-testid": "media-expand"},
+            ),
+            class_name="media-video-frame",
         ),
         rx.el.a(
             rx.el.img(
@@ -135,18 +149,40 @@ def _bubble(role, status, body: rx.Component, footer: rx.Component, testid_id, m
 COLLAPSE_OVER = 2_000  # characters of a person's message shown in full without asking
 
 
-def _text_of(message: MessageView) -> rx.Var:
-    """A reply that ended as this page streamed it comes without its text: the page kept it
-    (LiveReplyMixin._keep_in_page), or, for the moment before it is kept, still shows it live."""
-    kept = KEPT_TEXTS.value.to(dict)[message["id"]].to(str)
+@rx.memo
+def streamed_text(message_id: rx.Var[str]) -> rx.Component:
+    """The text of a reply that ended as this page streamed it: its saved version comes without
+    it, and the page kept it (LiveTextSync.keep); until then it is still the live text.
+    Only such replies render this, so only they follow the live text: the rest of the
+    conversation is not rendered again for every piece of a reply."""
+    kept = KEPT_TEXTS.value.to(dict)[message_id].to(str)
+    live = rx.cond(message_id == ChatState.kept_id, LIVE_TEXT.value.to(str), "")
+    return _markdown(rx.cond(kept, kept, live))
+
+
+def _text_of(message: MessageView) -> rx.Component:
     content = cast(rx.vars.StringVar, message["content"])
-    return rx.cond(content != "", content, rx.cond(kept, kept, LIVE_TEXT.value.to(str)))
+    return rx.cond(content != "", _markdown(content), streamed_text(message_id=message["id"]))
+
+
+def _markdown_of(message: MessageView) -> rx.Var:
+    """The message's text as Markdown, read when asked (for copying): a reply kept by the page is
+    read from it then, so the conversation does not follow the kept texts for it."""
+    content = cast(rx.vars.StringVar, message["content"])
+    message_id = cast(rx.Var, message["id"])
+    kept = rx.Var(
+        f"(refs['_client_state_kept_texts']?.[{message_id._js_expr}] ?? '')",
+        _var_data=rx.vars.VarData.merge(
+            message_id._get_all_var_data(), rx.vars.VarData(imports={"$/utils/state": ["refs"]})
+        ),
+    ).to(str)
+    return rx.cond(content != "", content, kept)
 
 
 def _collapsed_when_long(message: MessageView) -> rx.Component:
     """A person's long message (a pasted file, a log) shows its start, with "Show more": a
     checkbox and CSS, so opening it costs no round trip and the keyboard reaches it."""
-    body = _markdown(_text_of(message))
+    body = _text_of(message)
     toggle_id = f"expand-{message['id']}"
     return rx.cond(
         (message["role"] == "user") & (cast(rx.vars.StringVar, message["content"]).length() > COLLAPSE_OVER),
@@ -241,7 +277,7 @@ def _actions(message: MessageView) -> rx.Component:
             type="button",
             aria_label="Copy as Markdown",
             title="Copy as Markdown",
-            on_click=[rx.set_clipboard(_text_of(message)), rx.toast.success("Message copied.")],
+            on_click=[rx.set_clipboard(_markdown_of(message)), rx.toast.success("Message copied.")],
             custom_attrs={"data-testid": "copy-message"},
         ),
         rx.cond(

@@ -223,7 +223,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         before, streamed or kept in the browser goes. Rows past a page (a link to an older
         message reached up to it) go to the browser's earlier messages."""
         rows, earlier = rows[-HISTORY_PAGE:], rows[:-HISTORY_PAGE]
-        self.recent, self.hidden_id, self.editing_id = [], "", ""
+        self.recent, self.hidden_id, self.editing_id, self.kept_id = [], "", "", ""
         self._own_leaf = ""
         oldest = (earlier or rows)[0] if rows else None
         self._above_oldest = oldest["parent_id"] if oldest else ""
@@ -390,7 +390,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         if title is not None:
             self.chat_title = title
         (await self.get_state(SidebarState)).put_on_top(target, title)
-        return [rx.set_value(COMPOSER_ID, ""), *text, ChatState.follow_reply]
+        return [rx.set_value(COMPOSER_ID, ""), *text, *self._keep_following()]
 
     @rx.event
     async def regenerate(self):
@@ -410,7 +410,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         if shown and shown != reply["id"]:
             self._hide_saved(shown)
         text = self._go_live(reply["id"], self._kind_of(reply["model_id"]))
-        return [*text, ChatState.follow_reply]
+        return [*text, *self._keep_following()]
 
     # ----- versions: edits and branches -----------------------------------------------
     @rx.event

@@ -14,7 +14,7 @@ from chat_app.db import session_scope
 from chat_app.models import Chat, Message
 from chat_app.services import access, accounts, chats, runtime
 from chat_app.services.views import MessageView, money
-from chat_app.state import tabs
+from chat_app.state import followers, tabs
 from chat_app.state.following import Following, Outcome
 from chat_app.state.live_text import LiveTextSync
 from chat_app.state.sidebar import SidebarState
@@ -65,6 +65,8 @@ class LiveReplyMixin(rx.State, mixin=True):
 
     recent: rx.Field[list[MessageView]] = rx.field(default_factory=list)
     hidden_id: rx.Field[str] = rx.field("")  # a shown reply that is being regenerated
+    # The last reply that ended as the page streamed it (its text is the one the page kept).
+    kept_id: rx.Field[str] = rx.field("")
     live_id: rx.Field[str] = rx.field("")
     live_kind: rx.Field[str] = rx.field("text")  # text | image | video: what the reply in flight makes
     live_status: rx.Field[str] = rx.field("")  # a generation's status: starting | processing | downloading
@@ -92,7 +94,7 @@ class LiveReplyMixin(rx.State, mixin=True):
     def _stop_following(self) -> None:
         """The view shows another chat (or none): forget the reply in flight and end the follower."""
         self.recent = []
-        self.hidden_id = self.live_id = self._own_leaf = ""
+        self.hidden_id = self.live_id = self.kept_id = self._own_leaf = ""
         self._clear_progress()
         self._following = Following()
         self._follow_generation += 1
@@ -112,44 +114,53 @@ class LiveReplyMixin(rx.State, mixin=True):
         async with runtime.current().channel.follow(chat_id) as subscription:
             # The database is read after the channel's replay: together they miss nothing.
             yield await self._catch_up(chat_id)
-            heard = checked = tab_checked = loop.time()
+            checked = tab_checked = loop.time()
             tab_missing = 0
             due: float | None = None  # when text held back must go out
-            while loop.time() - heard < IDLE_FOLLOW_LIMIT:
-                wait = 1.0 if due is None else max(due - loop.time(), 0.0)
-                batch = await subscription.next_batch(timeout=wait)
-                if loop.time() - tab_checked >= TAB_CHECK:
-                    # Twice in a row: a tab that only reconnects opens its chat again meanwhile.
-                    tab_checked = loop.time()
-                    tab_missing = 0 if tabs.is_open(tab) else tab_missing + 1
-                    if tab_missing >= 2:
-                        return
-                if batch and loop.time() - checked >= ACCESS_RECHECK:
-                    # A reader who lost access is shown nothing more (the view is reset, which
-                    # ends this follower below).
-                    await self._recheck_access(chat_id)
-                    checked = loop.time()
-                async with self:
-                    if self._follow_generation != generation:
-                        return
-                    following = self._plain_following()
-                    outcome = following.apply(batch)
+            with followers.running(tab, generation, loop.time()) as me:
+                while loop.time() - me.heard < IDLE_FOLLOW_LIMIT:
+                    wait = 1.0 if due is None else max(due - loop.time(), 0.0)
+                    batch = await subscription.next_batch(timeout=wait)
+                    if loop.time() - tab_checked >= TAB_CHECK:
+                        # Twice in a row: a tab that only reconnects opens its chat again meanwhile.
+                        tab_checked = loop.time()
+                        tab_missing = 0 if tabs.is_open(tab) else tab_missing + 1
+                        if tab_missing >= 2:
+                            return
+                    if batch and loop.time() - checked >= ACCESS_RECHECK:
+                        # A reader who lost access is shown nothing more (the view is reset, which
+                        # ends this follower below).
+                        await self._recheck_access(chat_id)
+                        checked = loop.time()
+                    async with self:
+                        if self._follow_generation != generation:
+                            return
+                        following = self._plain_following()
+                        outcome = following.apply(batch)
+                        if batch:
+                            self._following = following
+                        self._show_outcome(outcome)
+                        if outcome.title:
+                            await self._retitle(chat_id, outcome.title)
+                        text_update, due = self._live_text_update(now=loop.time())
+                        live = following.live is not None
+                    if text_update is not None:
+                        yield text_update
                     if batch:
-                        self._following = following
-                    self._show_outcome(outcome)
-                    if outcome.title:
-                        await self._retitle(chat_id, outcome.title)
-                    text_update, due = self._live_text_update(now=loop.time())
-                    live = following.live is not None
-                if text_update is not None:
-                    yield text_update
-                if batch:
-                    heard = loop.time()
-                if outcome.catch_up or (live and loop.time() - heard >= RESYNC_AFTER):
-                    yield await self._catch_up(chat_id)
-                    checked = loop.time()
-                    if live:
-                        heard = loop.time()
+                        me.heard = loop.time()
+                    if outcome.catch_up or (live and loop.time() - me.heard >= RESYNC_AFTER):
+                        yield await self._catch_up(chat_id)
+                        checked = loop.time()
+                        if live:
+                            me.heard = loop.time()
+
+    def _keep_following(self) -> list:
+        """What makes the view follow a reply it just started: nothing when its follower still runs
+        on this worker (it hears the reply start), else a new follower."""
+        now = asyncio.get_running_loop().time()
+        if followers.keep(self.router.session.client_token, self._follow_generation, now):
+            return []
+        return [type(self).follow_reply]
 
     async def _retitle(self, chat_id: str, title: str) -> None:
         """The chat's title was written from its first exchange: the header and the sidebar show it."""
@@ -300,6 +311,8 @@ class LiveReplyMixin(rx.State, mixin=True):
             self._show_outcome(outcome)
             done, calls = sync.keep(done, in_page)
             self._live_text = sync
+            if calls and in_page is not None:
+                self.kept_id = in_page[0]
             events = [*(live_text_script(call) for call in calls), *self._live_text_events()]
             if self.chat_cost != money(cost):
                 self.chat_cost = money(cost)

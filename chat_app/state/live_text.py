@@ -74,7 +74,8 @@ class LiveTextSync:
             return done, []
         message_id, shown = in_page
         ended = next((m for m in done if m["id"] == message_id), None)
-        if ended is None or not ended["content"].startswith(shown):
+        # Nothing shown (a picture's reply, one stopped before its first word): nothing to keep.
+        if ended is None or not shown or not ended["content"].startswith(shown):
             return done, []
         calls = []
         if len(ended["content"]) > len(shown):

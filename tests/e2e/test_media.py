@@ -201,3 +201,59 @@ def test_pictures_open_in_a_viewer_that_the_keyboard_moves_through(page: Page):
     page.keyboard.press("Escape")
     expect(viewer).to_have_count(0)
     expect(pictures.first).to_be_focused()  # back where it came from
+
+
+def test_videos_open_in_the_viewer_among_the_pictures(page: Page):
+    register(page)
+    choose_model(page, "gemini/gemini-2.5-flash")
+    page.get_by_test_id("file-input").set_input_files(
+        files=[
+            {"name": "still.png", "mimeType": "image/png", "buffer": samples.png()},
+            {"name": "clip.mp4", "mimeType": "video/mp4", "buffer": samples.mp4()},
+        ]
+    )
+    expect(page.get_by_test_id("attachment")).to_have_count(2)
+    send(page, "a picture and a clip [[tokens=2]]")
+    video = page.locator(f'{PREVIEW}[data-kind="video"]')
+    expect(video).to_be_visible()
+    expand = page.get_by_test_id("media-expand")
+    expand.click()  # a click on the video itself plays it in place
+    viewer = page.get_by_test_id("media-viewer")
+    expect(viewer).to_have_attribute("data-kind", "video")
+    expect(viewer.get_by_test_id("viewer-caption")).to_have_text("clip.mp4 · 2 / 2")
+    shown = viewer.get_by_test_id("viewer-video")
+    page.wait_for_function("v => v.readyState >= 1 && v.duration > 0.5", arg=shown.element_handle())
+    expect(viewer.get_by_test_id("viewer-image")).to_be_hidden()
+    page.keyboard.press("ArrowLeft")
+    expect(viewer).to_have_attribute("data-kind", "image")
+    expect(viewer.get_by_test_id("viewer-caption")).to_have_text("still.png · 1 / 2")
+    expect(shown).to_be_hidden()
+    page.keyboard.press("ArrowRight")
+    expect(viewer).to_have_attribute("data-kind", "video")
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+    expect(expand).to_be_focused()
+
+
+def test_a_picture_reply_never_shows_the_text_of_a_reply_streaming_after_it(page: Page):
+    """A reply without text (a picture) shows none of another reply's live text, whether it
+    arrived while the page was open or with the page's history after a reload."""
+    register(page)
+    choose_model(page, "replicate/black-forest-labs/flux-schnell")
+    send(page, "a lighthouse at dusk")
+    picture_reply = page.locator('[data-testid="message"][data-role="assistant"]').filter(
+        has=page.locator(f'{PREVIEW}[data-kind="image"]')
+    )
+    expect(picture_reply).to_be_visible(timeout=20_000)
+    streaming = page.locator('[data-testid="message"][data-role="assistant"][data-status="streaming"]')
+    choose_model(page, "openai/gpt-4o")
+    for _ in range(2):  # then again after a reload, the picture now in the page's history
+        send(page, "a long one [[tokens=300]] [[delay=0.01]]")
+        expect(streaming).to_contain_text("tok20")
+        # Read at once, while the reply still streams (an expectation would wait for it to end).
+        assert "tok" not in picture_reply.inner_text()
+        expect(streaming).to_have_count(1)
+        expect(streaming).to_have_count(0, timeout=20_000)
+        assert "tok" not in picture_reply.inner_text()
+        page.reload()
+        expect(picture_reply).to_be_visible()

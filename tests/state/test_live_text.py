@@ -96,3 +96,14 @@ def test_a_saved_reply_unlike_what_the_page_shows_comes_whole():
     done, calls = sync.keep([saved("r1", "something else")], in_page)
     assert calls == [] and done[0]["content"] == "something else"
     assert sync.keep([saved("r1", "what streamed")], None) == ([saved("r1", "what streamed")], [])
+
+
+def test_a_reply_that_showed_no_text_comes_whole_and_is_not_kept():
+    """A picture's reply (or one stopped before its first word) leaves nothing kept in the page:
+    a kept empty text would let the next reply's live text show in it."""
+    sync, reply = LiveTextSync(), LiveReply("r1", text="")
+    sync.update(reply)
+    in_page = sync.in_page(reply)
+    assert in_page == ("r1", "")
+    done, calls = sync.keep([saved("r1", "")], in_page)
+    assert calls == [] and done == [saved("r1", "")]
