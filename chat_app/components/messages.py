@@ -1,6 +1,6 @@
 """Chat messages: markdown (never raw HTML), status, cost, inline errors with retry."""
 
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import reflex as rx
 
@@ -91,7 +91,11 @@ def media_preview(item: MediaView) -> rx.Component:
                 playsinline=True,
                 class_name="media-video",
                 aria_label=rx.cond(item["name"] != "", item["name"], "Video"),
-                custom_attrs={"data-testid": "media-preview", "data-kind": "video", "data-media-id": item["id"]},
+                custom_attrs={
+                    "data-testid": "media-preview",
+                    "data-kind": "video",
+                    "data-media-id": item["id"],
+                },
             ),
             # A click on a video plays it; this opens it large, among the other pictures and videos.
             rx.icon_button(
@@ -208,6 +212,17 @@ def _footnote(text, testid: str, color: Literal["gray", "amber"]) -> rx.Componen
     )
 
 
+class Page(NamedTuple):
+    """What the page says about every message it shows. A message is drawn from these (given
+    to it), not from the chat's state: so a change of that state (a message sent, a reply
+    starting) draws again only the messages whose own values changed, not the whole history.
+    (While a reply is written, the list's `data-streaming` hides edits and version switches by
+    CSS, for the same reason; the server refuses both meanwhile anyway.)"""
+
+    can_post: rx.Var[bool]
+    can_export: rx.Var[bool]  # a member: a link to a message opens the chat for them
+
+
 def _versions(message: MessageView) -> rx.Component:
     """ "‹ 2 / 3 ›" under a message with other versions (edits, regenerated replies)."""
     return rx.cond(
@@ -220,7 +235,7 @@ def _versions(message: MessageView) -> rx.Component:
                 type="button",
                 aria_label="Previous version",
                 title="Previous version",
-                disabled=(message["branch"] <= 1) | ChatState.is_streaming,
+                disabled=message["branch"] <= 1,
                 on_click=ChatState.switch_branch(message["id"], -1),
                 custom_attrs={"data-testid": "branch-prev"},
             ),
@@ -239,7 +254,7 @@ def _versions(message: MessageView) -> rx.Component:
                 type="button",
                 aria_label="Next version",
                 title="Next version",
-                disabled=(message["branch"] >= message["branches"]) | ChatState.is_streaming,
+                disabled=message["branch"] >= message["branches"],
                 on_click=ChatState.switch_branch(message["id"], 1),
                 custom_attrs={"data-testid": "branch-next"},
             ),
@@ -257,17 +272,17 @@ def _when(message: MessageView) -> rx.Var:
 
 
 def _link_to(message: MessageView) -> rx.Var:
-    """The message's own address: its chat, opened on its branch, scrolled to it."""
+    """The message's own address: its chat (the page's own address), opened on its branch,
+    scrolled to it."""
     message_id = cast(rx.Var, message["id"])
-    chat_id = ChatState.chat_id
     return rx.Var(
-        f'window.location.origin + "/chat/" + {chat_id._js_expr} + "?at=" + {message_id._js_expr}'
+        f'window.location.origin + window.location.pathname + "?at=" + {message_id._js_expr}'
         f' + "#message-" + {message_id._js_expr}',
-        _var_data=rx.vars.VarData.merge(chat_id._get_all_var_data(), message_id._get_all_var_data()),
+        _var_data=message_id._get_all_var_data(),
     ).to(str)
 
 
-def _actions(message: MessageView) -> rx.Component:
+def _actions(message: MessageView, page: Page) -> rx.Component:
     """Shown on hover (and always on touch screens): copy as Markdown, a link to the message, its time."""
     return rx.hstack(
         rx.icon_button(
@@ -281,7 +296,7 @@ def _actions(message: MessageView) -> rx.Component:
             custom_attrs={"data-testid": "copy-message"},
         ),
         rx.cond(
-            ChatState.can_export,  # members: the address opens the chat for them (readers by link have theirs)
+            page.can_export,  # members: the address opens the chat for them (readers by link have theirs)
             rx.icon_button(
                 rx.icon("link", size=12),
                 size="1",
@@ -303,9 +318,9 @@ def _actions(message: MessageView) -> rx.Component:
     )
 
 
-def _edit_button(message: MessageView) -> rx.Component:
+def _edit_button(message: MessageView, page: Page) -> rx.Component:
     return rx.cond(
-        (message["role"] == "user") & ChatState.can_post & ~ChatState.is_streaming,
+        (message["role"] == "user") & page.can_post,
         rx.button(
             rx.icon("pencil", size=12),
             "Edit",
@@ -351,12 +366,27 @@ def _edit_form(message: MessageView) -> rx.Component:
     )
 
 
-def history_message(message: MessageView) -> rx.Component:
+@rx.memo
+def message_item(
+    message: rx.Var[MessageView],
+    regenerable: rx.Var[bool],
+    editing: rx.Var[bool],
+    can_post: rx.Var[bool],
+    can_export: rx.Var[bool],
+) -> rx.Component:
+    """A saved message, drawn again only when one of these changes (React's memo)."""
+    shown = cast(MessageView, message.to(MessageView))
+    return _saved_message(shown, regenerable, editing, Page(can_post, can_export))
+
+
+def _saved_message(
+    message: MessageView, regenerable: rx.Var[bool], editing: rx.Var[bool], page: Page
+) -> rx.Component:
+    """`regenerable`: the chat's last reply, no other being written, for someone who may post."""
     is_error = message["status"] == "error"
-    is_last = message["id"] == ChatState.last_message_id
     footer = rx.hstack(
         _versions(message),
-        _edit_button(message),
+        _edit_button(message, page),
         rx.cond(
             message["model_name"] != "",
             rx.text(
@@ -374,7 +404,7 @@ def history_message(message: MessageView) -> rx.Component:
         ),
         rx.cond(message["status"] == "stopped", rx.badge("stopped", color_scheme="gray")),
         rx.cond(
-            (message["role"] == "assistant") & is_last & ~ChatState.is_streaming & ChatState.can_post,
+            (message["role"] == "assistant") & regenerable,
             rx.button(
                 rx.cond(is_error, "Retry", "Regenerate"),
                 size="1",
@@ -402,7 +432,7 @@ def history_message(message: MessageView) -> rx.Component:
         footer,
         _footnote(message["cost_label"], "message-cost", "gray"),
         _footnote(message["context_note"], "context-note", "amber"),
-        _actions(message),
+        _actions(message, page),
         spacing="2",
         align="center",
         wrap="wrap",
@@ -410,10 +440,25 @@ def history_message(message: MessageView) -> rx.Component:
     return _bubble(
         message["role"],
         message["status"],
-        rx.cond(message["id"] == ChatState.editing_id, _edit_form(message), _collapsed_when_long(message)),
+        rx.cond(editing, _edit_form(message), _collapsed_when_long(message)),
         footer,
         message["id"],
         _media(message),
+    )
+
+
+def history_message(message: MessageView) -> rx.Component:
+    return message_item(
+        # Keyed by id: a page of older messages put on top adds elements above, and the ones
+        # shown stay the same elements (where the reader's place and a found message are kept).
+        key=message["id"],
+        message=message,
+        regenerable=(message["id"] == ChatState.last_message_id)
+        & ~ChatState.is_streaming
+        & ChatState.can_post,
+        editing=message["id"] == ChatState.editing_id,
+        can_post=ChatState.can_post,
+        can_export=ChatState.can_export,
     )
 
 
@@ -535,4 +580,5 @@ def message_list() -> rx.Component:
         spacing="3",
         width="100%",
         class_name="message-list",
+        custom_attrs={"data-streaming": ChatState.is_streaming.to_string()},
     )
