@@ -481,6 +481,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         )
         if isinstance(allowed, Refused):
             return allowed.effect
+        self._stopped_here = self.live_id
         await replies.stop_in_chat(allowed)
 
     def _kind_of(self, model_id: str) -> str:

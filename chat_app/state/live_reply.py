@@ -40,6 +40,9 @@ LIVE_RESYNC_ID = "live-resync"  # clicked by live.js when the text it has missed
 
 
 NO_LONGER = "You no longer have access to this chat."
+# What a view says of what happened elsewhere (another window, a member, a program, the server).
+MOVED_ELSEWHERE = "This chat now shows another version: it was changed in another window or by a member."
+STOPPED_ELSEWHERE = "The reply was stopped."
 
 
 def live_text_script(call: str) -> EventSpec:
@@ -77,6 +80,7 @@ class LiveReplyMixin(rx.State, mixin=True):
     # which the view follows); "" when it is the chat's.
     _own_leaf: str = ""
     _follow_generation: int = 0
+    _stopped_here: str = ""  # the reply this view asked to stop (its end needs no word from afar)
     _live_text: LiveTextSync = LiveTextSync()  # what the browser's copy of the live text holds
 
     if TYPE_CHECKING:  # what the chat page's state, which this is mixed into, provides
@@ -299,13 +303,14 @@ class LiveReplyMixin(rx.State, mixin=True):
                 self._deny(NO_LONGER)
                 return []
             rows, cost, joins = fresh
-            if not joins:
-                return self._show_branch(rows, cost)
+            if not joins:  # an edit or a version chosen in another window, or by a member
+                return [*self._show_branch(rows, cost), rx.toast.info(MOVED_ELSEWHERE)]
             # Settling saved messages is idempotent, so even a follower that a newer one has
             # replaced applies what it read: nothing it read may be lost.
             following = self._plain_following()
             sync = self._plain_live_text()
             in_page = sync.in_page(following.live)
+            was_live = following.live.message_id if following.live else ""
             done, outcome = following.settle(rows, self._kind_of)
             self._following = following
             self._show_outcome(outcome)
@@ -314,6 +319,11 @@ class LiveReplyMixin(rx.State, mixin=True):
             if calls and in_page is not None:
                 self.kept_id = in_page[0]
             events = [*(live_text_script(call) for call in calls), *self._live_text_events()]
+            if (
+                any(m["id"] == was_live and m["status"] == "stopped" for m in done)
+                and was_live != self._stopped_here
+            ):
+                events.append(rx.toast.info(STOPPED_ELSEWHERE))
             if self.chat_cost != money(cost):
                 self.chat_cost = money(cost)
             if done:

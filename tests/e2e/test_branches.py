@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import choose_model, register, send
+from tests.support.browser import TOAST, choose_model, register, send
 
 USER = '[data-testid="message"][data-role="user"]'
 ASSISTANT = '[data-testid="message"][data-role="assistant"]'
@@ -44,9 +44,11 @@ def test_edit_switch_regenerate_reload_and_share_a_branch(page: Page, new_page):
     first = page.locator(USER).first
     expect(first.get_by_test_id("branch-label")).to_have_text("2 / 2")
     expect(first.get_by_test_id("branch-next")).to_be_disabled()
-    # The other tab moves to the new branch too.
+    # The other tab moves to the new branch too, and says why its page changed.
     expect(other_tab.locator(USER)).to_have_count(1)
     expect(other_tab.locator(USER).first).to_contain_text("first question, edited")
+    expect(other_tab.locator(TOAST).filter(has_text="another version")).to_be_visible()
+    expect(page.locator(TOAST).filter(has_text="another version")).to_have_count(0)  # it knows
 
     # Back to the first version: its whole branch returns.
     first.get_by_test_id("branch-prev").click()

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
     PASSWORD,
+    TOAST,
     choose_model,
     model_option,
     pages_on,
@@ -285,6 +286,9 @@ def test_a_second_tab_follows_the_reply_and_can_stop_it(page: Page, fake_provide
     second.get_by_test_id("stop-button").click()
     expect(_last_reply(page)).to_have_attribute("data-status", "stopped")
     expect(_last_reply(second)).to_have_attribute("data-status", "stopped")
+    # The first tab is told: its reply stopped without a click there.
+    expect(page.locator(TOAST).filter(has_text="The reply was stopped.")).to_be_visible()
+    expect(second.locator(TOAST).filter(has_text="The reply was stopped.")).to_have_count(0)
     # Regenerate replaces the stopped reply in place and runs it to its end.
     send(page, "short one [[tokens=3]]")
     expect(page.get_by_test_id("message")).to_have_count(4)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from chat_app.db import make_engine
 from tests.support.browser import register, send
 
 DARK = re.compile(r"\bdark\b")
@@ -112,3 +114,36 @@ def test_empty_states_say_what_to_do(page: Page):
     page.wait_for_url(re.compile(r"/chat/"))
     expect(page.get_by_test_id("chat-item")).to_have_count(1)
     expect(page.get_by_test_id("no-chats")).to_have_count(0)
+
+
+def test_with_no_model_to_answer_the_empty_chat_says_how_to_get_one(page: Page, app_database):
+    """Every model turned off by the operator (as a server with no provider set up would be)."""
+    engine = make_engine(app_database)
+    with engine.connect() as db:
+        enabled = [row[0] for row in db.execute(sa.text("SELECT id FROM models WHERE enabled"))]
+    try:
+        register(page)
+        # A server just started writes its catalog once more (its start-up task): turned off
+        # again until that has passed.
+        for _ in range(40):
+            with engine.begin() as db:
+                db.execute(sa.text("UPDATE models SET enabled = false"))
+            if not any(m["available"] for m in page.request.get("/api/models").json()):
+                break
+            page.wait_for_timeout(250)
+        page.goto("/")
+        callout = page.get_by_test_id("no-models")
+        expect(callout).to_contain_text("No model can answer yet")
+        expect(callout).to_contain_text("settings page")
+        send(page, "anyone there?")  # refused with the reason, beside the composer; nothing is saved
+        expect(page.get_by_test_id("composer-error")).not_to_be_empty()
+        expect(page.get_by_test_id("message")).to_have_count(0)
+    finally:
+        with engine.begin() as db:
+            db.execute(
+                sa.text("UPDATE models SET enabled = true WHERE id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": enabled},
+            )
+        engine.dispose()

@@ -15,6 +15,9 @@ from playwright.sync_api import Browser, Locator, Page, expect
 PASSWORD = "correct horse battery"
 
 
+TOAST = "[data-sonner-toast]"  # a toast (sonner's, which Reflex's rx.toast shows)
+
+
 def chromium_path() -> str:
     """Debian's Chromium (or CHROMIUM_PATH); its absence fails the run, never skips it."""
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
