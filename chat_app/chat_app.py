@@ -31,6 +31,7 @@ app = rx.App(
         rx.script(src="/address.js"),
         rx.script(src="/jump.js"),
         rx.script(src="/viewer.js"),
+        rx.script(src="/focus.js"),
     ],
     api_transformer=make_api(),
 )

@@ -147,3 +147,24 @@ def test_with_no_model_to_answer_the_empty_chat_says_how_to_get_one(page: Page, 
                 {"ids": enabled},
             )
         engine.dispose()
+
+
+def test_the_keyboard_focus_is_not_lost_when_its_control_goes(page: Page):
+    register(page)
+    send(page, "first [[tokens=2]]")
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete")
+    composer = page.get_by_test_id("composer-input")
+
+    def by_keyboard(testid: str) -> None:
+        page.keyboard.press("Shift")  # the keyboard's turn: its focus is the one shown
+        page.get_by_test_id(testid).focus()
+        page.keyboard.press("Enter")
+
+    by_keyboard("regenerate-button")  # the button goes while the new version is written
+    expect(composer).to_be_focused()
+    expect(reply.get_by_test_id("branch-label")).to_have_text("2 / 2")
+    expect(reply).to_have_attribute("data-status", "complete")
+    by_keyboard("branch-prev")  # the other version's message replaces this one
+    expect(reply.get_by_test_id("branch-label")).to_have_text("1 / 2")
+    expect(composer).to_be_focused()
