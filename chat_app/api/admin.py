@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 
-from chat_app.api.endpoints import JsonObject, Router
+from chat_app.api.endpoints import JsonObject, Router, whole_number
 from chat_app.models import User
 from chat_app.services import admin, registration
 from chat_app.services.errors import Invalid
@@ -19,17 +19,8 @@ router = Router()
 @router.get("/api/admin/people")
 def list_people(user: User, session: Session, query: QueryParams) -> admin.PeoplePage:
     return admin.people(
-        user, session=session, offset=_whole(query, "offset", 0), limit=_whole(query, "limit", 50)
+        user, session=session, offset=whole_number(query, "offset", 0), limit=whole_number(query, "limit", 50)
     )
-
-
-def _whole(query: QueryParams, name: str, default: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or len(raw) > 9:
-        raise Invalid(f"Give `{name}` as a whole number.")
-    return int(raw)
 
 
 @router.patch("/api/admin/people/{person_id}")

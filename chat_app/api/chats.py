@@ -4,10 +4,13 @@ reply, move between versions, stop a reply."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
+from starlette.responses import JSONResponse, Response
 
-from chat_app.api.endpoints import JsonObject, Router
+from chat_app.api.endpoints import JsonObject, Router, whole_number
 from chat_app.models import Chat, User
 from chat_app.services import access, branches, chats, replies
 from chat_app.services.access import Role
@@ -28,9 +31,23 @@ def _model_id(body: JsonObject) -> str | None:
     return model_id
 
 
+CHATS_PAGE = 50  # chats a page of GET /api/chats holds unless `limit` says otherwise
+MOST_CHATS_PAGE = 200
+
+
 @router.get("/api/chats")
-def list_chats(user: User, session: Session) -> list[ChatView]:
-    return [chat_view(c) for c in chats.list_chats(user, session=session)]
+def list_chats(user: User, session: Session, query: QueryParams) -> Response:
+    """The person's own chats, most recently active first, a page at a time: `limit` (1–200,
+    default 50) and `after` (the cursor of the page before). When there are more, the `Link`
+    header gives the next page's address (rel="next")."""
+    limit = whole_number(query, "limit", CHATS_PAGE)
+    if not 1 <= limit <= MOST_CHATS_PAGE:
+        raise Invalid(f"Ask for 1 to {MOST_CHATS_PAGE} chats at a time.")
+    rows, more = chats.recent_chats(
+        user, session=session, limit=limit, after=query.get("after", ""), pinned_too=True
+    )
+    headers = {"Link": f'</api/chats?limit={limit}&after={quote(more)}>; rel="next"'} if more else None
+    return JSONResponse([chat_view(c) for c in rows], headers=headers)
 
 
 @router.post("/api/chats", status_code=201)
@@ -73,7 +90,7 @@ def chat_payload(
     if leaf is None:
         rows = chats.branch_of(chat, session=session)
     else:
-        rows = chats.branch_above(leaf, session=session, limit=1_000_000)
+        rows = chats.branch_above(leaf, session=session, limit=None)
     return {
         **chat_view(chat),
         "role": role.value,

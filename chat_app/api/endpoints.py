@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, compile_path
@@ -49,7 +50,7 @@ from chat_app.api.common import bearer_token, session_token
 from chat_app.db import session_scope
 from chat_app.models import User
 from chat_app.services import accounts, api_tokens
-from chat_app.services.errors import DomainError, Unauthenticated
+from chat_app.services.errors import DomainError, Invalid, Unauthenticated
 
 T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -69,6 +70,16 @@ async def in_session(work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await run_in_threadpool(run)
+
+
+def whole_number(query: QueryParams, name: str, default: int) -> int:
+    """A query parameter that must be a whole number (`default` when it is not given)."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 9:
+        raise Invalid(f"Give `{name}` as a whole number.")
+    return int(raw)
 
 
 @dataclass(frozen=True)

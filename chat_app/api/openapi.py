@@ -136,6 +136,7 @@ QUERIES: dict[tuple[str, str], dict[str, tuple[Schema, bool]]] = {
         "sort": (_text(enum=list(catalog.SORTS)), False),
         "order": (_text(enum=list(catalog.ORDERS)), False),
     },
+    ("GET", "/api/chats"): {"limit": (_text(pattern="^[0-9]+$"), False), "after": (_text(), False)},
     ("GET", "/api/share"): {"chat_id": (_text(), True)},
     ("GET", "/api/search"): {"q": (_text(), True), "limit": (_text(pattern="^[0-9]+$"), False)},
     ("GET", "/api/chats/{chat_id}/export"): {"format": (_text(enum=["md", "json", "zip"]), False)},

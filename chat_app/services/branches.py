@@ -25,9 +25,10 @@ _messages = sa.table(
 )
 
 
-def _upwards(start_id: uuid.UUID, limit: int, *, while_after_seq: int | None = None) -> sa.CTE:
-    """The ids of up to `limit` messages from `start_id` up its branch (`n`: 1 for the start);
-    with `while_after_seq`, the walk stops at the first message not written after that seq."""
+def _upwards(start_id: uuid.UUID, limit: int | None, *, while_after_seq: int | None = None) -> sa.CTE:
+    """The ids of up to `limit` messages (None: the whole way) from `start_id` up its branch (`n`:
+    1 for the start); with `while_after_seq`, the walk stops at the first message not written
+    after that seq."""
     first = (
         sa.select(_messages.c.id, _messages.c.parent_id, _messages.c.seq, sa.literal(1).label("n"))
         .where(_messages.c.id == start_id)
@@ -35,15 +36,18 @@ def _upwards(start_id: uuid.UUID, limit: int, *, while_after_seq: int | None = N
     )
     parent = _messages.alias("parent")
     step = sa.select(parent.c.id, parent.c.parent_id, parent.c.seq, first.c.n + 1).where(
-        parent.c.id == first.c.parent_id, first.c.n < limit
+        parent.c.id == first.c.parent_id
     )
+    if limit is not None:
+        step = step.where(first.c.n < limit)
     if while_after_seq is not None:
         step = step.where(first.c.seq > while_after_seq)
     return first.union_all(step)
 
 
-def path_up(start_id: uuid.UUID | None, *, session: Session, limit: int) -> list[Message]:
-    """Up to `limit` messages of the branch that ends at `start_id` (included), oldest first."""
+def path_up(start_id: uuid.UUID | None, *, session: Session, limit: int | None) -> list[Message]:
+    """Up to `limit` messages (None: all) of the branch that ends at `start_id` (included), oldest
+    first."""
     if start_id is None:
         return []
     up = _upwards(start_id, limit)

@@ -42,15 +42,6 @@ def create_chat(owner: User, *, session: Session, model_id: str | None = None) -
     return chat
 
 
-def list_chats(user: User, *, session: Session, limit: int = 200) -> list[Chat]:
-    """The user's own chats, most recently active first (index ix_chat_sessions_user_recent)."""
-    return list(
-        session.exec(
-            select(Chat).where(Chat.user_id == user.id).order_by(col(Chat.updated_at).desc()).limit(limit)
-        )
-    )
-
-
 MOST_PINNED = 50  # pinned chats a person may have: the top of the sidebar stays short
 
 
@@ -66,10 +57,15 @@ def pinned_chats(user: User, *, session: Session) -> list[Chat]:
     )
 
 
-def recent_chats(user: User, *, session: Session, limit: int, after: str = "") -> tuple[list[Chat], str]:
-    """A page of the user's chats that are not pinned, most recently active first, from past
-    `after` (the cursor the page before gave); and the cursor of the next page ("" at the end)."""
-    query = select(Chat).where(Chat.user_id == user.id, col(Chat.pinned_at).is_(None))
+def recent_chats(
+    user: User, *, session: Session, limit: int, after: str = "", pinned_too: bool = False
+) -> tuple[list[Chat], str]:
+    """A page of the user's chats that are not pinned (`pinned_too`: all of them), most recently
+    active first, from past `after` (the cursor the page before gave); and the cursor of the next
+    page ("" at the end). Index ix_chat_sessions_user_recent."""
+    query = select(Chat).where(Chat.user_id == user.id)
+    if not pinned_too:
+        query = query.where(col(Chat.pinned_at).is_(None))
     if after:
         at, chat_id = _cursor(after)
         # Bound with the columns' own types, so each database compares them as it stores them.
@@ -157,15 +153,15 @@ def messages_of(chat_id: uuid.UUID, *, session: Session) -> list[Message]:
     return list(session.exec(select(Message).where(Message.chat_id == chat_id).order_by(col(Message.seq))))
 
 
-def branch_of(chat: Chat, *, session: Session, limit: int = 1_000_000) -> list[Message]:
-    """The last `limit` messages of the chat's selected branch, in order: what a view opens with
-    (one page of it), however long the chat."""
+def branch_of(chat: Chat, *, session: Session, limit: int | None = None) -> list[Message]:
+    """The last `limit` messages (None: all) of the chat's selected branch, in order: what a view
+    opens with (one page of it), however long the chat."""
     return branches.path_up(branches.leaf_of(chat, session=session), session=session, limit=limit)
 
 
-def branch_above(message_id: uuid.UUID, *, session: Session, limit: int) -> list[Message]:
-    """Up to `limit` messages of a branch, ending with `message_id`, in order: the page above what
-    a view shows, or the page a view of another branch opens with."""
+def branch_above(message_id: uuid.UUID, *, session: Session, limit: int | None) -> list[Message]:
+    """Up to `limit` messages (None: all) of a branch, ending with `message_id`, in order: the page
+    above what a view shows, or the page a view of another branch opens with."""
     return branches.path_up(message_id, session=session, limit=limit)
 
 

@@ -50,6 +50,31 @@ def test_another_user_gets_404_for_everything_about_the_chat(api, fake_env):
     assert api.get("/api/chats").json() == []
 
 
+def test_the_list_of_chats_comes_a_page_at_a_time_following_its_link(api, fake_env):
+    api_user(api)
+    made = [api.post("/api/chats", json={}).json()["id"] for _ in range(5)]
+    api.patch(f"/api/chats/{made[0]}", json={"pinned": True})  # pinned chats are listed too
+    seen, address, pages = [], "/api/chats?limit=2", 0
+    while address:
+        page = api.get(address)
+        assert page.status_code == 200
+        seen += [c["id"] for c in page.json()]
+        pages += 1
+        link = page.headers.get("link")
+        address = link.split(">")[0].lstrip("<") if link else ""
+        assert not link or link.endswith('rel="next"')
+    assert pages == 3 and sorted(seen) == sorted(made) and len(seen) == 5  # each once
+    assert len(api.get("/api/chats").json()) == 5 and "link" not in api.get("/api/chats").headers
+    for bad, says in [
+        ("limit=0", "1 to 200"),
+        ("limit=201", "1 to 200"),
+        ("limit=two", "whole number"),
+        ("after=not-a-cursor", "cannot be found"),
+    ]:
+        refused = api.get(f"/api/chats?{bad}")
+        assert refused.status_code == 400 and says in refused.json()["error"], bad
+
+
 def test_signed_out_requests_get_401(api):
     assert api.get("/api/chats").status_code == 401
     assert api.post("/api/chats", json={}).status_code == 401
