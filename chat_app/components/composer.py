@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.controls import icon_action
 from chat_app.components.picker import model_picker
 from chat_app.components.uploads import named_file_input
 from chat_app.services.views import FILE_PICKER_ACCEPT
@@ -45,14 +46,12 @@ def _attachment_chip(item) -> rx.Component:
             rx.icon(rx.cond(item["kind"] == "video", "film", "image"), size=16),
         ),
         rx.text(item["name"], size="1", class_name="attachment-name"),
-        rx.icon_button(
-            rx.icon("x", size=12),
-            size="1",
-            variant="ghost",
-            type="button",
-            aria_label="Remove attachment",
+        icon_action(
+            "x",
+            "Remove attachment",
+            "remove-attachment",
+            icon_size=12,
             on_click=ChatState.remove_attachment(item["id"]),
-            custom_attrs={"data-testid": "remove-attachment"},
         ),
         class_name="attachment",
         align="center",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from chat_app.components.composer import composer
+from chat_app.components.controls import icon_action
 from chat_app.components.messages import message_list
 from chat_app.components.palette import command_palette, palette_button
 from chat_app.components.share import share_button
@@ -70,15 +71,7 @@ _EXPORTS = (
 def _export_menu() -> rx.Component:
     """Downloads of the open chat (the API's export, with the page's own cookie)."""
     return rx.menu.root(
-        rx.menu.trigger(
-            rx.icon_button(
-                rx.icon("download", size=16),
-                size="1",
-                variant="ghost",
-                aria_label="Export this chat",
-                custom_attrs={"data-testid": "export-menu"},
-            )
-        ),
+        rx.menu.trigger(icon_action("download", "Export this chat", "export-menu", icon_size=16)),
         rx.menu.content(
             *(
                 rx.menu.item(

@@ -4,6 +4,7 @@ from typing import Any, Literal, NamedTuple, cast
 
 import reflex as rx
 
+from chat_app.components.controls import icon_action
 from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import EARLIER, ChatState
 from chat_app.state.live_reply import KEPT_TEXTS, LIVE_RESYNC_ID, LIVE_TEXT
@@ -49,14 +50,11 @@ def _code_block(code: rx.Var[str], language: rx.Var[str] = _NO_LANGUAGE, **props
                 class_name="code-language",
                 custom_attrs={"data-testid": "code-language"},
             ),
-            rx.icon_button(
-                rx.icon("copy", size=14),
-                size="1",
-                variant="ghost",
-                aria_label="Copy code",
-                title="Copy code",
+            icon_action(
+                "copy",
+                "Copy code",
+                "copy-code",
                 on_click=[rx.set_clipboard(code), rx.toast.success("Code copied.")],
-                custom_attrs={"data-testid": "copy-code"},
             ),
             justify="between",
             align="center",
@@ -98,15 +96,8 @@ def media_preview(item: MediaView) -> rx.Component:
                 },
             ),
             # A click on a video plays it; this opens it large, among the other pictures and videos.
-            rx.icon_button(
-                rx.icon("maximize-2", size=14),
-                size="1",
-                variant="soft",
-                type="button",
-                aria_label="Open in the viewer",
-                title="Open in the viewer",
-                class_name="media-expand",
-                custom_attrs={"data-testid": "media-expand"},
+            icon_action(
+                "maximize-2", "Open in the viewer", "media-expand", variant="soft", class_name="media-expand"
             ),
             class_name="media-video-frame",
         ),
@@ -228,16 +219,12 @@ def _versions(message: MessageView) -> rx.Component:
     return rx.cond(
         message["branches"] > 1,
         rx.hstack(
-            rx.icon_button(
-                rx.icon("chevron-left", size=14),
-                size="1",
-                variant="ghost",
-                type="button",
-                aria_label="Previous version",
-                title="Previous version",
+            icon_action(
+                "chevron-left",
+                "Previous version",
+                "branch-prev",
                 disabled=message["branch"] <= 1,
                 on_click=ChatState.switch_branch(message["id"], -1),
-                custom_attrs={"data-testid": "branch-prev"},
             ),
             rx.text(
                 message["branch"],
@@ -247,16 +234,12 @@ def _versions(message: MessageView) -> rx.Component:
                 color_scheme="gray",
                 custom_attrs={"data-testid": "branch-label"},
             ),
-            rx.icon_button(
-                rx.icon("chevron-right", size=14),
-                size="1",
-                variant="ghost",
-                type="button",
-                aria_label="Next version",
-                title="Next version",
+            icon_action(
+                "chevron-right",
+                "Next version",
+                "branch-next",
                 disabled=message["branch"] >= message["branches"],
                 on_click=ChatState.switch_branch(message["id"], 1),
-                custom_attrs={"data-testid": "branch-next"},
             ),
             spacing="1",
             align="center",
@@ -285,30 +268,24 @@ def _link_to(message: MessageView) -> rx.Var:
 def _actions(message: MessageView, page: Page) -> rx.Component:
     """Shown on hover (and always on touch screens): copy as Markdown, a link to the message, its time."""
     return rx.hstack(
-        rx.icon_button(
-            rx.icon("copy", size=12),
-            size="1",
-            variant="ghost",
-            type="button",
-            aria_label="Copy as Markdown",
-            title="Copy as Markdown",
+        icon_action(
+            "copy",
+            "Copy as Markdown",
+            "copy-message",
+            icon_size=12,
             on_click=[rx.set_clipboard(_markdown_of(message)), rx.toast.success("Message copied.")],
-            custom_attrs={"data-testid": "copy-message"},
         ),
         rx.cond(
             page.can_export,  # members: the address opens the chat for them (readers by link have theirs)
-            rx.icon_button(
-                rx.icon("link", size=12),
-                size="1",
-                variant="ghost",
-                type="button",
-                aria_label="Copy a link to this message",
-                title="Copy a link to this message",
+            icon_action(
+                "link",
+                "Copy a link to this message",
+                "link-message",
+                icon_size=12,
                 on_click=[
                     rx.set_clipboard(_link_to(message)),
                     rx.toast.success("Link to the message copied."),
                 ],
-                custom_attrs={"data-testid": "link-message"},
             ),
         ),
         rx.text(_when(message), size="1", color_scheme="gray", custom_attrs={"data-testid": "message-time"}),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.controls import icon_action
 from chat_app.state.share import INVITE_EMAIL_ID, ShareState
 
 
@@ -33,15 +34,12 @@ def _invitee(invite) -> rx.Component:
             aria_label="Can edit",
             custom_attrs={"data-testid": "invitee-can-edit"},
         ),
-        rx.icon_button(
-            rx.icon("x", size=14),
-            size="1",
-            variant="ghost",
+        icon_action(
+            "x",
+            "Remove access",
+            "remove-invitee",
             color_scheme="red",
-            type="button",
-            aria_label="Remove access",
             on_click=ShareState.remove_invitee(invite["email"]),
-            custom_attrs={"data-testid": "remove-invitee"},
         ),
         align="center",
         width="100%",

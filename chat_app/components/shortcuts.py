@@ -3,6 +3,8 @@ does what they say."""
 
 import reflex as rx
 
+from chat_app.components.controls import icon_action
+
 SHORTCUTS: list[tuple[str, str]] = [
     ("Enter", "Send the message"),
     ("Shift+Enter", "A new line in the message"),
@@ -26,14 +28,12 @@ def _row(keys: str, what: str) -> rx.Component:
 def shortcuts_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
-            rx.icon_button(
-                rx.icon("keyboard", size=16),
-                size="1",
-                variant="ghost",
-                type="button",
-                aria_label="Keyboard shortcuts",
+            icon_action(
+                "keyboard",
+                "Keyboard shortcuts",
+                "shortcuts-button",
+                icon_size=16,
                 title="Keyboard shortcuts (Ctrl/⌘+/)",
-                custom_attrs={"data-testid": "shortcuts-button"},
             )
         ),
         rx.dialog.content(

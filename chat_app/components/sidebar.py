@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_app.components.controls import icon_action
 from chat_app.components.search_results import search_results
 from chat_app.components.theme import theme_menu
 from chat_app.services.views import MAX_TITLE_LENGTH, ChatView
@@ -18,31 +19,25 @@ def _chat_item(chat: ChatView) -> rx.Component:
             class_name=rx.cond(chat["id"] == ChatState.chat_id, "chat-link active", "chat-link"),
             custom_attrs={"data-testid": "chat-item", "data-chat-id": chat["id"]},
         ),
-        rx.icon_button(
-            rx.icon(rx.cond(chat["pinned"], "pin-off", "pin"), size=14),
-            size="1",
-            variant="ghost",
-            on_click=SidebarState.pin(chat["id"], rx.cond(chat["pinned"], False, True)),
-            aria_label=rx.cond(chat["pinned"], "Unpin chat", "Pin chat to the top"),
+        icon_action(
+            rx.cond(chat["pinned"], "pin-off", "pin"),
+            rx.cond(chat["pinned"], "Unpin chat", "Pin chat to the top"),
+            rx.cond(chat["pinned"], "unpin-chat", "pin-chat"),
             title=rx.cond(chat["pinned"], "Unpin", "Pin to the top"),
-            custom_attrs={"data-testid": rx.cond(chat["pinned"], "unpin-chat", "pin-chat")},
+            on_click=SidebarState.pin(chat["id"], rx.cond(chat["pinned"], False, True)),
         ),
-        rx.icon_button(
-            rx.icon("pencil", size=14),
-            size="1",
-            variant="ghost",
+        icon_action(
+            "pencil",
+            "Rename chat",
+            "rename-chat",
             on_click=SidebarState.ask_rename(chat["id"], chat["title"]),
-            aria_label="Rename chat",
-            custom_attrs={"data-testid": "rename-chat"},
         ),
-        rx.icon_button(
-            rx.icon("trash-2", size=14),
-            size="1",
-            variant="ghost",
+        icon_action(
+            "trash-2",
+            "Delete chat",
+            "delete-chat",
             color_scheme="red",
             on_click=SidebarState.ask_delete(chat["id"]),
-            aria_label="Delete chat",
-            custom_attrs={"data-testid": "delete-chat"},
         ),
         width="100%",
         align="center",

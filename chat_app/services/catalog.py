@@ -348,20 +348,33 @@ def default_model_for(person: User, *, session: Session) -> str | None:
     )
 
 
+def text_models(*, session: Session) -> list[CatalogModel]:
+    """The catalog's text models, in its order."""
+    rows = session.exec(
+        select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position))
+    )
+    return [as_catalog_model(row) for row in rows]
+
+
+def usable_by_price(
+    models: list[CatalogModel], *, session: Session, own_keys: frozenset[str] = frozenset()
+) -> list[CatalogModel]:
+    """Those of `models` that can be used now (with `own_keys`: the providers the payer has a key
+    for), cheapest first."""
+    usable = [m for m in models if not unavailable_reason(m, session=session, own_keys=own_keys)]
+    return sorted(usable, key=call_price)
+
+
 def default_model_id(*, session: Session, own_keys: frozenset[str] = frozenset()) -> str | None:
     """The operator's DEFAULT_MODEL when it can be used now; else the cheapest usable text model
     that sees images, the cheapest usable text model, or the first text model."""
-    rows = list(
-        session.exec(select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position)))
-    )
-    if not rows:
+    models = text_models(session=session)
+    if not models:
         return None
-    models = [as_catalog_model(row) for row in rows]
+    by_price = usable_by_price(models, session=session, own_keys=own_keys)
     chosen = get_settings().default_model
-    usable = [m for m in models if not unavailable_reason(m, session=session, own_keys=own_keys)]
-    if any(m.id == chosen for m in usable):
+    if any(m.id == chosen for m in by_price):
         return chosen
-    by_price = sorted(usable, key=call_price)
     seeing = [m for m in by_price if "vision" in m.capabilities]
     return (seeing or by_price or models)[0].id
 

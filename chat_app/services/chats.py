@@ -93,7 +93,10 @@ def pin_chat(actor: User, chat_id: uuid.UUID | str, pinned: bool, *, session: Se
     """Pin the chat to the top of its owner's sidebar, or unpin it."""
     chat, _ = access.authorize(actor, chat_id, "pin", session=session)
     if pinned and chat.pinned_at is None:
-        if len(pinned_chats(actor, session=session)) >= MOST_PINNED:
+        already = session.exec(
+            select(sa.func.count()).where(Chat.user_id == actor.id, col(Chat.pinned_at).is_not(None))
+        ).one()
+        if already >= MOST_PINNED:
             raise Invalid(f"You can pin at most {MOST_PINNED} chats; unpin one first.")
         chat.pinned_at = utcnow()
     elif not pinned:

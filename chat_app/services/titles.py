@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
-from chat_app.models import Chat, Message, MessageStatus, ModelEntry, SpendRecord, User, utcnow
+from chat_app.models import Chat, Message, MessageStatus, SpendRecord, User, utcnow
 from chat_app.services import budgets, catalog, chats, keys, llm, runtime
 from chat_app.settings import get_settings
 
@@ -156,14 +156,9 @@ def _title_model(asker: User, chat_id: uuid.UUID, *, session: Session) -> Catalo
         model = catalog.resolve_model(chosen, session=session)
         candidates = [model] if model is not None and model.type == "text" else []
     else:
-        rows = session.exec(
-            select(ModelEntry).where(ModelEntry.type == "text").order_by(col(ModelEntry.position))
-        )
-        candidates = sorted((catalog.as_catalog_model(row) for row in rows), key=catalog.call_price)
-    return next(
-        (m for m in candidates if not catalog.unavailable_reason(m, session=session, own_keys=own_keys)),
-        None,
-    )
+        candidates = catalog.text_models(session=session)
+    usable = catalog.usable_by_price(candidates, session=session, own_keys=own_keys)
+    return usable[0] if usable else None
 
 
 def _save(call: TitleCall, title: str, cost: float | None, engine: sa.Engine | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple, TypedDict
 
 import reflex as rx
@@ -69,7 +70,6 @@ class SidebarState(AuthState):
     _chats: list[ChatView] = []
     pinned: rx.Field[list[ChatView]] = rx.field(default_factory=list)
     _more: str = ""  # where the next page of chats starts
-    has_more: rx.Field[bool] = rx.field(False)
     utc_offset: rx.Field[int] = rx.field(0)  # the reader's time zone, in minutes east of UTC
     # chats others shared with this person
     shared_chats: rx.Field[list[ChatView]] = rx.field(default_factory=list)
@@ -86,8 +86,11 @@ class SidebarState(AuthState):
     def show(self, lists: SidebarLists) -> None:
         """A page opened: its lists, read in the page's own transaction, and the drawer closed."""
         self._chats, self.shared_chats, self.is_admin, self.pinned, self._more = lists
-        self.has_more = self._more != ""
         self.sidebar_open = False
+
+    @rx.var
+    def has_more(self) -> bool:
+        return self._more != ""
 
     @rx.var
     def chat_groups(self) -> list[ChatGroup]:
@@ -116,7 +119,6 @@ class SidebarState(AuthState):
         if self._more != after:
             return  # already shown
         rows, self._more = page
-        self.has_more = self._more != ""
         shown = {c["id"] for c in self._chats}
         self._chats = self._chats + [chat_view(c) for c in rows if str(c.id) not in shown]
 
@@ -160,8 +162,16 @@ class SidebarState(AuthState):
 
     def retitle(self, chat_id: str, title: str) -> None:
         """`chat_id` has a new title (written from its first exchange); its place stays."""
-        self._chats = [{**c, "title": title} if c["id"] == chat_id else c for c in self._chats]
-        self.pinned = [{**c, "title": title} if c["id"] == chat_id else c for c in self.pinned]
+        self._in_lists(chat_id, lambda chat: {**chat, "title": title})
+
+    def _in_lists(self, chat_id: str, change: Callable[[ChatView], ChatView | None]) -> None:
+        """`chat_id` as `change` makes it (None: gone), in whichever of the person's lists holds it."""
+
+        def changed(chats: list[ChatView]) -> list[ChatView]:
+            kept = [change(c) if c["id"] == chat_id else c for c in chats]
+            return [c for c in kept if c is not None]
+
+        self._chats, self.pinned = changed(self._chats), changed(self.pinned)
 
     @rx.event
     async def search(self, query: str):
@@ -221,8 +231,7 @@ class SidebarState(AuthState):
         if isinstance(renamed, Refused):
             return renamed.effect
         self.rename_id = ""
-        self._chats = [renamed if c["id"] == chat_id else c for c in self._chats]
-        self.pinned = [renamed if c["id"] == chat_id else c for c in self.pinned]
+        self._in_lists(chat_id, lambda _chat: renamed)
         # The open chat's header shows the title too. (Imported here: the chat page's state
         # imports this one.)
         from chat_app.state.chat import ChatState
@@ -246,7 +255,6 @@ class SidebarState(AuthState):
         if isinstance(done, Refused):
             return done.effect
         self.delete_id = ""
-        self._chats = [c for c in self._chats if c["id"] != chat_id]
-        self.pinned = [c for c in self.pinned if c["id"] != chat_id]
+        self._in_lists(chat_id, lambda _chat: None)
         if self.router.url.path.rstrip("/") == f"/chat/{chat_id}":
             return rx.redirect("/")

@@ -16,6 +16,15 @@ def _attach(page: Page, name: str, data: bytes, mime: str) -> None:
     )
 
 
+def _send_with_files(page: Page, text: str, *files: tuple[str, bytes, str]) -> None:
+    """Attach these (name, bytes, type) at once, wait until all are attached, and send."""
+    page.get_by_test_id("file-input").set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data} for name, data, mime in files]
+    )
+    expect(page.get_by_test_id("attachment")).to_have_count(len(files))
+    send(page, text)
+
+
 def test_attach_an_image_see_it_and_ask_a_vision_model(page: Page, fake_providers):
     register(page)
     choose_model(page, "openai/gpt-4o")
@@ -176,14 +185,12 @@ def test_attaching_more_files_than_one_upload_may_carry_takes_the_first_and_says
 
 def test_pictures_open_in_a_viewer_that_the_keyboard_moves_through(page: Page):
     register(page)
-    page.get_by_test_id("file-input").set_input_files(
-        files=[
-            {"name": "first.png", "mimeType": "image/png", "buffer": samples.png()},
-            {"name": "second.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg_with_exif()},
-        ]
+    _send_with_files(
+        page,
+        "two pictures [[tokens=2]]",
+        ("first.png", samples.png(), "image/png"),
+        ("second.jpg", samples.jpeg_with_exif(), "image/jpeg"),
     )
-    expect(page.get_by_test_id("attachment")).to_have_count(2)
-    send(page, "two pictures [[tokens=2]]")
     pictures = page.locator(f'{PREVIEW}[data-kind="image"]')
     expect(pictures).to_have_count(2)
     pictures.first.click()
@@ -206,14 +213,12 @@ def test_pictures_open_in_a_viewer_that_the_keyboard_moves_through(page: Page):
 def test_videos_open_in_the_viewer_among_the_pictures(page: Page):
     register(page)
     choose_model(page, "gemini/gemini-2.5-flash")
-    page.get_by_test_id("file-input").set_input_files(
-        files=[
-            {"name": "still.png", "mimeType": "image/png", "buffer": samples.png()},
-            {"name": "clip.mp4", "mimeType": "video/mp4", "buffer": samples.mp4()},
-        ]
+    _send_with_files(
+        page,
+        "a picture and a clip [[tokens=2]]",
+        ("still.png", samples.png(), "image/png"),
+        ("clip.mp4", samples.mp4(), "video/mp4"),
     )
-    expect(page.get_by_test_id("attachment")).to_have_count(2)
-    send(page, "a picture and a clip [[tokens=2]]")
     video = page.locator(f'{PREVIEW}[data-kind="video"]')
     expect(video).to_be_visible()
     expand = page.get_by_test_id("media-expand")
