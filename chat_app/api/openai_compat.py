@@ -20,7 +20,7 @@ from chat_app.services.errors import DomainError
 
 # A provider's failure, as the status a program can act on (429: wait and retry; 400: change the
 # request); anything else is the provider's fault, not the program's: a bad gateway.
-_PROVIDER_STATUS = {"rate_limited": 429, "refused": 400, "timeout": 504}
+_PROVIDER_STATUS = {"rate_limited": 429, "refused": 400, "timeout": 504, "disabled": 403}
 _STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # nginx passes each event on
 
 

@@ -21,12 +21,13 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from chat_app.catalog import CatalogModel
 from chat_app.db import session_scope
 from chat_app.models import MessageStatus, SpendRecord, User, utcnow
-from chat_app.services import budgets, catalog, exchanges, keys, llm, metrics, titles
+from chat_app.services import accounts, budgets, catalog, exchanges, keys, llm, metrics, titles
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.litellm_loader import load_litellm
 
@@ -238,7 +239,9 @@ def plan(person: User, request: CompletionRequest, *, session: Session) -> Call:
 
 # ----- running ------------------------------------------------------------------------------------
 
-_running: set[asyncio.Task] = set()  # held so the loop does not lose them mid-call
+# The calls in flight in this process (held so the loop does not lose them mid-call).
+_running: set[Running] = set()
+ACCOUNT_DISABLED = llm.ProviderError(accounts.DISABLED, "disabled")
 
 
 class Running:
@@ -249,9 +252,17 @@ class Running:
         self.call = call
         self._queue: asyncio.Queue[Event | llm.ProviderError | None] = asyncio.Queue()
         self._streaming = True  # until the provider's stream is over; then nothing may cancel the task
+        self._refusal: llm.ProviderError | None = None  # why the server stopped the call, if it did
         self._task = asyncio.get_running_loop().create_task(self._produce())
-        _running.add(self._task)
-        self._task.add_done_callback(_running.discard)
+        _running.add(self)
+        self._task.add_done_callback(lambda _task: _running.discard(self))
+
+    def refuse(self, refusal: llm.ProviderError) -> None:
+        """Stop the call for the server's own reason: its reader is told why, and what was written
+        so far is recorded (and paid for) as stopped."""
+        if self._streaming:
+            self._refusal = refusal
+            self._task.cancel()
 
     async def events(self) -> AsyncGenerator[Event, None]:
         """Text deltas, then one Ended; ProviderError when the provider failed."""
@@ -326,8 +337,8 @@ class Running:
         _log_end(call, reply, time.monotonic() - began)
         if saved is not None and status is MessageStatus.complete:
             titles.start(saved.reply_id)  # a new chat is named from its first exchange, as in the app
-        if error is not None:
-            put(error)
+        if error is not None or self._refusal is not None:
+            put(error or self._refusal)
         elif status is MessageStatus.complete:
             input_tokens, output_tokens = (usage[0] or 0, usage[1] or 0) if reported else (0, 0)
             put(Ended(finish, input_tokens, output_tokens, saved.chat_id if saved else None))
@@ -337,6 +348,27 @@ class Running:
 def start(call: Call) -> Running:
     """Run a planned call now (on the event loop that serves the request)."""
     return Running(call)
+
+
+async def stop_calls_of_disabled_accounts() -> int:
+    """Calls in flight for people an administrator has since disabled stop (keeping what was
+    written), within a reaper's round: a stream already running is not left to go on. How many."""
+    people = {running.call.person_id for running in _running}
+    if not people:
+        return 0
+    disabled = await asyncio.to_thread(_disabled_among, people)
+    stopped = [running for running in list(_running) if running.call.person_id in disabled]
+    for running in stopped:
+        running.refuse(ACCOUNT_DISABLED)
+    return len(stopped)
+
+
+def _disabled_among(people: set[uuid.UUID]) -> set[uuid.UUID]:
+    with session_scope() as session:
+        found = session.execute(
+            sa.select(col(User.id)).where(col(User.id).in_(people), col(User.disabled).is_(True))
+        ).scalars()
+        return set(found)
 
 
 def _estimated_usage(call: Call, text: str) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from chat_app.db import rows_changed, session_scope
 from chat_app.models import Chat, Message, MessageStatus, User, utcnow
 from chat_app.services import (
     chats,
+    completions,
     context_fit,
     generation,
     keys,
@@ -406,8 +407,8 @@ async def stop_all_here(timeout: float = 10.0) -> None:
 
 # ----- replies whose worker is gone -------------------------------------------------------------
 async def reap_forever(every: float) -> None:
-    """Each worker looks for replies whose worker is gone, and for its own replies whose asker was
-    disabled (in the databases its replies use)."""
+    """Each worker looks for replies whose worker is gone, and for its own replies and API calls
+    whose asker was disabled (in the databases its replies use)."""
     here = runtime.current()
     while True:
         for engine in list(here.engines):
@@ -422,6 +423,10 @@ async def reap_forever(every: float) -> None:
                         _cancel_here(message_id)
             except Exception:
                 log.exception("could not look for interrupted replies")
+        try:
+            await completions.stop_calls_of_disabled_accounts()  # API calls use the app's database
+        except Exception:
+            log.exception("could not look for API calls of disabled accounts")
         await asyncio.sleep(every)
 
 

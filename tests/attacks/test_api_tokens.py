@@ -4,10 +4,13 @@ and an exhausted budget; each refused before any provider is called."""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from chat_app.db import session_scope
 from chat_app.models import SpendRecord, User
@@ -85,6 +88,41 @@ def test_a_disabled_account_s_tokens_stop_working(api, operator, fake_env):
     answer = api.post("/v1/chat/completions", json=ASK, headers=bearer(token))
     assert answer.status_code == 401 and "disabled" in answer.json()["error"]["message"]
     assert fake_env.chat_requests == []
+
+
+def test_a_stream_running_when_its_account_is_disabled_stops_within_the_reaper_s_round(
+    api, operator, fake_env
+):
+    """Disabling an account also ends what it is streaming now: the program is told why, and what
+    was written so far is recorded as spent."""
+    email = sign_up(api)
+    token = api_token(api)
+    long_ask = {
+        **ASK,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi [[tokens=400]] [[delay=0.02]]"}],
+    }
+    with api.stream("POST", "/v1/chat/completions", json=long_ask, headers=bearer(token)) as answer:
+        assert answer.status_code == 200
+        lines = answer.iter_lines()
+        next(line for line in lines if '"content": "tok' in line or '"content":"tok' in line)
+        with session_scope() as session:
+            person = accounts.find_user(email, session=session)
+            assert person is not None
+            person.disabled = True
+        disabled_at = time.monotonic()
+        rest = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+        took = time.monotonic() - disabled_at
+    assert took < 4, took  # the reaper looks every second; the provider would go on for 8 s
+    assert "[DONE]" not in rest
+    error = json.loads(rest[-1])["error"]
+    assert error["code"] == "disabled" and error["type"] == "permission_error"
+    assert error["message"] == accounts.DISABLED
+    with session_scope() as session:
+        person = accounts.find_user(email, session=session)
+        assert person is not None
+        spent = session.exec(select(SpendRecord).where(SpendRecord.user_id == person.id)).all()
+    assert len(spent) == 1 and spent[0].amount > 0
 
 
 def test_an_exhausted_allowance_refuses_calls_before_any_provider_is_asked(
