@@ -6,6 +6,7 @@ import reflex as rx
 
 from chat_app import logs
 from chat_app.api.app import make_api
+from chat_app.components.theme import ACCENT_COLOR
 from chat_app.pages import admin, auth, chat, settings  # noqa: F401  (registers the pages)
 from chat_app.services import runtime
 from chat_app.services.catalog import sync_configured_catalog
@@ -21,7 +22,7 @@ async def sync_catalog_on_start() -> None:
 
 
 app = rx.App(
-    theme=rx.theme(accent_color="indigo", radius="medium"),
+    theme=rx.theme(accent_color=ACCENT_COLOR, radius="medium"),
     stylesheets=["/styles.css"],
     head_components=[
         rx.script(src="/keyboard.js"),
@@ -34,6 +35,9 @@ app = rx.App(
         rx.script(src="/focus.js"),
     ],
     api_transformer=make_api(),
+    # At the top: a toast at the bottom (sonner's default) covers Send, and stays while the pointer
+    # rests on it.
+    toaster=rx.toast.provider(position="top-center"),
 )
 app.register_lifespan_task(sync_catalog_on_start)
 # The live channel, the batched writer, heartbeat and reaper; on SIGTERM this worker's replies

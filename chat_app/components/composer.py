@@ -4,6 +4,7 @@ import reflex as rx
 
 from chat_app.components.controls import icon_action
 from chat_app.components.picker import model_picker
+from chat_app.components.theme import ACCENT_COLOR
 from chat_app.components.uploads import named_file_input
 from chat_app.services.views import FILE_PICKER_ACCEPT
 from chat_app.state.chat import COMPOSER_ID, ChatState
@@ -69,6 +70,37 @@ def attachments() -> rx.Component:
     )
 
 
+def _send_or_stop() -> rx.Component:
+    """Send, which becomes Stop while a reply is written: one button, so one that has the focus
+    keeps it (and the page is not made to work out where the focus went, before the reply shows)."""
+    streaming = ChatState.is_streaming
+    return rx.button(
+        rx.cond(streaming, rx.icon("square", size=14), rx.icon("send", size=14)),
+        rx.cond(
+            streaming,
+            "Stop",
+            rx.match(
+                ChatState.model_type,
+                ("image", "Generate image"),
+                ("video", "Generate video"),
+                "Send",
+            ),
+        ),
+        type=rx.cond(streaming, "button", "submit"),
+        on_click=rx.cond(streaming, ChatState.stop_reply, rx.noop()),
+        # Disabled until the page is connected, so an early click is never lost.
+        disabled=~streaming
+        & (
+            ~ChatState.is_hydrated
+            | ChatState.uploading
+            | ((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0))
+        ),
+        color_scheme=rx.cond(streaming, "red", ACCENT_COLOR),
+        high_contrast=~streaming,  # white on the accent falls short of 4.5:1 in the dark theme
+        custom_attrs={"data-testid": rx.cond(streaming, "stop-button", "send-button")},
+    )
+
+
 def composer() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -122,33 +154,7 @@ def composer() -> rx.Component:
                     model_picker(),
                 ),
                 rx.spacer(),
-                rx.cond(
-                    ChatState.is_streaming,
-                    rx.button(
-                        rx.icon("square", size=14),
-                        "Stop",
-                        type="button",
-                        color_scheme="red",
-                        on_click=ChatState.stop_reply,
-                        custom_attrs={"data-testid": "stop-button"},
-                    ),
-                    # Disabled until the page is connected, so an early click is never lost.
-                    rx.button(
-                        rx.icon("send", size=14),
-                        rx.match(
-                            ChatState.model_type,
-                            ("image", "Generate image"),
-                            ("video", "Generate video"),
-                            "Send",
-                        ),
-                        type="submit",
-                        disabled=~ChatState.is_hydrated
-                        | ChatState.uploading
-                        | ((ChatState.attach_refusal != "") & (ChatState.attachments.length() > 0)),
-                        high_contrast=True,  # white on the accent falls short of 4.5:1 in the dark theme
-                        custom_attrs={"data-testid": "send-button"},
-                    ),
-                ),
+                _send_or_stop(),
                 width="100%",
                 align="center",
                 wrap="wrap",

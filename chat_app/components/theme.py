@@ -6,6 +6,7 @@ from typing import Literal
 import reflex as rx
 from reflex.style import color_mode, set_color_mode
 
+ACCENT_COLOR = "indigo"  # the app's accent (rx.theme); a control that sometimes takes another names it
 Mode = Literal["light", "dark", "system"]
 _MODES: list[tuple[Mode, str, str]] = [
     ("light", "Light", "sun"),

@@ -466,22 +466,29 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             replies.announce_branch(chat_id)
         return self._show_branch(rows, cost)
 
-    @rx.event
+    @rx.event(background=True)
     async def stop_reply(self):
-        """Stop the reply in flight, on whichever worker or machine it runs."""
-        # The URL names the chat even if this tab's state was lost (a reconnect can bring a new one).
-        chat_id = self.chat_id or (
-            self._last_path_part() if self.router.url.path.startswith("/chat/") else ""
-        )
-        link_token = self._link_token
-        allowed = await self._act(
-            lambda user, session: str(
-                access.authorize(user, chat_id, "stop", session=session, link_token=link_token)[0].id
+        """Stop the reply in flight, on whichever worker or machine it runs. The tab's state is not
+        held meanwhile: its follower goes on showing the reply until its end arrives."""
+        async with self:
+            # The URL names the chat even if this tab's state was lost (a reconnect can bring a new one).
+            chat_id = self.chat_id or (
+                self._last_path_part() if self.router.url.path.startswith("/chat/") else ""
             )
-        )
-        if isinstance(allowed, Refused):
-            return allowed.effect
-        self._stopped_here = self.live_id
+            link_token, shown = self._link_token, self.live_id
+        try:
+            allowed = await self._as_user(
+                lambda user, session: str(
+                    access.authorize(user, chat_id, "stop", session=session, link_token=link_token)[0].id
+                )
+            )
+        except Unauthenticated:
+            return self._login_redirect()
+        except DomainError as exc:
+            async with self:
+                return self._refusal(exc)
+        async with self:
+            self._stopped_here = shown  # the end this causes needs no word from afar
         await replies.stop_in_chat(allowed)
 
     def _kind_of(self, model_id: str) -> str:

@@ -11,8 +11,15 @@ from chat_app.state.sidebar import SidebarState
 class DialogsState(rx.State):
     @rx.event
     async def close_all(self):
-        (await self.get_state(ShareState)).share_open = False
-        (await self.get_state(PickerState)).is_open = False
+        # Each var assigned is sent to the page, changed or not: only an open one is closed.
+        share = await self.get_state(ShareState)
+        if share.share_open:
+            share.share_open = False
+        picker = await self.get_state(PickerState)
+        if picker.is_open:
+            picker.is_open = False
         sidebar = await self.get_state(SidebarState)
-        sidebar.palette_open = False
-        sidebar.rename_id = sidebar.delete_id = ""
+        if sidebar.palette_open:
+            sidebar.palette_open = False
+        if sidebar.rename_id or sidebar.delete_id:
+            sidebar.rename_id = sidebar.delete_id = ""

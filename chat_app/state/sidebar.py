@@ -12,6 +12,7 @@ from chat_app.models import User, utcnow
 from chat_app.services import access, chats, search, sharing
 from chat_app.services.errors import Invalid
 from chat_app.services.views import ChatView, chat_view
+from chat_app.state import chat_groups
 from chat_app.state.auth import AuthState, Refused
 from chat_app.state.chat_groups import ChatGroup, group_chats
 
@@ -144,21 +145,11 @@ class SidebarState(AuthState):
             if title:
                 self.retitle(chat_id, title)
             return
-        moved = [c.copy() for c in self._chats if c["id"] == chat_id]
-        if not moved:  # a new chat, or one past the pages shown
-            moved = [
-                ChatView(
-                    id=chat_id,
-                    title=title or "New chat",
-                    model_id="",
-                    updated_at=utcnow().isoformat(),
-                    pinned=False,
-                )
-            ]
-        for chat in moved:
-            chat["title"] = title or chat["title"]
-            chat["updated_at"] = utcnow().isoformat()
-        self._chats = moved + [c for c in self._chats if c["id"] != chat_id]
+        moved = chat_groups.put_on_top(
+            self._chats, chat_id, title, now=utcnow(), utc_offset_minutes=self.utc_offset
+        )
+        if moved is not None:  # else the sidebar would look the same: it is not sent again
+            self._chats = moved
 
     def retitle(self, chat_id: str, title: str) -> None:
         """`chat_id` has a new title (written from its first exchange); its place stays."""

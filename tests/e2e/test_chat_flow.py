@@ -121,10 +121,15 @@ def test_another_user_gets_not_found_for_the_chat_page_and_api(page: Page, new_p
 
 def test_stop_keeps_the_partial_reply(page: Page):
     register(page)
+    send(page, "a short one first [[tokens=2]]")  # the chat's first message moves to its own page
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
     send(page, "a long one [[tokens=200]] [[delay=0.1]]")
     expect(_last_reply(page)).to_contain_text("tok3")
-    page.get_by_test_id("stop-button").click()
+    # Send became Stop and kept the focus: the keyboard stops the reply where the click sent it.
+    expect(page.get_by_test_id("stop-button")).to_be_focused()
+    page.keyboard.press("Space")
     expect(_last_reply(page)).to_have_attribute("data-status", "stopped")
+    expect(page.get_by_test_id("send-button")).to_be_focused()
     text = _last_reply(page).inner_text()
     assert "tok3" in text and "tok200" not in text
     page.reload()
