@@ -241,7 +241,6 @@ def plan(person: User, request: CompletionRequest, *, session: Session) -> Call:
 
 # The calls in flight in this process (held so the loop does not lose them mid-call).
 _running: set[Running] = set()
-ACCOUNT_DISABLED = llm.ProviderError(accounts.DISABLED, "disabled")
 
 
 class Running:
@@ -359,7 +358,7 @@ async def stop_calls_of_disabled_accounts() -> int:
     disabled = await asyncio.to_thread(_disabled_among, people)
     stopped = [running for running in list(_running) if running.call.person_id in disabled]
     for running in stopped:
-        running.refuse(ACCOUNT_DISABLED)
+        running.refuse(llm.ProviderError(accounts.DISABLED, "disabled"))
     return len(stopped)
 
 
