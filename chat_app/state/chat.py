@@ -147,6 +147,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
     # later read presents it (and a rotated link ends the view). Kept on the server, as the link
     # that was checked when the page opened.
     _link_token: str = ""
+    # A chat this view just made by sending its first message: its page, once open, gives the
+    # composer the focus (a click on Send left it nowhere), so the next message is typed at once.
+    _made_here: str = ""
 
     # ----- loading -------------------------------------------------------------------
     @rx.event
@@ -208,6 +211,9 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
             replies.announce_branch(chat_id)
         events = self._show_chat(looked.opened, default)
         self._own_leaf = looked.own_leaf
+        if self._made_here == chat_id:
+            self._made_here = ""
+            events.append(rx.set_focus(COMPOSER_ID))
         return events
 
     def _show_chat(self, found: Opened, default: str):
@@ -383,6 +389,7 @@ class ChatState(LiveReplyMixin, AttachmentsMixin, AuthState):
         self.attachments = []
         replies.start_reply(target, reply["id"], plan=plan)
         if target != chat_id:  # the first message of a new chat: go to its own URL
+            self._made_here = target
             return [rx.set_value(COMPOSER_ID, ""), rx.redirect(f"/chat/{target}")]
         self.recent = [*self.recent, mine]
         text = self._go_live(reply["id"], self._kind_of(reply["model_id"]), after_seq=mine["seq"])

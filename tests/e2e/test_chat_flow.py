@@ -123,6 +123,8 @@ def test_stop_keeps_the_partial_reply(page: Page):
     register(page)
     send(page, "a short one first [[tokens=2]]")  # the chat's first message moves to its own page
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    # The chat's own page gives the composer the focus (the clicked button was left behind).
+    expect(page.get_by_test_id("composer-input")).to_be_focused()
     send(page, "a long one [[tokens=200]] [[delay=0.1]]")
     expect(_last_reply(page)).to_contain_text("tok3")
     # Send became Stop and kept the focus: the keyboard stops the reply where the click sent it.
@@ -274,6 +276,14 @@ def test_enter_sends_and_shift_enter_adds_a_line(page: Page):
     box.type("line two")
     box.press("Enter")
     expect(page.locator('[data-testid="message"][data-role="user"]')).to_contain_text("line two")
+    expect(_last_reply(page)).to_have_attribute("data-status", "complete")
+    # The first message moved the page to the chat's own address: the composer has the focus
+    # still, so the next message is typed and sent without reaching for the mouse.
+    expect(page).to_have_url(re.compile(r"/chat/[0-9a-f-]{36}$"))
+    expect(box).to_be_focused()
+    page.keyboard.type("and a second")
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-testid="message"][data-role="user"]')).to_have_count(2)
     expect(_last_reply(page)).to_have_attribute("data-status", "complete")
 
 
