@@ -121,16 +121,22 @@ class LiveReplyMixin(rx.State, mixin=True):
             checked = tab_checked = loop.time()
             tab_missing = 0
             due: float | None = None  # when text held back must go out
+            live = True  # whether a reply was in flight when the view last looked (at first: unknown)
             with followers.running(tab, generation, loop.time()) as me:
                 while loop.time() - me.heard < IDLE_FOLLOW_LIMIT:
                     wait = 1.0 if due is None else max(due - loop.time(), 0.0)
                     batch = await subscription.next_batch(timeout=wait)
-                    if loop.time() - tab_checked >= TAB_CHECK:
+                    looked = loop.time() - tab_checked >= TAB_CHECK
+                    if looked:
                         # Twice in a row: a tab that only reconnects opens its chat again meanwhile.
                         tab_checked = loop.time()
                         tab_missing = 0 if tabs.is_open(tab) else tab_missing + 1
                         if tab_missing >= 2:
                             return
+                    if not (batch or live or due is not None or looked):
+                        # A quiet chat: the tab's state (with Redis, a load and a store) is left
+                        # alone; a newer follower is noticed at the next look.
+                        continue
                     if batch and loop.time() - checked >= ACCESS_RECHECK:
                         # A reader who lost access is shown nothing more (the view is reset, which
                         # ends this follower below).

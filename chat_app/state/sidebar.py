@@ -162,7 +162,11 @@ class SidebarState(AuthState):
             kept = [change(c) if c["id"] == chat_id else c for c in chats]
             return [c for c in kept if c is not None]
 
-        self._chats, self.pinned = changed(self._chats), changed(self.pinned)
+        # Each list assigned is sent to the page whole: only the one holding the chat is.
+        if any(c["id"] == chat_id for c in self._chats):
+            self._chats = changed(self._chats)
+        if any(c["id"] == chat_id for c in self.pinned):
+            self.pinned = changed(self.pinned)
 
     @rx.event
     async def search(self, query: str):
