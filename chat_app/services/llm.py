@@ -205,20 +205,26 @@ class _TimedChunks:
             raise provider_error(exc, self._timer.label) from exc
 
 
+# A burst of sends after a quiet spell can draw several pooled connections the provider closed
+# at once (its idle timeout is shorter than the pool's); each such failure is immediate.
+_STALE_CONNECTIONS_TRIED = 3
+
+
 async def _open_stream(request: Callable[[], Awaitable], timer: _ReplyTimer):
     """Send the request within the first-token deadline; failures come out as ProviderError sentences."""
     label = timer.label
     try:
         async with asyncio.timeout(timer.time_left()):
-            try:
-                return await request()
-            except Exception as exc:
-                if _connection_failure(exc) != "broken":
-                    raise
-                # A pooled connection the provider had just closed (idle keep-alive): the request
-                # never reached it, so it is sent again at once, on a fresh connection.
-                log.info("%s closed a pooled connection as it was used; sending again", label)
-                return await request()
+            for _ in range(_STALE_CONNECTIONS_TRIED):
+                try:
+                    return await request()
+                except Exception as exc:
+                    if _connection_failure(exc) != "broken":
+                        raise
+                    # A pooled connection the provider had just closed (idle keep-alive): the
+                    # request never reached it, so it is sent again at once on the pool's next one.
+                    log.info("%s closed a pooled connection as it was used; sending again", label)
+            return await request()
     except TimeoutError:
         raise timer.no_start() from None
     except Exception as exc:

@@ -1,6 +1,10 @@
 """Our stream guard over the real LiteLLM client, against the local wire-faithful fakes."""
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -144,18 +148,17 @@ async def test_a_provider_that_cannot_be_reached_is_said_so_not_called_a_server_
         await _collect("openai/gpt-4o", "hello")
 
 
-async def test_a_request_the_provider_drops_unanswered_is_sent_again_once(fake_env, monkeypatch):
-    """Providers close idle keep-alive connections; a request caught by that is sent again at once."""
-    import asyncio
-    from urllib.parse import urlsplit
-
-    target = urlsplit(fake_env.base_url)
-    connections = 0
+@asynccontextmanager
+async def _relay_hanging_up_first(count: int, target_url: str) -> AsyncIterator[tuple[str, list[int]]]:
+    """A relay to the fake provider whose first `count` connections take the request and hang up
+    without a word, as a server closing an idle keep-alive connection does. Yields its address and
+    a list holding how many connections it took."""
+    target = urlsplit(target_url)
+    connections = [0]
 
     async def relay(reader, writer):
-        nonlocal connections
-        connections += 1
-        if connections == 1:  # take the request, then hang up without a word, as a closing server does
+        connections[0] += 1
+        if connections[0] <= count:
             await reader.read(1024)
             writer.close()
             return
@@ -172,12 +175,26 @@ async def test_a_request_the_provider_drops_unanswered_is_sent_again_once(fake_e
         )
 
     server = await asyncio.start_server(relay, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{port}/v1")
     async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1", connections
+
+
+async def test_a_request_the_provider_drops_unanswered_is_sent_again(fake_env, monkeypatch):
+    """Providers close idle keep-alive connections, and a burst of sends after a quiet spell can
+    draw several of them from the pool: each request caught by that is sent again at once."""
+    async with _relay_hanging_up_first(3, fake_env.base_url) as (url, connections):
+        monkeypatch.setenv("OPENAI_API_BASE", url)
         text, finished = await _collect("openai/gpt-4o", "hello [[tokens=3]]")
     assert text == "tok1 tok2 tok3" and finished.finish_reason == "stop"
-    assert connections == 2 and len(fake_env.chat_requests) == 1
+    assert connections == [4] and len(fake_env.chat_requests) == 1
+
+
+async def test_a_provider_that_keeps_hanging_up_is_tried_four_times_then_said_so(fake_env, monkeypatch):
+    async with _relay_hanging_up_first(100, fake_env.base_url) as (url, connections):
+        monkeypatch.setenv("OPENAI_API_BASE", url)
+        with pytest.raises(llm.ProviderError, match="broke"):
+            await _collect("openai/gpt-4o", "hello [[tokens=3]]")
+    assert connections == [4] and fake_env.chat_requests == []
 
 
 def _chained(*errors: BaseException) -> BaseException:
