@@ -12,8 +12,10 @@ For each, rounds of N replies posted at once (100 tokens at 50 tokens/s each, so
 own time is about 2 s), with V websocket viewers (bench/reflex_viewer.py) following some of those
 chats. Progress is watched in the database directly, never through the app. Reported: replies
 completed, errors, lost replies, the time until all were saved complete, tokens/s delivered
-against offered and against LiteLLM alone, and the viewers' added delay (the provider sends a
-token -> it is in the page) at p50/p95.
+against offered and against LiteLLM alone, the CPU time the round took (the app's processes, or
+LiteLLM alone's: steadier than wall time on a shared machine, it shows what the app adds to
+LiteLLM's own work), and the viewers' added delay (the provider sends a token -> it is in the
+page) at p50/p95.
 
 Then, on the single-worker SQLite app, in Chromium: opening a 2,000-message chat against a
 20-message one (time to the last message rendered, websocket bytes), and the first token of a
@@ -129,9 +131,9 @@ async def _litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
         return tokens
 
     await one(-1)  # imports, provider setup
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     counts = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     done = [c for c in counts if isinstance(c, int) and c == TOKENS]
     return {
         "n": n,
@@ -139,6 +141,7 @@ async def _litellm_alone(fake_url: str, n: int) -> dict[str, Any]:
         "errors": n - len(done),
         "lost": 0,
         "elapsed": elapsed,
+        "cpu": cpu,
         "tokens": sum(done),
         "viewer_delays_ms": [],
         "litellm_delays_ms": delays,
@@ -204,7 +207,22 @@ def viewer_delays(viewer: Viewer) -> list[float]:
     return delays
 
 
-async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and all its children (the app's server and its workers)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def load_round(url: str, watch: Watch, n: int, viewers: int, pid: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         email = f"load-{uuid.uuid4().hex[:8]}@example.com"
@@ -225,7 +243,7 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
             if i == 0:
                 await asyncio.sleep(0.2)
         await asyncio.sleep(0.5)
-        started = datetime.now(timezone.utc)
+        started, cpu = datetime.now(timezone.utc), cpu_seconds(pid)
         answers = await asyncio.gather(
             *(
                 client.post(f"/api/chats/{c}/messages", json={"content": f"round {n} {DIRECTIVE}"})
@@ -247,6 +265,7 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
             if rows and all(row[0] not in ("pending", "streaming") for row in rows):
                 break
             await asyncio.sleep(0.1)
+        cpu = cpu_seconds(pid) - cpu
         await asyncio.sleep(0.3)  # the viewers' last updates
         for viewer in watching:
             await viewer.close()
@@ -259,6 +278,7 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int) -> dict[str, 
         "errors": (n - len(posted)) + (len(finished) - len(complete)),
         "lost": len(rows) - len(finished),
         "elapsed": (last - started).total_seconds(),
+        "cpu": cpu,
         "tokens": sum(r[2] or 0 for r in complete),
         "viewer_delays_ms": [d for v in watching for d in viewer_delays(v)],
         "viewer_bytes": [v.bytes_received for v in watching],
@@ -386,11 +406,11 @@ def run_config(
     app = start_app(config, database_url, fake_url, tmp, project)
     watch = Watch(database_url)
     try:
-        asyncio.run(load_round(app.url, watch, 5, 1))  # warm: imports, first calls
+        asyncio.run(load_round(app.url, watch, 5, 1, app.proc.pid))  # warm: imports, first calls
         rounds = []
         for n in sizes:
             progress(f"{config}: {n} replies at once, {min(viewers, n)} viewers")
-            rounds.append(asyncio.run(load_round(app.url, watch, n, min(viewers, n))))
+            rounds.append(asyncio.run(load_round(app.url, watch, n, min(viewers, n), app.proc.pid)))
         results["configs"][config] = rounds
         if config == "sqlite-1" and history_runs:
             progress("sqlite-1: long chats in Chromium")
@@ -447,7 +467,8 @@ def report(results: dict[str, Any]) -> str:
             f"{n} replies at once: {TOKENS} tokens each at {1 / GAP:.0f} tokens/s "
             f"(offered {offered:,.0f} tokens/s; the provider's own time {PROVIDER_TIME:.2f} s)",
             f"{'':12} {'done':>5} {'errors':>6} {'lost':>5} {'all saved':>10} {'x provider':>10} "
-            f"{'tokens/s':>9} {'offered':>8} {'vs LiteLLM':>10} {'delay p50/p95 ms':>19}",
+            f"{'tokens/s':>9} {'offered':>8} {'vs LiteLLM':>10} {'CPU s (x LiteLLM)':>18} "
+            f"{'delay p50/p95 ms':>19}",
         ]
         for name in CONFIGS:
             if name not in configs:
@@ -456,10 +477,11 @@ def report(results: dict[str, Any]) -> str:
             delays = r["viewer_delays_ms"] or r.get("litellm_delays_ms", [])  # LiteLLM's own: the floor
             vs = f"{_rate(r) / _rate(base[n]) * 100:.0f} %" if n in base and _rate(base[n]) else "-"
             view = f"{percentile(delays, 0.5):.0f} / {percentile(delays, 0.95):.0f}" if delays else "-"
+            cpu = f"{r['cpu']:.2f}" + (f" ({r['cpu'] / base[n]['cpu']:.2f}x)" if n in base else "")
             lines.append(
                 f"{name:12} {r['completed']:>5} {r['errors']:>6} {r['lost']:>5} {r['elapsed']:>9.2f}s "
                 f"{r['elapsed'] / PROVIDER_TIME:>10.2f} {_rate(r):>9,.0f} {_rate(r) / offered * 100:>7.0f}% "
-                f"{vs:>10} {view:>19}"
+                f"{vs:>10} {cpu:>18} {view:>19}"
             )
     goals = _goals(results)
     if goals:
