@@ -13,9 +13,8 @@ own time is about 2 s), with V websocket viewers (bench/reflex_viewer.py) follow
 chats. Progress is watched in the database directly, never through the app. Reported: replies
 completed, errors, lost replies, the time until all were saved complete, tokens/s delivered
 against offered and against LiteLLM alone, the CPU time the round took (the app's processes, or
-LiteLLM alone's: steadier than wall time on a shared machine, it shows what the app adds to
-LiteLLM's own work), and the viewers' added delay (the provider sends a token -> it is in the
-page) at p50/p95.
+LiteLLM alone's: what the app adds to LiteLLM's own work), and the viewers' added delay (the
+provider sends a token -> it is in the page) at p50/p95.
 
 Then, on the single-worker SQLite app, in Chromium: opening a 2,000-message chat against a
 20-message one (time to the last message rendered, websocket bytes), and the first token of a

@@ -56,6 +56,8 @@ class TitleCall:
 
 def start(reply_id: str, engine: sa.Engine | None = None) -> None:
     """Write the title of the chat whose first reply `reply_id` just completed, in the background."""
+    if get_settings().title_model == OFF:  # nothing to read either: every new chat's first reply asks
+        return
     task = asyncio.get_running_loop().create_task(write(reply_id, engine))
     _running.add(task)
     task.add_done_callback(_running.discard)

@@ -152,6 +152,18 @@ async def test_titles_off_or_an_unusable_model_leave_the_first_words(engine, fak
     assert len(fake_env.chat_requests) == 1
 
 
+async def test_titles_off_cost_a_first_reply_nothing(engine, fake_env, configure):
+    """Off, no title task starts, so nothing is read for one after each new chat's first reply."""
+    configure(TITLE_MODEL="off")
+    _, reply_id = _first_exchange(engine, "hi there [[title=Never]]")
+    titles.start(reply_id, engine)
+    assert not titles._running
+    configure(TITLE_MODEL="openai/gpt-4o-mini")
+    titles.start(reply_id, engine)
+    assert titles._running
+    await _titles_written()
+
+
 async def test_a_person_past_their_allowance_gets_no_title_call(engine, fake_env, configure):
     chat_id, reply_id = _first_exchange(engine, "hi [[title=Costly]]")
     replies.start_reply(str(chat_id), reply_id, deadlines=FAST, engine=engine)
