@@ -10,6 +10,7 @@ from typing import TypedDict
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import event, orm
 from sqlmodel import Session, col, select
 
 from chat_app.models import Chat, User, UserApiKey, utcnow
@@ -53,6 +54,7 @@ def set_key(user: User, provider: str, raw_key: str, *, session: Session) -> Key
     row.last4, row.updated_at = raw_key[-4:], utcnow()
     session.add(row)
     session.flush()
+    session.info.pop(_READ, None)
     return _summary(provider, row)
 
 
@@ -65,6 +67,7 @@ def delete_key(user: User, provider: str, *, session: Session) -> None:
     if row is None:
         raise NotFound("You have no key stored for that provider.")
     session.delete(row)
+    session.info.pop(_READ, None)
 
 
 def _summary(provider: str, row: UserApiKey | None) -> KeySummary:
@@ -97,9 +100,15 @@ def own_key(user_id: uuid.UUID, provider: str, *, session: Session) -> str | Non
     """The person's own key for this provider, decrypted for one call; None when they have none
     the server can read. Outside any chat (a call through the API), it is the only key of theirs
     that can pay."""
-    ciphertext = session.exec(
-        select(UserApiKey.ciphertext).where(UserApiKey.user_id == user_id, UserApiKey.provider == provider)
-    ).first()
+    known = session.info.get(_READ, {}).get(user_id)
+    if known is not None:  # read with the chat's payers earlier in this transaction
+        ciphertext = known.get(provider)
+    else:
+        ciphertext = session.exec(
+            select(UserApiKey.ciphertext).where(
+                UserApiKey.user_id == user_id, UserApiKey.provider == provider
+            )
+        ).first()
     return _decrypt(ciphertext) if ciphertext is not None else None
 
 
@@ -110,9 +119,21 @@ def _decrypt(ciphertext: str) -> str | None:
         return None
 
 
+# A send asks about keys three times in its transaction (which models are usable, whether the
+# asker's own key pays, which key the reply uses): the payers' keys are read once, kept for the
+# rest of the transaction, and forgotten when it ends or a key is set or removed in it.
+_READ = "keys read"  # session.info: (author, chat) -> their payers' keys; user -> {provider: ciphertext}
+
+
+@event.listens_for(orm.Session, "after_transaction_end")
+def _forget_keys_read(session: orm.Session, transaction: orm.SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint within it
+        session.info.pop(_READ, None)
+
+
 # Who pays for a reply, in this order: whoever asked for it, with their own key; in a shared chat,
 # the chat's owner, with theirs (an editor writes on the owner's behalf); else the server's key.
-# The two functions below are that one rule, asked before the send and when the reply runs.
+# The functions below are that one rule, asked before the send and when the reply runs.
 
 
 def _payers(author_id: uuid.UUID | None, chat_id: uuid.UUID):
@@ -121,20 +142,40 @@ def _payers(author_id: uuid.UUID | None, chat_id: uuid.UUID):
     return sa.or_(col(UserApiKey.user_id) == author_id, col(UserApiKey.user_id) == owner)
 
 
+def _payers_keys(
+    author_id: uuid.UUID | None, chat_id: uuid.UUID, *, session: Session
+) -> list[tuple[uuid.UUID, str, str]]:
+    """(user, provider, ciphertext) of every key that may pay in this chat (one query a transaction)."""
+    read = session.info.setdefault(_READ, {})
+    if (author_id, chat_id) not in read:
+        rows = [
+            (user_id, provider, ciphertext)
+            for user_id, provider, ciphertext in session.exec(
+                select(UserApiKey.user_id, UserApiKey.provider, UserApiKey.ciphertext).where(
+                    _payers(author_id, chat_id)
+                )
+            )
+        ]
+        read[(author_id, chat_id)] = rows
+        if author_id is not None:  # all of the author's keys are among them
+            read[author_id] = {
+                provider: ciphertext for user_id, provider, ciphertext in rows if user_id == author_id
+            }
+    return read[(author_id, chat_id)]
+
+
 def paying_providers(author_id: uuid.UUID, chat_id: uuid.UUID, *, session: Session) -> frozenset[str]:
-    """The providers someone's own key would pay for in this chat (one query)."""
-    return frozenset(session.exec(select(UserApiKey.provider).where(_payers(author_id, chat_id))))
+    """The providers someone's own key would pay for in this chat."""
+    return frozenset(provider for _, provider, _ in _payers_keys(author_id, chat_id, session=session))
 
 
 def paying_key(
     author_id: uuid.UUID | None, chat_id: uuid.UUID, provider: str, *, session: Session
 ) -> str | None:
-    """The own key that pays for a reply with this provider's model, decrypted for one call (one query)."""
-    rows = session.exec(
-        select(UserApiKey.user_id, UserApiKey.ciphertext).where(
-            UserApiKey.provider == provider, _payers(author_id, chat_id)
-        )
-    ).all()
+    """The own key that pays for a reply with this provider's model, decrypted for one call."""
+    rows = [
+        (user_id, c) for user_id, p, c in _payers_keys(author_id, chat_id, session=session) if p == provider
+    ]
     for _payer, ciphertext in sorted(rows, key=lambda row: row[0] != author_id):  # the author's first
         key = _decrypt(ciphertext)
         if key is not None:
