@@ -56,7 +56,7 @@ class TitleCall:
 
 def start(reply_id: str, engine: sa.Engine | None = None) -> None:
     """Write the title of the chat whose first reply `reply_id` just completed, in the background."""
-    if get_settings().title_model == OFF:  # nothing to read either: every new chat's first reply asks
+    if get_settings().title_model == OFF:  # not even a task and the reads that would find that out
         return
     task = asyncio.get_running_loop().create_task(write(reply_id, engine))
     _running.add(task)
