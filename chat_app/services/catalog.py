@@ -208,9 +208,21 @@ def as_catalog_model(row: ModelEntry) -> CatalogModel:
     )
 
 
-RESOLVED_FOR = 5.0  # seconds a looked-up model is reused: every send looks its model up twice
+RESOLVED_FOR = 5.0  # seconds a looked-up model is reused: a send looks its model up, then its name
 
 _resolved: dict[tuple[str, str], tuple[float, CatalogModel | None]] = {}
+
+
+def _resolved_key(model_id: str, session: Session) -> tuple[str, str]:
+    return str(session.get_bind().engine.url), model_id
+
+
+def _recently_resolved(model_id: str, *, session: Session) -> tuple[bool, CatalogModel | None]:
+    """(True, the model or None) when it was looked up less than RESOLVED_FOR ago, else (False, None)."""
+    cached = _resolved.get(_resolved_key(model_id, session))
+    if cached is not None and time.monotonic() - cached[0] < RESOLVED_FOR:
+        return True, cached[1]
+    return False, None
 
 
 def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | None:
@@ -218,18 +230,17 @@ def resolve_model(model_id: str | None, *, session: Session) -> CatalogModel | N
     Ollama's list changes, so a lookup is kept a few seconds; this process's own writes clear it."""
     if not model_id:
         return None
-    key = (str(session.get_bind().engine.url), model_id)
+    known, model = _recently_resolved(model_id, session=session)
+    if known:
+        return model
     now = time.monotonic()
-    cached = _resolved.get(key)
-    if cached is not None and now - cached[0] < RESOLVED_FOR:
-        return cached[1]
     row = session.get(ModelEntry, model_id)
     if row is None:
         readiness.require_catalog(session=session)  # not "unknown" while the catalog still loads
     model = as_catalog_model(row) if row is not None else None
     if len(_resolved) > 1000:
         _resolved.clear()
-    _resolved[key] = (now, model)
+    _resolved[_resolved_key(model_id, session)] = (now, model)
     return model
 
 
@@ -331,13 +342,21 @@ def _own_keys(reader: User | None, *, session: Session) -> frozenset[str]:
 
 
 def model_names(model_ids: set[str], *, session: Session) -> dict[str, str]:
-    """The catalog's names of these models, in one query (a model gone from it keeps its id)."""
-    found = {}
-    if model_ids:
+    """The catalog's names of these models (a model gone from it keeps its id): those looked up a
+    moment ago from there (a send has just resolved its model), the rest in one query."""
+    found: dict[str, str] = {}
+    unknown = set()
+    for model_id in model_ids:
+        known, model = _recently_resolved(model_id, session=session)
+        if known and model is not None:
+            found[model_id] = model.name
+        elif not known:
+            unknown.add(model_id)
+    if unknown:
         rows = session.execute(
-            sa.select(col(ModelEntry.id), col(ModelEntry.name)).where(col(ModelEntry.id).in_(model_ids))
+            sa.select(col(ModelEntry.id), col(ModelEntry.name)).where(col(ModelEntry.id).in_(unknown))
         )
-        found = {model_id: name for model_id, name in rows}
+        found.update({model_id: name for model_id, name in rows})
     return {model_id: found.get(model_id, model_id) for model_id in model_ids}
 
 

@@ -4,6 +4,7 @@ availability with reasons, filters and sorting."""
 import json
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from chat_app import catalog as files
@@ -214,6 +215,23 @@ def test_a_model_looked_up_moments_ago_follows_a_catalog_change_at_once(session,
     catalog.sync_catalog(session=session, operator_file=path)
     session.commit()
     assert not catalog.resolve_model("openai/gpt-4o-mini", session=session).enabled
+
+
+def test_names_of_models_looked_up_moments_ago_need_no_query(session, engine):
+    """A send resolves its model, then shows its messages with the model's name: one read."""
+    catalog._catalog_changed()
+    reads: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, _s, params, *_: reads.append(str(params)))
+    model = catalog.resolve_model("openai/gpt-4o-mini", session=session)
+    assert model is not None and len(reads) == 1
+    assert catalog.model_names({"openai/gpt-4o-mini"}, session=session) == {"openai/gpt-4o-mini": model.name}
+    assert len(reads) == 1
+    names = catalog.model_names({"openai/gpt-4o-mini", "openai/gpt-4o", "gone/model"}, session=session)
+    assert names == {"openai/gpt-4o-mini": model.name, "openai/gpt-4o": "GPT-4o", "gone/model": "gone/model"}
+    assert len(reads) == 2 and "gpt-4o-mini" not in reads[1]  # only the others were asked for
+    catalog._catalog_changed()  # a write to the catalog here: names are read again
+    catalog.model_names({"openai/gpt-4o-mini"}, session=session)
+    assert len(reads) == 3
 
 
 def test_a_new_persons_model_is_the_operators_choice_or_the_cheapest_that_sees_images(session, configure):
