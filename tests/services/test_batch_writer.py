@@ -4,7 +4,6 @@ import asyncio
 import time
 import uuid
 
-from sqlalchemy import event
 from sqlmodel import Session
 
 from chat_app.models import Message
@@ -12,6 +11,7 @@ from chat_app.services import chats, replies
 from chat_app.services.batch_writer import SAVE_EVERY
 from chat_app.services.llm import Deadlines
 from tests.support.factories import make_chat, make_user
+from tests.support.statements import statements_run
 from tests.support.waiting import wait_for_reply_job
 
 REPLIES = 30
@@ -27,26 +27,22 @@ async def test_thirty_streaming_replies_are_saved_and_ended_in_a_few_batches(eng
             _, reply = chats.post_message(user, chat.id, "[[tokens=60]] [[delay=0.02]]", session=session)
             session.commit()
             posted.append((str(chat.id), str(reply.id)))
-    batches: list[int] = []  # rows per save of growing replies
-    endings: list[int] = []  # rows per save of replies that ended
-
-    def count(_conn, _cursor, statement, params, _context, executemany) -> None:
-        if (
-            statement.lstrip().startswith("UPDATE messages SET content")
-            and "IN ('pending', 'streaming')" in statement
-        ):
-            (endings if "error=" in statement else batches).append(len(params) if executemany else 1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(engine) as run:
         started = time.monotonic()
         for chat_id, reply_id in posted:
             replies.start_reply(chat_id, reply_id, engine=engine, deadlines=Deadlines(5, 5, 60))
         for _, reply_id in posted:
             await wait_for_reply_job(reply_id)
         streamed = time.monotonic() - started
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    saves = [
+        s
+        for s in run
+        if s.text.lstrip().startswith("UPDATE messages SET content")
+        and "IN ('pending', 'streaming')" in s.text
+    ]
+    rows = [len(s.params) if s.many else 1 for s in saves]
+    batches = [n for s, n in zip(saves, rows, strict=True) if "error=" not in s.text]  # growing replies
+    endings = [n for s, n in zip(saves, rows, strict=True) if "error=" in s.text]  # replies that ended
     assert batches, "growing replies were saved while they streamed"
     assert len(batches) <= streamed / SAVE_EVERY + 2, f"{len(batches)} saves in {streamed:.1f} s"
     assert max(batches) > REPLIES / 2, "one save carries many replies"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session
 
 from chat_app.models import Chat, Message
@@ -11,6 +10,7 @@ from chat_app.services import branches, chats, sharing
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid, NotFound
 from tests.support.factories import make_chat, make_user
+from tests.support.statements import statements_run
 
 
 def _answered(session: Session, reply: Message, text: str) -> Message:
@@ -169,14 +169,8 @@ def test_a_page_of_a_long_branch_is_one_bounded_read(engine):
         branches.chain(chat, written)
         session.add_all([chat, *written])
         session.commit()
-        reads: list[str] = []
-
-        def record(_conn, _cursor, statement, *_rest) -> None:
-            reads.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        page = chats.branch_of(chat, session=session, limit=50)
-        event.remove(engine, "before_cursor_execute", record)
+        with statements_run(engine) as reads:
+            page = chats.branch_of(chat, session=session, limit=50)
     assert [m.seq for m in page] == list(range(1_951, 2_001))
     assert len(reads) == 1  # one recursive read of 50 rows, whatever the chat's length
 

@@ -4,13 +4,13 @@ availability with reasons, filters and sorting."""
 import json
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from chat_app import catalog as files
 from chat_app.models import ModelEntry
 from chat_app.services import catalog
 from chat_app.services.errors import Invalid
+from tests.support.statements import statements_run
 
 
 @pytest.fixture(autouse=True)
@@ -190,21 +190,13 @@ def test_workers_discovering_ollamas_models_at_once_never_collide(engine):
 
 
 def test_an_unchanged_ollama_list_writes_nothing(engine):
-    from sqlalchemy import event
-
     with Session(engine) as session:
         catalog._record_ollama_models(["llama3.2:latest"], session=session)
         session.commit()
-        writes: list[str] = []
-        event.listen(
-            engine,
-            "before_cursor_execute",
-            lambda *args: (
-                writes.append(args[2]) if not args[2].lstrip().upper().startswith("SELECT") else None
-            ),
-        )
-        catalog._record_ollama_models(["llama3.2:latest"], session=session)
-        session.commit()
+        with statements_run(engine) as run:
+            catalog._record_ollama_models(["llama3.2:latest"], session=session)
+            session.commit()
+    writes = [s.text for s in run if not s.text.lstrip().upper().startswith("SELECT")]
     assert writes == []
 
 
@@ -220,18 +212,22 @@ def test_a_model_looked_up_moments_ago_follows_a_catalog_change_at_once(session,
 def test_names_of_models_looked_up_moments_ago_need_no_query(session, engine):
     """A send resolves its model, then shows its messages with the model's name: one read."""
     catalog._catalog_changed()
-    reads: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _cur, _s, params, *_: reads.append(str(params)))
-    model = catalog.resolve_model("openai/gpt-4o-mini", session=session)
-    assert model is not None and len(reads) == 1
-    assert catalog.model_names({"openai/gpt-4o-mini"}, session=session) == {"openai/gpt-4o-mini": model.name}
-    assert len(reads) == 1
-    names = catalog.model_names({"openai/gpt-4o-mini", "openai/gpt-4o", "gone/model"}, session=session)
-    assert names == {"openai/gpt-4o-mini": model.name, "openai/gpt-4o": "GPT-4o", "gone/model": "gone/model"}
-    assert len(reads) == 2 and "gpt-4o-mini" not in reads[1]  # only the others were asked for
-    catalog._catalog_changed()  # a write to the catalog here: names are read again
-    catalog.model_names({"openai/gpt-4o-mini"}, session=session)
-    assert len(reads) == 3
+    with statements_run(engine) as reads:
+        model = catalog.resolve_model("openai/gpt-4o-mini", session=session)
+        assert model is not None and len(reads) == 1
+        mini = catalog.model_names({"openai/gpt-4o-mini"}, session=session)
+        assert mini == {"openai/gpt-4o-mini": model.name}
+        assert len(reads) == 1
+        names = catalog.model_names({"openai/gpt-4o-mini", "openai/gpt-4o", "gone/model"}, session=session)
+        assert names == {
+            "openai/gpt-4o-mini": model.name,
+            "openai/gpt-4o": "GPT-4o",
+            "gone/model": "gone/model",
+        }
+        assert len(reads) == 2 and "gpt-4o-mini" not in str(reads[1].params)  # only the others were asked for
+        catalog._catalog_changed()  # a write to the catalog here: names are read again
+        catalog.model_names({"openai/gpt-4o-mini"}, session=session)
+        assert len(reads) == 3
 
 
 def test_a_new_persons_model_is_the_operators_choice_or_the_cheapest_that_sees_images(session, configure):

@@ -7,7 +7,6 @@ import dataclasses
 import uuid
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session
 
 from chat_app.catalog import CatalogModel, shipped
@@ -17,6 +16,7 @@ from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
 from chat_app.services.litellm_loader import load_litellm
 from tests.support.factories import make_chat, make_user
+from tests.support.statements import statements_run
 
 WORDS = "the quick brown fox jumps over the lazy dog while seven zebras quietly graze "
 FAMILIES = [
@@ -151,15 +151,9 @@ def test_a_chat_of_thousands_of_long_messages_reads_only_what_fits(engine):
         session.commit()
         model = resolve_model("openai/gpt-4o", session=session)
         assert model is not None
-        selects: list[str] = []
-
-        def record(_conn, _cursor, statement, *_rest) -> None:
-            selects.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        prompt = chats.prompt_for(reply, model, session=session)
-        event.remove(engine, "before_cursor_execute", record)
-    reads = [s for s in selects if s.lstrip().upper().startswith("SELECT") and "FROM messages" in s]
+        with statements_run(engine) as run:
+            prompt = chats.prompt_for(reply, model, session=session)
+    reads = [s for s in run if s.text.lstrip().upper().startswith("SELECT") and "FROM messages" in s.text]
     assert len(reads) <= 4  # a page or two of 200, not 3,000 rows
     assert prompt[-1]["content"].startswith("3000 ") and 100 < len(prompt) < 200
     assert reply.prompt_messages == len(prompt)

@@ -1,16 +1,13 @@
 """Own API keys: encrypted at rest, summarized without the key, used for the person's replies only."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from chat_app.models import UserApiKey
 from chat_app.services import catalog, chats, keys, replies
 from chat_app.services.errors import Invalid, NotFound
 from tests.support.factories import make_chat, make_user
+from tests.support.statements import Statement, statements_run
 
 KEY = "sk-own-deepseek-key-1234"
 
@@ -87,20 +84,8 @@ def test_an_own_key_makes_an_unconfigured_provider_usable_for_that_person_only(s
         chats.post_message(stranger, theirs.id, "hi", session=session)
 
 
-@contextmanager
-def _key_reads(engine) -> Iterator[list[str]]:
-    """The statements that read stored keys, as they are run."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        if "FROM user_api_keys" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def _key_reads(run: list[Statement]) -> list[Statement]:
+    return [s for s in run if "FROM user_api_keys" in s.text]
 
 
 def test_a_send_reads_the_keys_that_may_pay_once(engine, monkeypatch):
@@ -113,15 +98,15 @@ def test_a_send_reads_the_keys_that_may_pay_once(engine, monkeypatch):
         chat = make_chat(session, user, model_id="deepseek/deepseek-chat")
         keys.set_key(user, "deepseek", "sk-first-deepseek-key", session=session)
         session.commit()
-        with _key_reads(engine) as reads:
+        with statements_run(engine) as run:
             _, reply = chats.post_message(user, chat.id, "hi", session=session)
             assert reply.paid_with_own_key
             assert replies.plan_for(reply, session=session).own_key == "sk-first-deepseek-key"
-        assert len(reads) == 1
+        assert len(_key_reads(run)) == 1
         session.commit()
         keys.set_key(user, "deepseek", "sk-second-deepseek-key", session=session)
         assert keys.paying_key(user.id, chat.id, "deepseek", session=session) == "sk-second-deepseek-key"
         session.commit()
-        with _key_reads(engine) as reads:
+        with statements_run(engine) as run:
             assert keys.paying_key(user.id, chat.id, "deepseek", session=session) == "sk-second-deepseek-key"
-        assert len(reads) == 1
+        assert len(_key_reads(run)) == 1
