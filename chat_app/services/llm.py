@@ -225,8 +225,8 @@ async def _open_stream(request: Callable[[], Awaitable], timer: _ReplyTimer):
                     # request never reached it, so it is sent again at once on the pool's next one.
                     log.info("%s closed a pooled connection as it was used; sending again", label)
             return await request()
-    except TimeoutError:
-        raise timer.no_start() from None
+    except TimeoutError:  # the first-token deadline, or the whole reply's when it is shorter
+        raise timer.expired() from None
     except Exception as exc:
         log.warning("%s request failed: %s", label, _causes(exc))
         raise provider_error(exc, label) from exc

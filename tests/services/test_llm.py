@@ -197,6 +197,26 @@ async def test_a_provider_that_keeps_hanging_up_is_tried_four_times_then_said_so
     assert connections == [4] and fake_env.chat_requests == []
 
 
+async def test_a_provider_silent_past_the_whole_replys_deadline_is_said_to_have_taken_too_long(
+    fake_env, monkeypatch
+):
+    """No answer at all (not even headers) within a total deadline shorter than the first token's:
+    the sentence names the deadline that passed."""
+
+    async def silent(reader, writer):
+        await reader.read(65536)
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1")
+    async with server:
+        with pytest.raises(llm.ProviderError, match="longer than 1 s"):
+            await _collect(
+                "openai/gpt-4o", "hello", deadlines=llm.Deadlines(first_token=3, chunk_gap=3, total=1)
+            )
+
+
 def _chained(*errors: BaseException) -> BaseException:
     """errors[0] raised from errors[1] raised from ..., as LiteLLM wraps its transport's errors."""
     for outer, inner in zip(errors, errors[1:], strict=False):
