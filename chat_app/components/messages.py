@@ -7,6 +7,7 @@ import reflex as rx
 from chat_app.components.controls import icon_action
 from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import EARLIER, ChatState
+from chat_app.state.client_states import held_now
 from chat_app.state.live_reply import KEPT_TEXTS, LIVE_RESYNC_ID, LIVE_TEXT
 
 # What react-markdown hands the `img` of the component map, read in the browser.
@@ -165,11 +166,10 @@ def _markdown_of(message: MessageView) -> rx.Var:
     read from it then, so the conversation does not follow the kept texts for it."""
     content = cast(rx.vars.StringVar, message["content"])
     message_id = cast(rx.Var, message["id"])
+    texts = held_now(KEPT_TEXTS)
     kept = rx.Var(
-        f"(refs['_client_state_kept_texts']?.[{message_id._js_expr}] ?? '')",
-        _var_data=rx.vars.VarData.merge(
-            message_id._get_all_var_data(), rx.vars.VarData(imports={"$/utils/state": ["refs"]})
-        ),
+        f"({texts._js_expr}?.[{message_id._js_expr}] ?? '')",
+        _var_data=rx.vars.VarData.merge(message_id._get_all_var_data(), texts._get_all_var_data()),
     ).to(str)
     return rx.cond(content != "", content, kept)
 

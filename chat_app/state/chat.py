@@ -16,6 +16,7 @@ from chat_app.services.errors import DomainError, Forbidden, Unauthenticated
 from chat_app.services.views import ChatView, MessageView, chat_view, money
 from chat_app.state.attachments import AttachmentsMixin
 from chat_app.state.auth import AuthState, Refused
+from chat_app.state.client_states import held_now
 from chat_app.state.following import Following
 from chat_app.state.live_reply import HISTORY_PAGE, LiveReplyMixin, live_text_script
 from chat_app.state.live_text import LiveTextSync
@@ -33,8 +34,10 @@ def _put_earlier_on_top(rows: list[MessageView]) -> list:
 
     JSON is a safe JavaScript literal, so message text cannot become code.
     """
-    shown = "refs['_client_state_earlier_messages']"
-    page = rx.Var(f"[...{json.dumps(rows)}, ...({shown} ?? [])]")
+    shown = held_now(EARLIER)
+    page = rx.Var(
+        f"[...{json.dumps(rows)}, ...({shown._js_expr} ?? [])]", _var_data=shown._get_all_var_data()
+    )
     return [rx.call_script("window.chatKeepPlace?.()"), EARLIER.push(page)]
 
 
