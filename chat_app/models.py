@@ -167,6 +167,8 @@ class Message(SQLModel, table=True):
     prompt_messages: int | None = Field(default=None)
     left_out_messages: int = Field(default=0)
     left_out_files: int = Field(default=0)
+    # How many of the messages left out went as a summary instead (SUMMARY_MODEL).
+    summarized_messages: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
@@ -203,6 +205,26 @@ class MediaFile(SQLModel, table=True):
     storage_key: str = Field(max_length=255, unique=True)
     thumb_key: str | None = Field(default=None, max_length=255)  # thumbnail or video poster (JPEG)
     original_name: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ConversationSummary(SQLModel, table=True):
+    """What a cheap model wrote of a branch, from its first message down to `message_id`: sent in
+    place of those messages once they no longer fit a model's window (services/summaries.py).
+    Written once, never changed: a later summary is another row, further down."""
+
+    __tablename__ = "conversation_summaries"  # pyright: ignore[reportAssignmentType]
+    __table_args__ = (sa.Index("ix_conversation_summaries_session_depth", "session_id", "depth"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    message_id: uuid.UUID = Field(foreign_key="messages.id", ondelete="CASCADE", unique=True)
+    chat_id: uuid.UUID = Field(
+        foreign_key="chat_sessions.id", ondelete="CASCADE", sa_column_kwargs=_IN_SESSION_ID
+    )
+    depth: int  # the message's place on its branch
+    covered: int  # the messages (with text or files) it stands for
+    content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    model_id: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 

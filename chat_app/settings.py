@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     # Who writes a new chat's title from its first exchange: a catalog model's id, "off" (the
     # first words stay), or unset: the cheapest text model the chat's payer can use.
     title_model: str = Field("", validation_alias="TITLE_MODEL")
+    # Who sums up a chat's earlier messages once they no longer fit a model's window, so that a
+    # reply still hears of them: "off" (they are left out), a catalog model's id, or "cheapest":
+    # the cheapest text model the chat's payer can use. Each summary is a paid call.
+    summary_model: str = Field("off", validation_alias="SUMMARY_MODEL")
     # The model a new person's chats start with (a catalog id); unset, or unusable now: the
     # cheapest usable text model that sees images.
     default_model: str = Field("", validation_alias="DEFAULT_MODEL")

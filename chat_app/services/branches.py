@@ -10,11 +10,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from chat_app.models import Chat, Message
+
+T = TypeVar("T")
 
 _messages = sa.table(
     "messages",
@@ -63,10 +67,39 @@ def turns_up(start_id: uuid.UUID | None, *, session: Session, limit: int) -> Seq
         return []
     up = _upwards(start_id, limit)
     return session.execute(
-        sa.select(col(Message.id), col(Message.role), col(Message.content), col(Message.parent_id))
+        sa.select(
+            col(Message.id),
+            col(Message.role),
+            col(Message.content),
+            col(Message.depth),
+            col(Message.parent_id),
+        )
         .join(up, col(Message.id) == up.c.id)
         .order_by(col(Message.depth).desc())
     ).all()
+
+
+def turns_below(start_id: uuid.UUID, above_seq: int, *, session: Session, limit: int) -> Sequence[sa.Row]:
+    """The oldest `limit` messages of the branch ending at `start_id` that were written after
+    `above_seq` (the branch's part below a message of that seq; 0: all of it), oldest first, with
+    what a prompt needs (id, role, content, depth). The walk stops at that message, however far."""
+    up = _upwards(start_id, None, while_after_seq=above_seq)
+    return session.execute(
+        sa.select(col(Message.id), col(Message.role), col(Message.content), col(Message.depth))
+        .join(up, col(Message.id) == up.c.id)
+        .where(col(Message.seq) > above_seq)
+        .order_by(col(Message.depth))
+        .limit(limit)
+    ).all()
+
+
+def nearest_up(
+    start_id: uuid.UUID, entity: type[T], message_id: Any, *, limit: int | None
+) -> SelectOfScalar[T]:
+    """Rows of `entity` whose `message_id` column names a message on the branch from `start_id`
+    upwards, within `limit` messages (None: the whole way), the nearest first."""
+    up = _upwards(start_id, limit)
+    return select(entity).join(up, message_id == up.c.id).order_by(up.c.n)
 
 
 @dataclass(frozen=True)

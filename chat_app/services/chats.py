@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
 from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
-from chat_app.services import access, branches, budgets, catalog, context_fit, keys, media, workers
+from chat_app.services import access, branches, budgets, catalog, context_fit, keys, media, summaries, workers
 from chat_app.services.catalog import default_model_for, longest_reply, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import MessageView, message_view
@@ -511,13 +511,29 @@ def fitted_prompt(reply: Message, model: CatalogModel, *, session: Session) -> c
     """The turns to send for a reply: the newest of its branch that fit the model's window (see
     context_fit), noted on the reply with what was left out; Invalid when the asking message alone
     is too long for the model."""
-    budget = context_fit.budget_for(model, longest_reply(model))
+    budget = context_fit.budget_for(model, longest_reply(model)).for_input
     earlier = _BranchTurns(reply, session)
-    fitted = context_fit.fit(earlier, model, budget.for_input, count=reply.depth - 1)
+    fitted = context_fit.fit(earlier, model, budget, count=reply.depth - 1)
+    cut = fitted.first_left_out
+    found = summaries.summary_above(cut.id, session=session) if cut is not None else None
+    if found is not None:  # fitted again, in the room the summary leaves (its end is above the cut)
+        earlier = _BranchTurns(reply, session)
+        fitted = context_fit.fit(
+            earlier,
+            model,
+            budget,
+            count=reply.depth - 1,
+            summary=summaries.as_turn(found),
+            summarized=found.covered,
+        )
     # Messages without text or files (a reply that failed) are not sent, nor missed.
-    fitted = dataclasses.replace(fitted, left_out_messages=max(fitted.left_out_messages - earlier.empty, 0))
+    left_out = max(fitted.left_out_messages - earlier.empty, 0)
+    fitted = dataclasses.replace(
+        fitted, left_out_messages=left_out, summarized=min(fitted.summarized, left_out)
+    )
     reply.prompt_messages = len(fitted.turns)
     reply.left_out_messages, reply.left_out_files = fitted.left_out_messages, fitted.left_out_files
+    reply.summarized_messages = fitted.summarized
     return fitted
 
 
@@ -525,7 +541,10 @@ def prompt_messages(fitted: context_fit.Fitted) -> list[dict]:
     """Fitted turns as the messages sent. Attachments travel as OpenAI-style content parts;
     LiteLLM turns them into each provider's own format. Files made by image/video models are not
     sent back."""
-    return [_prompt_message(turn) for turn in fitted.turns]
+    sent = [_prompt_message(turn) for turn in fitted.turns]
+    if fitted.summary is not None:
+        sent.insert(0, {"role": "system", "content": fitted.summary.text})
+    return sent
 
 
 def _prompt_message(turn: context_fit.Turn) -> dict:
@@ -533,6 +552,12 @@ def _prompt_message(turn: context_fit.Turn) -> dict:
         return {"role": turn.role, "content": turn.text}
     parts = [{"type": "text", "text": turn.text}] if turn.text else []
     return {"role": turn.role, "content": parts + [media.prompt_part(f) for f in turn.files]}
+
+
+def turns_above(reply: Message, *, session: Session) -> Iterator[context_fit.Turn]:
+    """The earlier messages a reply's prompt is made of (those with text or files), newest first,
+    read a page at a time and only as far as asked."""
+    return iter(_BranchTurns(reply, session))
 
 
 class _BranchTurns:
@@ -551,7 +576,7 @@ class _BranchTurns:
             files = media.media_of([m.id for m in rows if m.role == "user"], session=self.session)
             for m in rows:
                 if m.content or files.get(m.id):
-                    yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []))
+                    yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []), m.depth)
                 else:
                     self.empty += 1
             above = rows[-1].parent_id

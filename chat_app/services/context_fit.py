@@ -63,6 +63,7 @@ class Turn:
     role: str
     text: str
     files: list[MediaFile] = field(default_factory=list)
+    depth: int = 0  # its place on its branch
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,32 @@ class Fitted:
     left_out_files: int  # files of sent messages not sent
     tokens: int  # what was counted for the turns sent (bytes where the bound sufficed)
     files_tokens: int = 0  # what the files sent cost
+    first_left_out: Turn | None = None  # the newest earlier message not sent
+    # Sent before the turns, in place of earlier messages (services/summaries.py), standing for
+    # `summarized` of those left out.
+    summary: Turn | None = None
+    summarized: int = 0
 
     def exact_tokens(self, litellm_model: str) -> int:
         """The prompt sent, counted token by token (each text once per process): what a reply
         the provider never reported usage for is charged, when it was stopped or failed midway."""
-        return self.files_tokens + sum(_counted(litellm_model, t) + MESSAGE_OVERHEAD for t in self.turns)
+        sent = [self.summary, *self.turns] if self.summary is not None else self.turns
+        return self.files_tokens + sum(_counted(litellm_model, t) + MESSAGE_OVERHEAD for t in sent)
 
 
-def fit(turns_newest_first: Iterable[Turn], model: CatalogModel, budget: int, *, count: int) -> Fitted:
+def fit(
+    turns_newest_first: Iterable[Turn],
+    model: CatalogModel,
+    budget: int,
+    *,
+    count: int,
+    summary: Turn | None = None,
+    summarized: int = 0,
+) -> Fitted:
     """The newest turns that fit in `budget` tokens, the asking message (the first given) always
     among them, or Invalid when it alone does not fit. `count` is how many turns there are: the
-    ones past the budget are never read."""
+    ones past the budget are never read. A `summary` (of earlier messages than any that fit) goes
+    first, in room it takes from them; it is left out when the asking message leaves none."""
     costs = _TextCosts(model.litellm_model or model.id)
     turns = iter(turns_newest_first)
     asking = next(turns, None)
@@ -90,29 +106,45 @@ def fit(turns_newest_first: Iterable[Turn], model: CatalogModel, budget: int, *,
         return Fitted([], 0, 0, 0)
     asking_files = sum(file_tokens(f) for f in asking.files)
     kept, text_costs = [asking], [costs.of(asking)]
+    summary_cost = 0
 
     def room() -> int:
-        return budget - asking_files - sum(text_costs)
+        return budget - asking_files - summary_cost - sum(text_costs)
 
     if room() < 0 and not costs.exact:
         text_costs = costs.counted_exactly(kept)
     if room() < 0:
         raise _too_long(model, asking_files + text_costs[0], budget)
+    if summary is not None:
+        summary_cost = _counted(costs.model, summary) + MESSAGE_OVERHEAD
+        if room() < 0:
+            summary, summary_cost, summarized = None, 0, 0
+    first_left_out = None
     for turn in turns:
         cost = costs.of(turn)
         if cost > room() and not costs.exact:
             text_costs = costs.counted_exactly(kept)
             cost = costs.of(turn)
         if cost > room():
+            first_left_out = turn
             break
         kept.append(turn)
         text_costs.append(cost)
     if len(kept) > 1 and kept[-1].role != "user":  # providers want a conversation to open with its person
-        kept.pop()
+        first_left_out = kept.pop()
         text_costs.pop()
     left_out_files = _files_that_fit(kept[1:], room())
     files = sum(file_tokens(f) for turn in kept for f in turn.files)
-    return Fitted(list(reversed(kept)), max(count - len(kept), 0), left_out_files, budget - room(), files)
+    return Fitted(
+        list(reversed(kept)),
+        max(count - len(kept), 0),
+        left_out_files,
+        budget - room(),
+        files,
+        first_left_out,
+        summary,
+        summarized,
+    )
 
 
 def _files_that_fit(earlier_newest_first: list[Turn], room: int) -> int:

@@ -32,6 +32,7 @@ from chat_app.services import (
     media,
     metrics,
     runtime,
+    summary_calls,
     titles,
     workers,
 )
@@ -197,6 +198,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
             )
             if names_the_chat and status is MessageStatus.complete:
                 titles.start(job.message_id, job.engine)
+            if sent is not None and sent.left_out_messages and status is MessageStatus.complete:
+                summary_calls.start(job.message_id, job.engine)
 
 
 def _provider_of(model: CatalogModel | None) -> str:

@@ -4,28 +4,24 @@ The first message names a new chat at once by its first words (chats.first_words
 reply is complete, a model is asked for a few words, which replace those words unless someone
 renamed the chat meanwhile; views of the chat hear of it on the live channel. Which model:
 TITLE_MODEL, or by default the cheapest text model the chat's payer can use now; "off" keeps the
-first words. The call is paid as the reply was (the asker's own key first) and counts against the
-asker's monthly allowance, like any reply: a person past it keeps the first words.
+first words. The call is paid as any side call is (services/side_calls.py): a person past their
+monthly allowance keeps the first words.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from chat_app.catalog import CatalogModel
 from chat_app.db import rows_changed, session_scope
-from chat_app.models import Chat, Message, MessageStatus, SpendRecord, User, utcnow
-from chat_app.services import budgets, catalog, chats, keys, llm, runtime
+from chat_app.models import Chat, Message, MessageStatus, User
+from chat_app.services import chats, llm, runtime, side_calls
 from chat_app.settings import get_settings
-
-log = logging.getLogger(__name__)
 
 OFF = "off"
 EXCERPT_CHARS = 1_500  # of each side of the exchange: enough to name it, cheap to send
@@ -38,8 +34,6 @@ INSTRUCTION = (
 _LABEL = re.compile(r"^\s*title\s*:\s*", re.IGNORECASE)
 _WRAPPING = "\"'`*#“”‘’«» "
 
-_running: set[asyncio.Task] = set()  # held so the loop does not lose them mid-call
-
 
 @dataclass(frozen=True)
 class TitleCall:
@@ -47,43 +41,27 @@ class TitleCall:
 
     chat_id: uuid.UUID
     first_words: str  # the title now; a rename meanwhile changes it, and the written one is dropped
-    model: CatalogModel
+    payer: side_calls.Payer
     prompt: list[dict]
-    asker_id: uuid.UUID
-    paid_with_own_key: bool
-    own_key: str | None = field(repr=False)
 
 
 def start(reply_id: str, engine: sa.Engine | None = None) -> None:
     """Write the title of the chat whose first reply `reply_id` just completed, in the background."""
     if get_settings().title_model == OFF:  # not even a task and the reads that would find that out
         return
-    task = asyncio.get_running_loop().create_task(write(reply_id, engine))
-    _running.add(task)
-    task.add_done_callback(_running.discard)
+    side_calls.in_background(write(reply_id, engine))
 
 
 async def write(reply_id: str, engine: sa.Engine | None = None) -> str | None:
     """Ask for the title and save it; the title saved, or None (nothing to do, or no answer)."""
-    call = await asyncio.to_thread(_planned, reply_id, engine)
-    if call is None:
+    done = await side_calls.made(
+        lambda: _planned(reply_id, engine), max_tokens=MOST_TOKENS, deadlines=DEADLINES, what="title"
+    )
+    if done is None:
         return None
-    parts: list[str] = []
-    usage: tuple[int | None, int | None] = (None, None)
-    try:
-        async for event in llm.stream_reply(
-            call.model, call.prompt, deadlines=DEADLINES, own_key=call.own_key, max_tokens=MOST_TOKENS
-        ):
-            if isinstance(event, llm.TextDelta):
-                parts.append(event.text)
-            else:
-                usage = (event.input_tokens, event.output_tokens)
-    except llm.ProviderError as exc:
-        log.info("no title for chat %s: %s", call.chat_id, exc, extra={"error_kind": exc.kind})
-        return None
-    title = cleaned("".join(parts))
-    cost = llm.reply_cost(call.model, *usage)
-    saved = await asyncio.to_thread(_save, call, title, cost, engine)
+    call, answer = done
+    title = cleaned(answer.text)
+    saved = await asyncio.to_thread(_save, call, title, answer.cost, engine)
     if saved:
         runtime.current().channel.publish(str(call.chat_id), {"type": "title", "title": title})
     return title if saved else None
@@ -120,24 +98,10 @@ def plan(reply_id: uuid.UUID, *, session: Session) -> TitleCall | None:
         return None
     if chat.title != chats.first_words(asked.content):
         return None
-    model = _title_model(asker, chat.id, session=session)
-    if model is None:
+    payer = _payer(asker, chat.id, session=session)
+    if payer is None:
         return None
-    own = budgets.pays_with_own_key(asker, model, session=session)
-    if not own and not budgets.within_monthly_allowance(asker, session=session):
-        return None
-    own_key = (
-        keys.paying_key(asker.id, chat.id, model.provider, session=session) if model.key_env is None else None
-    )
-    return TitleCall(
-        chat_id=chat.id,
-        first_words=chat.title,
-        model=model,
-        prompt=_prompt(asked.content, reply.content),
-        asker_id=asker.id,
-        paid_with_own_key=own,
-        own_key=own_key,
-    )
+    return TitleCall(chat.id, chat.title, payer, _prompt(asked.content, reply.content))
 
 
 def _prompt(asked: str, answered: str) -> list[dict]:
@@ -148,33 +112,18 @@ def _prompt(asked: str, answered: str) -> list[dict]:
     ]
 
 
-def _title_model(asker: User, chat_id: uuid.UUID, *, session: Session) -> CatalogModel | None:
-    """TITLE_MODEL when it is usable now, else None; unset, the cheapest usable text model."""
+def _payer(asker: User, chat_id: uuid.UUID, *, session: Session) -> side_calls.Payer | None:
+    """TITLE_MODEL when it is usable now; unset, the cheapest usable text model; off, none."""
     chosen = get_settings().title_model
     if chosen == OFF:
         return None
-    own_keys = keys.paying_providers(asker.id, chat_id, session=session)
-    if chosen:
-        model = catalog.resolve_model(chosen, session=session)
-        candidates = [model] if model is not None and model.type == "text" else []
-    else:
-        candidates = catalog.text_models(session=session)
-    usable = catalog.usable_by_price(candidates, session=session, own_keys=own_keys)
-    return usable[0] if usable else None
+    return side_calls.payer_for(chosen or None, asker, chat_id, session=session)
 
 
 def _save(call: TitleCall, title: str, cost: float | None, engine: sa.Engine | None) -> bool:
     """The title, unless the chat was renamed (or deleted) meanwhile; the call's cost either way."""
     with session_scope(engine) as session:
-        if cost:
-            session.add(
-                SpendRecord(
-                    user_id=call.asker_id,
-                    amount=cost,
-                    paid_with_own_key=call.paid_with_own_key,
-                    spent_at=utcnow(),
-                )
-            )
+        side_calls.record_spend(call.payer, cost, session=session)
         if not title:
             return False
         return bool(

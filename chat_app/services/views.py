@@ -133,18 +133,25 @@ def message_view(
 
 def context_note(reply: Message) -> str:
     """ "Used the last 12 messages; 30 earlier messages did not fit the model's context window and
-    were not sent." Empty when the whole conversation went."""
-    left_out = [
-        _count(n, thing)
-        for n, thing in ((reply.left_out_messages, "earlier message"), (reply.left_out_files, "file"))
-        if n
-    ]
-    if not left_out:
+    were not sent." With a summary sent in their place: "Used the last 12 messages, and a summary
+    of the 30 earlier messages: those did not fit the model's context window." Empty when the
+    whole conversation went."""
+    summarized = min(reply.summarized_messages, reply.left_out_messages)
+    unsent = reply.left_out_messages - summarized
+    earlier = "other earlier message" if summarized else "earlier message"
+    left_out = [_count(n, thing) for n, thing in ((unsent, earlier), (reply.left_out_files, "file")) if n]
+    if not left_out and not summarized:
         return ""
-    one = len(left_out) == 1 and (reply.left_out_messages or reply.left_out_files) == 1
+    used = f"Used the last {_count(reply.prompt_messages or 0, 'message')}"
+    if summarized:
+        the = "the " if not unsent else ""
+        used += f", and a summary of {the}{_count(summarized, 'earlier message')}"
+    if not left_out:
+        return f"{used}: those did not fit the model's context window."
+    one = len(left_out) == 1 and (unsent or reply.left_out_files) == 1
     return (
-        f"Used the last {_count(reply.prompt_messages or 0, 'message')}; {' and '.join(left_out)} "
-        f"did not fit the model's context window and {'was' if one else 'were'} not sent."
+        f"{used}; {' and '.join(left_out)} did not fit the model's context window and "
+        f"{'was' if one else 'were'} not sent."
     )
 
 

@@ -80,6 +80,7 @@ class Script:
     echo_model: bool = False
     stamp: bool = False  # each chunk carries the time it was sent ("tok1@1733058000.123"): delay benches
     title: str | None = None  # what a request whose system message asks for a title is answered
+    summary: str | None = None  # and one whose system message asks for a summary
 
     @classmethod
     def parse(cls, text: str) -> Script:
@@ -91,13 +92,15 @@ class Script:
                 values[name] = float(raw)
             elif name in ("cut", "badline", "markdown", "echo_model", "stamp"):
                 values[name] = True
-            elif name == "title":
+            elif name in ("title", "summary"):
                 values[name] = raw
         return cls(**values)
 
-    def reply_text(self, model: str, *, titling: bool = False) -> str:
+    def reply_text(self, model: str, *, titling: bool = False, summarizing: bool = False) -> str:
         if titling and self.title is not None:
             return self.title
+        if summarizing and self.summary is not None:
+            return self.summary
         if self.tokens is not None:
             return " ".join(f"tok{i}" for i in range(1, self.tokens + 1))
         if self.markdown:
@@ -150,6 +153,10 @@ class Turn:
         return any(m.role == "system" and "title" in m.text for m in self.messages)
 
     @property
+    def asks_for_a_summary(self) -> bool:
+        return any(m.role == "system" and "Write a summary" in m.text for m in self.messages)
+
+    @property
     def prompt_tokens(self) -> int:
         return sum(len(m.text.split()) for m in self.messages)
 
@@ -167,7 +174,10 @@ class Reply:
 
     @classmethod
     def plan(cls, turn: Turn, script: Script) -> Reply:
-        chunks = split_words(script.reply_text(turn.model, titling=turn.asks_for_a_title))
+        text = script.reply_text(
+            turn.model, titling=turn.asks_for_a_title, summarizing=turn.asks_for_a_summary
+        )
+        chunks = split_words(text)
         if turn.max_tokens is not None and len(chunks) > turn.max_tokens:
             return cls(turn, chunks[: turn.max_tokens], "length")
         return cls(turn, chunks, "stop")

@@ -127,6 +127,31 @@ def test_the_conversation_sent_opens_with_a_person():
     assert fitted.turns[0].role == "user" and len(fitted.turns) % 2 == 1
 
 
+@pytest.mark.parametrize("model_id", FAMILIES)
+def test_a_summary_opens_the_prompt_in_room_taken_from_the_turns(model_id):
+    model = catalog_model(model_id, 4_000)
+    turns = conversation(40, 12)
+    without = fit(turns, model, 2_000)
+    assert without.first_left_out is turns[-len(without.turns) - 1]  # the newest turn not sent
+    summary = turn("system", "what was said before: " + WORDS * 40)  # about 600 tokens
+    fitted = context_fit.fit(reversed(turns), model, 2_000, count=len(turns), summary=summary, summarized=9)
+    assert fitted.summary is summary and fitted.summarized == 9
+    assert fitted.turns == turns[-len(fitted.turns) :] and fitted.turns[0].role == "user"
+    assert len(fitted.turns) < len(without.turns)
+    assert fitted.first_left_out is turns[-len(fitted.turns) - 1]
+    assert counted(model, [summary, *fitted.turns]) <= 2_000  # by the model's own tokenizer
+    assert fitted.exact_tokens(model.litellm_model or model.id) == counted(model, [summary, *fitted.turns])
+
+
+def test_a_summary_is_left_out_when_the_asking_message_leaves_no_room_for_it():
+    model = catalog_model("openai/gpt-4o", 4_000)
+    asking = turn("user", WORDS * 40)
+    summary = turn("system", WORDS * 20)
+    room = counted(model, [asking]) + 10
+    fitted = context_fit.fit([asking, turn("assistant", "earlier")], model, room, count=2, summary=summary)
+    assert fitted.summary is None and fitted.summarized == 0 and fitted.turns == [asking]
+
+
 def test_the_budget_leaves_room_for_the_reply_and_a_margin():
     gpt = catalog_model("openai/gpt-4o", 128_000)
     budget = context_fit.budget_for(gpt, 16_384)
@@ -182,4 +207,21 @@ def test_the_note_on_a_reply_says_what_was_left_out():
     assert context_note(both) == (
         "Used the last 3 messages; 1 earlier message and 2 files did not fit the model's context "
         "window and were not sent."
+    )
+    summed_up = Message(
+        chat_id=uuid.uuid4(),
+        seq=9,
+        role="assistant",
+        prompt_messages=12,
+        left_out_messages=30,
+        summarized_messages=30,
+    )
+    assert context_note(summed_up) == (
+        "Used the last 12 messages, and a summary of the 30 earlier messages: those did not fit the "
+        "model's context window."
+    )
+    summed_up.summarized_messages, summed_up.left_out_files = 28, 1
+    assert context_note(summed_up) == (
+        "Used the last 12 messages, and a summary of 28 earlier messages; 2 other earlier messages "
+        "and 1 file did not fit the model's context window and were not sent."
     )

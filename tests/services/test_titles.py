@@ -1,13 +1,12 @@
 """A chat's title written by a cheap model from its first exchange, in the background."""
 
-import asyncio
 import uuid
 
 import pytest
 from sqlmodel import Session, select
 
 from chat_app.models import Chat, SpendRecord, User
-from chat_app.services import chats, keys, replies, titles
+from chat_app.services import chats, keys, replies, side_calls, titles
 from chat_app.services.llm import Deadlines
 from tests.support.factories import make_chat, make_user
 from tests.support.live import live_events
@@ -48,8 +47,7 @@ def _chat(engine, chat_id: uuid.UUID) -> Chat:
 
 
 async def _titles_written() -> None:
-    while titles._running:
-        await asyncio.gather(*titles._running)
+    await side_calls.all_finished()
 
 
 async def test_the_first_reply_names_the_chat_with_the_cheapest_model(engine, fake_env, configure):
@@ -157,10 +155,10 @@ async def test_titles_off_cost_a_first_reply_nothing(engine, fake_env, configure
     configure(TITLE_MODEL="off")
     _, reply_id = _first_exchange(engine, "hi there [[title=Never]]")
     titles.start(reply_id, engine)
-    assert not titles._running
+    assert not side_calls.running()
     configure(TITLE_MODEL="openai/gpt-4o-mini")
     titles.start(reply_id, engine)
-    assert titles._running
+    assert side_calls.running()
     await _titles_written()
 
 
