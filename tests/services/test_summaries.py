@@ -17,17 +17,17 @@ from tests.support.factories import make_chat, make_user
 from tests.support.waiting import wait_for_reply_job
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)
-SMALL_WINDOW = 2_000  # GPT-4o's for these tests: about 1,400 tokens of conversation with a reply
+SMALL_WINDOW = 2_000  # for these tests: about 1,400 tokens of conversation with a reply
 SUMMED_UP = "They are planning a week in Lisbon in May, on a budget of 900 euros."
 EARLIER = 40
 
 
 @pytest.fixture
 def small_window(engine):
-    """GPT-4o with a window so small that a test's chat outgrows it."""
+    """Every text model with a window so small that a test's chat outgrows it."""
     with Session(engine) as session:
         session.execute(
-            sa.update(ModelEntry).where(ModelEntry.id == "openai/gpt-4o").values(context_window=SMALL_WINDOW)
+            sa.update(ModelEntry).where(ModelEntry.type == "text").values(context_window=SMALL_WINDOW)
         )
         session.commit()
     catalog._catalog_changed()
@@ -35,11 +35,11 @@ def small_window(engine):
     catalog._catalog_changed()
 
 
-def _long_chat(engine) -> tuple[uuid.UUID, User]:
+def _long_chat(engine, model_id: str = "openai/gpt-4o") -> tuple[uuid.UUID, User]:
     """40 earlier messages of about 80 tokens each; the first tells the fake what a summary says."""
     with Session(engine, expire_on_commit=False) as session:
         user = make_user(session)
-        chat = make_chat(session, user)
+        chat = make_chat(session, user, model_id=model_id)
         written = [
             Message(
                 chat_id=chat.id,
@@ -76,11 +76,15 @@ def _summaries(engine) -> list[ConversationSummary]:
         return list(session.exec(select(ConversationSummary).order_by(ConversationSummary.depth)))
 
 
+@pytest.mark.parametrize(
+    "model_id",
+    ["openai/gpt-4o", "anthropic/claude-sonnet-4-5", "gemini/gemini-2.5-flash", "deepseek/deepseek-chat"],
+)
 async def test_messages_left_out_are_summed_up_and_sent_as_a_summary_from_then_on(
-    engine, fake_env, configure, small_window
+    engine, fake_env, configure, small_window, model_id
 ):
     configure(SUMMARY_MODEL="openai/gpt-4o-mini")
-    chat_id, user = _long_chat(engine)
+    chat_id, user = _long_chat(engine, model_id)
 
     first = await _send(engine, chat_id, user, "Where do we stay? [[tokens=3]]")
     assert first.status == "complete" and first.left_out_messages > 0 and first.summarized_messages == 0
