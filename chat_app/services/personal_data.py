@@ -2,7 +2,8 @@
 chat_app.admin`): everything of theirs as one zip, or all of it deleted.
 
 The export holds their account (no password hash, no key material: a key is named by provider
-and last four characters, an API token by its name and prefix), their chats with every message and file, what they wrote (and the
+and last four characters, an API token by its name and prefix), their chats with every message and file
+(and the summaries a model wrote of them), what they wrote (and the
 replies they asked for) in chats others share with them, the chats shared with them (ids and
 titles), and their spend. Files are copied into the zip piece by piece, never held whole.
 
@@ -29,6 +30,7 @@ from chat_app.models import (
     ApiToken,
     AuthSession,
     Chat,
+    ConversationSummary,
     MediaFile,
     Message,
     SharedAccess,
@@ -71,6 +73,17 @@ def _message(row: Message, files: list[MediaFile]) -> dict[str, Any]:
     }
 
 
+def _summary(row: ConversationSummary) -> dict[str, Any]:
+    """A summary a model wrote of the chat's earlier messages, down to one of them."""
+    return {
+        "through_message_id": str(row.message_id),
+        "messages": row.covered,
+        "content": row.content,
+        "model_id": row.model_id,
+        "created_at": _when(row.created_at),
+    }
+
+
 def _file_name(row: MediaFile) -> str:
     """Where a file sits in the zip: by its id, with its stored extension."""
     return f"files/{row.id}{PurePosixPath(row.storage_key).suffix}"
@@ -95,6 +108,7 @@ class _Gathered:
     account: dict[str, Any]
     chats: list[Chat]
     messages_of_chat: dict[uuid.UUID, list[Message]]
+    summaries_of_chat: dict[uuid.UUID, list[ConversationSummary]]
     files_of_message: dict[uuid.UUID, list[MediaFile]]
     files: list[MediaFile]
     written_elsewhere: list[tuple[Message, Chat]]
@@ -123,6 +137,13 @@ def _gather(user: User, session: Session) -> _Gathered:
         select(Message).where(col(Message.chat_id).in_(chat_ids)).order_by(col(Message.seq))
     ):
         messages_of_chat.setdefault(m.chat_id, []).append(m)
+    summaries_of_chat: dict[uuid.UUID, list[ConversationSummary]] = {}
+    for summary in session.exec(
+        select(ConversationSummary)
+        .where(col(ConversationSummary.chat_id).in_(chat_ids))
+        .order_by(col(ConversationSummary.created_at))
+    ):
+        summaries_of_chat.setdefault(summary.chat_id, []).append(summary)
     written_elsewhere = session.exec(
         select(Message, Chat)
         .join(Chat, col(Chat.id) == col(Message.chat_id))
@@ -172,6 +193,7 @@ def _gather(user: User, session: Session) -> _Gathered:
         account,
         chats,
         messages_of_chat,
+        summaries_of_chat,
         files_of_message,
         files,
         [(m, c) for m, c in written_elsewhere],
@@ -212,6 +234,7 @@ def _write_zip(part: Path, gathered: _Gathered, storage: Storage) -> None:
                         "is_public": chat.is_public,
                         "created_at": _when(chat.created_at),
                         "messages": [_message(m, gathered.files_of_message.get(m.id, [])) for m in messages],
+                        "summaries": [_summary(s) for s in gathered.summaries_of_chat.get(chat.id, [])],
                     }
                 ),
             )

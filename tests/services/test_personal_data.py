@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -16,7 +17,17 @@ from starlette.testclient import TestClient
 
 from chat_app import admin
 from chat_app.db import session_scope
-from chat_app.models import ApiToken, AuthSession, Chat, MediaFile, Message, SharedAccess, User, UserApiKey
+from chat_app.models import (
+    ApiToken,
+    AuthSession,
+    Chat,
+    ConversationSummary,
+    MediaFile,
+    Message,
+    SharedAccess,
+    User,
+    UserApiKey,
+)
 from chat_app.services.storage import get_storage
 from tests.fakes import media_samples as samples
 from tests.support.factories import api_token, api_user
@@ -71,6 +82,20 @@ def _admin_here(*args: str, capsys) -> tuple[int, str, str]:
 def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, api, tmp_path):
     ann, _bo, chat_id, picture = two_people
     token = api_token(api, "Ann's script")  # api is Ann's
+    with session_scope() as session:  # a summary a model wrote of her chat's start
+        first = session.exec(
+            select(Message).where(Message.chat_id == uuid.UUID(chat_id), Message.seq == 1)
+        ).one()
+        session.add(
+            ConversationSummary(
+                message_id=first.id,
+                chat_id=first.chat_id,
+                depth=1,
+                covered=1,
+                content="Ann said hi.",
+                model_id="m",
+            )
+        )
     target = tmp_path / "ann.zip"
     done = _admin("export-user", ann, "--to", str(target))
     assert done.returncode == 0, done.stderr
@@ -95,6 +120,8 @@ def test_an_export_holds_everything_of_the_person_and_no_secret(two_people, api,
         "Bo adds a line [[tokens=2]]",
     ]
     assert chat["messages"][0]["files"] == [file_entry["file"]] and file_entry["original_name"] == "cat.png"
+    (summary,) = chat["summaries"]
+    assert summary["content"] == "Ann said hi." and summary["through_message_id"] == chat["messages"][0]["id"]
     with get_storage().open(_stored_key(picture["id"])) as stored:
         assert picture_bytes == stored.read()
     assert OWN_KEY.encode() not in everything and b"argon2" not in everything  # no key, no password hash
