@@ -161,6 +161,9 @@ def test_a_reader_made_from_an_editor_loses_the_composer_at_their_next_send(page
     guest = register(guest_page, unique_email("editor"))
     _invite(page, guest, can_edit=True)
     guest_page.goto(_emailed_invite_path(fake_smtp, guest))
+    # The chat is open as the editor's (a page still loading shows the composer too): only then
+    # does the owner change their mind, so the guest's view still believes they may write.
+    expect(guest_page.locator('[data-role="assistant"][data-status="complete"]')).to_have_count(1)
     expect(guest_page.get_by_test_id("composer-input")).to_be_visible()
     row = page.locator(f'[data-testid="invitee"][data-email="{guest}"]')
     row.get_by_test_id("invitee-can-edit").click()
