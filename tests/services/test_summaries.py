@@ -205,3 +205,24 @@ async def test_a_chat_deleted_meanwhile_takes_its_summaries_with_it(
         session.delete(session.get(Chat, chat_id))
         session.commit()
     assert _summaries(engine) == []
+
+
+async def test_a_summary_written_twice_at_once_is_kept_once_and_both_calls_are_paid(
+    engine, fake_env, configure, small_window
+):
+    """Two replies of the chat ending together may plan the same summary: the second is let go."""
+    configure(SUMMARY_MODEL="openai/gpt-4o-mini")
+    chat_id, user = _long_chat(engine)
+    configure(SUMMARY_MODEL="off")  # the reply's own summary call is made by hand below
+    reply = await _send(engine, chat_id, user, "Where do we stay? [[tokens=3]]")
+    configure(SUMMARY_MODEL="openai/gpt-4o-mini")
+    with Session(engine) as session:
+        call = summary_calls.plan(reply.id, session=session)
+    assert call is not None
+    answer = side_calls.Answer("Lisbon in May.", 0.0001)
+    assert summary_calls._save(call, answer, engine) is not None
+    assert summary_calls._save(call, answer, engine) is None
+    (kept,) = _summaries(engine)
+    assert kept.content == "Lisbon in May." and kept.message_id == call.last.id
+    with Session(engine) as session:
+        assert len(session.exec(select(SpendRecord)).all()) == 2
