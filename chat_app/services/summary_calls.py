@@ -79,8 +79,7 @@ def plan(reply_id: uuid.UUID, *, session: Session) -> SummaryCall | None:
     if reply is None or reply.status != MessageStatus.complete.value or not reply.left_out_messages:
         return None
     asker = session.get(User, reply.author_id) if reply.author_id else None
-    payer = _payer(asker, reply.chat_id, session=session) if asker is not None else None
-    if payer is None:
+    if asker is None:
         return None
     # The newest message the reply's prompt left out: a summary ends there when it can.
     newest = next(islice(chats.turns_above(reply, session=session), reply.prompt_messages or 0, None), None)
@@ -94,7 +93,8 @@ def plan(reply_id: uuid.UUID, *, session: Session) -> SummaryCall | None:
     read = _oldest_that_fit(
         [context_fit.Turn(r.id, r.role, r.content, depth=r.depth) for r in below if r.content]
     )
-    if not read:
+    payer = _payer(asker, reply.chat_id, session=session) if read else None
+    if payer is None:  # nothing to read, or nobody to pay for it
         return None
     covered = (last.covered if last is not None else 0) + len(read)
     return SummaryCall(reply.chat_id, read[-1], covered, payer, _prompt(last, read))

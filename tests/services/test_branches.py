@@ -190,3 +190,25 @@ def test_a_link_to_a_message_opens_a_branch_that_holds_it(session, provider_env)
     session.refresh(chat)
     assert chats.branch_through(chat, edited, session=session) == (reply.id, 2)  # not the one shown
     assert chats.branch_through(chat, answer, session=session) == (chat.current_leaf_id, 3)
+
+
+def test_the_oldest_messages_below_one_of_a_branch_are_read_down_from_it_and_no_further(session):
+    """What a summary reads next: the branch's messages after the last one summed up, oldest
+    first, on this branch only (a sibling version is not on it)."""
+    user = make_user(session)
+    chat = make_chat(session, user)
+    trunk = [Message(chat_id=chat.id, seq=n, role="user", content=f"m{n}") for n in range(1, 9)]
+    branches.chain(chat, trunk)
+    aside = Message(chat_id=chat.id, seq=9, role="user", content="another version of m6")
+    branches.attach(aside, trunk[4])
+    session.add_all([chat, *trunk, aside])
+    session.commit()
+
+    def below(start: Message, above_seq: int, limit: int = 10) -> list[str]:
+        return [r.content for r in branches.turns_below(start.id, above_seq, session=session, limit=limit)]
+
+    assert below(trunk[7], 3) == ["m4", "m5", "m6", "m7", "m8"]
+    assert below(trunk[7], 3, limit=2) == ["m4", "m5"]  # the oldest first
+    assert below(trunk[7], 0) == [f"m{n}" for n in range(1, 9)]  # from the branch's start
+    assert below(aside, 3) == ["m4", "m5", "another version of m6"]
+    assert [r.depth for r in branches.turns_below(aside.id, 3, session=session, limit=10)] == [4, 5, 6]
