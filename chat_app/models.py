@@ -167,8 +167,11 @@ class Message(SQLModel, table=True):
     prompt_messages: int | None = Field(default=None)
     left_out_messages: int = Field(default=0)
     left_out_files: int = Field(default=0)
-    # How many of the messages left out went as a summary instead (SUMMARY_MODEL).
+    # How many of the messages left out went as a summary instead (SUMMARY_MODEL), and which
+    # summary (conversation_summaries.id). No foreign key: a summary goes only with the message it
+    # runs down to, which is above this reply, and messages go only with their chat.
     summarized_messages: int = Field(default=0)
+    summary_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

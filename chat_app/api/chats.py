@@ -1,5 +1,5 @@
 """Chats over HTTP: list, create, read, rename, delete, post a message, edit one, regenerate a
-reply, move between versions, stop a reply."""
+reply, move between versions, stop a reply, read the summary a reply was sent with."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from chat_app.models import Chat, User
 from chat_app.services import access, branches, chats, replies
 from chat_app.services.access import Role
 from chat_app.services.errors import Invalid
-from chat_app.services.views import ChatView, MessageView, chat_view
+from chat_app.services.views import ChatView, MessageView, SummaryView, chat_view
 
 router = Router()
 
@@ -110,6 +110,13 @@ def read_tree(user: User, session: Session, chat_id: str) -> dict:
         "current_leaf_id": str(branches.leaf_of(chat, session=session) or "") or None,
         "messages": chats.message_views(chats.messages_of(chat.id, session=session), session=session),
     }
+
+
+@router.get("/api/chats/{chat_id}/messages/{message_id}/summary")
+def read_summary(user: User | None, session: Session, chat_id: str, message_id: str) -> SummaryView:
+    """The summary of earlier messages a reply's prompt was sent with (its `summary_id` is set),
+    in place of messages that no longer fit the model's window (SUMMARY_MODEL)."""
+    return chats.summary_sent_with(user, chat_id, message_id, session=session)
 
 
 async def _start_reply(posted: Posted) -> dict:

@@ -9,6 +9,7 @@ from chat_app.components.palette import command_palette, palette_button
 from chat_app.components.share import share_button
 from chat_app.components.shortcuts import shortcuts_dialog
 from chat_app.components.sidebar import sidebar
+from chat_app.components.summary import summary_dialog
 from chat_app.state.chat import ChatState
 from chat_app.state.sidebar import SidebarState
 
@@ -208,6 +209,7 @@ def chat_shell() -> rx.Component:
         rx.cond(
             SidebarState.sidebar_open, rx.box(class_name="backdrop", on_click=SidebarState.toggle_sidebar)
         ),
+        summary_dialog(),
         rx.vstack(
             _top_bar(),
             rx.cond(

@@ -9,6 +9,7 @@ from chat_app.services.views import MediaView, MessageView
 from chat_app.state.chat import EARLIER, ChatState
 from chat_app.state.client_states import held_now
 from chat_app.state.live_reply import KEPT_TEXTS, LIVE_RESYNC_ID, LIVE_TEXT
+from chat_app.state.summary import SummaryState
 
 # What react-markdown hands the `img` of the component map, read in the browser.
 _IMAGE_SRC = rx.Var('(props.src ?? "")').to(str)
@@ -200,6 +201,22 @@ def _footnote(text, testid: str, color: Literal["gray", "amber"]) -> rx.Componen
     """A small line under a reply, shown only when it says something."""
     return rx.cond(
         text != "", rx.text(text, size="1", color_scheme=color, custom_attrs={"data-testid": testid})
+    )
+
+
+def _summary_button(message: MessageView) -> rx.Component:
+    """A reply sent a summary of what no longer fit: what the model was told, read on demand."""
+    return rx.cond(
+        message["summary_id"] != "",
+        rx.button(
+            "Show the summary",
+            size="1",
+            variant="ghost",
+            color_scheme="amber",
+            type="button",
+            on_click=SummaryState.show_summary(message["id"]),
+            custom_attrs={"data-testid": "show-summary"},
+        ),
     )
 
 
@@ -409,6 +426,7 @@ def _saved_message(
         footer,
         _footnote(message["cost_label"], "message-cost", "gray"),
         _footnote(message["context_note"], "context-note", "amber"),
+        _summary_button(message),
         _actions(message, page),
         spacing="2",
         align="center",

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from chat_app.catalog import CatalogModel
-from chat_app.models import MAX_TITLE_LENGTH, Chat, Message, MessageStatus, User, utcnow
+from chat_app.models import MAX_TITLE_LENGTH, Chat, ConversationSummary, Message, MessageStatus, User, utcnow
 from chat_app.services import access, branches, budgets, catalog, context_fit, keys, media, summaries, workers
 from chat_app.services.catalog import default_model_for, longest_reply, resolve_model, unavailable_reason
 from chat_app.services.errors import Invalid, NotFound
-from chat_app.services.views import MessageView, message_view
+from chat_app.services.views import MessageView, SummaryView, message_view, summary_view
 from chat_app.settings import get_settings
 
 IN_FLIGHT = (MessageStatus.pending.value, MessageStatus.streaming.value)
@@ -517,7 +517,6 @@ def fitted_prompt(reply: Message, model: CatalogModel, *, session: Session) -> c
     cut = fitted.first_left_out
     found = summaries.summary_above(cut.id, session=session) if cut is not None else None
     if found is not None:  # fitted again, in the room the summary leaves (its end is above the cut)
-        earlier = _BranchTurns(reply, session)
         fitted = context_fit.fit(
             earlier,
             model,
@@ -534,7 +533,21 @@ def fitted_prompt(reply: Message, model: CatalogModel, *, session: Session) -> c
     reply.prompt_messages = len(fitted.turns)
     reply.left_out_messages, reply.left_out_files = fitted.left_out_messages, fitted.left_out_files
     reply.summarized_messages = fitted.summarized
+    reply.summary_id = found.id if found is not None and fitted.summarized else None
     return fitted
+
+
+def summary_sent_with(
+    actor: User | None, chat_id: str, message_id: str, *, session: Session, link_token: str = ""
+) -> SummaryView:
+    """The summary of earlier messages a reply's prompt was sent with, for whoever may read the chat."""
+    chat, _role = access.authorize(actor, chat_id, "read", session=session, link_token=link_token)
+    reply = message_in(chat.id, message_id, session=session)
+    summary = session.get(ConversationSummary, reply.summary_id) if reply.summary_id else None
+    if summary is None:
+        raise NotFound("This reply was sent no summary of earlier messages.")
+    names = catalog.model_names({summary.model_id}, session=session)
+    return summary_view(summary, names.get(summary.model_id, summary.model_id))
 
 
 def prompt_messages(fitted: context_fit.Fitted) -> list[dict]:
@@ -562,24 +575,41 @@ def turns_above(reply: Message, *, session: Session) -> Iterator[context_fit.Tur
 
 class _BranchTurns:
     """The turns above a reply on its branch with text or files, newest first, read a page at a
-    time and only as far as asked; `empty` counts the messages passed over without either."""
+    time and only as far as asked; `empty` counts the messages passed over without either.
+
+    Iterated again (a prompt fitted a second time, around a summary), it gives what it read
+    before from memory and reads on only past it."""
 
     def __init__(self, reply: Message, session: Session) -> None:
         self.reply, self.session, self.empty = reply, session, 0
+        self._read: list[tuple[int, context_fit.Turn]] = []  # each turn, after how many empty messages
+        self._above: uuid.UUID | None = reply.parent_id  # where reading goes on
+        self._trailing = 0  # empty messages read after the last turn
 
     def __iter__(self) -> Iterator[context_fit.Turn]:
-        above = self.reply.parent_id
-        while above is not None:
-            rows = branches.turns_up(above, session=self.session, limit=PROMPT_PAGE)
-            if not rows:
+        self.empty, given = 0, 0
+        while True:
+            while given < len(self._read):
+                skipped, turn = self._read[given]
+                given += 1
+                self.empty += skipped
+                yield turn
+            if self._above is None:
+                self.empty += self._trailing
                 return
-            files = media.media_of([m.id for m in rows if m.role == "user"], session=self.session)
-            for m in rows:
-                if m.content or files.get(m.id):
-                    yield context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []), m.depth)
-                else:
-                    self.empty += 1
-            above = rows[-1].parent_id
+            self._read_page(self._above)
+
+    def _read_page(self, above: uuid.UUID) -> None:
+        rows = branches.turns_up(above, session=self.session, limit=PROMPT_PAGE)
+        self._above = rows[-1].parent_id if rows else None
+        files = media.media_of([m.id for m in rows if m.role == "user"], session=self.session)
+        for m in rows:
+            if m.content or files.get(m.id):
+                turn = context_fit.Turn(m.id, m.role, m.content, files.get(m.id, []), m.depth)
+                self._read.append((self._trailing, turn))
+                self._trailing = 0
+            else:
+                self._trailing += 1
 
 
 def asking_message(reply: Message, *, session: Session) -> Message | None:

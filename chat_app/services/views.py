@@ -7,7 +7,7 @@ from typing import TypedDict
 from urllib.parse import quote
 
 from chat_app.models import MAX_TITLE_LENGTH as MAX_TITLE_LENGTH  # the page's rename field
-from chat_app.models import Chat, MediaFile, Message
+from chat_app.models import Chat, ConversationSummary, MediaFile, Message
 from chat_app.services.media.accepted import ACCEPTED
 
 # What the file picker offers (mime type -> file name extensions), from the table the server judges
@@ -56,7 +56,26 @@ class MessageView(TypedDict):
     cost: float
     cost_label: str
     context_note: str  # a reply's prompt that left earlier messages or files out says so
+    summary_id: str  # the summary of earlier messages its prompt was sent with ("" for none)
     media: list[MediaView]
+
+
+class SummaryView(TypedDict):
+    covered: int  # the earliest messages of the branch it stands for
+    content: str
+    model_id: str  # the model that wrote it
+    model_name: str
+    created_at: str  # ISO 8601, UTC
+
+
+def summary_view(summary: ConversationSummary, model_name: str) -> SummaryView:
+    return SummaryView(
+        covered=summary.covered,
+        content=summary.content,
+        model_id=summary.model_id,
+        model_name=model_name,
+        created_at=summary.created_at.isoformat(),
+    )
 
 
 def money(amount: float | None) -> str:
@@ -127,6 +146,7 @@ def message_view(
         cost=message.cost or 0.0,
         cost_label=money(message.cost),
         context_note=context_note(message),
+        summary_id=str(message.summary_id or ""),
         media=[media_view(m, link_token) for m in media or []],
     )
 

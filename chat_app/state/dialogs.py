@@ -6,6 +6,7 @@ import reflex as rx
 from chat_app.state.picker import PickerState
 from chat_app.state.share import ShareState
 from chat_app.state.sidebar import SidebarState
+from chat_app.state.summary import SummaryState
 
 
 class DialogsState(rx.State):
@@ -18,6 +19,9 @@ class DialogsState(rx.State):
         picker = await self.get_state(PickerState)
         if picker.is_open:
             picker.is_open = False
+        summary = await self.get_state(SummaryState)
+        if summary.summary_open:
+            summary.summary_open = False
         sidebar = await self.get_state(SidebarState)
         if sidebar.palette_open:
             sidebar.palette_open = False

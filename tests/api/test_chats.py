@@ -6,7 +6,7 @@ import uuid
 import httpx
 
 from chat_app.db import session_scope
-from chat_app.models import Chat, Message
+from chat_app.models import Chat, ConversationSummary, Message
 from chat_app.services import branches
 from tests.support.factories import api_user
 from tests.support.waiting import chat_in_flight, wait_for_reply
@@ -48,6 +48,37 @@ def test_another_user_gets_404_for_everything_about_the_chat(api, fake_env):
         assert response.status_code == 404, (method, path)
         assert "secret" not in response.text
     assert api.get("/api/chats").json() == []
+
+
+def test_the_summary_a_reply_was_sent_with_is_read_by_the_chats_readers_alone(api, fake_env):
+    api_user(api)
+    chat_id = api.post("/api/chats", json={"model_id": "openai/gpt-4o"}).json()["id"]
+    posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": "hi [[tokens=2]]"}).json()
+    wait_for_reply(chat_in_flight(api, chat_id))
+    route = f"/api/chats/{chat_id}/messages/{posted['reply']['id']}/summary"
+    assert api.get(route).status_code == 404  # this reply was sent the whole conversation
+    with session_scope() as session:
+        summary = ConversationSummary(
+            message_id=uuid.UUID(posted["message"]["id"]),
+            chat_id=uuid.UUID(chat_id),
+            depth=1,
+            covered=1,
+            content="They said hi.",
+            model_id="openai/gpt-4o-mini",
+        )
+        session.add(summary)
+        reply = session.get(Message, uuid.UUID(posted["reply"]["id"]))
+        assert reply is not None
+        reply.summary_id = summary.id
+    (_, shown) = api.get(f"/api/chats/{chat_id}").json()["messages"]
+    assert shown["summary_id"] == str(summary.id)
+    read = api.get(route)
+    assert read.status_code == 200
+    assert read.json()["content"] == "They said hi." and read.json()["model_name"] == "GPT-4o mini"
+    api.cookies.clear()
+    api_user(api)
+    refused = api.get(route)
+    assert refused.status_code == 404 and "said" not in refused.text
 
 
 def test_the_list_of_chats_comes_a_page_at_a_time_following_its_link(api, fake_env):
@@ -115,6 +146,11 @@ def test_rename_delete_and_stop(api, fake_env):
     wait_for_reply(chat_in_flight(api, chat_id))
     done = api.get(f"/api/chats/{chat_id}").json()
     assert done["messages"][-1]["status"] == "stopped"
+    # A stopped reply leaves the chat free: the next message is answered.
+    again = api.post(f"/api/chats/{chat_id}/messages", json={"content": "go on [[tokens=2]]"})
+    assert again.status_code == 202
+    wait_for_reply(chat_in_flight(api, chat_id))
+    assert api.get(f"/api/chats/{chat_id}").json()["messages"][-1]["status"] == "complete"
     assert api.delete(f"/api/chats/{chat_id}").status_code == 204
     assert api.get(f"/api/chats/{chat_id}").status_code == 404
 

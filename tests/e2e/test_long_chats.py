@@ -8,10 +8,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat_app.db import make_engine
-from chat_app.models import Chat, Message, User, utcnow
+from chat_app.models import Chat, ConversationSummary, Message, User, utcnow
 from tests.support.browser import register
 
 MESSAGES = 130  # two pages and a bit above the first one
@@ -148,3 +148,65 @@ def test_a_reply_that_could_not_send_the_whole_chat_says_so(page: Page, app_data
     note = reply.get_by_test_id("context-note")
     expect(note).to_contain_text("earlier messages did not fit the model's context window and were not sent.")
     expect(note).to_contain_text("Used the last ")
+
+
+def _sum_up(database_url: str, chat_id: str, covered: int, text: str) -> str:
+    """A summary of the chat's first `covered` messages, sent with its last reply in their place;
+    the chat is made public. Returns its share token."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            chat = session.get(Chat, uuid.UUID(chat_id))
+            assert chat is not None
+            rows = list(
+                session.exec(select(Message).where(Message.chat_id == chat.id).order_by(col(Message.seq)))
+            )
+            summary = ConversationSummary(
+                message_id=rows[covered - 1].id,
+                chat_id=chat.id,
+                depth=covered,
+                covered=covered,
+                content=text,
+                model_id="openai/gpt-4o-mini",
+            )
+            reply = rows[-1]
+            reply.summary_id, reply.summarized_messages = summary.id, covered
+            reply.left_out_messages, reply.prompt_messages = covered, len(rows) - 1 - covered
+            chat.is_public = True
+            session.add_all([summary, reply, chat])
+            session.commit()
+            return chat.share_token
+    finally:
+        engine.dispose()
+
+
+def test_the_summary_a_reply_was_sent_with_opens_from_its_note_for_whoever_reads_the_chat(
+    page: Page, new_page, app_database
+):
+    email = register(page)
+    chat_id = _seed_long_chat(app_database, email, count=10)
+    summed_up = "They are planning a week in Lisbon.\n\n- in May\n- on 900 euros"
+    token = _sum_up(app_database, chat_id, 6, summed_up)
+    page.goto(f"/chat/{chat_id}")
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply.get_by_test_id("context-note")).to_have_text(
+        "Used the last 3 messages, and a summary of the 6 earlier messages: "
+        "those did not fit the model's context window."
+    )
+    expect(page.get_by_test_id("show-summary")).to_have_count(1)  # only the reply sent one
+    reply.get_by_test_id("show-summary").click()
+    dialog = page.get_by_test_id("summary-dialog")
+    expect(dialog.get_by_test_id("summary-text")).to_have_text(summed_up, use_inner_text=True)
+    expect(dialog.get_by_test_id("summary-about")).to_have_text(
+        "GPT-4o mini wrote this of the 6 earliest messages of this conversation; "
+        "the reply's model was sent it in their place."
+    )
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    visitor = new_page()  # signed out, by the chat's public link
+    visitor.goto(f"/share/{token}")
+    visitor.locator('[data-testid="message"][data-role="assistant"]').last.get_by_test_id(
+        "show-summary"
+    ).click()
+    expect(visitor.get_by_test_id("summary-text")).to_have_text(summed_up, use_inner_text=True)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from chat_app.models import Chat, ConversationSummary, Message, ModelEntry, SpendRecord, User
-from chat_app.services import branches, catalog, chats, replies, side_calls, summaries, summary_calls
+from chat_app.services import access, branches, catalog, chats, replies, side_calls, summaries, summary_calls
+from chat_app.services.errors import NotFound
 from chat_app.services.llm import Deadlines
 from chat_app.services.views import context_note
 from tests.support.factories import make_chat, make_user
@@ -88,6 +89,7 @@ async def test_messages_left_out_are_summed_up_and_sent_as_a_summary_from_then_o
 
     first = await _send(engine, chat_id, user, "Where do we stay? [[tokens=3]]")
     assert first.status == "complete" and first.left_out_messages > 0 and first.summarized_messages == 0
+    assert first.summary_id is None
     reply_call, summary_call = fake_env.chat_requests
     assert reply_call["messages"][0]["role"] == "user"  # no summary yet: the turns that fit
     assert summary_call["model"] == "gpt-4o-mini"
@@ -109,6 +111,7 @@ async def test_messages_left_out_are_summed_up_and_sent_as_a_summary_from_then_o
     assert opening["text"].startswith(f"The {kept.covered:,} earliest messages of this conversation")
     assert reply_call["messages"][1]["role"] == "user"
     assert second.summarized_messages == kept.covered <= second.left_out_messages
+    assert second.summary_id == kept.id  # which people can read from the reply's note
     assert context_note(second).startswith(
         f"Used the last {second.prompt_messages:,} messages, and a summary of "
     )
@@ -226,3 +229,86 @@ async def test_a_summary_written_twice_at_once_is_kept_once_and_both_calls_are_p
     assert kept.content == "Lisbon in May." and kept.message_id == call.last.id
     with Session(engine) as session:
         assert len(session.exec(select(SpendRecord)).all()) == 2
+
+
+def _summed_up_chat(session: Session, owner: User) -> tuple[Chat, Message, ConversationSummary]:
+    """Twelve messages, the first six summed up, and a reply at the end sent with that summary."""
+    chat = make_chat(session, owner)
+    written = [
+        Message(chat_id=chat.id, seq=n, role="user" if n % 2 else "assistant", content=f"m{n}")
+        for n in range(1, 13)
+    ]
+    branches.chain(chat, written)
+    session.add_all([chat, *written])
+    session.flush()
+    summary = ConversationSummary(
+        message_id=written[5].id,
+        chat_id=chat.id,
+        depth=6,
+        covered=6,
+        content="up to m6",
+        model_id="openai/gpt-4o-mini",
+    )
+    session.add(summary)
+    written[-1].summary_id, written[-1].summarized_messages = summary.id, 6
+    session.add(written[-1])
+    session.commit()
+    return chat, written[-1], summary
+
+
+def test_whoever_may_read_the_chat_reads_the_summary_a_reply_was_sent_with(session):
+    owner, stranger = make_user(session), make_user(session)
+    chat, reply, summary = _summed_up_chat(session, owner)
+
+    shown = chats.summary_sent_with(owner, str(chat.id), str(reply.id), session=session)
+    assert shown["content"] == "up to m6" and shown["covered"] == 6
+    assert shown["model_id"] == "openai/gpt-4o-mini" and shown["model_name"] == "GPT-4o mini"
+    assert chats.message_views([reply], session=session)[0]["summary_id"] == str(summary.id)
+
+    with pytest.raises(access.NoAccess):  # a chat one may not read tells nothing of its summaries
+        chats.summary_sent_with(stranger, str(chat.id), str(reply.id), session=session)
+    with pytest.raises(access.NoAccess):
+        chats.summary_sent_with(None, str(chat.id), str(reply.id), session=session)
+    others, _, _ = _summed_up_chat(session, stranger)
+    with pytest.raises(NotFound, match="not in this chat"):  # a reply of another chat, by its id
+        chats.summary_sent_with(stranger, str(others.id), str(reply.id), session=session)
+    unsent = session.exec(select(Message).where(Message.chat_id == chat.id, Message.seq == 11)).one()
+    for message_id in (str(unsent.id), "not-an-id"):
+        with pytest.raises(NotFound):
+            chats.summary_sent_with(owner, str(chat.id), message_id, session=session)
+
+
+def test_a_prompt_fitted_again_around_its_summary_reads_no_message_twice(
+    engine, fake_env, configure, small_window
+):
+    """The turns read to find what is left out are the ones fitted again around the summary."""
+    configure(SUMMARY_MODEL="openai/gpt-4o-mini")
+    chat_id, user = _long_chat(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        chat = session.get(Chat, chat_id)
+        assert chat is not None
+        cut = session.exec(select(Message).where(Message.chat_id == chat_id, Message.seq == 20)).one()
+        session.add(
+            ConversationSummary(
+                message_id=cut.id, chat_id=chat_id, depth=cut.depth, covered=20, content="x", model_id="x"
+            )
+        )
+        session.commit()
+        _, reply = chats.post_message(user, chat_id, "and then?", session=session)
+        model = catalog.resolve_model("openai/gpt-4o", session=session)
+        assert model is not None
+        walks: list[str] = []
+
+        def count(_conn, _cursor, statement: str, *_rest) -> None:
+            if "RECURSIVE" in statement:
+                walks.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            fitted = chats.fitted_prompt(reply, model, session=session)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert fitted.summary is not None and reply.summary_id is not None
+        assert reply.prompt_messages and reply.prompt_messages < EARLIER - 20
+        # one walk up the branch for the turns (one page holds them all), one for the summary
+        assert len(walks) == 2
