@@ -4,7 +4,7 @@ import asyncio
 
 import reflex as rx
 
-from chat_app import logs
+from chat_app import collector, logs
 from chat_app.api.app import make_api
 from chat_app.components.theme import ACCENT_COLOR
 from chat_app.pages import admin, auth, chat, settings  # noqa: F401  (registers the pages)
@@ -40,6 +40,7 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center"),
 )
 app.register_lifespan_task(sync_catalog_on_start)
+app.register_lifespan_task(collector.settle_for_serving)
 # The live channel, the batched writer, heartbeat and reaper; on SIGTERM this worker's replies
 # end saved (stopped, with their text) before it exits.
 app.register_lifespan_task(runtime.lifespan)

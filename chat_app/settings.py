@@ -58,6 +58,11 @@ FileCount = Annotated[int, Field(gt=0), Expected("a positive whole number of fil
 FrameCount = Annotated[int, Field(gt=0), Expected("a positive whole number of frames")]
 Port = Annotated[int, Field(ge=1, le=65535), Expected("a port number from 1 to 65535")]
 SmtpSecurity = Annotated[str, Expected("one of starttls, ssl or none")]
+GcThreshold = Annotated[
+    tuple[int, int, int],
+    NoDecode,
+    Expected("three whole numbers separated by commas, such as 50000,20,10 (Python's gc.set_threshold)"),
+]
 LogFormat = Annotated[str, Expected("text or json")]
 LogLevel = Annotated[str, Expected("one of debug, info, warning or error")]
 PublicUrl = Annotated[str, Expected("the address people open, starting with http:// or https://")]
@@ -176,6 +181,9 @@ class Settings(BaseSettings):
     redis_prefix: str = Field("chat_app", validation_alias="REDIS_KEY_PREFIX")
     # Granian reads it to start workers; the app, to warn when they have no Redis to share.
     granian_workers: WorkerCount = Field(1, validation_alias="GRANIAN_WORKERS")
+    # The garbage collector's thresholds in a server process (chat_app/collector.py); the name is
+    # the one LiteLLM's proxy reads for the same purpose.
+    gc_threshold: GcThreshold = Field((50_000, 20, 10), validation_alias="PYTHON_GC_THRESHOLD")
     google_client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
     google_client_secret: str = Field("", validation_alias="GOOGLE_CLIENT_SECRET", repr=False)
     google_discovery_url: str = Field(GOOGLE_DISCOVERY_URL, validation_alias="GOOGLE_DISCOVERY_URL")
@@ -273,6 +281,16 @@ class Settings(BaseSettings):
     def _origins_default(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         public_url = info.data.get("public_url")  # absent when PUBLIC_URL itself was refused
         return value or (_with_loopback_names(public_url) if public_url else ())
+
+    @field_validator("gc_threshold", mode="before")
+    @classmethod
+    def _three_whole_numbers(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ValueError("not three whole numbers")
+        return tuple(int(p) for p in parts)
 
     @field_validator("secret_key")
     @classmethod

@@ -35,3 +35,9 @@ def test_a_closed_tab_stops_following_its_chat(browser, app_url):
     wait_until(
         lambda: _live_followers(app_url) == 0, timeout=3 * TAB_CHECK, what="the closed tab's view ending"
     )
+
+
+def test_the_server_runs_with_its_collector_set_for_many_streams(app_url, app_data):
+    """chat_app/collector.py, run by the app's lifespan: thresholds set, the loaded heap frozen."""
+    said = [line for line in (app_data / "app.log").read_text().splitlines() if "garbage collector:" in line]
+    assert said and "thresholds (50000, 20, 10)" in said[0]
