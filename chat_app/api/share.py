@@ -12,7 +12,7 @@ from chat_app.api.chats import chat_payload
 from chat_app.api.common import in_thread
 from chat_app.api.endpoints import JsonObject, Router
 from chat_app.models import User
-from chat_app.services import access, sharing
+from chat_app.services import access, replies, sharing
 from chat_app.services.errors import Invalid, NotFound
 from chat_app.services.views import ChatView, chat_view
 
@@ -56,8 +56,15 @@ def invite(user: User, session: Session, body: JsonObject) -> tuple[sharing.Shar
     return sharing.share_view(user, chat_id, session=session), sharing.mailing(user, fresh)
 
 
-@router.patch("/api/share")
-def update_share(user: User, session: Session, body: JsonObject) -> sharing.ShareView:
+async def _access_changed(changed: tuple[str, Any]) -> Any:
+    """After the commit: the chat's open views check their access at once."""
+    chat_id, answer = changed
+    replies.announce_access(chat_id)
+    return answer
+
+
+@router.patch("/api/share", then=_access_changed)
+def update_share(user: User, session: Session, body: JsonObject) -> tuple[str, sharing.ShareView]:
     chat_id = _chat_id(body)
     if "is_public" in body:
         sharing.set_public(user, chat_id, _flag(body, "is_public"), session=session)
@@ -65,20 +72,24 @@ def update_share(user: User, session: Session, body: JsonObject) -> sharing.Shar
         sharing.set_can_edit(
             user, chat_id, str(body.get("email", "")), _flag(body, "can_edit"), session=session
         )
-    return sharing.share_view(user, chat_id, session=session)
+    return chat_id, sharing.share_view(user, chat_id, session=session)
 
 
-@router.delete("/api/share")
-def remove_invite(user: User, session: Session, query: QueryParams, body: JsonObject | None) -> None:
+@router.delete("/api/share", then=_access_changed)
+def remove_invite(
+    user: User, session: Session, query: QueryParams, body: JsonObject | None
+) -> tuple[str, None]:
     source = query if body is None else body
-    sharing.remove_invite(user, _chat_id(source), str(source.get("email", "")), session=session)
+    chat_id = _chat_id(source)
+    sharing.remove_invite(user, chat_id, str(source.get("email", "")), session=session)
+    return chat_id, None
 
 
-@router.post("/api/share/rotate")
-def rotate(user: User, session: Session, body: JsonObject) -> sharing.ShareView:
+@router.post("/api/share/rotate", then=_access_changed)
+def rotate(user: User, session: Session, body: JsonObject) -> tuple[str, sharing.ShareView]:
     chat_id = _chat_id(body)
     sharing.rotate_link(user, chat_id, session=session)
-    return sharing.share_view(user, chat_id, session=session)
+    return chat_id, sharing.share_view(user, chat_id, session=session)
 
 
 @router.get("/api/shared")

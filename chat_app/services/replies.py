@@ -128,6 +128,12 @@ def announce_branch(chat_id: uuid.UUID | str) -> None:
     _publish(str(chat_id), {"type": "branch"})
 
 
+def announce_access(chat_id: uuid.UUID | str) -> None:
+    """Who may read the chat changed (an invitation removed or changed, the link changed, the chat
+    made private): its open views, on any worker, check theirs at once."""
+    _publish(str(chat_id), {"type": "access"})
+
+
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)

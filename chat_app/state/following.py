@@ -115,8 +115,9 @@ class Following:
             elif kind == "progress" and is_live:
                 self._progress(event)
                 outcome.changed = True
-            elif kind in ("end", "delta", "progress", "branch"):
-                # a reply ended (or one we did not see start runs), or the chat moved to another branch
+            elif kind in ("end", "delta", "progress", "branch", "access"):
+                # a reply ended (or one we did not see start runs), the chat moved to another
+                # branch, or who may read it changed (a catch-up checks the reader's access first)
                 outcome.catch_up = True
         return outcome
 

@@ -10,7 +10,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from chat_app.models import User
-from chat_app.services import sharing
+from chat_app.services import replies, sharing
 from chat_app.state.auth import Refused
 from chat_app.state.chat import ChatState
 
@@ -35,8 +35,11 @@ class ShareState(ChatState):
         )
         self.invites = view["invites"]
 
-    async def _change(self, change: Callable[[User, str, Session], T]) -> T | Refused:
-        """Apply an owner's change, then show the sharing settings as they now are."""
+    async def _change(
+        self, change: Callable[[User, str, Session], T], *, access_changed: bool = False
+    ) -> T | Refused:
+        """Apply an owner's change, then show the sharing settings as they now are. A change of
+        who may read the chat is announced to its open views, which check theirs at once."""
         chat_id = self.chat_id
 
         def work(user, session):
@@ -48,6 +51,8 @@ class ShareState(ChatState):
             return outcome
         result, view = outcome
         self._show(view)
+        if access_changed:
+            replies.announce_access(chat_id)
         return result
 
     @rx.event
@@ -65,7 +70,8 @@ class ShareState(ChatState):
     @rx.event
     async def set_public(self, is_public: bool):
         done = await self._change(
-            lambda user, chat_id, session: sharing.set_public(user, chat_id, is_public, session=session)
+            lambda user, chat_id, session: sharing.set_public(user, chat_id, is_public, session=session),
+            access_changed=True,
         )
         if isinstance(done, Refused):
             return done.effect
@@ -108,7 +114,8 @@ class ShareState(ChatState):
         done = await self._change(
             lambda user, chat_id, session: sharing.set_can_edit(
                 user, chat_id, email, can_edit, session=session
-            )
+            ),
+            access_changed=True,
         )
         if isinstance(done, Refused):
             return done.effect
@@ -116,7 +123,8 @@ class ShareState(ChatState):
     @rx.event
     async def remove_invitee(self, email: str):
         done = await self._change(
-            lambda user, chat_id, session: sharing.remove_invite(user, chat_id, email, session=session)
+            lambda user, chat_id, session: sharing.remove_invite(user, chat_id, email, session=session),
+            access_changed=True,
         )
         if isinstance(done, Refused):
             return done.effect
@@ -124,7 +132,8 @@ class ShareState(ChatState):
     @rx.event
     async def rotate_link(self):
         done = await self._change(
-            lambda user, chat_id, session: sharing.rotate_link(user, chat_id, session=session)
+            lambda user, chat_id, session: sharing.rotate_link(user, chat_id, session=session),
+            access_changed=True,
         )
         return (
             done.effect

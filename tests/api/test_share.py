@@ -260,3 +260,36 @@ def test_without_smtp_the_link_is_there_to_send_by_hand(api, fake_env):
     view = api.post("/api/share", json={"chat_id": chat["id"], "emails": "friend@example.com"}).json()
     assert view["emailed"] == [] and view["email_enabled"] is False
     assert re.fullmatch(r"http://testserver/invite/[A-Za-z0-9_-]{32}", view["invites"][0]["invite_link"])
+
+
+def test_each_change_of_who_may_read_is_announced_to_the_chats_open_views(api, fake_env):
+    """The views of the chat, on any worker, hear it and check their access at once."""
+    from contextlib import asynccontextmanager
+
+    from chat_app.services import runtime
+
+    api_user(api)
+    chat_id = api.post("/api/chats", json={}).json()["id"]
+    api.post("/api/share", json={"chat_id": chat_id, "emails": "reader@example.com"})
+
+    @asynccontextmanager
+    async def following():  # entered on the app's own event loop, as a view's follower is
+        async with runtime.current().channel.follow(chat_id) as subscription:
+            yield subscription
+
+    with api.portal.wrap_async_context_manager(following()) as subscription:
+        assert api.patch("/api/share", json={"chat_id": chat_id, "is_public": True}).status_code == 200
+        assert api.patch(
+            "/api/share", json={"chat_id": chat_id, "email": "reader@example.com", "can_edit": True}
+        ).json()["invites"][0]["can_edit"]
+        assert api.post("/api/share/rotate", json={"chat_id": chat_id}).status_code == 200
+        assert (
+            api.delete("/api/share", params={"chat_id": chat_id, "email": "reader@example.com"}).status_code
+            == 204
+        )
+        heard: list[dict] = []
+        for _ in range(20):
+            heard += api.portal.call(subscription.next_batch, 0.2)
+            if len(heard) >= 4:
+                break
+    assert [e["type"] for e in heard] == ["access"] * 4

@@ -109,12 +109,11 @@ def test_share_view_upgrade_public_rotate_remove(page: Page, new_page, fake_smtp
     visitor.goto(new_link)
     expect(visitor.locator('[data-role="user"]')).to_have_count(2)
 
-    # removed (and private again): the guest loses access at their next action, without reloading
+    # removed (and private again): the guest's open view closes at once, without an action of theirs
     dialog.get_by_test_id("public-toggle").click()
     expect(dialog.get_by_test_id("public-toggle")).to_have_attribute("data-state", "unchecked")
     row.get_by_test_id("remove-invitee").click()
     expect(row).to_have_count(0)
-    send(guest_page, "still here?")
     expect(guest_page.get_by_test_id("no-access")).to_be_visible()
     expect(guest_page.locator('[data-testid="message"]')).to_have_count(0)
 
@@ -206,6 +205,24 @@ def test_a_reader_removed_mid_reply_stops_seeing_it_at_once(page: Page, new_page
     expect(guest_page.get_by_test_id("no-access")).to_be_visible(timeout=(ACCESS_RECHECK + 4) * 1000)
     expect(guest_page.locator('[data-testid="message"]')).to_have_count(0)
     expect(page.locator(streaming)).to_have_count(1)
+
+
+def test_a_reader_removed_while_the_chat_is_quiet_loses_the_view_at_once(page: Page, new_page, fake_smtp):
+    """No reply streams, so nothing else would make the reader's view look again: the removal is
+    announced on the chat's channel, and the view checks its access at once."""
+    _register_confirmed(page, fake_smtp)
+    _start_chat(page)
+    guest_page = new_page()
+    guest = register(guest_page, unique_email("quiet"))
+    _invite(page, guest)
+    guest_page.goto(_emailed_invite_path(fake_smtp, guest))
+    expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
+    expect(guest_page.locator('[data-testid="message"]')).to_have_count(2)
+    row = page.locator(f'[data-testid="invitee"][data-email="{guest}"]')
+    row.get_by_test_id("remove-invitee").click()
+    expect(row).to_have_count(0)
+    expect(guest_page.get_by_test_id("no-access")).to_be_visible()
+    expect(guest_page.locator('[data-testid="message"]')).to_have_count(0)
 
 
 def test_a_public_link_shows_its_pictures_and_its_view_ends_when_the_link_changes(page: Page, new_page):

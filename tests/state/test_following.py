@@ -152,3 +152,9 @@ def test_the_chat_moving_to_another_branch_sends_the_view_to_the_database_once_n
     following = Following()
     assert following.apply([{"type": "branch"}]).catch_up
     assert not following.apply([{"type": "branch", "replayed": True}]).catch_up  # read after it
+
+
+def test_a_change_of_who_may_read_sends_the_view_to_the_database_which_checks_its_access_first():
+    following = Following(last_seq=2)
+    assert following.apply([{"type": "access"}]).catch_up
+    assert not following.apply([{"type": "access", "replayed": True}]).catch_up  # read after it
