@@ -184,14 +184,21 @@ def test_an_unconfirmed_owner_invites_without_email_and_is_told_why(page: Page, 
     assert fake_smtp.messages_to(guest, timeout=1) == []
 
 
-def test_a_reader_removed_mid_reply_stops_seeing_it_at_once(page: Page, new_page, fake_smtp):
+def _a_reader_watching(page: Page, new_page, fake_smtp, name: str) -> tuple[Page, str]:
+    """The owner's chat, open in an invited reader's page (the share dialog left open); the
+    reader's page and address."""
     _register_confirmed(page, fake_smtp)
     _start_chat(page)
     guest_page = new_page()
-    guest = register(guest_page, unique_email("watcher"))
+    guest = register(guest_page, unique_email(name))
     _invite(page, guest)
     guest_page.goto(_emailed_invite_path(fake_smtp, guest))
     expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
+    return guest_page, guest
+
+
+def test_a_reader_removed_mid_reply_stops_seeing_it_at_once(page: Page, new_page, fake_smtp):
+    guest_page, guest = _a_reader_watching(page, new_page, fake_smtp, "watcher")
     page.keyboard.press("Escape")
     send(page, "a long story [[tokens=600]] [[delay=0.04]]")  # about 24 seconds of streaming
     streaming = '[data-role="assistant"][data-status="streaming"]'
@@ -210,13 +217,7 @@ def test_a_reader_removed_mid_reply_stops_seeing_it_at_once(page: Page, new_page
 def test_a_reader_removed_while_the_chat_is_quiet_loses_the_view_at_once(page: Page, new_page, fake_smtp):
     """No reply streams, so nothing else would make the reader's view look again: the removal is
     announced on the chat's channel, and the view checks its access at once."""
-    _register_confirmed(page, fake_smtp)
-    _start_chat(page)
-    guest_page = new_page()
-    guest = register(guest_page, unique_email("quiet"))
-    _invite(page, guest)
-    guest_page.goto(_emailed_invite_path(fake_smtp, guest))
-    expect(guest_page.get_by_test_id("read-only-bar")).to_be_visible()
+    guest_page, guest = _a_reader_watching(page, new_page, fake_smtp, "quiet")
     expect(guest_page.locator('[data-testid="message"]')).to_have_count(2)
     row = page.locator(f'[data-testid="invitee"][data-email="{guest}"]')
     row.get_by_test_id("remove-invitee").click()
