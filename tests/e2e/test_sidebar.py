@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
@@ -45,7 +46,15 @@ def _seed_chats(database_url: str, email: str) -> list[str]:
         engine.dispose()
 
 
-def test_pinned_chats_on_top_the_rest_grouped_and_paged(page: Page, app_database):
+def _a_zone_where_it_is_midday() -> str:
+    """A time zone whose clock reads about noon now: the chat seeded minutes ago stays "Today"
+    for the reader even when the test runs across midnight UTC."""
+    hours_east = 12 - datetime.now(timezone.utc).hour  # -11 to 12
+    return f"Etc/GMT{-hours_east:+d}"  # the tz database's sign is reversed: Etc/GMT-5 is UTC+5
+
+
+def test_pinned_chats_on_top_the_rest_grouped_and_paged(new_page: Callable[..., Page], app_database):
+    page = new_page(viewport={"width": 1280, "height": 800}, timezone_id=_a_zone_where_it_is_midday())
     email = register(page)
     ids = _seed_chats(app_database, email)
     page.reload()
