@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -441,21 +441,35 @@ def run(
     viewers: int,
     history_runs: int,
     keep: Path | None = None,
-) -> dict[str, Any]:
-    results: dict[str, Any] = {"sizes": sizes, "viewers": viewers, "configs": {}, "history": None}
+    passes: int = 1,
+) -> list[dict[str, Any]]:
+    """One result per pass; each pass runs every config in turn, so that on a shared machine a
+    config's figures can be set beside the others' from the same minutes."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    results: list[dict[str, Any]] = []
     try:
         with fake_provider_process(tmp / "fake.log") as fake_url:
-            if "litellm" in configs:
-                progress("LiteLLM alone")
-                results["configs"]["litellm"] = [litellm_alone(fake_url, n) for n in sizes]
             project = isolated_copy(tmp / "project") if any(c != "litellm" for c in configs) else tmp
-            for config in (c for c in configs if c != "litellm"):
-                progress(f"{config}: starting the app")
-                with database_for(config, tmp) as database_url:
-                    run_config(
-                        config, database_url, fake_url, tmp, project, sizes, viewers, history_runs, results
-                    )
+            for number in range(1, passes + 1):
+                result: dict[str, Any] = {"sizes": sizes, "viewers": viewers, "configs": {}, "history": None}
+                results.append(result)
+                if "litellm" in configs:
+                    progress(f"pass {number}: LiteLLM alone")
+                    result["configs"]["litellm"] = [litellm_alone(fake_url, n) for n in sizes]
+                for config in (c for c in configs if c != "litellm"):
+                    progress(f"pass {number}, {config}: starting the app")
+                    with database_for(config, tmp) as database_url:
+                        run_config(
+                            config,
+                            database_url,
+                            fake_url,
+                            tmp,
+                            project,
+                            sizes,
+                            viewers,
+                            history_runs if number == 1 else 0,  # the long chats: once
+                            result,
+                        )
     finally:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
@@ -470,6 +484,68 @@ def run(
 
 def _rate(r: dict[str, Any]) -> float:
     return r["tokens"] / r["elapsed"] if r["elapsed"] else 0.0
+
+
+def report_passes(passes: list[dict[str, Any]]) -> str:
+    """Each pass's table, then (with several) each goal's figure from every pass and its median."""
+    if len(passes) == 1:
+        return report(passes[0])
+    lines = []
+    for number, result in enumerate(passes, 1):
+        lines += ["", f"===== pass {number} of {len(passes)}", report(result)]
+    lines += ["", f"Goals across the {len(passes)} passes (each pass's figure, then the median):"]
+    by_goal: dict[str, list[float]] = {}
+    for result in passes:
+        for goal, value in _goal_figures(result):
+            by_goal.setdefault(goal, []).append(value)
+    for goal, values in by_goal.items():
+        shown = ", ".join(f"{v:g}" for v in values)
+        lines.append(f"  {goal}: {shown}; median {statistics.median(values):g}")
+    return "\n".join(lines)
+
+
+def _round_in(results: dict[str, Any]) -> Callable[[str, int], dict[str, Any] | None]:
+    """`at(config, n)`: that config's round of n replies at once in these results, if it ran."""
+    configs, sizes = results["configs"], results["sizes"]
+
+    def at(name: str, n: int) -> dict[str, Any] | None:
+        return configs[name][sizes.index(n)] if name in configs and n in sizes else None
+
+    return at
+
+
+def _goal_figures(results: dict[str, Any]) -> list[tuple[str, float]]:
+    """The goals' figures as numbers, rounded as the report shows them."""
+    out: list[tuple[str, float]] = []
+    at = _round_in(results)
+
+    lite, one, two = at("litellm", 200), at("pg-1", 200), at("pg-redis-2", 200)
+    for name in ("sqlite-1", "pg-1"):
+        r = at(name, 200)
+        if r and lite:
+            out.append(
+                (f"200 at once, {name} / LiteLLM alone, % (goal >= 90)", round(_rate(r) / _rate(lite) * 100))
+            )
+    if one and two:
+        out.append(("200 at once, pg-redis-2 / pg-1, x (goal >= 1.7)", round(_rate(two) / _rate(one), 2)))
+    for name in CONFIGS[1:]:
+        r = at(name, 20)
+        if r:
+            out.append(
+                (
+                    f"20 at once, {name}, x the provider's time (goal <= 1.2)",
+                    round(r["elapsed"] / PROVIDER_TIME, 2),
+                )
+            )
+        r = at(name, 50)
+        if r and r["viewer_delays_ms"]:
+            out.append(
+                (
+                    f"50 at once, {name}, viewer delay p95 ms (goal <= 100)",
+                    round(percentile(r["viewer_delays_ms"], 0.95)),
+                )
+            )
+    return out
 
 
 def report(results: dict[str, Any]) -> str:
@@ -525,10 +601,8 @@ def report(results: dict[str, Any]) -> str:
 
 
 def _goals(results: dict[str, Any]) -> list[str]:
-    configs, sizes, out = results["configs"], results["sizes"], []
-
-    def at(name: str, n: int) -> dict[str, Any] | None:
-        return configs[name][sizes.index(n)] if name in configs and n in sizes else None
+    out: list[str] = []
+    at = _round_in(results)
 
     lite = at("litellm", 200)
     for name in ("sqlite-1", "pg-1"):
@@ -572,6 +646,9 @@ def main() -> None:
         "--history-runs", type=int, default=3, help="Chromium runs per long-chat measure (0: skip)"
     )
     parser.add_argument("--keep", type=Path, help="keep the apps' and the fake's logs here")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="passes over the configs, alternating them (medians at the end)"
+    )
     parser.add_argument("--litellm-alone", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fake", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -584,10 +661,18 @@ def main() -> None:
     unknown = set(configs) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configs: {', '.join(sorted(unknown))}")
-    results = run(
-        configs, [int(s) for s in args.sizes.split(",")], args.viewers, args.history_runs, args.keep
+    passes = run(
+        configs,
+        [int(s) for s in args.sizes.split(",")],
+        args.viewers,
+        args.history_runs,
+        args.keep,
+        max(args.repeat, 1),
     )
-    print(json.dumps(results, indent=1, default=str) if args.json else report(results))
+    if args.json:
+        print(json.dumps(passes[0] if len(passes) == 1 else passes, indent=1, default=str))
+    else:
+        print(report_passes(passes))
 
 
 if __name__ == "__main__":

@@ -843,15 +843,21 @@ async def _stream(
         if script.first_delay:
             await asyncio.sleep(script.first_delay)
         chunks = reply.chunks[: max(1, len(reply.chunks) // 2)] if script.cut else reply.chunks
+        due = time.monotonic()
         for index, text in enumerate(chunks):
             if index:
-                await asyncio.sleep(script.delay)
+                # Each chunk is due `delay` after the last one was due, as a model writes at its own
+                # pace: a late wake-up (this process shares the machine with the client) is not
+                # added to every chunk after it.
+                due += script.delay
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
             reply.sent += 1
             yield proto.delta(reply, f"{text}@{time.time():.3f}" if script.stamp else text)
             if script.badline and index == min(1, len(chunks) - 1):
                 yield proto.badline()
             if index == 0 and script.stall:
                 await asyncio.sleep(script.stall)
+                due = time.monotonic()
         if not script.cut:
             for frame in proto.closing(reply):
                 yield frame

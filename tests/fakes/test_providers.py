@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -472,6 +473,33 @@ def test_first_delay_sends_headers_at_once(fake_providers: FakeProviders) -> Non
     first_content = next(t for t, line in stamps if '"content":""' not in line)
     assert first_content >= 0.35
     assert stamps[-1][0] - first_content >= 0.28  # the stall after the first content chunk
+
+
+def test_chunks_keep_the_scripts_pace_when_the_fake_wakes_late(fake_providers: FakeProviders) -> None:
+    """Each chunk is due `delay` after the one before was due, as a model writes at its own pace:
+    the fake's late wake-ups (it shares the machine, and here the interpreter, with its client)
+    must not add up, or every benchmark's "provider's own time" would be longer than it says."""
+    tokens, delay = 30, 0.02
+    body = OPENAI_BODY | {
+        "messages": [{"role": "user", "content": f"[[tokens={tokens}]] [[delay={delay}]] [[stamp]]"}]
+    }
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.02)  # the fake's thread waits up to 20 ms for the interpreter after each sleep
+    try:
+        with httpx.stream(
+            "POST", fake_providers.base_url + "/v1/chat/completions", json=body, headers=AUTH
+        ) as response:
+            stamps = []
+            for line in response.iter_lines():
+                stamps += [float(t) for t in re.findall(r"tok\d+@(\d+\.\d+)", line)]
+                busy_until = time.monotonic() + 0.02
+                while time.monotonic() < busy_until:  # the client keeps the interpreter busy
+                    pass
+    finally:
+        sys.setswitchinterval(switch)
+    assert len(stamps) == tokens
+    span = stamps[-1] - stamps[0]
+    assert (tokens - 1) * delay - 0.005 <= span <= (tokens - 1) * delay + 0.06, span
 
 
 # --------------------------------------------------------------------------- runner
