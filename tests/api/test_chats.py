@@ -7,8 +7,7 @@ import httpx
 
 from chat_app.db import session_scope
 from chat_app.models import Chat, ConversationSummary, Message
-from chat_app.services import branches
-from tests.support.factories import api_user
+from tests.support.factories import api_user, write_conversation
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
 
@@ -164,12 +163,7 @@ def test_a_chat_far_past_the_models_window_still_gets_its_reply(api, fake_env):
     with session_scope() as session:
         chat = session.get(Chat, uuid.UUID(chat_id))
         assert chat is not None
-        earlier = [
-            Message(chat_id=chat.id, seq=n, role="user" if n % 2 else "assistant", content=f"{n}: {long}")
-            for n in range(1, 2_001)
-        ]
-        branches.chain(chat, earlier)
-        session.add_all([chat, *earlier])
+        write_conversation(session, chat, [f"{n}: {long}" for n in range(1, 2_001)])
     posted = api.post(f"/api/chats/{chat_id}/messages", json={"content": "and now? [[tokens=3]]"})
     assert posted.status_code == 202
     wait_for_reply(chat_in_flight(api, chat_id))

@@ -9,7 +9,7 @@ from chat_app.models import Chat, Message
 from chat_app.services import branches, chats, sharing
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid, NotFound
-from tests.support.factories import make_chat, make_user
+from tests.support.factories import make_chat, make_user, write_conversation
 from tests.support.statements import statements_run
 
 
@@ -162,12 +162,7 @@ def test_a_page_of_a_long_branch_is_one_bounded_read(engine):
     with Session(engine, expire_on_commit=False) as session:
         user = make_user(session)
         chat = make_chat(session, user)
-        written = [
-            Message(chat_id=chat.id, seq=n, role="user" if n % 2 else "assistant", content=f"{n}")
-            for n in range(1, 2_001)
-        ]
-        branches.chain(chat, written)
-        session.add_all([chat, *written])
+        write_conversation(session, chat, [f"{n}" for n in range(1, 2_001)])
         session.commit()
         with statements_run(engine) as reads:
             page = chats.branch_of(chat, session=session, limit=50)

@@ -14,7 +14,7 @@ from chat_app.services import access, branches, catalog, chats, replies, side_ca
 from chat_app.services.errors import NotFound
 from chat_app.services.llm import Deadlines
 from chat_app.services.views import context_note
-from tests.support.factories import make_chat, make_user
+from tests.support.factories import make_chat, make_user, write_conversation
 from tests.support.waiting import wait_for_reply_job
 
 FAST = Deadlines(first_token=3, chunk_gap=2, total=30)
@@ -234,12 +234,7 @@ async def test_a_summary_written_twice_at_once_is_kept_once_and_both_calls_are_p
 def _summed_up_chat(session: Session, owner: User) -> tuple[Chat, Message, ConversationSummary]:
     """Twelve messages, the first six summed up, and a reply at the end sent with that summary."""
     chat = make_chat(session, owner)
-    written = [
-        Message(chat_id=chat.id, seq=n, role="user" if n % 2 else "assistant", content=f"m{n}")
-        for n in range(1, 13)
-    ]
-    branches.chain(chat, written)
-    session.add_all([chat, *written])
+    written = write_conversation(session, chat, [f"m{n}" for n in range(1, 13)])
     session.flush()
     summary = ConversationSummary(
         message_id=written[5].id,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 
 import httpx
 from sqlmodel import Session
 
-from chat_app.models import Chat, User
-from chat_app.services import accounts, api_tokens, chats
+from chat_app.models import Chat, Message, User
+from chat_app.services import accounts, api_tokens, branches, chats
 from tests.fakes import media_samples as samples
 from tests.support.waiting import chat_in_flight, wait_for_reply
 
@@ -24,6 +25,18 @@ def make_chat(session: Session, owner: User, model_id: str = "openai/gpt-4o") ->
     chat = chats.create_chat(owner, session=session, model_id=model_id)
     session.commit()
     return chat
+
+
+def write_conversation(session: Session, chat: Chat, texts: Sequence[str]) -> list[Message]:
+    """Messages written straight into `chat` as the branch it shows (a person's, then a reply, and
+    so on, from seq 1), added to the session but not committed: long chats made in a moment."""
+    written = [
+        Message(chat_id=chat.id, seq=n, role="user" if n % 2 else "assistant", content=text)
+        for n, text in enumerate(texts, 1)
+    ]
+    branches.chain(chat, written)
+    session.add_all([chat, *written])
+    return written
 
 
 def make_token(session: Session, owner: User, name: str = "tests") -> str:
