@@ -68,18 +68,27 @@ GOAL_RATIO = 1.05
 
 MESSAGE = '[data-testid="message"]'
 
-# Runs in the page before the click: notes when Send is clicked and when "tok1" first appears
-# in an assistant message, both on the page's own clock (no Python polling in the measurement).
-WATCH_JS = """() => {
-  const w = window.__bench = {click: null, first: null, frame: null};
+# Runs in the page before the click: notes when Send is clicked, when "tok1" and the reply's last
+# token first appear in an assistant message, and when that message is shown complete, all on the
+# page's own clock (no Python polling in the measurement).
+WATCH_JS = """(last) => {
+  const w = window.__bench = {click: null, first: null, frame: null, last: null, done: null};
   document.querySelector('[data-testid="send-button"]').addEventListener(
     'click', () => { if (w.click === null) w.click = performance.now(); }, {capture: true, once: true});
-  const seen = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')]
-    .some(m => /\\btok1\\b/.test(m.textContent));
+  const replies = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')];
+  const has = (m, n) => new RegExp('\\\\btok' + n + '\\\\b').test(m.textContent);
   const obs = new MutationObserver(() => {
-    if (w.first === null && w.click !== null && seen()) { w.first = performance.now(); obs.disconnect(); }
+    if (w.click === null) return;
+    const now = performance.now();
+    if (w.first === null && replies().some(m => has(m, 1))) w.first = now;
+    if (w.last === null && replies().some(m => has(m, last))) w.last = now;
+    if (w.done === null && replies().some(m => m.dataset.status === 'complete' && has(m, last))) {
+      w.done = now;
+      obs.disconnect();
+    }
   });
-  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true,
+                              attributes: true, attributeFilter: ['data-status']});
 }"""
 
 # Installed before any page script: notes when the first websocket message carrying "tok1"
@@ -190,7 +199,7 @@ def one_reply(
     if page.get_by_test_id("model-picker").inner_text().strip() != "GPT-4o":
         raise SystemExit(f"the chat does not show {MODEL} in its model picker")
     page.get_by_test_id("composer-input").fill(f"Count for me [[tokens={tokens}]] [[delay={DELAY}]]")
-    page.evaluate(WATCH_JS)
+    page.evaluate(WATCH_JS, tokens)
     page.wait_for_timeout(500)  # let every frame of the page load be delivered before counting
     counter.reset()
     page.get_by_test_id("send-button").click()
@@ -211,6 +220,10 @@ def one_reply(
         "bytes_per_text_byte": sent / len(reply_text(tokens).encode()),
         "ttft_ms": since_click("first"),
         "ttft_frame_ms": since_click("frame"),
+        # the reply shown complete (Send back) after its last token was shown
+        "complete_after_text_ms": (marks["done"] - marks["last"])
+        if marks and marks.get("done") and marks.get("last")
+        else None,
         "payloads": frames,
     }
 
@@ -451,10 +464,12 @@ def run(bytes_runs: int, ttft_runs: int, keep: Path | None, long_replies: tuple[
                 "text_bytes": len(reply_text(tokens).encode()),
                 "ratio": r["bytes_per_text_byte"],
                 "within_goal": r["bytes_per_text_byte"] <= GOAL_LONG_RATIO,
+                "complete_after_text_ms": r["complete_after_text_ms"],
             }
             for tokens, r in zip(long_replies, long, strict=True)
         },
         "tokens_per_reply": TOKENS,
+        "complete_after_text_ms": median(ttfts(small, "complete_after_text_ms")) if small else None,
         "bytes_per_token": {
             "10": bpt_small,
             "1000": bpt_large,
@@ -529,6 +544,17 @@ def report(r: dict[str, Any]) -> str:
             f"{v['frames']:5,} frames: {v['ratio']:6.2f}x  (goal <= {GOAL_LONG_RATIO:g}: "
             f"{'met' if v['within_goal'] else 'NOT MET'})"
             for tokens, v in r["long_replies"].items()
+        ),
+        "The reply shown complete (Send back) after its last token was shown: "
+        + ", ".join(
+            f"{v['complete_after_text_ms']:.0f} ms at {int(tokens):,} tokens"
+            for tokens, v in r["long_replies"].items()
+            if v["complete_after_text_ms"] is not None
+        )
+        + (
+            f"; {r['complete_after_text_ms']:.0f} ms at {TOKENS} tokens (median)."
+            if r.get("complete_after_text_ms") is not None
+            else "."
         ),
         *(
             [

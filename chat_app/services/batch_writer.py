@@ -3,7 +3,8 @@
 However many replies stream, the database sees a few transactions a second: growing text goes
 out every half second (a reply's first save marks it `streaming`); if the process dies, a reply
 loses at most the text of the last interval. Replies that end are saved together as soon as the
-batch before them is written, so a burst of endings is a handful of transactions, not one each.
+batch before them is written, so a burst of endings is a handful of transactions, not one each;
+so are the counts of tokens that come after a reply's text was saved complete.
 Every write touches only replies still in flight: a reply ended elsewhere (its worker taken for
 gone, a stop from a dead runner's chat) is never overwritten.
 """
@@ -42,12 +43,25 @@ class Ending:
     cost: float | None
 
 
+@dataclass(frozen=True)
+class Usage:
+    """The tokens and cost of a reply saved complete before the provider counted them."""
+
+    message_id: str
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+
+
+Saved = Ending | Usage
+
+
 class BatchWriter:
     def __init__(self, every: float = SAVE_EVERY) -> None:
         self._every = every
         # engine (None: the app's own) -> message id -> how to read its text now
         self._dirty: dict[sa.Engine | None, dict[str, Callable[[], str]]] = {}
-        self._endings: dict[sa.Engine | None, list[tuple[Ending, asyncio.Future[None]]]] = {}
+        self._endings: dict[sa.Engine | None, list[tuple[Saved, asyncio.Future[None]]]] = {}
         self._ending = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -69,9 +83,16 @@ class BatchWriter:
     def end(self, ending: Ending, engine: sa.Engine | None = None) -> asyncio.Future[None]:
         """Save a reply's end with the next batch of endings; done once it is written."""
         self.forget(ending.message_id, engine)
+        return self._queue(ending, engine)
+
+    def usage(self, usage: Usage, engine: sa.Engine | None = None) -> asyncio.Future[None]:
+        """Save the tokens of a reply that ended, with the next batch of endings."""
+        return self._queue(usage, engine)
+
+    def _queue(self, saved: Saved, engine: sa.Engine | None) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._endings.setdefault(engine, []).append((ending, done))
+        self._endings.setdefault(engine, []).append((saved, done))
         if self._saving_endings():
             self._ending.set()
         else:  # closed, or the loop is closing and cancelled it: nobody else would save this
@@ -139,40 +160,74 @@ _MESSAGES = SQLModel.metadata.tables["messages"]
 _CHATS = SQLModel.metadata.tables["chat_sessions"]
 
 
-def _save_endings(endings: list[Ending], engine: sa.Engine | None) -> None:
-    now = utcnow()
-    messages, chats = _MESSAGES, _CHATS
+def _save_endings(saved: list[Saved], engine: sa.Engine | None) -> None:
+    endings = [e for e in saved if isinstance(e, Ending)]
+    counts = [u for u in saved if isinstance(u, Usage)]
     with session_scope(engine) as session:
         connection = session.connection()
-        connection.execute(
-            sa.update(messages)
-            .where(messages.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
-            .values(
-                content=sa.bindparam("text"),
-                status=sa.bindparam("final_status"),
-                error=sa.bindparam("final_error"),
-                input_tokens=sa.bindparam("tokens_in"),
-                output_tokens=sa.bindparam("tokens_out"),
-                cost=sa.bindparam("final_cost"),
-                updated_at=now,
-            ),
-            [
-                {
-                    "message_id": uuid.UUID(e.message_id),
-                    "text": e.text,
-                    "final_status": e.status,
-                    "final_error": e.error,
-                    "tokens_in": e.input_tokens,
-                    "tokens_out": e.output_tokens,
-                    "final_cost": e.cost,
-                }
-                for e in endings
-            ],
+        if endings:
+            _save_ends(connection, endings)
+        if counts:
+            _save_counts(connection, counts)
+
+
+def _save_ends(connection: sa.Connection, endings: list[Ending]) -> None:
+    now = utcnow()
+    connection.execute(
+        sa.update(_MESSAGES)
+        .where(_MESSAGES.c.id == sa.bindparam("message_id"), sa.text(IN_FLIGHT_SQL))
+        .values(
+            content=sa.bindparam("text"),
+            status=sa.bindparam("final_status"),
+            error=sa.bindparam("final_error"),
+            input_tokens=sa.bindparam("tokens_in"),
+            output_tokens=sa.bindparam("tokens_out"),
+            cost=sa.bindparam("final_cost"),
+            updated_at=now,
+        ),
+        [
+            {
+                "message_id": uuid.UUID(e.message_id),
+                "text": e.text,
+                "final_status": e.status,
+                "final_error": e.error,
+                "tokens_in": e.input_tokens,
+                "tokens_out": e.output_tokens,
+                "final_cost": e.cost,
+            }
+            for e in endings
+        ],
+    )
+    connection.execute(
+        sa.update(_CHATS).where(_CHATS.c.id == sa.bindparam("chat")).values(updated_at=now),
+        [{"chat": uuid.UUID(c)} for c in {e.chat_id for e in endings}],
+    )
+
+
+def _save_counts(connection: sa.Connection, counts: list[Usage]) -> None:
+    """Only a reply still complete is counted: one regenerated meanwhile is counted at its new end.
+    Its `updated_at` stays the moment it ended."""
+    connection.execute(
+        sa.update(_MESSAGES)
+        .where(
+            _MESSAGES.c.id == sa.bindparam("message_id"),
+            _MESSAGES.c.status == MessageStatus.complete.value,
         )
-        connection.execute(
-            sa.update(chats).where(chats.c.id == sa.bindparam("chat")).values(updated_at=now),
-            [{"chat": uuid.UUID(c)} for c in {e.chat_id for e in endings}],
-        )
+        .values(
+            input_tokens=sa.bindparam("tokens_in"),
+            output_tokens=sa.bindparam("tokens_out"),
+            cost=sa.bindparam("final_cost"),
+        ),
+        [
+            {
+                "message_id": uuid.UUID(u.message_id),
+                "tokens_in": u.input_tokens,
+                "tokens_out": u.output_tokens,
+                "final_cost": u.cost,
+            }
+            for u in counts
+        ],
+    )
 
 
 def _save(rows: list[dict], engine: sa.Engine | None) -> None:

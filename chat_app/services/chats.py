@@ -201,6 +201,19 @@ def chat_cost(chat_id: uuid.UUID, *, session: Session) -> float:
     return float(total or 0.0)
 
 
+def counts_of(
+    chat_id: uuid.UUID, message_ids: list[str], *, session: Session
+) -> dict[str, tuple[int | None, int | None, float | None]]:
+    """The tokens and cost of some of the chat's messages (input, output, cost), by id."""
+    ids = [uuid.UUID(i) for i in message_ids]
+    rows = session.execute(
+        sa.select(
+            col(Message.id), col(Message.input_tokens), col(Message.output_tokens), col(Message.cost)
+        ).where(col(Message.chat_id) == chat_id, col(Message.id).in_(ids))
+    ).all()
+    return {str(r.id): (r.input_tokens, r.output_tokens, r.cost) for r in rows}
+
+
 def branch_since(
     chat: Chat, tip: Message | None, *, session: Session, leaf: uuid.UUID | None = None
 ) -> branches.Since:

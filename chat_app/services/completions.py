@@ -302,7 +302,7 @@ class Running:
                 if isinstance(event, llm.TextDelta):
                     parts.append(event.text)
                     put(event)
-                else:
+                elif isinstance(event, llm.Finished):
                     finish, usage = event.finish_reason, (event.input_tokens, event.output_tokens)
         except asyncio.CancelledError:  # the program went away; what was asked is still billed
             status = MessageStatus.stopped

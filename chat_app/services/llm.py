@@ -42,13 +42,22 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class TextDone:
+    """The provider finished the text (`finish_reason`): no more of it will come. The stream goes
+    on only for the provider's count of tokens, which LiteLLM hands over after rebuilding the
+    whole response from its pieces (25 ms for 100 tokens, half a second for 4,000)."""
+
+    finish_reason: str
+
+
+@dataclass(frozen=True)
 class Finished:
     finish_reason: str
     input_tokens: int | None
     output_tokens: int | None
 
 
-StreamEvent = TextDelta | Finished
+StreamEvent = TextDelta | TextDone | Finished
 
 
 class ProviderError(Exception):
@@ -241,7 +250,8 @@ async def stream_reply(
     max_tokens: int | None = None,
     sampling: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[StreamEvent]:
-    """Yield text deltas, then exactly one Finished; raise ProviderError on any failure.
+    """Yield text deltas, one TextDone once the provider finishes the text, then exactly one
+    Finished; raise ProviderError on any failure (after TextDone too: its text is whole).
 
     `sampling` holds OpenAI's sampling options (temperature, top_p, stop, …) a program asked for;
     one a provider does not take is left out (LiteLLM's drop_params), not refused.
@@ -272,6 +282,7 @@ async def stream_reply(
 
     stream = await _open_stream(request, timer)
     finish_reason: str | None = None
+    text_done = False
     input_tokens = output_tokens = None
     try:
         async for chunk in _TimedChunks(stream, timer):
@@ -286,6 +297,13 @@ async def stream_reply(
                     yield TextDelta(text)
                 if choice.finish_reason:
                     finish_reason = choice.finish_reason
+            # Only the provider's own finish counts (LiteLLM makes one up for a stream cut short,
+            # see _provider_finish_reason), and Gemini's once its marker went by on the wire.
+            if not text_done and finish_reason and (watch is None or watch.seen):
+                said = _provider_finish_reason(stream, finish_reason)
+                if said:
+                    text_done = True
+                    yield TextDone(said)
     finally:
         await _close(stream)
     finish_reason = _provider_finish_reason(stream, finish_reason)

@@ -36,7 +36,7 @@ from chat_app.services import (
     titles,
     workers,
 )
-from chat_app.services.batch_writer import Ending
+from chat_app.services.batch_writer import Ending, Usage
 from chat_app.services.catalog import resolve_model
 from chat_app.services.errors import Invalid
 from chat_app.services.litellm_loader import load_litellm
@@ -70,6 +70,7 @@ class ReplyJob:
     length: int = 0
     first_token_seconds: float | None = None  # from asking the model to its first text
     asked: bool = False  # the provider has been sent the prompt (and may bill for it)
+    ended: bool = False  # its end is saved (a text reply's, maybe before its count of tokens)
     task: asyncio.Task | None = field(default=None, repr=False)
 
     @property
@@ -148,7 +149,8 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
             assert isinstance(prompt, list)  # plan_for gives a text model the conversation
-            usage = await _stream_text(job, model, prompt, deadlines, own_key)
+            ending = _End(job, model, sent, names_the_chat)
+            usage = await _stream_text(job, model, prompt, deadlines, own_key, ending)
         else:
             assert isinstance(prompt, str)  # and an image or video model one request
             made = await generation.generate(
@@ -165,47 +167,87 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         log.exception("reply %s failed", job.message_id)
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
     finally:
+        try:
+            if job.ended:  # its text was saved whole when the provider finished it
+                status, error, error_kind = MessageStatus.complete, None, None
+                usage = await _save_usage(job, model, usage, sent)
+            else:
+                usage = await _End(job, model, sent, names_the_chat).save(status, error, usage, made)
+        finally:
+            if _jobs.get(job.message_id) is job:  # not a new run of the reply, regenerated meanwhile
+                del _jobs[job.message_id]
+            _count_finished(job, model, status, error_kind, usage, time.monotonic() - started)
+
+
+@dataclass
+class _End:
+    """Saving a reply's end and telling its views, once: when its text is finished (a text reply,
+    before the provider's count of tokens comes) or when it stops, fails or ends otherwise."""
+
+    job: ReplyJob
+    model: CatalogModel | None
+    sent: context_fit.Fitted | None
+    names_the_chat: bool
+
+    async def save(
+        self,
+        status: MessageStatus,
+        error: str | None,
+        usage: tuple[int | None, int | None] = (None, None),
+        made: list[media.Stored] | None = None,
+    ) -> tuple[int | None, int | None]:
+        """Save the end (with the other replies ending now, in one batch; a generation's with its
+        files, in its own transaction); returns the usage saved."""
+        job, model, made = self.job, self.model, made or []
+        job.ended = True
         writer = runtime.current().writer
         writer.forget(job.message_id, job.engine)
         try:
             with files_deleted_on_error(media.storage_keys(made)):
-                if model is not None and made:  # a generation's end records its files: its own transaction
+                if model is not None and made:
                     cost = generation.cost(model, made)
                     await asyncio.shield(asyncio.to_thread(_finish, job, status, error, usage, cost, made))
-                else:  # with the other replies ending now, in one batch
+                else:
                     if model is not None and usage == (None, None) and _billed_unreported(job, status):
-                        usage = await asyncio.to_thread(_estimated_usage, job, model, sent)
+                        usage = await asyncio.to_thread(_estimated_usage, job, model, self.sent)
                     cost = (
                         llm.reply_cost(model, *usage) if model is not None and model.type == "text" else None
                     )
-                    await asyncio.shield(
-                        writer.end(
-                            Ending(
-                                job.message_id,
-                                job.chat_id,
-                                job.text,
-                                status.value,
-                                error,
-                                usage[0],
-                                usage[1],
-                                cost,
-                            ),
-                            job.engine,
-                        )
-                    )
+                    ending = Ending(job.message_id, job.chat_id, job.text, status.value, error, *usage, cost)
+                    await asyncio.shield(writer.end(ending, job.engine))
         except Exception:
             log.exception("could not save the end of reply %s", job.message_id)
         finally:
-            _jobs.pop(job.message_id, None)
-            _count_finished(job, model, status, error_kind, usage, time.monotonic() - started)
             _publish(
                 job.chat_id,
                 {"type": "end", "message_id": job.message_id, "status": status.value, "error": error},
             )
-            if names_the_chat and status is MessageStatus.complete:
+            if self.names_the_chat and status is MessageStatus.complete:
                 titles.start(job.message_id, job.engine)
-            if sent is not None and sent.left_out_messages and status is MessageStatus.complete:
+            if self.sent is not None and self.sent.left_out_messages and status is MessageStatus.complete:
                 summary_calls.start(job.message_id, job.engine)
+        return usage
+
+
+async def _save_usage(
+    job: ReplyJob,
+    model: CatalogModel | None,
+    usage: tuple[int | None, int | None],
+    sent: context_fit.Fitted | None,
+) -> tuple[int | None, int | None]:
+    """The tokens of a reply saved when its text finished, and their cost: as the provider counted
+    them, or counted here when it never said (the stream broke after the text, or was stopped)."""
+    if model is None:
+        return usage
+    try:
+        if usage == (None, None):
+            usage = await asyncio.to_thread(_estimated_usage, job, model, sent)
+        counted = Usage(job.message_id, *usage, llm.reply_cost(model, *usage))
+        await asyncio.shield(runtime.current().writer.usage(counted, job.engine))
+    except Exception:
+        log.exception("could not save the tokens of reply %s", job.message_id)
+    _publish(job.chat_id, {"type": "usage", "message_id": job.message_id})
+    return usage
 
 
 def _provider_of(model: CatalogModel | None) -> str:
@@ -246,7 +288,11 @@ def _count_finished(
     )
 
 
-async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tuple[int | None, int | None]:
+async def _stream_text(
+    job: ReplyJob, model, prompt, deadlines, own_key, ending: _End
+) -> tuple[int | None, int | None]:
+    """Stream the reply's text to its views and the writer; once the provider finishes the text,
+    its end is saved and shown at once (`ending`), and only its count of tokens is waited for."""
     usage: tuple[int | None, int | None] = (None, None)
     here = runtime.current()  # looked up once: what follows runs for every token
     publish, changed = here.channel.publish, here.writer.changed
@@ -263,6 +309,8 @@ async def _stream_text(job: ReplyJob, model, prompt, deadlines, own_key) -> tupl
                 job.chat_id, {"type": "delta", "message_id": job.message_id, "at": at, "text": event.text}
             )
             changed(job.message_id, read_text, job.engine)
+        elif isinstance(event, llm.TextDone):
+            await ending.save(MessageStatus.complete, None)
         else:
             usage = (event.input_tokens, event.output_tokens)
     return usage

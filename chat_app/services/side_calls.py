@@ -116,7 +116,7 @@ async def made(
         ):
             if isinstance(event, llm.TextDelta):
                 parts.append(event.text)
-            else:
+            elif isinstance(event, llm.Finished):
                 usage = (event.input_tokens, event.output_tokens)
     except llm.ProviderError as exc:
         log.info("no %s for chat %s: %s", what, call.chat_id, exc, extra={"error_kind": exc.kind})

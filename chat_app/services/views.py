@@ -151,6 +151,16 @@ def message_view(
     )
 
 
+def with_counts(
+    view: MessageView, input_tokens: int | None, output_tokens: int | None, cost: float | None
+) -> MessageView:
+    """A shown message with its tokens and cost, counted after it was shown."""
+    counted = view.copy()
+    counted["input_tokens"], counted["output_tokens"] = input_tokens or 0, output_tokens or 0
+    counted["cost"], counted["cost_label"] = cost or 0.0, money(cost)
+    return counted
+
+
 def context_note(reply: Message) -> str:
     """ "Used the last 12 messages; 30 earlier messages did not fit the model's context window and
     were not sent." With a summary sent in their place: "Used the last 12 messages, and a summary

@@ -36,6 +36,7 @@ class Outcome:
     catch_up: bool = False  # saved messages changed (a reply started or ended, or text is missing)
     went_live: str = ""  # a message now shown as the reply in flight (hide its saved version)
     title: str = ""  # the chat's new title, written from its first exchange
+    counted: list[str] = field(default_factory=list)  # replies whose tokens were counted after their end
 
 
 @dataclass
@@ -98,6 +99,9 @@ class Following:
                 elif is_live and kind == "progress":
                     self._progress(event)
                     outcome.changed = True
+                continue
+            if kind == "usage":  # a saved reply's tokens and cost, counted after its end
+                outcome.counted.append(message_id)
                 continue
             if kind == "start":
                 if not is_live:

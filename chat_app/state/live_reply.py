@@ -13,7 +13,7 @@ from sqlmodel import Session
 from chat_app.db import session_scope
 from chat_app.models import Chat, Message
 from chat_app.services import access, accounts, chats, runtime
-from chat_app.services.views import MessageView, money
+from chat_app.services.views import MessageView, money, with_counts
 from chat_app.state import followers, tabs
 from chat_app.state.following import Following, Outcome
 from chat_app.state.live_text import LiveTextSync
@@ -158,6 +158,8 @@ class LiveReplyMixin(rx.State, mixin=True):
                         yield text_update
                     if batch:
                         me.heard = loop.time()
+                    if outcome.counted:
+                        await self._show_counts(chat_id, outcome.counted)
                     if outcome.catch_up or (live and loop.time() - me.heard >= RESYNC_AFTER):
                         yield await self._catch_up(chat_id)
                         checked = loop.time()
@@ -266,6 +268,41 @@ class LiveReplyMixin(rx.State, mixin=True):
             async with self:
                 if self.chat_id == chat_id:
                     self._deny(NO_LONGER)
+
+    async def _show_counts(self, chat_id: str, message_ids: list[str]) -> None:
+        """Replies saved as their text finished, now that the provider counted their tokens: their
+        footers and the chat's cost. A reply is usually among the `recent` ones (it ended in this
+        view); one the view loaded in between (the page of a chat just made) is patched in the
+        loaded page, once."""
+        async with self:
+            shown = {m["id"] for m in (*self.recent, *self.messages)}
+            wanted = [i for i in message_ids if i in shown]
+            link_token = self._link_token
+        token = self._session_token()
+
+        def work() -> tuple[dict[str, tuple[int | None, int | None, float | None]], float] | None:
+            with session_scope() as session:
+                if not _may_read(token, chat_id, link_token, session=session):
+                    return None
+                chat = uuid.UUID(chat_id)
+                counts = chats.counts_of(chat, wanted, session=session) if wanted else {}
+                return counts, chats.chat_cost(chat, session=session)
+
+        fresh = await asyncio.to_thread(work)
+        async with self:
+            if fresh is None or self.chat_id != chat_id:
+                return
+            counts, cost = fresh
+            if any(m["id"] in counts for m in self.recent):
+                self.recent = [
+                    with_counts(m, *counts[m["id"]]) if m["id"] in counts else m for m in self.recent
+                ]
+            if any(m["id"] in counts for m in self.messages):
+                self.messages = [
+                    with_counts(m, *counts[m["id"]]) if m["id"] in counts else m for m in self.messages
+                ]
+            if self.chat_cost != money(cost):
+                self.chat_cost = money(cost)
 
     def _tip(self) -> str:
         """The last saved message the view shows: the chat's branch goes on below it, or the view

@@ -92,3 +92,20 @@ def test_each_reply_shows_its_cost_and_the_chat_its_total(page: Page):
     amount = float(cost.inner_text().lstrip("$"))
     assert 0.0004 <= amount < 0.0005
     expect(page.get_by_test_id("chat-cost")).to_contain_text(cost.inner_text())
+
+
+def test_a_reply_ends_with_its_text_and_shows_its_cost_when_the_provider_counts_it(page: Page):
+    """The provider's count of tokens comes after the text (here 3 s after, [[linger]]): the reply
+    is complete, and Send is back, as soon as its text is; its footer fills in when the count comes."""
+    register(page)
+    choose_model(page, "openai/gpt-4o")
+    send(page, "count me later [[tokens=5]] [[linger=3]]")
+    reply = page.locator('[data-testid="message"][data-role="assistant"]').last
+    expect(reply).to_have_attribute("data-status", "complete", timeout=2_500)
+    expect(page.get_by_test_id("send-button")).to_be_visible()
+    expect(reply.get_by_test_id("message-cost")).to_have_count(0)  # not counted yet
+    expect(reply.get_by_test_id("message-cost")).to_have_text(re.compile(r"^\$0\.0000[0-9]+$"))
+    expect(reply).to_contain_text("5 out")
+    expect(page.get_by_test_id("chat-cost")).to_contain_text(
+        reply.get_by_test_id("message-cost").inner_text()
+    )

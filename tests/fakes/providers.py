@@ -73,6 +73,9 @@ class Script:
     delay: float = 0.01
     first_delay: float = 0.0
     stall: float = 0.0
+    # seconds before a finished stream's last frame ([DONE] for OpenAI): what comes after the text
+    # (the count of tokens, the end) takes that long
+    linger: float = 0.0
     error: int | None = None
     cut: bool = False
     badline: bool = False
@@ -88,7 +91,7 @@ class Script:
         for name, raw in _DIRECTIVE.findall(text):
             if name in ("tokens", "error"):
                 values[name] = int(raw)
-            elif name in ("delay", "first_delay", "stall"):
+            elif name in ("delay", "first_delay", "stall", "linger"):
                 values[name] = float(raw)
             elif name in ("cut", "badline", "markdown", "echo_model", "stamp"):
                 values[name] = True
@@ -859,8 +862,12 @@ async def _stream(
                 await asyncio.sleep(script.stall)
                 due = time.monotonic()
         if not script.cut:
-            for frame in proto.closing(reply):
+            *frames, last = proto.closing(reply)
+            for frame in frames:
                 yield frame
+            if script.linger:
+                await asyncio.sleep(script.linger)
+            yield last
         ending["finished"] = True
     finally:
         ending["ended_at"], ending["sent"] = time.time(), reply.sent

@@ -47,6 +47,12 @@ async def test_thirty_streaming_replies_are_saved_and_ended_in_a_few_batches(eng
     assert len(batches) <= streamed / SAVE_EVERY + 2, f"{len(batches)} saves in {streamed:.1f} s"
     assert max(batches) > REPLIES / 2, "one save carries many replies"
     assert sum(endings) == REPLIES and len(endings) <= 6, f"{REPLIES} replies ended in {len(endings)} saves"
+    counts = [
+        len(s.params) if s.many else 1
+        for s in run
+        if s.text.lstrip().startswith("UPDATE messages SET input_tokens")
+    ]
+    assert sum(counts) == REPLIES and len(counts) <= 6, f"{REPLIES} replies counted in {len(counts)} saves"
     with Session(engine) as session:
         for _, reply_id in posted:
             saved = session.get(Message, uuid.UUID(reply_id))
@@ -96,3 +102,30 @@ async def test_an_ending_is_saved_even_when_the_loop_is_closing(engine, fake_env
     with Session(engine) as session:
         assert session.get(Message, early.id).status == "stopped"
         assert session.get(Message, late.id).status == "stopped"
+
+
+async def test_a_count_of_tokens_goes_only_to_a_reply_still_complete(engine, fake_env):
+    """A reply regenerated before its count came is counted at its new end, not by the old count."""
+    from chat_app.services.batch_writer import BatchWriter, Usage
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = make_user(session)
+        _, done = chats.post_message(user, make_chat(session, user).id, "hi", session=session)
+        _, again = chats.post_message(user, make_chat(session, user).id, "hi", session=session)
+        done.status = "complete"
+        session.add(done)
+        session.commit()
+    writer = BatchWriter(every=60)
+    writer.start()
+    await asyncio.wait_for(
+        asyncio.gather(
+            writer.usage(Usage(str(done.id), 12, 3, 0.5), engine),
+            writer.usage(Usage(str(again.id), 12, 3, 0.5), engine),  # pending: running again
+        ),
+        timeout=10,
+    )
+    await writer.close()
+    with Session(engine) as session:
+        counted, pending = session.get(Message, done.id), session.get(Message, again.id)
+        assert (counted.input_tokens, counted.output_tokens, counted.cost) == (12, 3, 0.5)
+        assert (pending.input_tokens, pending.output_tokens, pending.cost) == (None, None, None)

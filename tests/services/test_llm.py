@@ -59,6 +59,27 @@ async def test_every_provider_streams_text_then_one_finish(fake_env, model_id):
 
 
 @pytest.mark.parametrize("model_id", TEXT_MODELS)
+async def test_every_provider_says_when_the_text_is_done_before_its_count_of_tokens(fake_env, model_id):
+    events = [
+        type(e).__name__
+        async for e in llm.stream_reply(
+            _model(model_id), [{"role": "user", "content": "hi [[tokens=3]] [[linger=0.3]]"}], deadlines=FAST
+        )
+    ]
+    assert events == ["TextDelta"] * 3 + ["TextDone", "Finished"]
+
+
+async def test_a_cut_stream_never_says_its_text_is_done(fake_env):
+    seen = []
+    with pytest.raises(llm.ProviderError):
+        async for event in llm.stream_reply(
+            _model("openai/gpt-4o"), [{"role": "user", "content": "[[tokens=10]] [[cut]]"}], deadlines=FAST
+        ):
+            seen.append(event)
+    assert seen and not any(isinstance(e, llm.TextDone) for e in seen)
+
+
+@pytest.mark.parametrize("model_id", TEXT_MODELS)
 async def test_a_stream_cut_without_the_finish_signal_is_an_error_not_complete(fake_env, model_id):
     with pytest.raises(llm.ProviderError, match="ended the reply early"):
         await _collect(model_id, "[[tokens=10]] [[cut]]")

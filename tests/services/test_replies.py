@@ -51,16 +51,50 @@ async def test_reply_streams_publishes_and_saves_with_usage_and_cost(engine, fak
     assert saved.status == "complete"
     assert saved.content == " ".join(f"tok{i}" for i in range(1, 13))
     assert saved.output_tokens == 12 and saved.input_tokens > 0 and saved.cost > 0
-    assert events[0]["type"] == "start" and events[-1] == {
-        "type": "end",
-        "message_id": reply_id,
-        "status": "complete",
-        "error": None,
-    }
+    assert events[0]["type"] == "start" and events[-2:] == [
+        {"type": "end", "message_id": reply_id, "status": "complete", "error": None},
+        {"type": "usage", "message_id": reply_id},  # the provider's count, once its stream ended
+    ]
     deltas = [e for e in events if e["type"] == "delta"]
     assert "".join(e["text"] for e in deltas) == saved.content
     # every delta says where it starts, so a view can join the saved text to it
     assert [e["at"] for e in deltas] == [sum(len(d["text"]) for d in deltas[:i]) for i in range(len(deltas))]
+
+
+async def test_a_reply_is_saved_complete_when_its_text_ends_and_its_tokens_follow(engine, fake_env):
+    """The provider's count of tokens comes after the text (LiteLLM rebuilds the whole response
+    first: half a second for 4,000 tokens); the reply does not wait for it to be complete."""
+    chat_id, reply_id = _post(engine, "[[tokens=3]] [[delay=0.01]] [[linger=1.5]]")
+    async with live_events(chat_id) as events:
+        replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+        for _ in range(200):
+            if any(e["type"] == "end" for e in events):
+                break
+            await asyncio.sleep(0.02)
+        ended = _load(engine, reply_id)
+        assert ended.status == "complete" and ended.content == "tok1 tok2 tok3"
+        assert ended.output_tokens is None and ended.cost is None  # counted when the stream ends
+        assert replies.is_running(reply_id) and "usage" not in [e["type"] for e in events]
+        await wait_for_reply_job(reply_id)
+    counted = _load(engine, reply_id)
+    assert counted.output_tokens == 3 and counted.input_tokens > 0 and counted.cost > 0
+    assert counted.updated_at == ended.updated_at  # the reply ended when its text did
+    assert events[-1] == {"type": "usage", "message_id": reply_id}
+
+
+async def test_a_reply_stopped_after_its_text_ended_stays_complete_and_is_counted_here(engine, fake_env):
+    chat_id, reply_id = _post(engine, "[[tokens=3]] [[delay=0.01]] [[linger=5]]")
+    job = replies.start_reply(chat_id, reply_id, deadlines=FAST, engine=engine)
+    for _ in range(200):
+        if _load(engine, reply_id).status == "complete":
+            break
+        await asyncio.sleep(0.02)
+    assert job.task is not None
+    job.task.cancel()  # the worker stops (or the stream breaks) before the provider counted
+    await wait_for_reply_job(reply_id)
+    saved = _load(engine, reply_id)
+    assert saved.status == "complete" and saved.content == "tok1 tok2 tok3"
+    assert saved.output_tokens and saved.input_tokens and saved.cost  # counted with the model's tokenizer
 
 
 async def test_deltas_are_coalesced_at_the_source(engine, fake_env):

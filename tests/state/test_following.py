@@ -158,3 +158,10 @@ def test_a_change_of_who_may_read_sends_the_view_to_the_database_which_checks_it
     following = Following(last_seq=2)
     assert following.apply([{"type": "access"}]).catch_up
     assert not following.apply([{"type": "access", "replayed": True}]).catch_up  # read after it
+
+
+def test_a_saved_replys_count_of_tokens_is_shown_when_heard_live_not_when_replayed():
+    following = Following(last_seq=2)
+    outcome = following.apply([{"type": "usage", "message_id": "r1"}])
+    assert outcome.counted == ["r1"] and not outcome.catch_up  # one message's footer, no catch-up
+    assert following.apply([{"type": "usage", "message_id": "r1", "replayed": True}]).counted == []

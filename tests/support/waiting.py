@@ -34,11 +34,13 @@ def wait_for_reply(in_flight: Callable[[], bool], *, timeout: float = 20.0) -> N
 
 
 def chat_in_flight(client: httpx.Client, chat_id: str) -> Callable[[], bool]:
-    """Read through the API, as a client would: whether a message of the chat is still being written."""
+    """Read through the API, as a client would: whether a message of the chat is still being written
+    (and, with the app in this process, until its job saved the provider's count of tokens, which
+    may come after the reply was saved complete)."""
 
     def read() -> bool:
         messages = client.get(f"/api/chats/{chat_id}").json()["messages"]
-        return any(message["status"] in IN_FLIGHT for message in messages)
+        return any(m["status"] in IN_FLIGHT or replies.is_running(m["id"]) for m in messages)
 
     return read
 
