@@ -279,6 +279,12 @@ async def load_round(url: str, watch: Watch, n: int, viewers: int, pid: int) -> 
             if rows and all(row[0] not in ("pending", "streaming") for row in rows):
                 break
             await asyncio.sleep(0.1)
+        # A reply is saved complete when its text is; the provider's count of its tokens follows
+        # (without touching `updated_at`, which times the round): wait for those to count them.
+        counted_by = time.monotonic() + 30
+        while time.monotonic() < counted_by and any(r[0] == "complete" and r[2] is None for r in rows):
+            await asyncio.sleep(0.1)
+            rows = await asyncio.to_thread(watch.replies, reply_ids)
         cpu, host = cpu_seconds(pid) - cpu, host_share(host, psutil.cpu_times())
         await asyncio.sleep(0.3)  # the viewers' last updates
         for viewer in watching:
