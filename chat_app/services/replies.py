@@ -138,18 +138,17 @@ def announce_access(chat_id: uuid.UUID | str) -> None:
 async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
     status, error, error_kind = MessageStatus.complete, None, None
     usage: tuple[int | None, int | None] = (None, None)
-    model, sent, names_the_chat = None, None, False
+    ending = _End(job)  # nothing is known of the reply until it is planned
     made: list[media.Stored] = []
     started = time.monotonic()
     try:
         plan = job.plan or await asyncio.to_thread(_plan, job)
-        model, prompt, own_key, sent = plan.model, plan.prompt, plan.own_key, plan.sent
-        names_the_chat = plan.names_the_chat
+        ending = _End(job, plan.model, plan.sent, plan.names_the_chat)
+        model, prompt, own_key = plan.model, plan.prompt, plan.own_key
         job.kind = model.type
         _publish(job.chat_id, {"type": "start", "message_id": job.message_id, "kind": model.type})
         if model.type == "text":
             assert isinstance(prompt, list)  # plan_for gives a text model the conversation
-            ending = _End(job, model, sent, names_the_chat)
             usage = await _stream_text(job, model, prompt, deadlines, own_key, ending)
         else:
             assert isinstance(prompt, str)  # and an image or video model one request
@@ -162,7 +161,7 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         status, error = MessageStatus.error, str(exc)
         if isinstance(exc, llm.ProviderError):
             error_kind = exc.kind
-            metrics.PROVIDER_ERRORS.labels(_provider_of(model), exc.kind).inc()
+            metrics.PROVIDER_ERRORS.labels(_provider_of(ending.model), exc.kind).inc()
     except Exception:
         log.exception("reply %s failed", job.message_id)
         status, error = MessageStatus.error, "Something went wrong while writing this reply. Retry it."
@@ -170,24 +169,26 @@ async def _run(job: ReplyJob, deadlines: llm.Deadlines) -> None:
         try:
             if job.ended:  # its text was saved whole when the provider finished it
                 status, error, error_kind = MessageStatus.complete, None, None
-                usage = await _save_usage(job, model, usage, sent)
+                usage = await ending.save_count(usage)
             else:
-                usage = await _End(job, model, sent, names_the_chat).save(status, error, usage, made)
+                usage = await ending.save(status, error, usage, made)
         finally:
-            if _jobs.get(job.message_id) is job:  # not a new run of the reply, regenerated meanwhile
+            # Its end was announced before this: a retry may already run the same reply anew.
+            if _jobs.get(job.message_id) is job:
                 del _jobs[job.message_id]
-            _count_finished(job, model, status, error_kind, usage, time.monotonic() - started)
+            _count_finished(job, ending.model, status, error_kind, usage, time.monotonic() - started)
 
 
 @dataclass
 class _End:
     """Saving a reply's end and telling its views, once: when its text is finished (a text reply,
-    before the provider's count of tokens comes) or when it stops, fails or ends otherwise."""
+    before the provider's count of tokens comes) or when it stops, fails or ends otherwise; then
+    the count, for a reply that ended with its text."""
 
     job: ReplyJob
-    model: CatalogModel | None
-    sent: context_fit.Fitted | None
-    names_the_chat: bool
+    model: CatalogModel | None = None
+    sent: context_fit.Fitted | None = None
+    names_the_chat: bool = False
 
     async def save(
         self,
@@ -228,26 +229,22 @@ class _End:
                 summary_calls.start(job.message_id, job.engine)
         return usage
 
-
-async def _save_usage(
-    job: ReplyJob,
-    model: CatalogModel | None,
-    usage: tuple[int | None, int | None],
-    sent: context_fit.Fitted | None,
-) -> tuple[int | None, int | None]:
-    """The tokens of a reply saved when its text finished, and their cost: as the provider counted
-    them, or counted here when it never said (the stream broke after the text, or was stopped)."""
-    if model is None:
+    async def save_count(self, usage: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+        """The tokens of a reply saved when its text finished, and their cost: as the provider
+        counted them, or counted here when it never said (the stream broke after the text, or
+        was stopped)."""
+        job, model = self.job, self.model
+        if model is None:
+            return usage
+        try:
+            if usage == (None, None):
+                usage = await asyncio.to_thread(_estimated_usage, job, model, self.sent)
+            counted = Usage(job.message_id, *usage, llm.reply_cost(model, *usage))
+            await asyncio.shield(runtime.current().writer.usage(counted, job.engine))
+        except Exception:
+            log.exception("could not save the tokens of reply %s", job.message_id)
+        _publish(job.chat_id, {"type": "usage", "message_id": job.message_id})
         return usage
-    try:
-        if usage == (None, None):
-            usage = await asyncio.to_thread(_estimated_usage, job, model, sent)
-        counted = Usage(job.message_id, *usage, llm.reply_cost(model, *usage))
-        await asyncio.shield(runtime.current().writer.usage(counted, job.engine))
-    except Exception:
-        log.exception("could not save the tokens of reply %s", job.message_id)
-    _publish(job.chat_id, {"type": "usage", "message_id": job.message_id})
-    return usage
 
 
 def _provider_of(model: CatalogModel | None) -> str:
